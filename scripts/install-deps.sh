@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Installs what wims needs on Debian 12, idempotently: Debian packages for the
+# build and the test peers, then the npm modules of the WIC and the browser
+# tests.  Run as root (or with sudo on PATH).  Nothing is fetched at run time.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+build_pkgs=(gcc clang make meson ninja-build pkg-config
+	libevent-dev libssl-dev libwslay-dev libosmocore-dev libcjose-dev
+	libjansson-dev libinih-dev libsqlite3-dev libclang-rt-14-dev openssl)
+peer_pkgs=(sip-tester sipsak sipvicious chromium
+	kamailio kamailio-tls-modules kamailio-websocket-modules
+	nodejs npm python3)
+
+missing=()
+for p in "${build_pkgs[@]}" "${peer_pkgs[@]}"; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" ||
+		missing+=("$p")
+done
+
+if ((${#missing[@]})); then
+	echo "install-deps: installing ${missing[*]}"
+	sudo=""
+	[ "$(id -u)" = 0 ] || sudo=sudo
+	export DEBIAN_FRONTEND=noninteractive
+	$sudo apt-get update -q
+	$sudo apt-get install -y -q --no-install-recommends "${missing[@]}"
+fi
+
+# Kamailio is a benchmark peer, started by our scripts only: keep the
+# packaged service from holding port 5060.
+if command -v systemctl >/dev/null 2>&1 && systemctl is-enabled kamailio >/dev/null 2>&1; then
+	systemctl disable --now kamailio >/dev/null 2>&1 || true
+fi
+if [ -x /etc/init.d/kamailio ] && pgrep -x kamailio >/dev/null 2>&1; then
+	/etc/init.d/kamailio stop >/dev/null 2>&1 || true
+fi
+
+for dir in web tests/e2e; do
+	[ -f "$dir/package.json" ] || continue
+	if [ ! -d "$dir/node_modules" ] || [ "$dir/package.json" -nt "$dir/node_modules/.stamp" ]; then
+		echo "install-deps: npm modules in $dir"
+		(cd "$dir" && npm install --no-audit --no-fund --loglevel=error && touch node_modules/.stamp)
+	fi
+done

@@ -1,0 +1,60 @@
+/*
+ * limits.h - every size, count and time limit of wims, each with its reason.
+ *
+ * Limits are what keep a misbehaving or hostile peer from taking memory,
+ * descriptors or CPU that belong to everyone else.  Config keys may lower
+ * some of them; nothing raises them past these ceilings.
+ */
+#ifndef WIMS_CORE_LIMITS_H
+#define WIMS_CORE_LIMITS_H
+
+/* A built message never needs more: the largest SIP message we accept plus
+ * the headers a proxy adds. */
+#define WIMS_BUF_DEFAULT_MAX (96 * 1024)
+
+/* SIP over WebSocket and TCP: RFC 3261 messages from browsers are a few KB;
+ * 64 KiB leaves room for large SDP while bounding a slowloris buffer. */
+#define WIMS_SIP_MAX_MSG (64 * 1024)
+/* Header lines per message: real REGISTERs/INVITEs carry 10-30; 128 bounds
+ * the index kept per message. */
+#define WIMS_SIP_MAX_HEADERS 128
+/* Via and Route entries in one message (loops are caught by Max-Forwards,
+ * this bounds parsing work). */
+#define WIMS_SIP_MAX_VIAS 32
+/* Longest single token we copy out (user part, host, parameter value). */
+#define WIMS_SIP_MAX_TOKEN 256
+
+/* WebSocket: one message, reassembled from frames, may not exceed the SIP
+ * limit (RFC 7118 carries one SIP message per WebSocket message). */
+#define WIMS_WS_MAX_MSG WIMS_SIP_MAX_MSG
+/* The HTTP upgrade request: browsers send ~1 KiB of headers. */
+#define WIMS_WS_MAX_HANDSHAKE (8 * 1024)
+/* Keep-alive: ping every 30 s, close if nothing came back for 90 s. */
+#define WIMS_WS_PING_INTERVAL_MS 30000
+#define WIMS_WS_IDLE_TIMEOUT_MS 90000
+/* A client must finish TLS + the upgrade in this time. */
+#define WIMS_HANDSHAKE_TIMEOUT_MS 10000
+
+/* Connections one listener holds at once; beyond it new ones are refused
+ * rather than starving the ones already served. */
+#define WIMS_MAX_CONNECTIONS 20000
+
+/* Digest: a nonce lives this long before stale=true. */
+#define WIMS_NONCE_LIFETIME_S 300
+/* Highest nc we track per nonce; a client that counts past it re-challenges. */
+#define WIMS_NONCE_MAX_NC 1024
+/* Failed authentications per IMPI per minute before we answer 403 without
+ * checking (password guessing). */
+#define WIMS_AUTH_MAX_FAILURES_PER_MIN 10
+
+/* Registration expiry bounds (RFC 3261 10.2.8, 423 below the minimum). */
+#define WIMS_REG_MIN_EXPIRES 60
+#define WIMS_REG_MAX_EXPIRES 7200
+#define WIMS_REG_DEFAULT_EXPIRES 3600
+/* Bindings (contacts) per IMPU. */
+#define WIMS_REG_MAX_CONTACTS 10
+
+/* Config: longest line and value we read. */
+#define WIMS_CONF_MAX_VALUE 1024
+
+#endif
