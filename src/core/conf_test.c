@@ -1,6 +1,7 @@
 /* conf_test.c - table-driven config: defaults, values and file:line errors. */
 #include "core/conf.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -35,7 +36,7 @@ static const struct conf_section *const sections[] = {&demo_section};
 static const char *write_tmp(const char *text)
 {
 	static char path[64];
-	strcpy(path, "/tmp/wims_conf_testXXXXXX");
+	snprintf(path, sizeof(path), "/tmp/wims_conf_testXXXXXX");
 	int fd = mkstemp(path);
 	if (fd < 0)
 		return NULL;
