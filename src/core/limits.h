@@ -57,4 +57,27 @@
 /* Config: longest line and value we read. */
 #define WIMS_CONF_MAX_VALUE 1024
 
+/* --- I/O (core/loop, net, tls, ws, http) --- */
+/* Worker threads per pool: more than the cores only adds switching. */
+#define WIMS_MAX_WORKERS 64
+/* listen(2) backlog: absorbs a burst of reconnecting browsers after a
+ * restart; the kernel caps it at somaxconn anyway. */
+#define WIMS_LISTEN_BACKLOG 1024
+/* WebSocket send queue per connection: above HIGH_WATER a sender should
+ * pause (ws_conn_queued), below LOW_WATER on_drain tells it to resume; a
+ * peer that lets MAX_QUEUED pile up is not reading and is dropped. */
+#define WIMS_WS_HIGH_WATER (256 * 1024)
+#define WIMS_WS_LOW_WATER (64 * 1024)
+#define WIMS_WS_MAX_QUEUED (1024 * 1024)
+/* After we send a close frame, wait this long for the peer's before
+ * dropping TCP (RFC 6455 7.1.1 lets the server close first). */
+#define WIMS_WS_CLOSE_TIMEOUT_MS 2000
+/* HTTP roles: request line + headers, and bodies (JSON token requests,
+ * form posts) are small; files we serve (the WIC bundle) are bounded too. */
+#define WIMS_HTTP_MAX_HEADERS (16 * 1024)
+#define WIMS_HTTP_MAX_BODY (256 * 1024)
+#define WIMS_HTTP_MAX_FILE (8 * 1024 * 1024)
+/* An HTTP exchange (read or write) stalls no longer than this. */
+#define WIMS_HTTP_TIMEOUT_S 30
+
 #endif
