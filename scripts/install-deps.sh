@@ -43,3 +43,9 @@ for dir in web tests/e2e; do
 		(cd "$dir" && npm install --no-audit --no-fund --loglevel=error && touch node_modules/.stamp)
 	fi
 done
+
+# The WIC is served from web/dist, built from web/src (esbuild, offline).
+if [ -f web/package.json ]; then
+	echo "install-deps: building the WIC (web/dist)"
+	(cd web && npm run build --silent)
+fi
