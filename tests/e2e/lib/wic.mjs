@@ -1,0 +1,71 @@
+// wic.mjs - what a person does on the WIC page, as test steps.
+import { mkdir } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const SCREENSHOTS = join(dirname(fileURLToPath(import.meta.url)), '../screenshots');
+
+/** Open the page and wait until /config.json has filled the server field. */
+export async function openWic(context, url) {
+	const page = await context.newPage();
+	const problems = [];
+	page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
+	page.on('console', (m) => {
+		if (m.type() === 'error')
+			problems.push(`console: ${m.text()}`);
+	});
+	page.problems = problems;
+	await page.goto(url, { waitUntil: 'load' });
+	await page.waitForFunction(() => document.getElementById('server').value !== '');
+	return page;
+}
+
+/** Fill the form and press Register. */
+export async function register(page, { impu, password, impi = '', server } = {}) {
+	await page.fill('#impu', impu);
+	await page.fill('#impi', impi);
+	await page.fill('#password', password);
+	if (server) {
+		await page.click('#advanced summary');
+		await page.fill('#server', server);
+	}
+	await page.click('#register');
+}
+
+/** Wait until the state shown is one of states; returns it. */
+export async function waitForState(page, states, timeout = 20000) {
+	const want = Array.isArray(states) ? states : [states];
+	const handle = await page.waitForFunction(
+		(w) => {
+			const s = document.getElementById('state').dataset.state;
+			return w.includes(s) ? s : null;
+		}, want, { timeout });
+	return handle.jsonValue();
+}
+
+/** What the status panel shows, as text. */
+export function statusPanel(page) {
+	return page.evaluate(() => {
+		const t = (id) => document.getElementById(id).textContent.trim();
+		const shown = (id) => !document.getElementById(id).hidden;
+		return {
+			state: document.getElementById('state').dataset.state,
+			stateText: t('state'),
+			expires: shown('expires-row') ? t('expires') : null,
+			expiresSeconds: Number(document.getElementById('expires').dataset.seconds || 0),
+			algorithm: shown('algorithm-row') ? t('algorithm') : null,
+			associated: [...document.querySelectorAll('#associated li')].map((li) => li.textContent),
+			failureKind: shown('failure') ? document.getElementById('failure').dataset.kind : null,
+			failureTitle: shown('failure') ? t('failure-title') : null,
+			failureDetail: shown('failure') ? t('failure-detail') : null,
+			sipSent: window.wic ? window.wic.trace.filter((m) => m.dir === 'out').length : 0,
+		};
+	});
+}
+
+export async function screenshot(page, name) {
+	await mkdir(SCREENSHOTS, { recursive: true });
+	const path = join(SCREENSHOTS, `${name}.png`);
+	await page.screenshot({ path, fullPage: true });
+	return path;
+}

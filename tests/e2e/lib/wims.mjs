@@ -1,0 +1,141 @@
+// wims.mjs - start and stop a real `wims` process for a browser test.
+//
+// The binary is $WIMS_BIN (default build/wims from the repository root).
+// Each start gets its own data directory (stores, generated certificate)
+// under a new temporary directory, removed at stop.  Everything listens on
+// 127.0.0.1.  The process is stopped by its PID (SIGTERM, then SIGKILL),
+// also when the test fails or node exits early.
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
+export const WIMS_BIN = process.env.WIMS_BIN ? resolve(process.env.WIMS_BIN) : join(REPO, 'build/wims');
+
+/* Demo addresses (README). */
+export const WWSF_PORT = 8443;
+export const PCSCF_PORT = 7443;
+export const WWSF_URL = `https://127.0.0.1:${WWSF_PORT}/`;
+export const PCSCF_URL = `wss://127.0.0.1:${PCSCF_PORT}/`;
+
+const running = new Set();
+process.on('exit', () => {
+	for (const child of running) {
+		try {
+			process.kill(child.pid, 'SIGKILL');
+		} catch {
+			/* already gone */
+		}
+	}
+});
+
+/** Resolves when something accepts TCP on 127.0.0.1:port, rejects after ms. */
+export async function waitForPort(port, ms = 20000, isAlive = () => true) {
+	const deadline = Date.now() + ms;
+	for (;;) {
+		const ok = await new Promise((res) => {
+			const s = connect({ host: '127.0.0.1', port });
+			s.once('connect', () => {
+				s.destroy();
+				res(true);
+			});
+			s.once('error', () => res(false));
+		});
+		if (ok)
+			return;
+		if (!isAlive())
+			throw new Error(`wims exited before port ${port} opened`);
+		if (Date.now() > deadline)
+			throw new Error(`nothing listens on 127.0.0.1:${port} after ${ms} ms`);
+		await new Promise((r) => setTimeout(r, 100));
+	}
+}
+
+/** Does this binary know a configuration key ("section.key")? */
+export async function wimsHasKey(key) {
+	const out = await new Promise((res) => {
+		const p = spawn(WIMS_BIN, ['--help'], { stdio: ['ignore', 'pipe', 'ignore'] });
+		let text = '';
+		p.stdout.on('data', (d) => (text += d));
+		p.on('close', () => res(text));
+		p.on('error', () => res(''));
+	});
+	const [section, name] = key.split('.');
+	/* --help lists keys per section: "[section]" then "  name ..." lines */
+	const at = out.indexOf(`[${section}]`);
+	if (at < 0)
+		return out.includes(key);
+	const next = out.indexOf('\n[', at + 1);
+	return new RegExp(`^\\s+${name}\\b`, 'm').test(out.slice(at, next < 0 ? undefined : next)) ||
+		out.includes(key);
+}
+
+/**
+ * Start `wims ROLE` (default demo) with extra `--set` assignments.  Waits
+ * until every port in waitPorts accepts connections.  Returns
+ * { pid, dataDir, cert, key, log(), stop() }.
+ */
+export async function startWims({ role = 'demo', sets = [], waitPorts = [WWSF_PORT, PCSCF_PORT] } = {}) {
+	if (!existsSync(WIMS_BIN))
+		throw new Error(`${WIMS_BIN} not built (set WIMS_BIN)`);
+	const dataDir = await mkdtemp(join(tmpdir(), 'wims-e2e-'));
+	const cert = join(dataDir, 'tls/cert.pem');
+	const key = join(dataDir, 'tls/key.pem');
+	const args = [
+		'--set', `global.data_dir=${dataDir}`,
+		'--set', `global.tls_cert=${cert}`,
+		'--set', `global.tls_key=${key}`,
+		...sets.flatMap((s) => ['--set', s]),
+		role,
+	];
+	const child = spawn(WIMS_BIN, args, {
+		cwd: REPO,
+		stdio: ['ignore', 'pipe', 'pipe'],
+		env: { ...process.env, ASAN_OPTIONS: process.env.ASAN_OPTIONS || 'detect_leaks=1' },
+	});
+	running.add(child);
+	let output = '';
+	let exited = null;
+	child.stdout.on('data', (d) => (output += d));
+	child.stderr.on('data', (d) => (output += d));
+	const exitedP = new Promise((res) => child.on('exit', (code, sig) => {
+		exited = { code, sig };
+		running.delete(child);
+		res(exited);
+	}));
+
+	const handle = {
+		pid: child.pid,
+		dataDir,
+		cert,
+		key,
+		log: () => output,
+		exited: () => exited,
+		async stop() {
+			if (!exited) {
+				process.kill(child.pid, 'SIGTERM');
+				const t = setTimeout(() => {
+					if (!exited)
+						process.kill(child.pid, 'SIGKILL');
+				}, 5000);
+				await exitedP;
+				clearTimeout(t);
+			}
+			await rm(dataDir, { recursive: true, force: true });
+			return exited;
+		},
+	};
+	try {
+		for (const port of waitPorts)
+			await waitForPort(port, 20000, () => !exited);
+	} catch (e) {
+		await handle.stop();
+		e.message += `\n--- wims output ---\n${output}`;
+		throw e;
+	}
+	return handle;
+}

@@ -1,0 +1,149 @@
+// Registration from the browser through `wims demo`: the WIC page from the
+// wwsf registers over WSS with the pcscf, Digest-challenged by the cscf.
+//   (a) alice registers and sees Registered with her P-Associated-URI
+//   (b) a wrong password shows why it failed; an unknown user too
+//   (c) Digest SHA-256 is what the default server asks for and the page
+//       answers; MD5 alone still works when the cscf is told so
+//   (d) the same page served from a foreign Origin cannot register
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+
+import { launchChromium } from './lib/browser.mjs';
+import { startForeignOrigin } from './lib/foreign.mjs';
+import { wsUpgradeStatus } from './lib/http.mjs';
+import { openWic, register, screenshot, statusPanel, waitForState } from './lib/wic.mjs';
+import { PCSCF_URL, REPO, WWSF_URL, startWims, wimsHasKey } from './lib/wims.mjs';
+
+const FOREIGN_PORT = 8543;
+
+let chrome;
+before(async () => {
+	chrome = await launchChromium();
+});
+after(async () => {
+	await chrome?.close();
+});
+
+async function registered(page, who) {
+	await register(page, { impu: `sip:${who}@ims.example.org`, password: `${who}-secret` });
+	const state = await waitForState(page, ['registered', 'failed']);
+	const s = await statusPanel(page);
+	assert.equal(state, 'registered', `${who}: ${s.failureTitle} ${s.failureDetail}`);
+	return s;
+}
+
+describe('wims demo, default configuration', () => {
+	let wims;
+	before(async () => {
+		wims = await startWims();
+	});
+	after(async () => {
+		await wims?.stop();
+	});
+
+	test('(a) alice registers and sees her asserted identities', async () => {
+		const page = await openWic(chrome.context, WWSF_URL);
+		const s = await registered(page, 'alice');
+		assert.equal(s.stateText, 'Registered');
+		assert.ok(s.associated.includes('sip:alice@ims.example.org'), `P-Associated-URI: ${s.associated}`);
+		assert.ok(s.expiresSeconds > 0, `expires ${s.expires}`);
+		assert.match(s.expires, /^\d+:\d\d(:\d\d)?$/);
+		await screenshot(page, 'registered-alice');
+
+		await page.click('#unregister');
+		await waitForState(page, 'unregistered');
+		await page.close();
+	});
+
+	test('(a) the IMPI field, when given, is the Digest username', async () => {
+		const page = await openWic(chrome.context, WWSF_URL);
+		await register(page, { impu: 'sip:bob@ims.example.org', impi: 'bob@ims.example.org', password: 'bob-secret' });
+		assert.equal(await waitForState(page, ['registered', 'failed']), 'registered');
+		const username = await page.evaluate(() => {
+			const out = window.wic.trace.filter((m) => m.dir === 'out' && /\r\nAuthorization:/i.test(m.text));
+			return /username="([^"]*)"/.exec(out[out.length - 1].text)[1];
+		});
+		assert.equal(username, 'bob@ims.example.org');
+		await page.close();
+	});
+
+	test('(b) a wrong password shows the failure reason', async () => {
+		const page = await openWic(chrome.context, WWSF_URL);
+		await register(page, { impu: 'sip:alice@ims.example.org', password: 'not-her-password' });
+		assert.equal(await waitForState(page, ['registered', 'failed']), 'failed');
+		const s = await statusPanel(page);
+		assert.equal(s.stateText, 'Failed');
+		assert.equal(s.failureKind, 'password', `${s.failureTitle} ${s.failureDetail}`);
+		assert.match(s.failureTitle, /Wrong password/);
+		assert.match(s.failureDetail, /The server answered (401|403)/);
+		await screenshot(page, 'wrong-password');
+		await page.close();
+	});
+
+	test('(b) an unknown user shows the failure reason', async () => {
+		const page = await openWic(chrome.context, WWSF_URL);
+		await register(page, { impu: 'sip:mallory@ims.example.org', password: 'mallory-secret' });
+		assert.equal(await waitForState(page, ['registered', 'failed']), 'failed');
+		const s = await statusPanel(page);
+		assert.ok(['unknown-user', 'password', 'forbidden'].includes(s.failureKind), s.failureKind);
+		assert.match(s.failureDetail, /The server answered [34]\d\d/);
+		await screenshot(page, 'unknown-user');
+		await page.close();
+	});
+
+	test('(c) the default challenge is Digest SHA-256 and the page answers it', async () => {
+		const page = await openWic(chrome.context, WWSF_URL);
+		const s = await registered(page, 'carol');
+		assert.equal(s.algorithm, 'SIP Digest SHA-256');
+		const alg = await page.evaluate(() => {
+			const m = window.wic.trace.filter((t) => t.dir === 'out' && /\r\nAuthorization:/i.test(t.text));
+			return /algorithm=([A-Za-z0-9-]+)/.exec(m[0].text)[1];
+		});
+		assert.equal(alg, 'SHA-256');
+		await screenshot(page, 'registered-sha256');
+		await page.close();
+	});
+
+	test('(d) a page from a foreign Origin cannot register', async () => {
+		/* The pcscf itself: 403 for the foreign Origin, 101 for ours. */
+		assert.equal(await wsUpgradeStatus(PCSCF_URL, `https://127.0.0.1:${FOREIGN_PORT}`), 403);
+		assert.equal(await wsUpgradeStatus(PCSCF_URL, 'https://127.0.0.1:8443'), 101);
+
+		const foreign = await startForeignOrigin({ port: FOREIGN_PORT, root: join(REPO, 'web/dist'),
+			cert: wims.cert, key: wims.key, pcscfUrl: PCSCF_URL });
+		try {
+			const page = await openWic(chrome.context, foreign.url);
+			await register(page, { impu: 'sip:alice@ims.example.org', password: 'alice-secret' });
+			assert.equal(await waitForState(page, ['registered', 'failed']), 'failed');
+			await page.waitForFunction(() => document.getElementById('failure').dataset.kind !== 'connecting');
+			const s = await statusPanel(page);
+			assert.match(s.failureTitle, /refused this page's origin/);
+			assert.equal(s.sipSent, 0, 'no SIP left the page');
+			await screenshot(page, 'foreign-origin');
+			await page.close();
+		} finally {
+			await foreign.close();
+		}
+	});
+});
+
+const hasKey = await wimsHasKey('cscf.digest_algorithms').catch(() => false);
+
+describe('wims demo, cscf challenging with MD5 only', () => {
+	let wims;
+	before(async () => {
+		if (hasKey)
+			wims = await startWims({ sets: ['cscf.digest_algorithms=MD5'] });
+	});
+	after(async () => {
+		await wims?.stop();
+	});
+
+	test('(c) MD5 registration', { skip: hasKey ? false : 'this wims has no cscf.digest_algorithms key yet' }, async () => {
+		const page = await openWic(chrome.context, WWSF_URL);
+		const s = await registered(page, 'alice');
+		assert.equal(s.algorithm, 'SIP Digest MD5');
+		await page.close();
+	});
+});
