@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 
 import { launchChromium } from './lib/browser.mjs';
-import { startForeignOrigin } from './lib/foreign.mjs';
+import { startStaticSite } from './lib/static.mjs';
 import { wsUpgradeStatus } from './lib/http.mjs';
 import { openWic, register, screenshot, statusPanel, waitForState } from './lib/wic.mjs';
 import { PCSCF_URL, REPO, WWSF_URL, startWims, wimsHasKey } from './lib/wims.mjs';
@@ -110,7 +110,7 @@ describe('wims demo, default configuration', () => {
 		assert.equal(await wsUpgradeStatus(PCSCF_URL, `https://127.0.0.1:${FOREIGN_PORT}`), 403);
 		assert.equal(await wsUpgradeStatus(PCSCF_URL, 'https://127.0.0.1:8443'), 101);
 
-		const foreign = await startForeignOrigin({ port: FOREIGN_PORT, root: join(REPO, 'web/dist'),
+		const foreign = await startStaticSite({ port: FOREIGN_PORT, root: join(REPO, 'web/dist'),
 			cert: wims.cert, key: wims.key, pcscfUrl: PCSCF_URL });
 		try {
 			const page = await openWic(chrome.context, foreign.url);

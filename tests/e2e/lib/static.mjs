@@ -1,8 +1,9 @@
-// foreign.mjs - a second HTTPS origin serving the same WIC build, for the
-// test that a page from a foreign Origin cannot register (DESIGN 5:
-// "Origin (NOTE in every scenario) -> pcscf").  It is the attacker's web
-// server, not a stand-in for any wims role: plain static files plus the
-// config.json a copied page would carry.
+// static.mjs - a plain HTTPS origin serving the WIC build (web/dist) and a
+// config.json naming a P-CSCF.  Used as the foreign origin in the test
+// that a page from another Origin cannot register (DESIGN 5: "Origin (NOTE
+// in every scenario) -> pcscf"), i.e. the attacker's web server, and to
+// serve the page to the Kamailio interoperability test.  It stands in for
+// no wims role: the wwsf's own tests use the real wwsf.
 import { readFile } from 'node:fs/promises';
 import { createServer } from 'node:https';
 import { extname, join, normalize } from 'node:path';
@@ -10,7 +11,7 @@ import { extname, join, normalize } from 'node:path';
 const TYPES = { '.html': 'text/html; charset=utf-8', '.js': 'text/javascript', '.css': 'text/css',
 	'.svg': 'image/svg+xml', '.json': 'application/json', '.map': 'application/json' };
 
-export async function startForeignOrigin({ port, root, cert, key, pcscfUrl, domain = 'ims.example.org' }) {
+export async function startStaticSite({ port, root, cert, key, pcscfUrl, domain = 'ims.example.org' }) {
 	const server = createServer({ cert: await readFile(cert), key: await readFile(key) }, async (req, res) => {
 		const path = new URL(req.url, 'https://x').pathname;
 		if (path === '/config.json') {
