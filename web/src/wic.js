@@ -140,8 +140,12 @@ export class WicClient extends EventTarget {
 	/** Remove the binding (REGISTER Expires: 0) and close the socket. */
 	unregister() {
 		const ua = this._ua;
-		if (!ua)
+		if (!ua) {
+			/* between a failed connection and its explanation: cancel */
+			this._attempt = null;
+			this._set({ state: 'unregistered', expiresAt: null, associated: [], failure: null });
 			return;
+		}
 		if (!ua.isRegistered()) {
 			this._teardown();
 			this._set({ state: 'unregistered', expiresAt: null, associated: [], failure: null });
@@ -180,9 +184,9 @@ export class WicClient extends EventTarget {
 		if (this.trace.length > 50)
 			this.trace.shift();
 		this.dispatchEvent(new CustomEvent('trace', { detail: { dir, text: data } }));
-		if (!msg)
-			return;
 		const a = this._attempt;
+		if (!msg || !a)
+			return;
 		if (dir === 'out' && msg.method === 'REGISTER') {
 			a.lastRegisterHadCredentials = msg.headers.has('authorization');
 			if (a.lastRegisterHadCredentials) {
@@ -246,7 +250,7 @@ export class WicClient extends EventTarget {
 		const wasRegistered = this._snapshot.state === 'registered';
 		this._teardown();
 		if (!a.opened) {
-			this._set({ state: 'failed', failure: { kind: 'connecting', title: 'Connecting…', detail: '' } });
+			/* still 'registering' while the probe runs */
 			const probe = await this._probe(a.server);
 			if (this._ua || this._attempt !== a)
 				return; /* a new attempt began meanwhile */
