@@ -73,6 +73,12 @@ int tls_ensure_self_signed(const char *cert_file, const char *key_file,
  * closed and NULL returned. */
 struct bufferevent *tls_bev_accept(struct event_base *base, int fd, SSL_CTX *ctx);
 
+/* A new SSL for a client connection made from ctx: SNI set to server_name
+ * (unless it is an IP literal, RFC 6066 3) and, when ctx verifies peers,
+ * the name (DNS or IP) the certificate must carry.  NULL if server_name is
+ * NULL (then nothing is checked) is fine.  Returns NULL on failure. */
+SSL *tls_client_ssl_new(SSL_CTX *ctx, const char *server_name);
+
 /* The SSL of a bufferevent_openssl (for inspection: version, cipher), or
  * NULL if bev is a plain bufferevent. */
 SSL *tls_bev_ssl(struct bufferevent *bev);

@@ -211,9 +211,16 @@ void ws_listener_free(struct ws_listener *l);
 /* Length of a Sec-WebSocket-Key value (base64 of 16 bytes). */
 #define WS_KEY_LEN 24
 
-/* The parts of an upgrade request, slices into the parsed buffer. */
+/* Sec-WebSocket-Protocol header lines kept per request. */
+#define WS_MAX_PROTOCOL_HEADERS 4
+
+/* The parts of an upgrade request, slices into the parsed buffer (values
+ * trimmed; p NULL when absent). */
 struct ws_handshake {
-	struct slice method, path, host, upgrade, connection, key, version, origin, protocols;
+	struct slice method, path, host, upgrade, connection, key, version, origin;
+	/* Each Sec-WebSocket-Protocol line (a comma-separated list). */
+	struct slice protocols[WS_MAX_PROTOCOL_HEADERS];
+	unsigned nprotocols;
 	int status;         /* on refusal: the HTTP status to answer */
 	const char *reason; /* on refusal: static text for the body */
 };
@@ -230,8 +237,8 @@ struct ws_handshake {
  * them with ws_handshake_has_protocol and check_origin). */
 int ws_handshake_parse(const char *p, size_t len, size_t max, struct ws_handshake *hs);
 
-/* True if the comma-separated Sec-WebSocket-Protocol list contains proto
- * (exact token match; several headers were joined by the parser). */
+/* True if one of the comma-separated Sec-WebSocket-Protocol lists
+ * contains proto (exact, case-sensitive token match, RFC 6455 4.1). */
 bool ws_handshake_has_protocol(const struct ws_handshake *hs, const char *proto);
 
 /* Computes the Sec-WebSocket-Accept for key (SHA-1 via EVP, base64) into
