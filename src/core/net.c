@@ -220,7 +220,11 @@ static int net_socket_bind(const char *host, int port, int type, bool reuseport,
 		return WIMS_EIO;
 	}
 	int one = 1;
-	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) != 0 ||
+	/* SO_REUSEADDR: for TCP, rebinding past TIME_WAIT after a restart;
+	 * for UDP it would let a second process share the port silently, so
+	 * there only SO_REUSEPORT (same user, asked for) shares it. */
+	if ((type == SOCK_STREAM &&
+	     setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) != 0) ||
 	    (reuseport && setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) != 0) ||
 	    (ss.ss_family == AF_INET6 &&
 	     setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one)) != 0)) {

@@ -67,7 +67,8 @@ int net_listener_port(const struct net_listener *l);
 void net_listener_free(struct net_listener *l);
 
 /* Binds a UDP socket to host:port (same host rules as net_listen_tcp), non
- * blocking, close-on-exec, SO_REUSEADDR, SO_REUSEPORT if asked.  Returns the
+ * blocking, close-on-exec, SO_REUSEPORT if asked (no SO_REUSEADDR: on UDP
+ * it would let anyone share the port).  Returns the
  * fd (>= 0) or a negative WIMS_E* with a message in err. */
 int net_bind_udp(const char *host, int port, bool reuseport, char *err, size_t errsz);
 

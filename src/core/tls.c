@@ -269,14 +269,16 @@ static X509 *make_cert(EVP_PKEY *key, const char *const *names)
 	    X509_set_issuer_name(x, name) != 1 || X509_set_pubkey(x, key) != 1)
 		goto fail;
 
-	buf_append_cstr(&san, "DNS:localhost,IP:127.0.0.1,IP:::1");
+	/* The given names first: tls_peer_name reports the first DNS one,
+	 * which is how a peer (a WWSF on W4) is identified. */
 	for (size_t i = 0; names && names[i]; i++) {
 		const char *n = names[i];
 		if (!*n || strchr(n, ',') || strcmp(n, "localhost") == 0 ||
 		    strcmp(n, "127.0.0.1") == 0 || strcmp(n, "::1") == 0)
 			continue;
-		buf_printf(&san, ",%s:%s", is_ip_literal(n) ? "IP" : "DNS", n);
+		buf_printf(&san, "%s:%s,", is_ip_literal(n) ? "IP" : "DNS", n);
 	}
+	buf_append_cstr(&san, "DNS:localhost,IP:127.0.0.1,IP:::1");
 	if (san.err || add_ext(x, NID_subject_alt_name, buf_cstr(&san)) != 0 ||
 	    add_ext(x, NID_basic_constraints, "critical,CA:FALSE") != 0 ||
 	    add_ext(x, NID_key_usage, "critical,digitalSignature") != 0 ||

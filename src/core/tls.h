@@ -59,9 +59,9 @@ int tls_server_ctx_set_alpn(SSL_CTX *ctx, const char *const *protos);
  * is touched and 0 is returned; one without the other is WIMS_EEXIST so
  * that a real key is never overwritten).  The key is EC P-256
  * (EVP_PKEY_Q_keygen), the certificate self-signed, valid one year, CN the
- * first name (or "localhost"), with subjectAltName localhost, 127.0.0.1,
- * ::1 and each of names (NULL-terminated list, may be NULL; IP literals
- * become IP entries, others DNS).  Parent directories are created (0700),
+ * first name (or "localhost"), with subjectAltName each of names
+ * (NULL-terminated list, may be NULL; IP literals become IP entries, others
+ * DNS) then localhost, 127.0.0.1 and ::1.  Parent directories are created (0700),
  * the key file is written with mode 0600.  Returns 0 or a negative
  * WIMS_E*. */
 int tls_ensure_self_signed(const char *cert_file, const char *key_file,
