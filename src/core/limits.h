@@ -23,6 +23,10 @@
 #define WIMS_SIP_MAX_VIAS 32
 /* Longest single token we copy out (user part, host, parameter value). */
 #define WIMS_SIP_MAX_TOKEN 256
+/* Edits a proxy makes to one forwarded message (sip_edit: Via, Route pop,
+ * Path, Record-Route, identity headers...): a handful; 32 bounds the
+ * struct kept on the stack. */
+#define WIMS_SIP_MAX_EDITS 32
 
 /* WebSocket: one message, reassembled from frames, may not exceed the SIP
  * limit (RFC 7118 carries one SIP message per WebSocket message). */
