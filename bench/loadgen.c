@@ -1,0 +1,1413 @@
+/*
+ * loadgen.c - wims-loadgen, the registration load generator of `make bench`.
+ *
+ * Holds many SIP-over-WebSocket connections (RFC 7118, TLS by default) to
+ * any registrar - wims's pcscf, Kamailio, anything that speaks W2 - and on
+ * each one loops
+ *
+ *	REGISTER -> 401 (WWW-Authenticate: Digest ...)
+ *	REGISTER with Authorization -> 200 OK
+ *
+ * then at once the next registration on the same connection (same Call-ID,
+ * a new CSeq), measuring the latency from the first REGISTER to the 200.
+ * Each connection is its own subscriber: IMPI PATTERN@DOMAIN and IMPU
+ * sip:PATTERN@DOMAIN for one number of --users, password from
+ * --password-pattern.
+ *
+ * Shape: the connections are spread over --threads workers (core/loop.h),
+ * each owning its connections and its statistics, so the hot path takes no
+ * lock; the main thread only starts and stops the phases and reads a few
+ * atomic counters for the progress line.  The phases are:
+ *  1. connect every connection (TLS + WebSocket upgrade), at most
+ *     LG_MAX_PENDING_CONNECTS handshakes in flight per worker;
+ *  2. when all have opened or failed, start the clock and let every open
+ *     connection register in a loop until --duration is over (or
+ *     --registrations attempts were made);
+ *  3. close every connection, join the workers, merge and report.
+ *
+ * What counts: a registration is counted when its 200 OK arrives inside the
+ * measured window.  Any other final response is a failure, by status code,
+ * never retried in disguise: the connection waits --fail-pause ms and then
+ * starts a new registration, itself counted.  No answer within --timeout ms
+ * is a failure "timeout"; a connection that drops is "closed" and stays
+ * closed.  Registrations still in flight when the window ends are not
+ * counted either way.
+ *
+ * Responses are read by the small reader below (status line, CSeq,
+ * WWW-Authenticate), not by src/sip: the generator must judge any server,
+ * ours included, independently of ours.  The Digest computation (RFC 2617,
+ * RFC 8760 SHA-256, qop=auth) is likewise done here on OpenSSL EVP.
+ *
+ * Output: a human summary on stderr and one line on stdout,
+ *	RESULT {"registrations": ..., "rate": ..., ...}
+ * (JSON) that bench/run.sh collects.  Exit status 0 when at least one
+ * registration succeeded and nothing failed, 1 otherwise, 2 on bad usage.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+#include <jansson.h>
+#include <openssl/evp.h>
+#include <openssl/rand.h>
+
+#include "core/loop.h"
+#include "core/net.h"
+#include "core/slice.h"
+#include "core/tls.h"
+#include "core/wims.h"
+#include "core/ws.h"
+
+/* TLS + upgrade handshakes in flight per worker: enough to open a few
+ * thousand connections in seconds, few enough not to overflow a server's
+ * accept backlog or time out handshakes on a 2-core machine. */
+#define LG_MAX_PENDING_CONNECTS 64
+/* Status codes are 100..699; index 0 holds "timeout", 1 "closed", 2 an
+ * unreadable or unusable response. */
+#define LG_FAIL_TIMEOUT 0
+#define LG_FAIL_CLOSED 1
+#define LG_FAIL_BAD_RESPONSE 2
+#define LG_FAIL_SLOTS 700
+/* One second buckets of the timeline; longer runs are refused. */
+#define LG_MAX_SECONDS 3600
+/* Latency samples kept per worker (4 bytes each): past this the rest are
+ * counted but not sampled for percentiles. */
+#define LG_MAX_SAMPLES (16u * 1024 * 1024)
+/* Bytes of one REGISTER we build. */
+#define LG_MSG_MAX 4096
+/* Longest identity, password, realm, nonce, opaque we handle. */
+#define LG_ID_MAX 160
+#define LG_PARAM_MAX 256
+
+#define NS_PER_S 1000000000ull
+
+struct lg_opts {
+	const char *host;
+	int port;
+	const char *path;
+	const char *origin;
+	const char *host_header;
+	unsigned user_first, user_last;
+	const char *user_pattern;
+	const char *domain;
+	const char *password_pattern;
+	unsigned connections;
+	double duration;
+	uint64_t registrations;
+	unsigned expires;
+	int threads;
+	bool tls;
+	bool insecure;
+	const char *algorithm; /* NULL: the first challenge we can answer */
+	unsigned timeout_ms;
+	unsigned fail_pause_ms;
+	unsigned connect_timeout_s;
+	bool quiet;
+	const char *label;
+};
+
+enum lg_state {
+	LG_CONNECTING,
+	LG_IDLE,           /* open, no registration running */
+	LG_WAIT_CHALLENGE, /* first REGISTER sent */
+	LG_WAIT_FINAL,     /* REGISTER with Authorization sent */
+	LG_PAUSED,         /* after a failure, --fail-pause */
+	LG_CLOSING,
+};
+
+struct lg_worker;
+
+struct lg_conn {
+	struct lg_worker *w;
+	struct ws_conn *ws;
+	struct event *timer; /* response timeout, or the pause after a failure */
+	enum lg_state state;
+	bool opened;
+	unsigned user;
+	uint32_t cseq;
+	uint32_t sent_cseq; /* CSeq of the request we wait an answer for */
+	uint64_t t_start;   /* ns, first REGISTER of the running registration */
+	char impi[LG_ID_MAX];
+	char impu[LG_ID_MAX + 4];
+	char user_part[LG_ID_MAX];
+	char password[LG_ID_MAX];
+	char call_id[40];
+	char from_tag[20];
+	char contact_host[24];
+	/* H(A1) cached per algorithm and realm: the generator's own cost is
+	 * not what is measured. */
+	const EVP_MD *ha1_md;
+	char ha1_realm[LG_PARAM_MAX];
+	char ha1[65];
+};
+
+struct lg_worker {
+	int index;
+	struct event_base *base;
+	struct lg_conn **conns;
+	unsigned nconns;
+	unsigned next_connect; /* index in conns of the next to connect */
+	unsigned pending;      /* connects in flight */
+	uint64_t rng;
+	/* statistics, touched only by this worker's thread until joined */
+	uint32_t *lat_us;
+	size_t nlat, caplat;
+	uint64_t per_sec[LG_MAX_SECONDS + 1];
+	uint64_t ok, unchallenged, failed;
+	uint64_t fail[LG_FAIL_SLOTS];
+	unsigned conns_open, conns_failed, conns_dropped;
+	char algorithm_used[32];
+	char first_error[300];
+};
+
+static struct lg_run {
+	struct lg_opts o;
+	SSL_CTX *tls;
+	char host_header[300];
+	uint64_t t0, t_end; /* ns; written before the start post, then read only */
+	atomic_int measuring;  /* 0 before the window, 1 in it, 2 after */
+	atomic_uint settled;   /* connections opened or failed */
+	atomic_uint live;      /* connections not yet closed */
+	atomic_uint_fast64_t started;   /* registrations begun (--registrations) */
+	atomic_uint_fast64_t completed; /* ended, ok or failed, in the window */
+	atomic_uint_fast64_t ok;        /* 200 OK in the window */
+} run;
+
+static volatile sig_atomic_t interrupted;
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * NS_PER_S + (uint64_t)ts.tv_nsec;
+}
+
+/* splitmix64: tags, branches and cnonces need to be unique, not secret. */
+static uint64_t lg_rand(struct lg_worker *w)
+{
+	uint64_t z = (w->rng += 0x9e3779b97f4a7c15ull);
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+	return z ^ (z >> 31);
+}
+
+static void lg_rand_hex(struct lg_worker *w, char *out, size_t n)
+{
+	static const char hex[] = "0123456789abcdef";
+	uint64_t r = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (i % 16 == 0)
+			r = lg_rand(w);
+		out[i] = hex[r & 15];
+		r >>= 4;
+	}
+	out[n] = '\0';
+}
+
+/* --- patterns ----------------------------------------------------------- */
+
+/* Formats pattern with n for its one "%u" (flags '0' and a width allowed,
+ * "%%" for a percent sign), as "user%04u" or "pw-%u".  A pattern is
+ * checked by pattern_check first, so this never sees another conversion.
+ * Returns the length or -1 if out is too small. */
+static int pattern_format(const char *pattern, unsigned n, char *out, size_t outsz)
+{
+	size_t o = 0;
+	for (const char *p = pattern; *p; p++) {
+		if (*p != '%') {
+			if (o + 1 >= outsz)
+				return -1;
+			out[o++] = *p;
+			continue;
+		}
+		p++;
+		if (*p == '%') {
+			if (o + 1 >= outsz)
+				return -1;
+			out[o++] = '%';
+			continue;
+		}
+		bool zero = false;
+		unsigned width = 0;
+		if (*p == '0') {
+			zero = true;
+			p++;
+		}
+		while (*p >= '0' && *p <= '9')
+			width = width * 10 + (unsigned)(*p++ - '0');
+		char digits[12];
+		int nd = 0;
+		unsigned v = n;
+		do {
+			digits[nd++] = (char)('0' + v % 10);
+			v /= 10;
+		} while (v);
+		for (unsigned i = (unsigned)nd; i < width; i++) {
+			if (o + 1 >= outsz)
+				return -1;
+			out[o++] = zero ? '0' : ' ';
+		}
+		while (nd) {
+			if (o + 1 >= outsz)
+				return -1;
+			out[o++] = digits[--nd];
+		}
+	}
+	if (o >= outsz)
+		return -1;
+	out[o] = '\0';
+	return (int)o;
+}
+
+/* A pattern has at most one conversion, "%u" with optional 0 flag and a
+ * width below 20; "%%" is a literal percent. */
+static bool pattern_check(const char *pattern, int max_conversions)
+{
+	int conversions = 0;
+	for (const char *p = pattern; *p; p++) {
+		if (*p != '%')
+			continue;
+		p++;
+		if (*p == '%')
+			continue;
+		if (*p == '0')
+			p++;
+		unsigned width = 0;
+		while (*p >= '0' && *p <= '9')
+			width = width * 10 + (unsigned)(*p++ - '0');
+		if (*p != 'u' || width >= 20)
+			return false;
+		conversions++;
+	}
+	return conversions <= max_conversions;
+}
+
+/* --- reading a response ----------------------------------------------- */
+
+/* One Digest challenge, values unquoted and unescaped. */
+struct lg_challenge {
+	char realm[LG_PARAM_MAX];
+	char nonce[LG_PARAM_MAX];
+	char opaque[LG_PARAM_MAX];
+	char algorithm[32];
+	char qop[64];
+	bool has_opaque, has_qop, stale;
+};
+
+#define LG_MAX_CHALLENGES 4
+
+struct lg_response {
+	int status;
+	uint32_t cseq;
+	struct slice cseq_method;
+	struct lg_challenge ch[LG_MAX_CHALLENGES];
+	int nch;
+};
+
+static bool is_space(char c)
+{
+	return c == ' ' || c == '\t';
+}
+
+/* Copies a token or quoted-string value starting at *pp (bounded by end)
+ * into out, unescaping quoted pairs; advances *pp past it.  Returns false
+ * if the value does not fit or a quote is not closed. */
+static bool read_value(const char **pp, const char *end, char *out, size_t outsz)
+{
+	const char *p = *pp;
+	size_t o = 0;
+	if (p < end && *p == '"') {
+		p++;
+		for (;;) {
+			if (p >= end)
+				return false;
+			if (*p == '"') {
+				p++;
+				break;
+			}
+			if (*p == '\\' && p + 1 < end)
+				p++;
+			if (o + 1 >= outsz)
+				return false;
+			out[o++] = *p++;
+		}
+	} else {
+		while (p < end && *p != ',' && !is_space(*p)) {
+			if (o + 1 >= outsz)
+				return false;
+			out[o++] = *p++;
+		}
+	}
+	out[o] = '\0';
+	*pp = p;
+	return true;
+}
+
+/* Parses the value of one WWW-Authenticate header: "Digest" then
+ * comma-separated auth-params (RFC 3261 25.1, RFC 8760).  Returns false
+ * for another scheme or a malformed value. */
+static bool parse_challenge(struct slice v, struct lg_challenge *ch)
+{
+	const char *p = v.p, *end = v.p + v.len;
+	memset(ch, 0, sizeof(*ch));
+	if (v.len < 7 || strncasecmp(p, "Digest", 6) != 0 || !is_space(p[6]))
+		return false;
+	p += 7;
+	while (p < end) {
+		while (p < end && (is_space(*p) || *p == ','))
+			p++;
+		const char *name = p;
+		while (p < end && *p != '=' && !is_space(*p) && *p != ',')
+			p++;
+		struct slice n = {name, (size_t)(p - name)};
+		while (p < end && is_space(*p))
+			p++;
+		if (p >= end || *p != '=') {
+			if (n.len == 0)
+				break;
+			return false;
+		}
+		p++;
+		while (p < end && is_space(*p))
+			p++;
+		char tmp[LG_PARAM_MAX];
+		char *dst = tmp;
+		size_t dstsz = sizeof(tmp);
+		if (slice_ieq_cstr(n, "realm")) {
+			dst = ch->realm;
+			dstsz = sizeof(ch->realm);
+		} else if (slice_ieq_cstr(n, "nonce")) {
+			dst = ch->nonce;
+			dstsz = sizeof(ch->nonce);
+		} else if (slice_ieq_cstr(n, "opaque")) {
+			dst = ch->opaque;
+			dstsz = sizeof(ch->opaque);
+			ch->has_opaque = true;
+		} else if (slice_ieq_cstr(n, "algorithm")) {
+			dst = ch->algorithm;
+			dstsz = sizeof(ch->algorithm);
+		} else if (slice_ieq_cstr(n, "qop")) {
+			dst = ch->qop;
+			dstsz = sizeof(ch->qop);
+			ch->has_qop = true;
+		}
+		if (!read_value(&p, end, dst, dstsz))
+			return false;
+		if (slice_ieq_cstr(n, "stale") && strcasecmp(tmp, "true") == 0)
+			ch->stale = true;
+	}
+	return ch->nonce[0] != '\0';
+}
+
+/* Reads what the generator needs from one SIP response held in p[0..len)
+ * (one WebSocket message).  Returns false if it is not a readable
+ * response (a request from the server, or garbage). */
+static bool parse_response(const char *p, size_t len, struct lg_response *r)
+{
+	const char *end = p + len;
+	memset(r, 0, sizeof(*r));
+	if (len < 12 || memcmp(p, "SIP/2.0 ", 8) != 0)
+		return false;
+	int status = 0;
+	for (int i = 8; i < 11; i++) {
+		if (p[i] < '0' || p[i] > '9')
+			return false;
+		status = status * 10 + (p[i] - '0');
+	}
+	if (status < 100 || status > 699)
+		return false;
+	r->status = status;
+	bool have_cseq = false;
+	const char *line = memchr(p, '\n', len);
+	while (line && line + 1 < end) {
+		line++;
+		const char *eol = memchr(line, '\n', (size_t)(end - line));
+		const char *lend = eol ? eol : end;
+		if (lend > line && lend[-1] == '\r')
+			lend--;
+		if (lend == line)
+			break; /* blank line: end of headers */
+		const char *colon = memchr(line, ':', (size_t)(lend - line));
+		if (colon) {
+			struct slice name = slice_trim((struct slice){line, (size_t)(colon - line)});
+			struct slice value = slice_trim((struct slice){colon + 1, (size_t)(lend - colon - 1)});
+			if (slice_ieq_cstr(name, "CSeq")) {
+				long sp = slice_find(value, ' ');
+				uint64_t n;
+				if (sp <= 0 || slice_to_u64((struct slice){value.p, (size_t)sp}, UINT32_MAX, &n) != 0)
+					return false;
+				r->cseq = (uint32_t)n;
+				r->cseq_method = slice_trim((struct slice){value.p + sp, value.len - (size_t)sp});
+				have_cseq = true;
+			} else if (slice_ieq_cstr(name, "WWW-Authenticate") && r->nch < LG_MAX_CHALLENGES) {
+				if (parse_challenge(value, &r->ch[r->nch]))
+					r->nch++;
+			}
+		}
+		line = eol;
+	}
+	return have_cseq;
+}
+
+/* --- Digest (RFC 2617, RFC 8760) ----------------------------------------- */
+
+static const EVP_MD *algorithm_md(const char *name)
+{
+	if (name[0] == '\0' || strcasecmp(name, "MD5") == 0)
+		return EVP_md5();
+	if (strcasecmp(name, "SHA-256") == 0)
+		return EVP_sha256();
+	return NULL;
+}
+
+/* Lower-case hex of H(parts joined by ':') into out (65 bytes). */
+static bool digest_hex(const EVP_MD *md, const char *const *parts, int nparts, char out[65])
+{
+	static const char hex[] = "0123456789abcdef";
+	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+	unsigned char h[EVP_MAX_MD_SIZE];
+	unsigned hl = 0;
+	bool ok = ctx && EVP_DigestInit_ex(ctx, md, NULL);
+	for (int i = 0; ok && i < nparts; i++) {
+		if (i > 0)
+			ok = EVP_DigestUpdate(ctx, ":", 1);
+		if (ok)
+			ok = EVP_DigestUpdate(ctx, parts[i], strlen(parts[i]));
+	}
+	ok = ok && EVP_DigestFinal_ex(ctx, h, &hl) && hl <= 32;
+	EVP_MD_CTX_free(ctx);
+	if (!ok)
+		return false;
+	for (unsigned i = 0; i < hl; i++) {
+		out[2 * i] = hex[h[i] >> 4];
+		out[2 * i + 1] = hex[h[i] & 15];
+	}
+	out[2 * hl] = '\0';
+	return true;
+}
+
+/* The first challenge we can answer: a known algorithm (or the one asked
+ * with --algorithm) and, when qop is offered, "auth" among its values. */
+static int choose_challenge(const struct lg_response *r)
+{
+	for (int i = 0; i < r->nch; i++) {
+		const struct lg_challenge *ch = &r->ch[i];
+		const char *alg = ch->algorithm[0] ? ch->algorithm : "MD5";
+		if (!algorithm_md(ch->algorithm))
+			continue;
+		if (run.o.algorithm && strcasecmp(run.o.algorithm, alg) != 0)
+			continue;
+		if (ch->has_qop) {
+			bool auth = false;
+			const char *q = ch->qop;
+			while (*q) {
+				while (*q == ' ' || *q == ',')
+					q++;
+				size_t n = strcspn(q, " ,");
+				if (n == 4 && strncasecmp(q, "auth", 4) == 0)
+					auth = true;
+				q += n;
+			}
+			if (!auth)
+				continue;
+		}
+		return i;
+	}
+	return -1;
+}
+
+/* --- one registration ------------------------------------------------ */
+
+static void conn_timer_cb(evutil_socket_t fd, short what, void *arg);
+static void registration_begin(struct lg_conn *c);
+
+static bool in_window(uint64_t t)
+{
+	return atomic_load_explicit(&run.measuring, memory_order_acquire) == 1 && t < run.t_end;
+}
+
+static void timer_arm(struct lg_conn *c, unsigned ms)
+{
+	struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
+	evtimer_add(c->timer, &tv);
+}
+
+/* Sends a REGISTER; with ch (and its algorithm) an Authorization too. */
+static int send_register(struct lg_conn *c, const struct lg_challenge *ch)
+{
+	struct lg_worker *w = c->w;
+	char msg[LG_MSG_MAX], branch[17], auth[1400];
+	auth[0] = '\0';
+	c->cseq++;
+	if (ch) {
+		const char *alg = ch->algorithm[0] ? ch->algorithm : "MD5";
+		const EVP_MD *md = algorithm_md(ch->algorithm);
+		char uri[LG_ID_MAX + 8], ha2[65], resp[65], cnonce[17];
+		snprintf(uri, sizeof(uri), "sip:%s", run.o.domain);
+		if (c->ha1_md != md || strcmp(c->ha1_realm, ch->realm) != 0) {
+			const char *a1[] = {c->impi, ch->realm, c->password};
+			if (!digest_hex(md, a1, 3, c->ha1))
+				return WIMS_EIO;
+			c->ha1_md = md;
+			snprintf(c->ha1_realm, sizeof(c->ha1_realm), "%s", ch->realm);
+		}
+		const char *a2[] = {"REGISTER", uri};
+		if (!digest_hex(md, a2, 2, ha2))
+			return WIMS_EIO;
+		lg_rand_hex(w, cnonce, 16);
+		int n;
+		if (ch->has_qop) {
+			const char *rp[] = {c->ha1, ch->nonce, "00000001", cnonce, "auth", ha2};
+			if (!digest_hex(md, rp, 6, resp))
+				return WIMS_EIO;
+			n = snprintf(auth, sizeof(auth),
+				     "Authorization: Digest username=\"%s\", realm=\"%s\", nonce=\"%s\", "
+				     "uri=\"%s\", response=\"%s\", algorithm=%s, cnonce=\"%s\", "
+				     "qop=auth, nc=00000001%s%s%s\r\n",
+				     c->impi, ch->realm, ch->nonce, uri, resp, alg, cnonce,
+				     ch->has_opaque ? ", opaque=\"" : "", ch->has_opaque ? ch->opaque : "",
+				     ch->has_opaque ? "\"" : "");
+		} else {
+			const char *rp[] = {c->ha1, ch->nonce, ha2};
+			if (!digest_hex(md, rp, 3, resp))
+				return WIMS_EIO;
+			n = snprintf(auth, sizeof(auth),
+				     "Authorization: Digest username=\"%s\", realm=\"%s\", nonce=\"%s\", "
+				     "uri=\"%s\", response=\"%s\", algorithm=%s%s%s%s\r\n",
+				     c->impi, ch->realm, ch->nonce, uri, resp, alg,
+				     ch->has_opaque ? ", opaque=\"" : "", ch->has_opaque ? ch->opaque : "",
+				     ch->has_opaque ? "\"" : "");
+		}
+		if (n < 0 || (size_t)n >= sizeof(auth))
+			return WIMS_ETOOBIG;
+		if (w->algorithm_used[0] == '\0')
+			snprintf(w->algorithm_used, sizeof(w->algorithm_used), "%s", alg);
+	}
+	lg_rand_hex(w, branch, 16);
+	/* RFC 7118 5: Via transport WSS, a Contact host under .invalid
+	 * (the client has no reachable address), transport=ws. */
+	int n = snprintf(msg, sizeof(msg),
+			 "REGISTER sip:%s SIP/2.0\r\n"
+			 "Via: SIP/2.0/%s %s;branch=z9hG4bK%s\r\n"
+			 "Max-Forwards: 70\r\n"
+			 "From: <%s>;tag=%s\r\n"
+			 "To: <%s>\r\n"
+			 "Call-ID: %s\r\n"
+			 "CSeq: %u REGISTER\r\n"
+			 "Contact: <sip:%s@%s;transport=ws>;expires=%u\r\n"
+			 "Expires: %u\r\n"
+			 "Supported: path\r\n"
+			 "User-Agent: wims-loadgen\r\n"
+			 "%s"
+			 "Content-Length: 0\r\n\r\n",
+			 run.o.domain, run.o.tls ? "WSS" : "WS", c->contact_host, branch, c->impu,
+			 c->from_tag, c->impu, c->call_id, c->cseq, c->user_part, c->contact_host,
+			 run.o.expires, run.o.expires, auth);
+	if (n < 0 || (size_t)n >= sizeof(msg))
+		return WIMS_ETOOBIG;
+	c->sent_cseq = c->cseq;
+	return ws_conn_send(c->ws, msg, (size_t)n, false);
+}
+
+static void record_failure(struct lg_conn *c, int slot, uint64_t t)
+{
+	struct lg_worker *w = c->w;
+	if (!in_window(t))
+		return;
+	w->failed++;
+	w->fail[slot]++;
+	atomic_fetch_add_explicit(&run.completed, 1, memory_order_relaxed);
+}
+
+/* A registration failed: count it and, unless the conn is gone, start a
+ * new one after --fail-pause (a refused server is not hammered). */
+static void registration_failed(struct lg_conn *c, int slot)
+{
+	record_failure(c, slot, now_ns());
+	evtimer_del(c->timer);
+	if (c->state == LG_CLOSING)
+		return;
+	c->state = LG_PAUSED;
+	timer_arm(c, run.o.fail_pause_ms);
+}
+
+static void registration_succeeded(struct lg_conn *c, bool challenged)
+{
+	struct lg_worker *w = c->w;
+	uint64_t t = now_ns();
+	evtimer_del(c->timer);
+	c->state = LG_IDLE;
+	if (!in_window(t))
+		return;
+	uint64_t lat = (t - c->t_start) / 1000;
+	if (w->nlat == w->caplat && w->caplat < LG_MAX_SAMPLES) {
+		size_t cap = w->caplat ? w->caplat * 2 : 4096;
+		uint32_t *p = realloc(w->lat_us, cap * sizeof(*p));
+		if (p) {
+			w->lat_us = p;
+			w->caplat = cap;
+		}
+	}
+	if (w->nlat < w->caplat)
+		w->lat_us[w->nlat++] = lat > UINT32_MAX ? UINT32_MAX : (uint32_t)lat;
+	uint64_t sec = (t - run.t0) / NS_PER_S;
+	w->per_sec[sec > LG_MAX_SECONDS ? LG_MAX_SECONDS : sec]++;
+	w->ok++;
+	if (!challenged)
+		w->unchallenged++;
+	atomic_fetch_add_explicit(&run.ok, 1, memory_order_relaxed);
+	atomic_fetch_add_explicit(&run.completed, 1, memory_order_relaxed);
+	registration_begin(c);
+}
+
+static void registration_begin(struct lg_conn *c)
+{
+	uint64_t t = now_ns();
+	if (c->state == LG_CLOSING || !c->opened || !in_window(t)) {
+		if (c->state != LG_CLOSING)
+			c->state = LG_IDLE;
+		return;
+	}
+	if (run.o.registrations &&
+	    atomic_fetch_add_explicit(&run.started, 1, memory_order_relaxed) >= run.o.registrations) {
+		c->state = LG_IDLE;
+		return;
+	}
+	c->t_start = t;
+	c->state = LG_WAIT_CHALLENGE;
+	int rc = send_register(c, NULL);
+	if (rc != 0) {
+		snprintf(c->w->first_error, sizeof(c->w->first_error), "send: %s", wims_strerror(rc));
+		registration_failed(c, LG_FAIL_CLOSED);
+		return;
+	}
+	timer_arm(c, run.o.timeout_ms);
+}
+
+static void conn_timer_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct lg_conn *c = arg;
+	WIMS_UNUSED(fd);
+	WIMS_UNUSED(what);
+	if (c->state == LG_WAIT_CHALLENGE || c->state == LG_WAIT_FINAL)
+		registration_failed(c, LG_FAIL_TIMEOUT);
+	else if (c->state == LG_PAUSED)
+		registration_begin(c);
+}
+
+/* --- WebSocket callbacks ---------------------------------------------- */
+
+static void worker_connect_more(struct lg_worker *w);
+
+static void on_open(struct ws_conn *ws, void *arg)
+{
+	struct lg_conn *c = arg;
+	WIMS_UNUSED(ws);
+	c->opened = true;
+	c->state = LG_IDLE;
+	c->w->conns_open++;
+	c->w->pending--;
+	atomic_fetch_add(&run.settled, 1);
+	worker_connect_more(c->w);
+	/* Opened after the window started (a slow handshake): join in. */
+	registration_begin(c);
+}
+
+static void on_message(struct ws_conn *ws, const char *p, size_t len, bool binary, void *arg)
+{
+	struct lg_conn *c = arg;
+	struct lg_response r;
+	WIMS_UNUSED(ws);
+	WIMS_UNUSED(binary);
+	if (c->state != LG_WAIT_CHALLENGE && c->state != LG_WAIT_FINAL)
+		return; /* late answer to a request that timed out */
+	if (!parse_response(p, len, &r))
+		return; /* a request from the server, or not SIP: not ours */
+	if (r.cseq != c->sent_cseq || !slice_eq_cstr(r.cseq_method, "REGISTER"))
+		return;
+	if (r.status < 200)
+		return;
+	if (r.status >= 200 && r.status < 300) {
+		if (r.status == 200) {
+			registration_succeeded(c, c->state == LG_WAIT_FINAL);
+		} else {
+			registration_failed(c, r.status);
+		}
+		return;
+	}
+	if (r.status == 401 && c->state == LG_WAIT_CHALLENGE) {
+		int i = choose_challenge(&r);
+		if (i < 0) {
+			snprintf(c->w->first_error, sizeof(c->w->first_error),
+				 "401 without a Digest challenge we can answer%s",
+				 run.o.algorithm ? " with --algorithm" : "");
+			registration_failed(c, LG_FAIL_BAD_RESPONSE);
+			return;
+		}
+		evtimer_del(c->timer);
+		c->state = LG_WAIT_FINAL;
+		int rc = send_register(c, &r.ch[i]);
+		if (rc != 0) {
+			snprintf(c->w->first_error, sizeof(c->w->first_error), "send: %s",
+				 wims_strerror(rc));
+			registration_failed(c, LG_FAIL_CLOSED);
+			return;
+		}
+		timer_arm(c, run.o.timeout_ms);
+		return;
+	}
+	registration_failed(c, r.status);
+}
+
+static void on_close(struct ws_conn *ws, int code, void *arg)
+{
+	struct lg_conn *c = arg;
+	struct lg_worker *w = c->w;
+	if (!c->opened) {
+		w->conns_failed++;
+		w->pending--;
+		if (w->first_error[0] == '\0')
+			snprintf(w->first_error, sizeof(w->first_error),
+				 "connect: WebSocket close %d (%s), HTTP status %d", code,
+				 ws_conn_close_reason(ws), ws_conn_http_status(ws));
+		atomic_fetch_add(&run.settled, 1);
+		worker_connect_more(w);
+	} else if (c->state != LG_CLOSING) {
+		/* The server dropped us: the registration in flight failed and
+		 * this connection is lost for the rest of the run. */
+		w->conns_dropped++;
+		if (c->state == LG_WAIT_CHALLENGE || c->state == LG_WAIT_FINAL)
+			record_failure(c, LG_FAIL_CLOSED, now_ns());
+		if (w->first_error[0] == '\0')
+			snprintf(w->first_error, sizeof(w->first_error),
+				 "connection closed by the server: %d (%s)", code,
+				 ws_conn_close_reason(ws));
+	}
+	for (unsigned i = 0; i < w->nconns; i++) {
+		if (w->conns[i] == c) {
+			w->conns[i] = NULL;
+			break;
+		}
+	}
+	event_free(c->timer);
+	OPENSSL_cleanse(c->password, sizeof(c->password));
+	OPENSSL_cleanse(c->ha1, sizeof(c->ha1));
+	free(c);
+	atomic_fetch_sub(&run.live, 1);
+}
+
+static const struct ws_callbacks lg_callbacks = {
+	.on_open = on_open,
+	.on_message = on_message,
+	.on_close = on_close,
+};
+
+/* --- phases, on the workers -------------------------------------------- */
+
+static void conn_connect(struct lg_worker *w, struct lg_conn *c)
+{
+	char err[256];
+	struct bufferevent *bev = net_connect_tcp(w->base, run.o.host, run.o.port,
+						  run.o.tls ? run.tls : NULL, run.o.host, err,
+						  sizeof(err));
+	w->pending++;
+	if (bev) {
+		struct ws_client_opts opts = {
+			.host = run.host_header,
+			.path = run.o.path,
+			.origin = run.o.origin,
+			.subprotocol = "sip",
+		};
+		c->ws = ws_conn_connect_opts(bev, &opts, &lg_callbacks, c);
+		if (c->ws)
+			return;
+		snprintf(err, sizeof(err), "out of memory");
+	}
+	/* No on_close will come for this one. */
+	w->pending--;
+	w->conns_failed++;
+	if (w->first_error[0] == '\0')
+		snprintf(w->first_error, sizeof(w->first_error), "connect: %s", err);
+	for (unsigned i = 0; i < w->nconns; i++)
+		if (w->conns[i] == c)
+			w->conns[i] = NULL;
+	event_free(c->timer);
+	free(c);
+	atomic_fetch_sub(&run.live, 1);
+	atomic_fetch_add(&run.settled, 1);
+}
+
+static void worker_connect_more(struct lg_worker *w)
+{
+	while (w->pending < LG_MAX_PENDING_CONNECTS && w->next_connect < w->nconns) {
+		struct lg_conn *c = w->conns[w->next_connect++];
+		if (c)
+			conn_connect(w, c);
+	}
+}
+
+static void connect_each(int index, struct event_base *base, void *arg)
+{
+	struct lg_worker *w = &((struct lg_worker *)arg)[index];
+	w->base = base;
+	for (unsigned i = 0; i < w->nconns; i++) {
+		struct lg_conn *c = w->conns[i];
+		c->timer = evtimer_new(base, conn_timer_cb, c);
+		if (!c->timer) {
+			fprintf(stderr, "wims-loadgen: out of memory\n");
+			exit(1);
+		}
+	}
+	worker_connect_more(w);
+}
+
+static void start_each(int index, struct event_base *base, void *arg)
+{
+	struct lg_worker *w = &((struct lg_worker *)arg)[index];
+	WIMS_UNUSED(base);
+	for (unsigned i = 0; i < w->nconns; i++) {
+		struct lg_conn *c = w->conns[i];
+		if (c && c->opened && c->state == LG_IDLE)
+			registration_begin(c);
+	}
+}
+
+static void close_each(int index, struct event_base *base, void *arg)
+{
+	struct lg_worker *w = &((struct lg_worker *)arg)[index];
+	WIMS_UNUSED(base);
+	for (unsigned i = 0; i < w->nconns; i++) {
+		struct lg_conn *c = w->conns[i];
+		if (!c)
+			continue;
+		c->state = LG_CLOSING;
+		if (c->ws) {
+			evtimer_del(c->timer);
+			ws_conn_close(c->ws, WS_CLOSE_NORMAL, "load generator done");
+			continue;
+		}
+		/* Never connected (the connect phase timed out first). */
+		w->conns[i] = NULL;
+		event_free(c->timer);
+		OPENSSL_cleanse(c->password, sizeof(c->password));
+		free(c);
+		atomic_fetch_sub(&run.live, 1);
+	}
+}
+
+/* --- options --------------------------------------------------------- */
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: wims-loadgen [options]\n"
+		"  --host ADDR              server address, numeric or localhost (127.0.0.1)\n"
+		"  --port N                 server port (7443)\n"
+		"  --path PATH              WebSocket request target (/)\n"
+		"  --origin URL             Origin header (https://127.0.0.1:8443); \"\" for none\n"
+		"  --host-header H          Host header (ADDR:PORT)\n"
+		"  --users FIRST-LAST       numbers of the subscribers to use (0-9999)\n"
+		"  --user-pattern P         user part from the number (user%%04u)\n"
+		"  --domain D               home domain: IMPI P@D, IMPU sip:P@D (ims.example.org)\n"
+		"  --password-pattern P     password from the number (pw-%%u)\n"
+		"  --connections N          connections, one subscriber each (10)\n"
+		"  --duration S             measured seconds (10; a cap with --registrations)\n"
+		"  --registrations N        stop after N registration attempts instead\n"
+		"  --expires S              Expires asked for (600)\n"
+		"  --threads N              worker threads (1)\n"
+		"  --tls / --no-tls         wss:// (default) or ws://\n"
+		"  --insecure               do not verify the server certificate\n"
+		"  --algorithm A            answer only MD5 or SHA-256 challenges\n"
+		"                           (default: the first challenge it can answer)\n"
+		"  --timeout MS             wait for each response at most (5000)\n"
+		"  --fail-pause MS          pause after a failed registration (1000)\n"
+		"  --connect-timeout S      give up waiting for connections (30)\n"
+		"  --label TEXT             name of the target in the RESULT line\n"
+		"  --quiet                  no progress lines\n"
+		"Prints a summary on stderr and RESULT {json} on stdout; exits 0 when\n"
+		"registrations succeeded and nothing failed.\n");
+}
+
+static bool parse_uint(const char *s, unsigned long long max, unsigned long long *out)
+{
+	char *end;
+	if (!s || *s < '0' || *s > '9')
+		return false;
+	errno = 0;
+	unsigned long long v = strtoull(s, &end, 10);
+	if (errno || *end != '\0' || v > max)
+		return false;
+	*out = v;
+	return true;
+}
+
+static int parse_opts(int argc, char **argv, struct lg_opts *o)
+{
+	enum {
+		O_HOST = 256, O_PORT, O_PATH, O_ORIGIN, O_HOST_HEADER, O_USERS, O_USER_PATTERN,
+		O_DOMAIN, O_PASSWORD_PATTERN, O_CONNECTIONS, O_DURATION, O_REGISTRATIONS,
+		O_EXPIRES, O_THREADS, O_TLS, O_NO_TLS, O_INSECURE, O_ALGORITHM, O_TIMEOUT,
+		O_FAIL_PAUSE, O_CONNECT_TIMEOUT, O_LABEL, O_QUIET, O_HELP,
+	};
+	static const struct option longopts[] = {
+		{"host", required_argument, NULL, O_HOST},
+		{"port", required_argument, NULL, O_PORT},
+		{"path", required_argument, NULL, O_PATH},
+		{"origin", required_argument, NULL, O_ORIGIN},
+		{"host-header", required_argument, NULL, O_HOST_HEADER},
+		{"users", required_argument, NULL, O_USERS},
+		{"user-pattern", required_argument, NULL, O_USER_PATTERN},
+		{"domain", required_argument, NULL, O_DOMAIN},
+		{"password-pattern", required_argument, NULL, O_PASSWORD_PATTERN},
+		{"connections", required_argument, NULL, O_CONNECTIONS},
+		{"duration", required_argument, NULL, O_DURATION},
+		{"registrations", required_argument, NULL, O_REGISTRATIONS},
+		{"expires", required_argument, NULL, O_EXPIRES},
+		{"threads", required_argument, NULL, O_THREADS},
+		{"tls", no_argument, NULL, O_TLS},
+		{"no-tls", no_argument, NULL, O_NO_TLS},
+		{"insecure", no_argument, NULL, O_INSECURE},
+		{"algorithm", required_argument, NULL, O_ALGORITHM},
+		{"timeout", required_argument, NULL, O_TIMEOUT},
+		{"fail-pause", required_argument, NULL, O_FAIL_PAUSE},
+		{"connect-timeout", required_argument, NULL, O_CONNECT_TIMEOUT},
+		{"label", required_argument, NULL, O_LABEL},
+		{"quiet", no_argument, NULL, O_QUIET},
+		{"help", no_argument, NULL, O_HELP},
+		{NULL, 0, NULL, 0},
+	};
+	*o = (struct lg_opts){
+		.host = "127.0.0.1",
+		.port = 7443,
+		.path = "/",
+		.origin = "https://127.0.0.1:8443",
+		.user_first = 0,
+		.user_last = 9999,
+		.user_pattern = "user%04u",
+		.domain = "ims.example.org",
+		.password_pattern = "pw-%u",
+		.connections = 10,
+		.duration = 10,
+		.expires = 600,
+		.threads = 1,
+		.tls = true,
+		.timeout_ms = 5000,
+		.fail_pause_ms = 1000,
+		.connect_timeout_s = 30,
+		.label = "",
+	};
+	unsigned long long v;
+	int ch;
+	while ((ch = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+		switch (ch) {
+		case O_HOST: o->host = optarg; break;
+		case O_PORT:
+			if (!parse_uint(optarg, 65535, &v) || v == 0)
+				goto bad;
+			o->port = (int)v;
+			break;
+		case O_PATH: o->path = optarg; break;
+		case O_ORIGIN: o->origin = optarg[0] ? optarg : NULL; break;
+		case O_HOST_HEADER: o->host_header = optarg; break;
+		case O_USERS: {
+			char *dash = strchr(optarg, '-');
+			unsigned long long a, b;
+			if (!dash)
+				goto bad;
+			*dash = '\0';
+			bool ok = parse_uint(optarg, UINT32_MAX, &a) && parse_uint(dash + 1, UINT32_MAX, &b);
+			*dash = '-';
+			if (!ok || a > b)
+				goto bad;
+			o->user_first = (unsigned)a;
+			o->user_last = (unsigned)b;
+			break;
+		}
+		case O_USER_PATTERN: o->user_pattern = optarg; break;
+		case O_DOMAIN: o->domain = optarg; break;
+		case O_PASSWORD_PATTERN: o->password_pattern = optarg; break;
+		case O_CONNECTIONS:
+			if (!parse_uint(optarg, 1000000, &v) || v == 0)
+				goto bad;
+			o->connections = (unsigned)v;
+			break;
+		case O_DURATION: {
+			char *end;
+			errno = 0;
+			double d = strtod(optarg, &end);
+			if (errno || *end || !(d > 0) || d > LG_MAX_SECONDS)
+				goto bad;
+			o->duration = d;
+			break;
+		}
+		case O_REGISTRATIONS:
+			if (!parse_uint(optarg, UINT64_MAX / 2, &v) || v == 0)
+				goto bad;
+			o->registrations = v;
+			break;
+		case O_EXPIRES:
+			if (!parse_uint(optarg, 86400, &v))
+				goto bad;
+			o->expires = (unsigned)v;
+			break;
+		case O_THREADS:
+			if (!parse_uint(optarg, 64, &v) || v == 0)
+				goto bad;
+			o->threads = (int)v;
+			break;
+		case O_TLS: o->tls = true; break;
+		case O_NO_TLS: o->tls = false; break;
+		case O_INSECURE: o->insecure = true; break;
+		case O_ALGORITHM:
+			if (strcasecmp(optarg, "MD5") != 0 && strcasecmp(optarg, "SHA-256") != 0)
+				goto bad;
+			o->algorithm = optarg;
+			break;
+		case O_TIMEOUT:
+			if (!parse_uint(optarg, 600000, &v) || v == 0)
+				goto bad;
+			o->timeout_ms = (unsigned)v;
+			break;
+		case O_FAIL_PAUSE:
+			if (!parse_uint(optarg, 600000, &v))
+				goto bad;
+			o->fail_pause_ms = (unsigned)v;
+			break;
+		case O_CONNECT_TIMEOUT:
+			if (!parse_uint(optarg, 3600, &v) || v == 0)
+				goto bad;
+			o->connect_timeout_s = (unsigned)v;
+			break;
+		case O_LABEL: o->label = optarg; break;
+		case O_QUIET: o->quiet = true; break;
+		case 'h':
+		case O_HELP: usage(stdout); exit(0);
+		default: usage(stderr); return -1;
+		}
+	}
+	if (optind != argc) {
+		fprintf(stderr, "wims-loadgen: unexpected argument %s\n", argv[optind]);
+		return -1;
+	}
+	if (!pattern_check(o->user_pattern, 1) || !pattern_check(o->password_pattern, 1)) {
+		fprintf(stderr, "wims-loadgen: a pattern may hold one %%u (with 0 and a width) and %%%%\n");
+		return -1;
+	}
+	if ((unsigned long long)o->user_last - o->user_first + 1 < o->connections) {
+		fprintf(stderr, "wims-loadgen: --users %u-%u has fewer subscribers than --connections %u\n",
+			o->user_first, o->user_last, o->connections);
+		return -1;
+	}
+	return 0;
+bad:
+	fprintf(stderr, "wims-loadgen: bad value for an option: %s\n", optarg);
+	usage(stderr);
+	return -1;
+}
+
+/* --- report ------------------------------------------------------------ */
+
+static int cmp_u32(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+/* Nearest-rank percentile of sorted v[0..n), in milliseconds. */
+static double percentile_ms(const uint32_t *v, size_t n, double pct)
+{
+	if (n == 0)
+		return 0;
+	size_t rank = (size_t)((pct / 100.0) * (double)n + 0.999999);
+	if (rank < 1)
+		rank = 1;
+	if (rank > n)
+		rank = n;
+	return v[rank - 1] / 1000.0;
+}
+
+static const char *fail_name(int slot, char *buf, size_t bufsz)
+{
+	switch (slot) {
+	case LG_FAIL_TIMEOUT: return "timeout";
+	case LG_FAIL_CLOSED: return "closed";
+	case LG_FAIL_BAD_RESPONSE: return "unusable";
+	default: snprintf(buf, bufsz, "%d", slot); return buf;
+	}
+}
+
+static int report(struct lg_worker *ws, int nw, double elapsed_s)
+{
+	uint64_t ok = 0, failed = 0, unchallenged = 0, fail[LG_FAIL_SLOTS] = {0};
+	unsigned conns_open = 0, conns_failed = 0, conns_dropped = 0;
+	size_t nlat = 0;
+	const char *algorithm = "", *first_error = "";
+	for (int i = 0; i < nw; i++) {
+		ok += ws[i].ok;
+		failed += ws[i].failed;
+		unchallenged += ws[i].unchallenged;
+		conns_open += ws[i].conns_open;
+		conns_failed += ws[i].conns_failed;
+		conns_dropped += ws[i].conns_dropped;
+		nlat += ws[i].nlat;
+		for (int s = 0; s < LG_FAIL_SLOTS; s++)
+			fail[s] += ws[i].fail[s];
+		if (!algorithm[0])
+			algorithm = ws[i].algorithm_used;
+		if (!first_error[0])
+			first_error = ws[i].first_error;
+	}
+	uint32_t *lat = malloc((nlat ? nlat : 1) * sizeof(*lat));
+	if (!lat)
+		return 1;
+	size_t k = 0;
+	for (int i = 0; i < nw; i++) {
+		if (ws[i].nlat)
+			memcpy(lat + k, ws[i].lat_us, ws[i].nlat * sizeof(*lat));
+		k += ws[i].nlat;
+	}
+	qsort(lat, nlat, sizeof(*lat), cmp_u32);
+
+	/* Per-second timeline: whole seconds of the window only (the last,
+	 * partial one would drag the median down). */
+	unsigned nsec = (unsigned)elapsed_s;
+	if (nsec > LG_MAX_SECONDS)
+		nsec = LG_MAX_SECONDS;
+	uint64_t timeline[LG_MAX_SECONDS], sorted[LG_MAX_SECONDS];
+	for (unsigned s = 0; s < nsec; s++) {
+		timeline[s] = 0;
+		for (int i = 0; i < nw; i++)
+			timeline[s] += ws[i].per_sec[s];
+		sorted[s] = timeline[s];
+	}
+	qsort(sorted, nsec, sizeof(sorted[0]), cmp_u64);
+	double median_rate = 0;
+	if (nsec)
+		median_rate = nsec % 2 ? (double)sorted[nsec / 2]
+				       : (sorted[nsec / 2 - 1] + sorted[nsec / 2]) / 2.0;
+	double rate = elapsed_s > 0 ? (double)ok / elapsed_s : 0;
+	double p50 = percentile_ms(lat, nlat, 50), p90 = percentile_ms(lat, nlat, 90);
+	double p99 = percentile_ms(lat, nlat, 99), max = nlat ? lat[nlat - 1] / 1000.0 : 0;
+	free(lat);
+
+	char target[400];
+	snprintf(target, sizeof(target), "%s://%s:%d%s", run.o.tls ? "wss" : "ws", run.o.host,
+		 run.o.port, run.o.path);
+	fprintf(stderr, "wims-loadgen: %s%s%s%s: %u connections (%u open, %u failed, %u dropped), "
+		"%d thread%s, %.1f s\n",
+		target, run.o.label[0] ? " (" : "", run.o.label, run.o.label[0] ? ")" : "",
+		run.o.connections, conns_open, conns_failed, conns_dropped, nw, nw > 1 ? "s" : "",
+		elapsed_s);
+	fprintf(stderr, "  registrations: %llu ok, %llu failed; algorithm %s%s\n",
+		(unsigned long long)ok, (unsigned long long)failed, algorithm[0] ? algorithm : "-",
+		unchallenged ? " (some were not challenged)" : "");
+	fprintf(stderr, "  rate: %.1f/s overall, median %.1f/s over %u whole seconds\n", rate,
+		median_rate, nsec);
+	fprintf(stderr, "  latency ms: p50 %.3f  p90 %.3f  p99 %.3f  max %.3f\n", p50, p90, p99,
+		max);
+	json_t *fails = json_object();
+	for (int s = 0; s < LG_FAIL_SLOTS; s++) {
+		if (!fail[s])
+			continue;
+		char buf[16];
+		const char *name = fail_name(s, buf, sizeof(buf));
+		fprintf(stderr, "  failures %s: %llu\n", name, (unsigned long long)fail[s]);
+		json_object_set_new(fails, name, json_integer((json_int_t)fail[s]));
+	}
+	if (first_error[0])
+		fprintf(stderr, "  first error: %s\n", first_error);
+
+	json_t *tl = json_array();
+	for (unsigned s = 0; s < nsec; s++)
+		json_array_append_new(tl, json_integer((json_int_t)timeline[s]));
+	json_t *res = json_pack("{s:s, s:s, s:i, s:i, s:i, s:i, s:i, s:f, s:I, s:I, s:I, s:f, s:f,"
+				" s:{s:f, s:f, s:f, s:f}, s:o, s:o, s:s, s:s}",
+				"label", run.o.label, "target", target,
+				"connections", (int)run.o.connections,
+				"connections_open", (int)conns_open,
+				"connections_failed", (int)(conns_failed + conns_dropped),
+				"threads", nw, "expires", (int)run.o.expires,
+				"duration_s", elapsed_s,
+				"registrations", (json_int_t)ok,
+				"failures", (json_int_t)failed,
+				"unchallenged", (json_int_t)unchallenged,
+				"rate", rate, "rate_median", median_rate,
+				"latency_ms", "p50", p50, "p90", p90, "p99", p99, "max", max,
+				"failures_by_code", fails, "timeline", tl,
+				"algorithm", algorithm, "first_error", first_error);
+	if (res) {
+		char *line = json_dumps(res, JSON_COMPACT | JSON_REAL_PRECISION(6));
+		if (line)
+			printf("RESULT %s\n", line);
+		free(line);
+		json_decref(res);
+	}
+	fflush(stdout);
+	return ok > 0 && failed == 0 && conns_failed == 0 && conns_dropped == 0 ? 0 : 1;
+}
+
+/* --- main --------------------------------------------------------------- */
+
+static void on_signal(int sig)
+{
+	WIMS_UNUSED(sig);
+	interrupted = 1;
+}
+
+static void sleep_ms(unsigned ms)
+{
+	struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
+	while (nanosleep(&ts, &ts) == -1 && errno == EINTR && !interrupted)
+		;
+}
+
+int main(int argc, char **argv)
+{
+	if (parse_opts(argc, argv, &run.o) != 0)
+		return 2;
+	struct lg_opts *o = &run.o;
+	signal(SIGPIPE, SIG_IGN);
+	struct sigaction sa = {.sa_handler = on_signal};
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+
+	if (o->host_header)
+		snprintf(run.host_header, sizeof(run.host_header), "%s", o->host_header);
+	else if (strchr(o->host, ':'))
+		snprintf(run.host_header, sizeof(run.host_header), "[%s]:%d", o->host, o->port);
+	else
+		snprintf(run.host_header, sizeof(run.host_header), "%s:%d", o->host, o->port);
+
+	char err[256];
+	if (o->tls) {
+		run.tls = tls_client_ctx_new(NULL, !o->insecure, err, sizeof(err));
+		if (!run.tls) {
+			fprintf(stderr, "wims-loadgen: %s\n", err);
+			return 1;
+		}
+	}
+
+	int nw = o->threads;
+	struct lg_worker *ws = calloc((size_t)nw, sizeof(*ws));
+	if (!ws)
+		return 1;
+	uint64_t seed;
+	if (RAND_bytes((unsigned char *)&seed, sizeof(seed)) != 1)
+		seed = now_ns();
+	for (int i = 0; i < nw; i++) {
+		ws[i].index = i;
+		ws[i].rng = seed + (uint64_t)i * 0x1000193u;
+		ws[i].conns = calloc(o->connections / (unsigned)nw + 1, sizeof(struct lg_conn *));
+		if (!ws[i].conns)
+			return 1;
+	}
+	/* Connection i is subscriber user_first + i, on worker i % threads. */
+	for (unsigned i = 0; i < o->connections; i++) {
+		struct lg_worker *w = &ws[i % (unsigned)nw];
+		struct lg_conn *c = calloc(1, sizeof(*c));
+		if (!c)
+			return 1;
+		c->w = w;
+		c->user = o->user_first + i;
+		char pw[LG_ID_MAX];
+		if (pattern_format(o->user_pattern, c->user, c->user_part, sizeof(c->user_part)) < 0 ||
+		    pattern_format(o->password_pattern, c->user, pw, sizeof(pw)) < 0 ||
+		    (size_t)snprintf(c->impi, sizeof(c->impi), "%s@%s", c->user_part, o->domain) >=
+			    sizeof(c->impi) ||
+		    (size_t)snprintf(c->impu, sizeof(c->impu), "sip:%s", c->impi) >= sizeof(c->impu)) {
+			fprintf(stderr, "wims-loadgen: identity or password too long\n");
+			return 2;
+		}
+		memcpy(c->password, pw, sizeof(pw));
+		OPENSSL_cleanse(pw, sizeof(pw));
+		lg_rand_hex(w, c->call_id, 24);
+		lg_rand_hex(w, c->from_tag, 12);
+		lg_rand_hex(w, c->contact_host, 12);
+		memcpy(c->contact_host + 12, ".invalid", 9);
+		c->cseq = (uint32_t)(lg_rand(w) % 1000) + 1;
+		w->conns[w->nconns++] = c;
+	}
+	atomic_store(&run.live, o->connections);
+
+	struct wims_workers *pool = workers_new(nw, "loadgen");
+	if (!pool) {
+		fprintf(stderr, "wims-loadgen: cannot start %d worker threads\n", nw);
+		return 1;
+	}
+
+	/* Phase 1: connect. */
+	uint64_t t_connect = now_ns();
+	workers_run_each(pool, connect_each, ws);
+	while (atomic_load(&run.settled) < o->connections && !interrupted &&
+	       now_ns() - t_connect < (uint64_t)o->connect_timeout_s * NS_PER_S)
+		sleep_ms(10);
+	if (!o->quiet)
+		fprintf(stderr, "wims-loadgen: %u/%u connections settled in %.2f s\n",
+			atomic_load(&run.settled), o->connections,
+			(double)(now_ns() - t_connect) / NS_PER_S);
+
+	/* Phase 2: the measured window. */
+	run.t0 = now_ns();
+	run.t_end = run.t0 + (uint64_t)(o->duration * (double)NS_PER_S);
+	atomic_store_explicit(&run.measuring, 1, memory_order_release);
+	workers_run_each(pool, start_each, ws);
+	uint64_t last_ok = 0, next_tick = run.t0 + NS_PER_S;
+	unsigned sec = 0;
+	for (;;) {
+		uint64_t t = now_ns();
+		if (t >= run.t_end || interrupted)
+			break;
+		if (o->registrations && atomic_load(&run.completed) >= o->registrations)
+			break;
+		if (t >= next_tick) {
+			uint64_t okn = atomic_load(&run.ok);
+			if (!o->quiet)
+				fprintf(stderr, "  t=%us %llu reg/s\n", ++sec,
+					(unsigned long long)(okn - last_ok));
+			last_ok = okn;
+			next_tick += NS_PER_S;
+		}
+		sleep_ms(5);
+	}
+	uint64_t t_stop = now_ns();
+	if (t_stop > run.t_end)
+		t_stop = run.t_end;
+	atomic_store_explicit(&run.measuring, 2, memory_order_release);
+	double elapsed = (double)(t_stop - run.t0) / NS_PER_S;
+
+	/* Phase 3: close, wait for every on_close, join. */
+	workers_run_each(pool, close_each, ws);
+	uint64_t t_close = now_ns();
+	while (atomic_load(&run.live) > 0 && now_ns() - t_close < 5 * NS_PER_S)
+		sleep_ms(5);
+	if (atomic_load(&run.live) > 0)
+		fprintf(stderr, "wims-loadgen: %u connections did not close in time\n",
+			atomic_load(&run.live));
+	workers_stop_and_free(pool);
+
+	int rc = report(ws, nw, elapsed);
+	for (int i = 0; i < nw; i++) {
+		free(ws[i].lat_us);
+		free(ws[i].conns);
+	}
+	free(ws);
+	SSL_CTX_free(run.tls);
+	return interrupted && rc == 0 ? 1 : rc;
+}
