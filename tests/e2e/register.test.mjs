@@ -34,15 +34,25 @@ async function registered(page, who) {
 }
 
 describe('wims demo, default configuration', () => {
-	let wims;
+	let wims, startError;
+	/* A demo that does not start fails every test below with its output,
+	 * rather than cancelling them silently. */
 	before(async () => {
-		wims = await startWims();
+		wims = await startWims().catch((e) => {
+			startError = e;
+		});
 	});
+	const demo = () => {
+		if (startError)
+			throw startError;
+		return wims;
+	};
 	after(async () => {
 		await wims?.stop();
 	});
 
 	test('(a) alice registers and sees her asserted identities', async () => {
+		demo();
 		const page = await openWic(chrome.context, WWSF_URL);
 		const s = await registered(page, 'alice');
 		assert.equal(s.stateText, 'Registered');
@@ -57,6 +67,7 @@ describe('wims demo, default configuration', () => {
 	});
 
 	test('(a) the IMPI field, when given, is the Digest username', async () => {
+		demo();
 		const page = await openWic(chrome.context, WWSF_URL);
 		await register(page, { impu: 'sip:bob@ims.example.org', impi: 'bob@ims.example.org', password: 'bob-secret' });
 		assert.equal(await waitForState(page, ['registered', 'failed']), 'registered');
@@ -69,6 +80,7 @@ describe('wims demo, default configuration', () => {
 	});
 
 	test('(b) a wrong password shows the failure reason', async () => {
+		demo();
 		const page = await openWic(chrome.context, WWSF_URL);
 		await register(page, { impu: 'sip:alice@ims.example.org', password: 'not-her-password' });
 		assert.equal(await waitForState(page, ['registered', 'failed']), 'failed');
@@ -82,6 +94,7 @@ describe('wims demo, default configuration', () => {
 	});
 
 	test('(b) an unknown user shows the failure reason', async () => {
+		demo();
 		const page = await openWic(chrome.context, WWSF_URL);
 		await register(page, { impu: 'sip:mallory@ims.example.org', password: 'mallory-secret' });
 		assert.equal(await waitForState(page, ['registered', 'failed']), 'failed');
@@ -93,6 +106,7 @@ describe('wims demo, default configuration', () => {
 	});
 
 	test('(c) the default challenge is Digest SHA-256 and the page answers it', async () => {
+		demo();
 		const page = await openWic(chrome.context, WWSF_URL);
 		const s = await registered(page, 'carol');
 		assert.equal(s.algorithm, 'SIP Digest SHA-256');
@@ -106,12 +120,13 @@ describe('wims demo, default configuration', () => {
 	});
 
 	test('(d) a page from a foreign Origin cannot register', async () => {
+		const { cert, key } = demo();
 		/* The pcscf itself: 403 for the foreign Origin, 101 for ours. */
 		assert.equal(await wsUpgradeStatus(PCSCF_URL, `https://127.0.0.1:${FOREIGN_PORT}`), 403);
 		assert.equal(await wsUpgradeStatus(PCSCF_URL, 'https://127.0.0.1:8443'), 101);
 
 		const foreign = await startStaticSite({ port: FOREIGN_PORT, root: join(REPO, 'web/dist'),
-			cert: wims.cert, key: wims.key, pcscfUrl: PCSCF_URL });
+			cert, key, pcscfUrl: PCSCF_URL });
 		try {
 			const page = await openWic(chrome.context, foreign.url);
 			await register(page, { impu: 'sip:alice@ims.example.org', password: 'alice-secret' });
@@ -131,16 +146,20 @@ describe('wims demo, default configuration', () => {
 const hasKey = await wimsHasKey('cscf.digest_algorithms').catch(() => false);
 
 describe('wims demo, cscf challenging with MD5 only', () => {
-	let wims;
+	let wims, startError;
 	before(async () => {
 		if (hasKey)
-			wims = await startWims({ sets: ['cscf.digest_algorithms=MD5'] });
+			wims = await startWims({ sets: ['cscf.digest_algorithms=MD5'] }).catch((e) => {
+				startError = e;
+			});
 	});
 	after(async () => {
 		await wims?.stop();
 	});
 
 	test('(c) MD5 registration', { skip: hasKey ? false : 'this wims has no cscf.digest_algorithms key yet' }, async () => {
+		if (startError)
+			throw startError;
 		const page = await openWic(chrome.context, WWSF_URL);
 		const s = await registered(page, 'alice');
 		assert.equal(s.algorithm, 'SIP Digest MD5');
