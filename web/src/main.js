@@ -159,7 +159,12 @@ function draw({ detail: s }) {
 	$('idle-note').hidden = s.state !== 'unregistered';
 }
 
-function drawTrace({ detail: { dir, text } }) {
+function drawTrace({ detail }) {
+	if (!detail) {
+		$('trace').replaceChildren();
+		return;
+	}
+	const { dir, text } = detail;
 	const li = document.createElement('li');
 	li.className = dir;
 	const first = text.split('\r\n', 1)[0];

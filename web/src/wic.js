@@ -76,6 +76,8 @@ export class WicClient extends EventTarget {
 	 */
 	register({ impu, impi, password, server }) {
 		this._teardown();
+		this.trace = [];
+		this.dispatchEvent(new CustomEvent('trace', { detail: null }));
 		const authUser = impi || impiFromImpu(impu);
 		if (!authUser)
 			throw new TypeError('no private identity: give a sip: IMPU with a user part');
