@@ -37,6 +37,9 @@ struct side {
 	bool echo;          /* server: send every message back */
 	bool greet;         /* server: send "from server" on open */
 	bool flood;         /* server: send until refused, on open */
+	int burst;          /* server: send this many 60000-byte messages on open */
+	int drains;         /* on_drain calls */
+	size_t burst_queued;
 	int flood_result;   /* the refusing ws_conn_send return */
 	size_t flood_queued;
 };
@@ -56,6 +59,13 @@ static void on_open(struct ws_conn *c, void *arg)
 	snprintf(s->origin, sizeof(s->origin), "%.*s", (int)o.len, o.p ? o.p : "");
 	if (s->greet)
 		ws_conn_send(c, "from server", 11, false);
+	if (s->burst) {
+		static char chunk[60000];
+		for (int i = 0; i < s->burst; i++)
+			if (ws_conn_send(c, chunk, sizeof(chunk), true) != 0)
+				return;
+		s->burst_queued = ws_conn_queued(c);
+	}
 	if (s->flood) {
 		static char chunk[60000];
 		int r;
@@ -92,7 +102,14 @@ static void on_close(struct ws_conn *c, int code, void *arg)
 	s->c = NULL;
 }
 
-static const struct ws_callbacks cbs = {on_open, on_message, on_close, NULL};
+static void on_drain(struct ws_conn *c, void *arg)
+{
+	struct side *s = arg;
+	s->drains++;
+	s->burst_queued = ws_conn_queued(c);
+}
+
+static const struct ws_callbacks cbs = {on_open, on_message, on_close, on_drain};
 
 static int check_origin(void *arg, struct slice origin)
 {
@@ -601,6 +618,34 @@ static void peer_not_reading_is_dropped(void)
 	ws_listener_free(l);
 }
 
+static bool got_burst(void *arg)
+{
+	return ((struct side *)arg)->nmsg >= 8;
+}
+
+static void drain_reported_after_high_water(void)
+{
+	struct side srv, cli;
+	side_reset(&srv);
+	side_reset(&cli);
+	srv.burst = 8; /* 480 KB: above the high water, below the maximum */
+	struct ws_server_opts opts = {.subprotocol = "sip"};
+	struct ws_listener *l = server_listen(true, &opts, &srv);
+	EXPECT_TRUE(l);
+	struct ws_conn *c = client_connect(ws_listener_port(l), true, NULL, &cli);
+	EXPECT_TRUE(run_until(opened, &srv, 5000));
+	EXPECT_INT(srv.burst_queued, >, WIMS_WS_HIGH_WATER);
+	EXPECT_INT(srv.drains, ==, 0);
+	EXPECT_TRUE(run_until(got_burst, &cli, 5000));
+	EXPECT_INT(cli.lens[7], ==, 60000);
+	EXPECT_INT(srv.drains, ==, 1);
+	EXPECT_INT(srv.burst_queued, <=, WIMS_WS_LOW_WATER);
+	ws_conn_close(c, 1000, NULL);
+	struct two t = {&srv, &cli};
+	EXPECT_TRUE(run_until(both_closed, &t, 5000));
+	ws_listener_free(l);
+}
+
 static void connection_limit_refuses_extra(void)
 {
 	struct side srv, c1, c2;
@@ -703,6 +748,7 @@ int main(void)
 	UNIT_RUN(silent_peer_closed_1001_idle);
 	UNIT_RUN(slow_handshake_answered_408);
 	UNIT_RUN(peer_not_reading_is_dropped);
+	UNIT_RUN(drain_reported_after_high_water);
 	UNIT_RUN(connection_limit_refuses_extra);
 	UNIT_RUN(listener_freed_before_its_conns);
 	teardown();
