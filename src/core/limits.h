@@ -84,4 +84,30 @@
 /* An HTTP exchange (read or write) stalls no longer than this. */
 #define WIMS_HTTP_TIMEOUT_S 30
 
+/* --- auth, store, hss --- */
+/* Nonces the replay tracker remembers at once (about 90 bytes each): far
+ * more than the challenges outstanding in one nonce lifetime at bench
+ * rates, and ~6 MB at most. */
+#define WIMS_NONCE_MAX_TRACKED 65536
+/* IMPIs the failed-attempt limiter tracks per minute window. */
+#define WIMS_AUTH_RATELIMIT_MAX_TRACKED 65536
+/* Identities (IMPI as an NAI, IMPU as a SIP or tel URI, TS 23.003 13):
+ * real ones are well under 100 bytes; longer ones are refused. */
+#define WIMS_IMPI_MAX 256
+#define WIMS_IMPU_MAX 256
+/* A registration binding: Contact URI, the Path header values, the
+ * +sip.instance value and the Call-ID, as the store keeps them. */
+#define WIMS_REG_CONTACT_MAX 512
+#define WIMS_REG_PATH_MAX 1024
+#define WIMS_REG_INSTANCE_MAX 256
+#define WIMS_REG_CALLID_MAX 256
+/* IMPUs in one implicit registration set (SAA / P-Associated-URI):
+ * TS 23.228 sets hold a handful. */
+#define WIMS_IRS_MAX_IMPUS 32
+/* S-CSCF name (a SIP URI) stored by SAR. */
+#define WIMS_SCSCF_NAME_MAX 256
+/* SQLite waits this long for a lock held by another connection (another
+ * worker, the CLI) before reporting WIMS_ESTORE. */
+#define WIMS_STORE_BUSY_TIMEOUT_MS 5000
+
 #endif

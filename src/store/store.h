@@ -1,0 +1,162 @@
+/*
+ * store.h - the subscriber and registration store (HSS data, S-CSCF
+ * bindings), one contract over several back ends.
+ *
+ * SQLite (WAL) is the embedded default (src/store/sqlite.c); a PostgreSQL
+ * back end (libpq) can serve multi-node deployments behind the same
+ * functions: store_open() picks the back end from the path ("postgres://"
+ * or "postgresql://" would select it; anything else is a SQLite file).
+ *
+ * What is kept (schema version 1, created on open; see sqlite.c):
+ *   subscriber     IMPI, realm, H(A1) per algorithm (MD5, SHA-256) -- only
+ *                  hashes, never the password --, allowed auth schemes,
+ *                  barred flag, creation time, the S-CSCF assigned by SAR.
+ *   impu           IMPU -> IMPI, barred flag, implicit registration set
+ *                  (IRS) id, service profile (placeholder text).
+ *   binding        per IMPU registration bindings of the S-CSCF: Contact,
+ *                  Path, +sip.instance / reg-id, absolute expiry, Call-ID,
+ *                  CSeq, received-from.  They survive a cscf restart.
+ *   aka, wwsf_allowed, wwsf_pool, web_identity
+ *                  created empty now for the later Digest-AKA and TNA
+ *                  (TR 33.871 REQ 2.1, 2.5, 3.1) work.
+ *
+ * Threads: a struct store belongs to one thread.  Open one per worker
+ * (WAL lets readers run beside one writer; a writer waits up to
+ * WIMS_STORE_BUSY_TIMEOUT_MS for another).  Statements are prepared once
+ * per handle and cached.
+ *
+ * Strings in and out are NUL-terminated C strings bounded by the limits in
+ * core/limits.h; a longer one is refused with WIMS_ETOOBIG.  Functions
+ * return 0 or a negative WIMS_E*: WIMS_ENOTFOUND, WIMS_EEXIST, WIMS_EINVAL,
+ * WIMS_ETOOBIG, WIMS_ESTORE (the database failed; logged with the SQLite
+ * message, never with a secret).
+ */
+#ifndef WIMS_STORE_STORE_H
+#define WIMS_STORE_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "auth/digest.h"
+#include "core/limits.h"
+
+#define STORE_SCHEMA_VERSION 1
+
+/* Authentication schemes a subscription allows (bit mask). */
+enum store_scheme {
+	STORE_SCHEME_DIGEST = 1 << 0, /* SIP Digest, MD5 and SHA-256 */
+	STORE_SCHEME_AKA = 1 << 1,    /* Digest AKA (later) */
+	STORE_SCHEME_TNA = 1 << 2,    /* trusted node authentication (later) */
+};
+
+struct store_subscriber {
+	char impi[WIMS_IMPI_MAX];
+	char realm[WIMS_IMPI_MAX];
+	/* "" when no password is set.  Secrets: never log them. */
+	char ha1_md5[DIGEST_MD5_HEX_LEN + 1];
+	char ha1_sha256[DIGEST_SHA256_HEX_LEN + 1];
+	unsigned schemes; /* enum store_scheme bits */
+	bool barred;
+	int64_t created_at;                    /* unix seconds */
+	char scscf_name[WIMS_SCSCF_NAME_MAX]; /* "" when none is assigned */
+};
+
+struct store_impu {
+	char impu[WIMS_IMPU_MAX];
+	char impi[WIMS_IMPI_MAX];
+	bool barred;
+	/* Implicit registration set: IMPUs with the same id register
+	 * together (TS 23.228 5.2.1a). */
+	int64_t irs_id;
+	char service_profile[WIMS_CONF_MAX_VALUE]; /* placeholder, "" */
+};
+
+struct store_binding {
+	char impu[WIMS_IMPU_MAX];
+	char contact[WIMS_REG_CONTACT_MAX];   /* the Contact URI */
+	char path[WIMS_REG_PATH_MAX];         /* Path values, comma-separated, as received */
+	char instance_id[WIMS_REG_INSTANCE_MAX]; /* +sip.instance (RFC 5626), "" if none */
+	uint32_t reg_id;                      /* RFC 5626 reg-id, 0 if none */
+	int64_t expires;                      /* absolute, unix seconds */
+	char call_id[WIMS_REG_CALLID_MAX];
+	uint32_t cseq;
+	char received[WIMS_REG_CONTACT_MAX];  /* where it came from: "tcp:127.0.0.1:5070" */
+};
+
+struct store;
+
+/* Open (creating it, its schema and WAL mode if needed) the store at path.
+ * On failure returns WIMS_ESTORE / WIMS_EIO / WIMS_EUNSUPPORTED with a
+ * reason in err, and *out is NULL. */
+int store_open(const char *path, struct store **out, char *err, size_t errsz);
+void store_close(struct store *st); /* NULL is fine */
+
+/* Explicit transaction: many writes (an import) in one commit.  Without
+ * one, every write commits alone. */
+int store_begin(struct store *st);
+int store_commit(struct store *st);
+int store_rollback(struct store *st);
+
+/* --- subscribers (IMPI) --- */
+
+/* Add a subscription.  sub->impi and sub->realm are required;
+ * created_at 0 means "now"; schemes 0 means STORE_SCHEME_DIGEST.
+ * WIMS_EEXIST if the IMPI exists. */
+int store_subscriber_add(struct store *st, const struct store_subscriber *sub);
+int store_subscriber_get(struct store *st, const char *impi, struct store_subscriber *out);
+/* Remove the IMPI with its IMPUs and their bindings.  WIMS_ENOTFOUND. */
+int store_subscriber_remove(struct store *st, const char *impi);
+/* Calls fn for each subscriber in IMPI order; fn returning non-zero stops
+ * the walk and store_subscriber_list returns that value. */
+typedef int (*store_subscriber_fn)(void *arg, const struct store_subscriber *sub);
+int store_subscriber_list(struct store *st, store_subscriber_fn fn, void *arg);
+/* Compute and store H(A1) for MD5 and SHA-256 with username = IMPI and
+ * the subscriber's realm; the password itself is not kept.  ENOTFOUND. */
+int store_subscriber_set_password(struct store *st, const char *impi, const char *password,
+				  size_t password_len);
+int store_subscriber_set_barred(struct store *st, const char *impi, bool barred);
+/* The S-CSCF assigned by SAR; "" or NULL clears it.  ENOTFOUND. */
+int store_subscriber_set_scscf(struct store *st, const char *impi, const char *server_name);
+/* Number of subscribers (for the CLI and tests). */
+int store_subscriber_count(struct store *st, uint64_t *count);
+
+/* --- public identities (IMPU) --- */
+
+/* Add an IMPU of an existing IMPI.  irs_id 0 puts it in the IMPI's first
+ * implicit set (creating one); a given id must be one of this IMPI's sets
+ * or a new one (the caller picks it with store_irs_new).  WIMS_EEXIST if the
+ * IMPU exists (an IMPU belongs to one IMPI here), ENOTFOUND if the IMPI
+ * does not. */
+int store_impu_add(struct store *st, const struct store_impu *impu);
+int store_impu_get(struct store *st, const char *impu, struct store_impu *out);
+int store_impu_remove(struct store *st, const char *impu);
+int store_impu_set_barred(struct store *st, const char *impu, bool barred);
+typedef int (*store_impu_fn)(void *arg, const struct store_impu *impu);
+/* The IMPUs of one IMPI, by IRS then insertion order. */
+int store_impu_list(struct store *st, const char *impi, store_impu_fn fn, void *arg);
+/* The implicit registration set of impu: every IMPU sharing its set,
+ * impu itself included, in insertion order.  ENOTFOUND. */
+int store_irs_list(struct store *st, const char *impu, store_impu_fn fn, void *arg);
+/* A fresh IRS id (for a second set under one IMPI). */
+int store_irs_new(struct store *st, int64_t *irs_id);
+
+/* --- registration bindings (S-CSCF) --- */
+
+/* Insert or replace one binding of b->impu.  The key is (impu,
+ * instance_id, reg_id) when instance_id is set (RFC 5626: a new flow of
+ * the same instance replaces the old one) and (impu, contact) otherwise. */
+int store_binding_upsert(struct store *st, const struct store_binding *b);
+/* Remove one binding (impu, contact).  WIMS_ENOTFOUND. */
+int store_binding_delete(struct store *st, const char *impu, const char *contact);
+/* Remove every binding of impu (deregistration, Contact: *).  Returns the
+ * number removed (>= 0) or an error. */
+int store_binding_delete_impu(struct store *st, const char *impu);
+typedef int (*store_binding_fn)(void *arg, const struct store_binding *b);
+/* The bindings of impu still valid at now (expires > now), by expiry. */
+int store_binding_list(struct store *st, const char *impu, int64_t now,
+		       store_binding_fn fn, void *arg);
+/* Delete every binding with expires <= now.  Returns how many (>= 0). */
+int store_binding_expire(struct store *st, int64_t now);
+
+#endif
