@@ -35,8 +35,11 @@
  *
  * Responses are read by the small reader below (status line, CSeq,
  * WWW-Authenticate), not by src/sip: the generator must judge any server,
- * ours included, independently of ours.  The Digest computation (RFC 2617,
- * RFC 8760 SHA-256, qop=auth) is likewise done here on OpenSSL EVP.
+ * ours included, independently of our parser.  The Digest computation
+ * (RFC 7616, RFC 8760 SHA-256, qop=auth) is src/auth/digest.h's, the
+ * client side of the same functions the cscf verifies with; running the
+ * generator against Kamailio (tests/integration/bench_smoke.sh) checks
+ * them against an implementation nobody here wrote.
  *
  * Output: a human summary on stderr and one line on stdout,
  *	RESULT {"registrations": ..., "rate": ..., ...}
@@ -59,7 +62,7 @@
 #include <event2/bufferevent.h>
 #include <event2/event.h>
 #include <jansson.h>
-#include <openssl/evp.h>
+#include <openssl/crypto.h>
 #include <openssl/rand.h>
 
 #include "core/loop.h"
@@ -68,6 +71,7 @@
 #include "core/tls.h"
 #include "core/wims.h"
 #include "core/ws.h"
+#include "auth/digest.h"
 
 /* TLS + upgrade handshakes in flight per worker: enough to open a few
  * thousand connections in seconds, few enough not to overflow a server's
@@ -147,9 +151,9 @@ struct lg_conn {
 	char contact_host[24];
 	/* H(A1) cached per algorithm and realm: the generator's own cost is
 	 * not what is measured. */
-	const EVP_MD *ha1_md;
+	int ha1_alg; /* enum digest_alg, -1: none yet */
 	char ha1_realm[LG_PARAM_MAX];
-	char ha1[65];
+	char ha1[DIGEST_HEX_MAX];
 };
 
 struct lg_worker {
@@ -462,39 +466,17 @@ static bool parse_response(const char *p, size_t len, struct lg_response *r)
 
 /* --- Digest (RFC 2617, RFC 8760) ----------------------------------------- */
 
-static const EVP_MD *algorithm_md(const char *name)
+/* MD5 (also when the challenge names no algorithm) or SHA-256; the -sess
+ * variants are not offered by the registrars we measure. */
+static int challenge_alg(const struct lg_challenge *ch)
 {
-	if (name[0] == '\0' || strcasecmp(name, "MD5") == 0)
-		return EVP_md5();
-	if (strcasecmp(name, "SHA-256") == 0)
-		return EVP_sha256();
-	return NULL;
-}
-
-/* Lower-case hex of H(parts joined by ':') into out (65 bytes). */
-static bool digest_hex(const EVP_MD *md, const char *const *parts, int nparts, char out[65])
-{
-	static const char hex[] = "0123456789abcdef";
-	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-	unsigned char h[EVP_MAX_MD_SIZE];
-	unsigned hl = 0;
-	bool ok = ctx && EVP_DigestInit_ex(ctx, md, NULL);
-	for (int i = 0; ok && i < nparts; i++) {
-		if (i > 0)
-			ok = EVP_DigestUpdate(ctx, ":", 1);
-		if (ok)
-			ok = EVP_DigestUpdate(ctx, parts[i], strlen(parts[i]));
-	}
-	ok = ok && EVP_DigestFinal_ex(ctx, h, &hl) && hl <= 32;
-	EVP_MD_CTX_free(ctx);
-	if (!ok)
-		return false;
-	for (unsigned i = 0; i < hl; i++) {
-		out[2 * i] = hex[h[i] >> 4];
-		out[2 * i + 1] = hex[h[i] & 15];
-	}
-	out[2 * hl] = '\0';
-	return true;
+	enum digest_alg alg;
+	struct slice name = ch->algorithm[0] ? slice_from_cstr(ch->algorithm) : SLICE_NULL;
+	if (digest_alg_parse(name, &alg) != 0)
+		return -1;
+	if (alg != DIGEST_ALG_MD5 && alg != DIGEST_ALG_SHA256)
+		return -1;
+	return (int)alg;
 }
 
 /* The first challenge we can answer: a known algorithm (or the one asked
@@ -504,7 +486,7 @@ static int choose_challenge(const struct lg_response *r)
 	for (int i = 0; i < r->nch; i++) {
 		const struct lg_challenge *ch = &r->ch[i];
 		const char *alg = ch->algorithm[0] ? ch->algorithm : "MD5";
-		if (!algorithm_md(ch->algorithm))
+		if (challenge_alg(ch) < 0)
 			continue;
 		if (run.o.algorithm && strcasecmp(run.o.algorithm, alg) != 0)
 			continue;
@@ -551,48 +533,50 @@ static int send_register(struct lg_conn *c, const struct lg_challenge *ch)
 	auth[0] = '\0';
 	c->cseq++;
 	if (ch) {
-		const char *alg = ch->algorithm[0] ? ch->algorithm : "MD5";
-		const EVP_MD *md = algorithm_md(ch->algorithm);
-		char uri[LG_ID_MAX + 8], ha2[65], resp[65], cnonce[17];
+		int alg = challenge_alg(ch);
+		const char *alg_name = alg >= 0 ? digest_alg_name((enum digest_alg)alg) : "";
+		char uri[LG_ID_MAX + 8], resp[DIGEST_HEX_MAX], cnonce[17];
+		if (alg < 0)
+			return WIMS_EUNSUPPORTED;
 		snprintf(uri, sizeof(uri), "sip:%s", run.o.domain);
-		if (c->ha1_md != md || strcmp(c->ha1_realm, ch->realm) != 0) {
-			const char *a1[] = {c->impi, ch->realm, c->password};
-			if (!digest_hex(md, a1, 3, c->ha1))
-				return WIMS_EIO;
-			c->ha1_md = md;
+		if (c->ha1_alg != alg || strcmp(c->ha1_realm, ch->realm) != 0) {
+			int rc = digest_ha1((enum digest_alg)alg, slice_from_cstr(c->impi),
+					    slice_from_cstr(ch->realm), slice_from_cstr(c->password),
+					    c->ha1);
+			if (rc != 0)
+				return rc;
+			c->ha1_alg = alg;
 			snprintf(c->ha1_realm, sizeof(c->ha1_realm), "%s", ch->realm);
 		}
-		const char *a2[] = {"REGISTER", uri};
-		if (!digest_hex(md, a2, 2, ha2))
-			return WIMS_EIO;
 		lg_rand_hex(w, cnonce, 16);
+		struct slice qop = ch->has_qop ? SLICE_LIT("auth") : SLICE_NULL;
+		int rc = digest_response((enum digest_alg)alg, slice_from_cstr(c->ha1),
+					 slice_from_cstr(ch->nonce), SLICE_LIT("00000001"),
+					 slice_from_cstr(cnonce), qop, SLICE_LIT("REGISTER"),
+					 slice_from_cstr(uri), NULL, resp);
+		if (rc != 0)
+			return rc;
 		int n;
 		if (ch->has_qop) {
-			const char *rp[] = {c->ha1, ch->nonce, "00000001", cnonce, "auth", ha2};
-			if (!digest_hex(md, rp, 6, resp))
-				return WIMS_EIO;
 			n = snprintf(auth, sizeof(auth),
 				     "Authorization: Digest username=\"%s\", realm=\"%s\", nonce=\"%s\", "
 				     "uri=\"%s\", response=\"%s\", algorithm=%s, cnonce=\"%s\", "
 				     "qop=auth, nc=00000001%s%s%s\r\n",
-				     c->impi, ch->realm, ch->nonce, uri, resp, alg, cnonce,
+				     c->impi, ch->realm, ch->nonce, uri, resp, alg_name, cnonce,
 				     ch->has_opaque ? ", opaque=\"" : "", ch->has_opaque ? ch->opaque : "",
 				     ch->has_opaque ? "\"" : "");
 		} else {
-			const char *rp[] = {c->ha1, ch->nonce, ha2};
-			if (!digest_hex(md, rp, 3, resp))
-				return WIMS_EIO;
 			n = snprintf(auth, sizeof(auth),
 				     "Authorization: Digest username=\"%s\", realm=\"%s\", nonce=\"%s\", "
 				     "uri=\"%s\", response=\"%s\", algorithm=%s%s%s%s\r\n",
-				     c->impi, ch->realm, ch->nonce, uri, resp, alg,
+				     c->impi, ch->realm, ch->nonce, uri, resp, alg_name,
 				     ch->has_opaque ? ", opaque=\"" : "", ch->has_opaque ? ch->opaque : "",
 				     ch->has_opaque ? "\"" : "");
 		}
 		if (n < 0 || (size_t)n >= sizeof(auth))
 			return WIMS_ETOOBIG;
 		if (w->algorithm_used[0] == '\0')
-			snprintf(w->algorithm_used, sizeof(w->algorithm_used), "%s", alg);
+			snprintf(w->algorithm_used, sizeof(w->algorithm_used), "%s", alg_name);
 	}
 	lg_rand_hex(w, branch, 16);
 	/* RFC 7118 5: Via transport WSS, a Contact host under .invalid
@@ -1342,6 +1326,7 @@ int main(int argc, char **argv)
 		lg_rand_hex(w, c->contact_host, 12);
 		memcpy(c->contact_host + 12, ".invalid", 9);
 		c->cseq = (uint32_t)(lg_rand(w) % 1000) + 1;
+		c->ha1_alg = -1;
 		w->conns[w->nconns++] = c;
 	}
 	atomic_store(&run.live, o->connections);
