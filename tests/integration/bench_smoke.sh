@@ -40,9 +40,11 @@ registers() { # registers PORT ALGORITHM [ARGS...]
 		grep -q "\"algorithm\":\"$alg\"" "$TEST_TMP/result"
 }
 
-# A wrong password: exit 1, no registration, every failure a 403.
+# A wrong password: exit 1, no registration, every failure a 403.  One
+# attempt per connection and second stays under wims's per-IMPI failure
+# limit (WIMS_AUTH_MAX_FAILURES_PER_MIN), so every answer is the plain 403.
 refused() { # refused PORT ALGORITHM
-	if loadgen "$1" --algorithm "$2" --password-pattern 'wrong-%u' --fail-pause 200; then
+	if loadgen "$1" --algorithm "$2" --password-pattern 'wrong-%u' --fail-pause 1000; then
 		echo "the generator reported success with wrong passwords"
 		return 1
 	fi
