@@ -111,7 +111,8 @@ int sip_auth_parse(struct sip_auth *a, struct slice value, const char **reason)
 	struct slice rest = sip_lws_trim((struct slice){v.p + i, v.len - i});
 	if (rest.len == 0)
 		goto bad;
-	if (is_token68(rest)) {
+	/* Digest never carries a token68 (RFC 7616 3.3/3.4). */
+	if (a->scheme != SIP_AUTH_SCHEME_DIGEST && is_token68(rest)) {
 		a->token68 = rest;
 		return 0;
 	}

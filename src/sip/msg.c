@@ -224,7 +224,7 @@ bad_status:
 	m->method_id = sip_method_lookup(m->method);
 	const char *u = sp1 + 1, *end = l.p + l.len;
 	const char *sp2 = memchr(u, ' ', (size_t)(end - u));
-	if (!sp2)
+	if (!sp2 || sp2 == u)
 		goto bad_request;
 	m->ruri = (struct slice){u, (size_t)(sp2 - u)};
 	if (!ruri_ok(m->ruri)) {

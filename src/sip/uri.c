@@ -166,8 +166,11 @@ int sip_uri_parse(struct sip_uri *u, struct slice s, const char **reason)
 		u->user = (struct slice){n, (size_t)(p - n)};
 		u->host = (struct slice){end, 0};
 		u->hostport = u->host;
-		if (p < end)
+		if (p < end) {
 			u->params = (struct slice){p + 1, (size_t)(end - p - 1)};
+			if (u->params.len == 0)
+				goto bad;
+		}
 		if (!params_ok(u->params) || memchr(p, '?', (size_t)(end - p)))
 			goto bad;
 		scan_params(u);
@@ -204,6 +207,8 @@ int sip_uri_parse(struct sip_uri *u, struct slice s, const char **reason)
 		const char *q = memchr(p, '?', (size_t)(end - p));
 		const char *pend = q ? q : end;
 		u->params = (struct slice){p + 1, (size_t)(pend - p - 1)};
+		if (u->params.len == 0)
+			goto bad;
 		p = pend;
 	}
 	if (p < end && *p == '?') {
