@@ -26,7 +26,8 @@
  * per handle and cached.
  *
  * Strings in and out are NUL-terminated C strings bounded by the limits in
- * core/limits.h; a longer one is refused with WIMS_ETOOBIG.  Functions
+ * core/limits.h; a longer one is refused with WIMS_ETOOBIG (a lookup by a
+ * longer key answers WIMS_ENOTFOUND: no such row can exist).  Functions
  * return 0 or a negative WIMS_E*: WIMS_ENOTFOUND, WIMS_EEXIST, WIMS_EINVAL,
  * WIMS_ETOOBIG, WIMS_ESTORE (the database failed; logged with the SQLite
  * message, never with a secret).

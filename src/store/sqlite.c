@@ -1,0 +1,874 @@
+/*
+ * sqlite.c - the SQLite back end of store.h (the embedded default).
+ *
+ * One struct store is one SQLite connection used by one thread, opened in
+ * WAL mode (readers never block the writer; several processes may share
+ * the file) with a busy timeout, foreign keys on and synchronous=NORMAL
+ * (durable at each checkpoint, safe against corruption; a power cut may
+ * lose the last commits, which for registrations means a re-REGISTER).
+ *
+ * Statements are prepared on first use and cached per handle, indexed by
+ * the STORE_SQL table below, so each call is bind/step/reset.  Writes that
+ * take several statements run inside a SAVEPOINT, which nests inside a
+ * caller's store_begin() transaction or stands alone.
+ *
+ * The schema version is PRAGMA user_version; a file from a newer wims is
+ * refused rather than guessed at.
+ */
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <openssl/crypto.h>
+
+#include "auth/digest.h"
+#include "core/limits.h"
+#include "core/log.h"
+#include "core/wims.h"
+#include "store/store.h"
+
+/* Version 1.  The tables at the end are created empty for later work;
+ * their columns say what they will hold. */
+static const char schema_v1[] =
+	"CREATE TABLE IF NOT EXISTS subscriber ("
+	"  impi TEXT PRIMARY KEY,"
+	"  realm TEXT NOT NULL,"
+	/* H(A1) per algorithm, lower-case hex; never the password. */
+	"  ha1_md5 TEXT NOT NULL DEFAULT '',"
+	"  ha1_sha256 TEXT NOT NULL DEFAULT '',"
+	"  schemes INTEGER NOT NULL DEFAULT 1,"
+	"  barred INTEGER NOT NULL DEFAULT 0,"
+	"  created_at INTEGER NOT NULL,"
+	"  scscf_name TEXT NOT NULL DEFAULT '');"
+	"CREATE TABLE IF NOT EXISTS impu ("
+	"  impu TEXT PRIMARY KEY,"
+	"  impi TEXT NOT NULL REFERENCES subscriber(impi) ON DELETE CASCADE,"
+	"  barred INTEGER NOT NULL DEFAULT 0,"
+	"  irs_id INTEGER NOT NULL,"
+	"  service_profile TEXT NOT NULL DEFAULT '');"
+	"CREATE INDEX IF NOT EXISTS impu_by_impi ON impu(impi, irs_id);"
+	"CREATE INDEX IF NOT EXISTS impu_by_irs ON impu(irs_id);"
+	/* S-CSCF bindings; no foreign key, so the cscf may keep them in a
+	 * file of its own. */
+	"CREATE TABLE IF NOT EXISTS binding ("
+	"  impu TEXT NOT NULL,"
+	"  contact TEXT NOT NULL,"
+	"  path TEXT NOT NULL DEFAULT '',"
+	"  instance_id TEXT NOT NULL DEFAULT '',"
+	"  reg_id INTEGER NOT NULL DEFAULT 0,"
+	"  expires INTEGER NOT NULL,"
+	"  call_id TEXT NOT NULL DEFAULT '',"
+	"  cseq INTEGER NOT NULL DEFAULT 0,"
+	"  received TEXT NOT NULL DEFAULT '',"
+	"  PRIMARY KEY (impu, contact));"
+	"CREATE INDEX IF NOT EXISTS binding_by_expiry ON binding(expires);"
+	"CREATE TABLE IF NOT EXISTS counter (name TEXT PRIMARY KEY, value INTEGER NOT NULL);"
+	"INSERT OR IGNORE INTO counter VALUES ('irs', 0);"
+	/* Digest AKA (later): K and OPc are 16 bytes, AMF 2, SQN 48 bits. */
+	"CREATE TABLE IF NOT EXISTS aka ("
+	"  impi TEXT PRIMARY KEY REFERENCES subscriber(impi) ON DELETE CASCADE,"
+	"  k BLOB NOT NULL, opc BLOB NOT NULL, amf BLOB NOT NULL,"
+	"  sqn INTEGER NOT NULL DEFAULT 0);"
+	/* TR 33.871 REQ 2.1: the WWSFs a subscriber allows to register it. */
+	"CREATE TABLE IF NOT EXISTS wwsf_allowed ("
+	"  impi TEXT NOT NULL REFERENCES subscriber(impi) ON DELETE CASCADE,"
+	"  wwsf_id TEXT NOT NULL,"
+	"  PRIMARY KEY (impi, wwsf_id));"
+	/* TR 33.871 REQ 3.1, 3.2: IMPIs of a pool owned by one WWSF. */
+	"CREATE TABLE IF NOT EXISTS wwsf_pool ("
+	"  wwsf_id TEXT NOT NULL,"
+	"  impi TEXT NOT NULL REFERENCES subscriber(impi) ON DELETE CASCADE,"
+	"  PRIMARY KEY (wwsf_id, impi));"
+	/* TR 33.871 REQ 2.5: web identity <-> IMPI, usable once confirmed. */
+	"CREATE TABLE IF NOT EXISTS web_identity ("
+	"  web_id TEXT NOT NULL,"
+	"  wwsf_id TEXT NOT NULL,"
+	"  impi TEXT NOT NULL REFERENCES subscriber(impi) ON DELETE CASCADE,"
+	"  confirmed INTEGER NOT NULL DEFAULT 0,"
+	"  created_at INTEGER NOT NULL,"
+	"  PRIMARY KEY (web_id, wwsf_id, impi));";
+
+#define SUB_COLS "impi, realm, ha1_md5, ha1_sha256, schemes, barred, created_at, scscf_name"
+#define IMPU_COLS "impu, impi, barred, irs_id, service_profile"
+#define BIND_COLS "impu, contact, path, instance_id, reg_id, expires, call_id, cseq, received"
+
+/* X(ID, "SQL"): every statement, prepared once per handle. */
+#define STORE_SQL(X)                                                                      \
+	X(BEGIN, "BEGIN IMMEDIATE")                                                       \
+	X(COMMIT, "COMMIT")                                                               \
+	X(ROLLBACK, "ROLLBACK")                                                           \
+	X(SP_BEGIN, "SAVEPOINT store_op")                                                 \
+	X(SP_RELEASE, "RELEASE store_op")                                                 \
+	X(SP_ROLLBACK, "ROLLBACK TO store_op")                                            \
+	X(SUB_ADD, "INSERT INTO subscriber (" SUB_COLS ") VALUES (?,?,?,?,?,?,?,?)")      \
+	X(SUB_GET, "SELECT " SUB_COLS " FROM subscriber WHERE impi = ?")                  \
+	X(SUB_DEL, "DELETE FROM subscriber WHERE impi = ?")                               \
+	X(SUB_LIST, "SELECT " SUB_COLS " FROM subscriber ORDER BY impi")                  \
+	X(SUB_COUNT, "SELECT count(*) FROM subscriber")                                   \
+	X(SUB_REALM, "SELECT realm FROM subscriber WHERE impi = ?")                       \
+	X(SUB_SET_HA1, "UPDATE subscriber SET ha1_md5 = ?, ha1_sha256 = ? WHERE impi = ?") \
+	X(SUB_SET_BARRED, "UPDATE subscriber SET barred = ? WHERE impi = ?")              \
+	X(SUB_SET_SCSCF, "UPDATE subscriber SET scscf_name = ? WHERE impi = ?")           \
+	X(SUB_BIND_DEL, "DELETE FROM binding WHERE impu IN "                              \
+			"(SELECT impu FROM impu WHERE impi = ?)")                         \
+	X(IMPU_ADD, "INSERT INTO impu (" IMPU_COLS ") VALUES (?,?,?,?,?)")                \
+	X(IMPU_GET, "SELECT " IMPU_COLS " FROM impu WHERE impu = ?")                      \
+	X(IMPU_DEL, "DELETE FROM impu WHERE impu = ?")                                    \
+	X(IMPU_SET_BARRED, "UPDATE impu SET barred = ? WHERE impu = ?")                   \
+	X(IMPU_LIST, "SELECT " IMPU_COLS " FROM impu WHERE impi = ? ORDER BY irs_id, rowid") \
+	X(IMPU_FIRST_IRS, "SELECT irs_id FROM impu WHERE impi = ? ORDER BY irs_id LIMIT 1") \
+	X(IMPU_IRS_OWNER, "SELECT impi FROM impu WHERE irs_id = ? LIMIT 1")               \
+	X(IRS_LIST, "SELECT " IMPU_COLS " FROM impu WHERE irs_id = "                      \
+		    "(SELECT irs_id FROM impu WHERE impu = ?) ORDER BY rowid")            \
+	X(IRS_NEXT, "UPDATE counter SET value = value + 1 WHERE name = 'irs' "            \
+		    "RETURNING value")                                                    \
+	X(BIND_DEL_INSTANCE, "DELETE FROM binding WHERE impu = ? AND instance_id = ? "    \
+			     "AND reg_id = ? AND contact <> ?")                           \
+	X(BIND_PUT, "INSERT OR REPLACE INTO binding (" BIND_COLS ") "                     \
+		    "VALUES (?,?,?,?,?,?,?,?,?)")                                         \
+	X(BIND_DEL, "DELETE FROM binding WHERE impu = ? AND contact = ?")                 \
+	X(BIND_DEL_IMPU, "DELETE FROM binding WHERE impu = ?")                            \
+	X(BIND_LIST, "SELECT " BIND_COLS " FROM binding WHERE impu = ? AND expires > ? "  \
+		     "ORDER BY expires, contact")                                         \
+	X(BIND_EXPIRE, "DELETE FROM binding WHERE expires <= ?")
+
+enum store_sql {
+#define STORE_SQL_ENUM_(id, sql) SQL_##id,
+	STORE_SQL(STORE_SQL_ENUM_)
+#undef STORE_SQL_ENUM_
+	SQL_COUNT_
+};
+
+static const char *const sql_text[SQL_COUNT_] = {
+#define STORE_SQL_TEXT_(id, sql) [SQL_##id] = sql,
+	STORE_SQL(STORE_SQL_TEXT_)
+#undef STORE_SQL_TEXT_
+};
+
+struct store {
+	sqlite3 *db;
+	sqlite3_stmt *stmt[SQL_COUNT_];
+};
+
+static int db_error(struct store *st, const char *what)
+{
+	WIMS_ERROR("store", "%s: %s", what, sqlite3_errmsg(st->db));
+	return WIMS_ESTORE;
+}
+
+/* The cached statement, reset and unbound, or NULL (logged). */
+static sqlite3_stmt *stmt_get(struct store *st, enum store_sql id)
+{
+	sqlite3_stmt *s = st->stmt[id];
+	if (s) {
+		sqlite3_reset(s);
+		sqlite3_clear_bindings(s);
+		return s;
+	}
+	if (sqlite3_prepare_v3(st->db, sql_text[id], -1, SQLITE_PREPARE_PERSISTENT, &s, NULL) !=
+	    SQLITE_OK) {
+		db_error(st, sql_text[id]);
+		return NULL;
+	}
+	st->stmt[id] = s;
+	return s;
+}
+
+/* Done with a statement: reset it so it holds no read lock. */
+static int stmt_done(sqlite3_stmt *s, int rc)
+{
+	sqlite3_reset(s);
+	return rc;
+}
+
+/* Run a statement that returns no rows; maps constraint errors. */
+static int stmt_exec(struct store *st, sqlite3_stmt *s)
+{
+	int rc = sqlite3_step(s);
+	if (rc == SQLITE_DONE || rc == SQLITE_ROW)
+		return stmt_done(s, 0);
+	int ext = sqlite3_extended_errcode(st->db);
+	int err;
+	if (ext == SQLITE_CONSTRAINT_PRIMARYKEY || ext == SQLITE_CONSTRAINT_UNIQUE)
+		err = WIMS_EEXIST;
+	else if (ext == SQLITE_CONSTRAINT_FOREIGNKEY)
+		err = WIMS_ENOTFOUND;
+	else
+		err = db_error(st, sqlite3_sql(s));
+	return stmt_done(s, err);
+}
+
+static int exec_id(struct store *st, enum store_sql id)
+{
+	sqlite3_stmt *s = stmt_get(st, id);
+	return s ? stmt_exec(st, s) : WIMS_ESTORE;
+}
+
+/* A string argument within max bytes (with its NUL), else ETOOBIG/EINVAL. */
+static int arg_ok(const char *s, size_t max)
+{
+	if (!s)
+		return WIMS_EINVAL;
+	return strnlen(s, max) < max ? 0 : WIMS_ETOOBIG;
+}
+
+static int bind_text(sqlite3_stmt *s, int i, const char *v)
+{
+	return sqlite3_bind_text(s, i, v ? v : "", -1, SQLITE_STATIC) == SQLITE_OK ? 0
+										      : WIMS_ESTORE;
+}
+
+static int col_copy(sqlite3_stmt *s, int i, char *dst, size_t dstsz)
+{
+	const unsigned char *v = sqlite3_column_text(s, i);
+	size_t n = (size_t)sqlite3_column_bytes(s, i);
+	if (n >= dstsz) {
+		dst[0] = '\0';
+		return WIMS_ETOOBIG;
+	}
+	if (n)
+		memcpy(dst, v, n);
+	dst[n] = '\0';
+	return 0;
+}
+
+int store_open(const char *path, struct store **out, char *err, size_t errsz)
+{
+	*out = NULL;
+	if (!path || !*path) {
+		snprintf(err, errsz, "no store path");
+		return WIMS_EINVAL;
+	}
+	if (strncmp(path, "postgres://", 11) == 0 || strncmp(path, "postgresql://", 13) == 0) {
+		snprintf(err, errsz, "%s: the PostgreSQL store is not built in this version",
+			 path);
+		return WIMS_EUNSUPPORTED;
+	}
+	struct store *st = calloc(1, sizeof(*st));
+	if (!st) {
+		snprintf(err, errsz, "out of memory");
+		return WIMS_ENOMEM;
+	}
+	int rc = sqlite3_open_v2(path, &st->db,
+				 SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+				 NULL);
+	if (rc != SQLITE_OK) {
+		snprintf(err, errsz, "%s: %s", path,
+			 st->db ? sqlite3_errmsg(st->db) : sqlite3_errstr(rc));
+		store_close(st);
+		return WIMS_EIO;
+	}
+	sqlite3_busy_timeout(st->db, WIMS_STORE_BUSY_TIMEOUT_MS);
+	sqlite3_extended_result_codes(st->db, 1);
+	char *msg = NULL;
+	rc = sqlite3_exec(st->db,
+			  "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
+			  "PRAGMA foreign_keys=ON;",
+			  NULL, NULL, &msg);
+	if (rc != SQLITE_OK)
+		goto fail;
+
+	sqlite3_stmt *v = NULL;
+	int version = -1;
+	if (sqlite3_prepare_v2(st->db, "PRAGMA user_version", -1, &v, NULL) == SQLITE_OK &&
+	    sqlite3_step(v) == SQLITE_ROW)
+		version = sqlite3_column_int(v, 0);
+	sqlite3_finalize(v);
+	if (version < 0) {
+		snprintf(err, errsz, "%s: %s", path, sqlite3_errmsg(st->db));
+		store_close(st);
+		return WIMS_ESTORE;
+	}
+	if (version > STORE_SCHEMA_VERSION) {
+		snprintf(err, errsz, "%s: schema version %d is newer than this wims (%d)", path,
+			 version, STORE_SCHEMA_VERSION);
+		store_close(st);
+		return WIMS_ESTORE;
+	}
+	if (version < STORE_SCHEMA_VERSION) {
+		rc = sqlite3_exec(st->db, "BEGIN IMMEDIATE", NULL, NULL, &msg);
+		if (rc == SQLITE_OK)
+			rc = sqlite3_exec(st->db, schema_v1, NULL, NULL, &msg);
+		if (rc == SQLITE_OK)
+			rc = sqlite3_exec(st->db, "PRAGMA user_version = 1; COMMIT", NULL, NULL,
+					  &msg);
+		if (rc != SQLITE_OK) {
+			sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+			goto fail;
+		}
+	}
+	*out = st;
+	return 0;
+fail:
+	snprintf(err, errsz, "%s: %s", path, msg ? msg : sqlite3_errmsg(st->db));
+	sqlite3_free(msg);
+	store_close(st);
+	return WIMS_ESTORE;
+}
+
+void store_close(struct store *st)
+{
+	if (!st)
+		return;
+	for (int i = 0; i < SQL_COUNT_; i++)
+		sqlite3_finalize(st->stmt[i]);
+	sqlite3_close(st->db);
+	free(st);
+}
+
+int store_begin(struct store *st)
+{
+	return exec_id(st, SQL_BEGIN);
+}
+
+int store_commit(struct store *st)
+{
+	return exec_id(st, SQL_COMMIT);
+}
+
+int store_rollback(struct store *st)
+{
+	return exec_id(st, SQL_ROLLBACK);
+}
+
+/* Several statements as one.  Outside a caller's transaction this is
+ * BEGIN IMMEDIATE, which takes the write lock up front: a deferred
+ * transaction that reads then writes can meet another writer and fail with
+ * SQLITE_BUSY without waiting.  Inside one it is a savepoint. */
+enum op_mode { OP_TXN, OP_SAVEPOINT };
+
+static int op_begin(struct store *st, enum op_mode *mode)
+{
+	*mode = sqlite3_get_autocommit(st->db) ? OP_TXN : OP_SAVEPOINT;
+	return exec_id(st, *mode == OP_TXN ? SQL_BEGIN : SQL_SP_BEGIN);
+}
+
+static int op_end(struct store *st, enum op_mode mode, int rc)
+{
+	if (mode == OP_TXN) {
+		if (rc < 0) {
+			exec_id(st, SQL_ROLLBACK);
+			return rc;
+		}
+		int r = exec_id(st, SQL_COMMIT);
+		return r ? r : rc;
+	}
+	if (rc < 0) {
+		exec_id(st, SQL_SP_ROLLBACK);
+		exec_id(st, SQL_SP_RELEASE);
+		return rc;
+	}
+	int r = exec_id(st, SQL_SP_RELEASE);
+	return r ? r : rc;
+}
+
+/* --- subscribers --- */
+
+static bool hex_ok(const char *h, size_t want)
+{
+	size_t n = strlen(h);
+	if (n == 0)
+		return true;
+	if (n != want)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!((h[i] >= '0' && h[i] <= '9') || (h[i] >= 'a' && h[i] <= 'f')))
+			return false;
+	return true;
+}
+
+static int row_subscriber(sqlite3_stmt *s, struct store_subscriber *out)
+{
+	memset(out, 0, sizeof(*out));
+	int rc = col_copy(s, 0, out->impi, sizeof(out->impi));
+	if (!rc)
+		rc = col_copy(s, 1, out->realm, sizeof(out->realm));
+	if (!rc)
+		rc = col_copy(s, 2, out->ha1_md5, sizeof(out->ha1_md5));
+	if (!rc)
+		rc = col_copy(s, 3, out->ha1_sha256, sizeof(out->ha1_sha256));
+	out->schemes = (unsigned)sqlite3_column_int(s, 4);
+	out->barred = sqlite3_column_int(s, 5) != 0;
+	out->created_at = sqlite3_column_int64(s, 6);
+	if (!rc)
+		rc = col_copy(s, 7, out->scscf_name, sizeof(out->scscf_name));
+	return rc;
+}
+
+int store_subscriber_add(struct store *st, const struct store_subscriber *sub)
+{
+	int rc;
+	if ((rc = arg_ok(sub->impi, sizeof(sub->impi))) ||
+	    (rc = arg_ok(sub->realm, sizeof(sub->realm))) ||
+	    (rc = arg_ok(sub->ha1_md5, sizeof(sub->ha1_md5))) ||
+	    (rc = arg_ok(sub->ha1_sha256, sizeof(sub->ha1_sha256))) ||
+	    (rc = arg_ok(sub->scscf_name, sizeof(sub->scscf_name))))
+		return rc;
+	if (!sub->impi[0] || !sub->realm[0] || !hex_ok(sub->ha1_md5, DIGEST_MD5_HEX_LEN) ||
+	    !hex_ok(sub->ha1_sha256, DIGEST_SHA256_HEX_LEN))
+		return WIMS_EINVAL;
+	sqlite3_stmt *s = stmt_get(st, SQL_SUB_ADD);
+	if (!s)
+		return WIMS_ESTORE;
+	bind_text(s, 1, sub->impi);
+	bind_text(s, 2, sub->realm);
+	bind_text(s, 3, sub->ha1_md5);
+	bind_text(s, 4, sub->ha1_sha256);
+	sqlite3_bind_int(s, 5, sub->schemes ? (int)sub->schemes : STORE_SCHEME_DIGEST);
+	sqlite3_bind_int(s, 6, sub->barred);
+	sqlite3_bind_int64(s, 7, sub->created_at ? sub->created_at : (int64_t)time(NULL));
+	bind_text(s, 8, sub->scscf_name);
+	return stmt_exec(st, s);
+}
+
+int store_subscriber_get(struct store *st, const char *impi, struct store_subscriber *out)
+{
+	int rc = arg_ok(impi, WIMS_IMPI_MAX);
+	if (rc)
+		return rc == WIMS_ETOOBIG ? WIMS_ENOTFOUND : rc;
+	sqlite3_stmt *s = stmt_get(st, SQL_SUB_GET);
+	if (!s)
+		return WIMS_ESTORE;
+	bind_text(s, 1, impi);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW)
+		return stmt_done(s, row_subscriber(s, out));
+	if (rc == SQLITE_DONE)
+		return stmt_done(s, WIMS_ENOTFOUND);
+	return stmt_done(s, db_error(st, "subscriber get"));
+}
+
+/* Run a statement bound to one text key; ENOTFOUND if it changed no row. */
+static int exec_changed(struct store *st, sqlite3_stmt *s)
+{
+	int rc = stmt_exec(st, s);
+	if (rc)
+		return rc;
+	return sqlite3_changes(st->db) > 0 ? 0 : WIMS_ENOTFOUND;
+}
+
+int store_subscriber_remove(struct store *st, const char *impi)
+{
+	int rc = arg_ok(impi, WIMS_IMPI_MAX);
+	if (rc)
+		return rc == WIMS_ETOOBIG ? WIMS_ENOTFOUND : rc;
+	enum op_mode mode;
+	if ((rc = op_begin(st, &mode)))
+		return rc;
+	sqlite3_stmt *s = stmt_get(st, SQL_SUB_BIND_DEL);
+	rc = s ? 0 : WIMS_ESTORE;
+	if (!rc) {
+		bind_text(s, 1, impi);
+		rc = stmt_exec(st, s);
+	}
+	/* IMPUs, AKA data and WWSF links go by ON DELETE CASCADE. */
+	if (!rc && !(s = stmt_get(st, SQL_SUB_DEL)))
+		rc = WIMS_ESTORE;
+	if (!rc) {
+		bind_text(s, 1, impi);
+		rc = exec_changed(st, s);
+	}
+	return op_end(st, mode, rc);
+}
+
+int store_subscriber_list(struct store *st, store_subscriber_fn fn, void *arg)
+{
+	sqlite3_stmt *s = stmt_get(st, SQL_SUB_LIST);
+	if (!s)
+		return WIMS_ESTORE;
+	struct store_subscriber sub;
+	int rc;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		int r = row_subscriber(s, &sub);
+		if (!r)
+			r = fn(arg, &sub);
+		if (r) {
+			OPENSSL_cleanse(&sub, sizeof(sub));
+			return stmt_done(s, r);
+		}
+	}
+	OPENSSL_cleanse(&sub, sizeof(sub));
+	return stmt_done(s, rc == SQLITE_DONE ? 0 : db_error(st, "subscriber list"));
+}
+
+int store_subscriber_count(struct store *st, uint64_t *count)
+{
+	sqlite3_stmt *s = stmt_get(st, SQL_SUB_COUNT);
+	if (!s)
+		return WIMS_ESTORE;
+	if (sqlite3_step(s) != SQLITE_ROW)
+		return stmt_done(s, db_error(st, "subscriber count"));
+	*count = (uint64_t)sqlite3_column_int64(s, 0);
+	return stmt_done(s, 0);
+}
+
+int store_subscriber_set_password(struct store *st, const char *impi, const char *password,
+				  size_t password_len)
+{
+	int rc = arg_ok(impi, WIMS_IMPI_MAX);
+	if (rc)
+		return rc == WIMS_ETOOBIG ? WIMS_ENOTFOUND : rc;
+	if (!password)
+		return WIMS_EINVAL;
+	char realm[WIMS_IMPI_MAX];
+	sqlite3_stmt *s = stmt_get(st, SQL_SUB_REALM);
+	if (!s)
+		return WIMS_ESTORE;
+	bind_text(s, 1, impi);
+	rc = sqlite3_step(s);
+	if (rc != SQLITE_ROW)
+		return stmt_done(s, rc == SQLITE_DONE ? WIMS_ENOTFOUND
+						      : db_error(st, "subscriber realm"));
+	rc = stmt_done(s, col_copy(s, 0, realm, sizeof(realm)));
+	if (rc)
+		return rc;
+
+	char md5[DIGEST_HEX_MAX], sha[DIGEST_HEX_MAX];
+	struct slice user = slice_from_cstr(impi), r = slice_from_cstr(realm);
+	struct slice pw = {password, password_len};
+	rc = digest_ha1(DIGEST_ALG_MD5, user, r, pw, md5);
+	if (!rc)
+		rc = digest_ha1(DIGEST_ALG_SHA256, user, r, pw, sha);
+	if (!rc && !(s = stmt_get(st, SQL_SUB_SET_HA1)))
+		rc = WIMS_ESTORE;
+	if (!rc) {
+		bind_text(s, 1, md5);
+		bind_text(s, 2, sha);
+		bind_text(s, 3, impi);
+		rc = exec_changed(st, s);
+	}
+	OPENSSL_cleanse(md5, sizeof(md5));
+	OPENSSL_cleanse(sha, sizeof(sha));
+	return rc;
+}
+
+static int set_flag(struct store *st, enum store_sql id, const char *key, size_t max, int v)
+{
+	int rc = arg_ok(key, max);
+	if (rc)
+		return rc == WIMS_ETOOBIG ? WIMS_ENOTFOUND : rc;
+	sqlite3_stmt *s = stmt_get(st, id);
+	if (!s)
+		return WIMS_ESTORE;
+	sqlite3_bind_int(s, 1, v);
+	bind_text(s, 2, key);
+	return exec_changed(st, s);
+}
+
+int store_subscriber_set_barred(struct store *st, const char *impi, bool barred)
+{
+	return set_flag(st, SQL_SUB_SET_BARRED, impi, WIMS_IMPI_MAX, barred);
+}
+
+int store_subscriber_set_scscf(struct store *st, const char *impi, const char *server_name)
+{
+	int rc = arg_ok(impi, WIMS_IMPI_MAX);
+	if (rc)
+		return rc == WIMS_ETOOBIG ? WIMS_ENOTFOUND : rc;
+	if (server_name && (rc = arg_ok(server_name, WIMS_SCSCF_NAME_MAX)))
+		return rc;
+	sqlite3_stmt *s = stmt_get(st, SQL_SUB_SET_SCSCF);
+	if (!s)
+		return WIMS_ESTORE;
+	bind_text(s, 1, server_name);
+	bind_text(s, 2, impi);
+	return exec_changed(st, s);
+}
+
+/* --- IMPUs --- */
+
+static int row_impu(sqlite3_stmt *s, struct store_impu *out)
+{
+	memset(out, 0, sizeof(*out));
+	int rc = col_copy(s, 0, out->impu, sizeof(out->impu));
+	if (!rc)
+		rc = col_copy(s, 1, out->impi, sizeof(out->impi));
+	out->barred = sqlite3_column_int(s, 2) != 0;
+	out->irs_id = sqlite3_column_int64(s, 3);
+	if (!rc)
+		rc = col_copy(s, 4, out->service_profile, sizeof(out->service_profile));
+	return rc;
+}
+
+int store_irs_new(struct store *st, int64_t *irs_id)
+{
+	sqlite3_stmt *s = stmt_get(st, SQL_IRS_NEXT);
+	if (!s)
+		return WIMS_ESTORE;
+	if (sqlite3_step(s) != SQLITE_ROW)
+		return stmt_done(s, db_error(st, "irs counter"));
+	*irs_id = sqlite3_column_int64(s, 0);
+	/* Step to the end so the UPDATE completes before the reset. */
+	while (sqlite3_step(s) == SQLITE_ROW)
+		;
+	return stmt_done(s, 0);
+}
+
+/* The first IRS of impi, or 0 when it has no IMPU yet. */
+static int first_irs(struct store *st, const char *impi, int64_t *irs)
+{
+	sqlite3_stmt *s = stmt_get(st, SQL_IMPU_FIRST_IRS);
+	if (!s)
+		return WIMS_ESTORE;
+	bind_text(s, 1, impi);
+	int rc = sqlite3_step(s);
+	*irs = rc == SQLITE_ROW ? sqlite3_column_int64(s, 0) : 0;
+	return stmt_done(s, (rc == SQLITE_ROW || rc == SQLITE_DONE) ? 0
+								      : db_error(st, "first irs"));
+}
+
+int store_impu_add(struct store *st, const struct store_impu *impu)
+{
+	int rc;
+	if ((rc = arg_ok(impu->impu, sizeof(impu->impu))) ||
+	    (rc = arg_ok(impu->impi, sizeof(impu->impi))) ||
+	    (rc = arg_ok(impu->service_profile, sizeof(impu->service_profile))))
+		return rc;
+	if (!impu->impu[0] || !impu->impi[0] || impu->irs_id < 0)
+		return WIMS_EINVAL;
+	enum op_mode mode;
+	if ((rc = op_begin(st, &mode)))
+		return rc;
+	int64_t irs = impu->irs_id;
+	if (irs == 0) {
+		rc = first_irs(st, impu->impi, &irs);
+		if (!rc && irs == 0)
+			rc = store_irs_new(st, &irs);
+	} else {
+		/* A set belongs to one IMPI: refuse joining another's. */
+		sqlite3_stmt *s = stmt_get(st, SQL_IMPU_IRS_OWNER);
+		rc = s ? 0 : WIMS_ESTORE;
+		if (!rc) {
+			sqlite3_bind_int64(s, 1, irs);
+			int r = sqlite3_step(s);
+			if (r == SQLITE_ROW &&
+			    strcmp((const char *)sqlite3_column_text(s, 0), impu->impi) != 0)
+				rc = WIMS_EINVAL;
+			else if (r != SQLITE_ROW && r != SQLITE_DONE)
+				rc = db_error(st, "irs owner");
+			stmt_done(s, 0);
+		}
+	}
+	sqlite3_stmt *s = NULL;
+	if (!rc && !(s = stmt_get(st, SQL_IMPU_ADD)))
+		rc = WIMS_ESTORE;
+	if (!rc) {
+		bind_text(s, 1, impu->impu);
+		bind_text(s, 2, impu->impi);
+		sqlite3_bind_int(s, 3, impu->barred);
+		sqlite3_bind_int64(s, 4, irs);
+		bind_text(s, 5, impu->service_profile);
+		rc = stmt_exec(st, s);
+	}
+	return op_end(st, mode, rc);
+}
+
+int store_impu_get(struct store *st, const char *impu, struct store_impu *out)
+{
+	int rc = arg_ok(impu, WIMS_IMPU_MAX);
+	if (rc)
+		return rc == WIMS_ETOOBIG ? WIMS_ENOTFOUND : rc;
+	sqlite3_stmt *s = stmt_get(st, SQL_IMPU_GET);
+	if (!s)
+		return WIMS_ESTORE;
+	bind_text(s, 1, impu);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW)
+		return stmt_done(s, row_impu(s, out));
+	if (rc == SQLITE_DONE)
+		return stmt_done(s, WIMS_ENOTFOUND);
+	return stmt_done(s, db_error(st, "impu get"));
+}
+
+int store_impu_remove(struct store *st, const char *impu)
+{
+	int rc = arg_ok(impu, WIMS_IMPU_MAX);
+	if (rc)
+		return rc == WIMS_ETOOBIG ? WIMS_ENOTFOUND : rc;
+	enum op_mode mode;
+	if ((rc = op_begin(st, &mode)))
+		return rc;
+	sqlite3_stmt *s = stmt_get(st, SQL_BIND_DEL_IMPU);
+	rc = s ? 0 : WIMS_ESTORE;
+	if (!rc) {
+		bind_text(s, 1, impu);
+		rc = stmt_exec(st, s);
+	}
+	if (!rc && !(s = stmt_get(st, SQL_IMPU_DEL)))
+		rc = WIMS_ESTORE;
+	if (!rc) {
+		bind_text(s, 1, impu);
+		rc = exec_changed(st, s);
+	}
+	return op_end(st, mode, rc);
+}
+
+int store_impu_set_barred(struct store *st, const char *impu, bool barred)
+{
+	return set_flag(st, SQL_IMPU_SET_BARRED, impu, WIMS_IMPU_MAX, barred);
+}
+
+static int impu_walk(struct store *st, enum store_sql id, const char *key, size_t max,
+		     store_impu_fn fn, void *arg, bool need_one)
+{
+	int rc = arg_ok(key, max);
+	if (rc)
+		return rc == WIMS_ETOOBIG ? WIMS_ENOTFOUND : rc;
+	sqlite3_stmt *s = stmt_get(st, id);
+	if (!s)
+		return WIMS_ESTORE;
+	bind_text(s, 1, key);
+	struct store_impu row;
+	size_t n = 0;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		n++;
+		int r = row_impu(s, &row);
+		if (!r)
+			r = fn(arg, &row);
+		if (r)
+			return stmt_done(s, r);
+	}
+	if (rc != SQLITE_DONE)
+		return stmt_done(s, db_error(st, "impu list"));
+	return stmt_done(s, (need_one && n == 0) ? WIMS_ENOTFOUND : 0);
+}
+
+int store_impu_list(struct store *st, const char *impi, store_impu_fn fn, void *arg)
+{
+	return impu_walk(st, SQL_IMPU_LIST, impi, WIMS_IMPI_MAX, fn, arg, false);
+}
+
+int store_irs_list(struct store *st, const char *impu, store_impu_fn fn, void *arg)
+{
+	return impu_walk(st, SQL_IRS_LIST, impu, WIMS_IMPU_MAX, fn, arg, true);
+}
+
+/* --- bindings --- */
+
+int store_binding_upsert(struct store *st, const struct store_binding *b)
+{
+	int rc;
+	if ((rc = arg_ok(b->impu, sizeof(b->impu))) ||
+	    (rc = arg_ok(b->contact, sizeof(b->contact))) ||
+	    (rc = arg_ok(b->path, sizeof(b->path))) ||
+	    (rc = arg_ok(b->instance_id, sizeof(b->instance_id))) ||
+	    (rc = arg_ok(b->call_id, sizeof(b->call_id))) ||
+	    (rc = arg_ok(b->received, sizeof(b->received))))
+		return rc;
+	if (!b->impu[0] || !b->contact[0])
+		return WIMS_EINVAL;
+	enum op_mode mode;
+	if ((rc = op_begin(st, &mode)))
+		return rc;
+	sqlite3_stmt *s;
+	/* RFC 5626 4.2: the same instance and reg-id is the same flow,
+	 * whatever its Contact now says: the new binding replaces it. */
+	if (b->instance_id[0]) {
+		if (!(s = stmt_get(st, SQL_BIND_DEL_INSTANCE))) {
+			rc = WIMS_ESTORE;
+		} else {
+			bind_text(s, 1, b->impu);
+			bind_text(s, 2, b->instance_id);
+			sqlite3_bind_int64(s, 3, b->reg_id);
+			bind_text(s, 4, b->contact);
+			rc = stmt_exec(st, s);
+		}
+	}
+	if (!rc && !(s = stmt_get(st, SQL_BIND_PUT)))
+		rc = WIMS_ESTORE;
+	if (!rc) {
+		bind_text(s, 1, b->impu);
+		bind_text(s, 2, b->contact);
+		bind_text(s, 3, b->path);
+		bind_text(s, 4, b->instance_id);
+		sqlite3_bind_int64(s, 5, b->reg_id);
+		sqlite3_bind_int64(s, 6, b->expires);
+		bind_text(s, 7, b->call_id);
+		sqlite3_bind_int64(s, 8, b->cseq);
+		bind_text(s, 9, b->received);
+		rc = stmt_exec(st, s);
+	}
+	return op_end(st, mode, rc);
+}
+
+int store_binding_delete(struct store *st, const char *impu, const char *contact)
+{
+	int rc;
+	if ((rc = arg_ok(impu, WIMS_IMPU_MAX)) || (rc = arg_ok(contact, WIMS_REG_CONTACT_MAX)))
+		return rc == WIMS_ETOOBIG ? WIMS_ENOTFOUND : rc;
+	sqlite3_stmt *s = stmt_get(st, SQL_BIND_DEL);
+	if (!s)
+		return WIMS_ESTORE;
+	bind_text(s, 1, impu);
+	bind_text(s, 2, contact);
+	return exec_changed(st, s);
+}
+
+int store_binding_delete_impu(struct store *st, const char *impu)
+{
+	int rc = arg_ok(impu, WIMS_IMPU_MAX);
+	if (rc)
+		return rc == WIMS_ETOOBIG ? 0 : rc;
+	sqlite3_stmt *s = stmt_get(st, SQL_BIND_DEL_IMPU);
+	if (!s)
+		return WIMS_ESTORE;
+	bind_text(s, 1, impu);
+	rc = stmt_exec(st, s);
+	return rc ? rc : sqlite3_changes(st->db);
+}
+
+static int row_binding(sqlite3_stmt *s, struct store_binding *out)
+{
+	memset(out, 0, sizeof(*out));
+	int rc = col_copy(s, 0, out->impu, sizeof(out->impu));
+	if (!rc)
+		rc = col_copy(s, 1, out->contact, sizeof(out->contact));
+	if (!rc)
+		rc = col_copy(s, 2, out->path, sizeof(out->path));
+	if (!rc)
+		rc = col_copy(s, 3, out->instance_id, sizeof(out->instance_id));
+	out->reg_id = (uint32_t)sqlite3_column_int64(s, 4);
+	out->expires = sqlite3_column_int64(s, 5);
+	if (!rc)
+		rc = col_copy(s, 6, out->call_id, sizeof(out->call_id));
+	out->cseq = (uint32_t)sqlite3_column_int64(s, 7);
+	if (!rc)
+		rc = col_copy(s, 8, out->received, sizeof(out->received));
+	return rc;
+}
+
+int store_binding_list(struct store *st, const char *impu, int64_t now, store_binding_fn fn,
+		       void *arg)
+{
+	int rc = arg_ok(impu, WIMS_IMPU_MAX);
+	if (rc)
+		return rc == WIMS_ETOOBIG ? 0 : rc;
+	sqlite3_stmt *s = stmt_get(st, SQL_BIND_LIST);
+	if (!s)
+		return WIMS_ESTORE;
+	bind_text(s, 1, impu);
+	sqlite3_bind_int64(s, 2, now);
+	/* struct store_binding is ~3 KB: off the stack of worker threads
+	 * with small stacks it is still fine, one at a time. */
+	struct store_binding row;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		int r = row_binding(s, &row);
+		if (!r)
+			r = fn(arg, &row);
+		if (r)
+			return stmt_done(s, r);
+	}
+	return stmt_done(s, rc == SQLITE_DONE ? 0 : db_error(st, "binding list"));
+}
+
+int store_binding_expire(struct store *st, int64_t now)
+{
+	sqlite3_stmt *s = stmt_get(st, SQL_BIND_EXPIRE);
+	if (!s)
+		return WIMS_ESTORE;
+	sqlite3_bind_int64(s, 1, now);
+	int rc = stmt_exec(st, s);
+	return rc ? rc : sqlite3_changes(st->db);
+}

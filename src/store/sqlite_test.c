@@ -1,0 +1,469 @@
+/*
+ * sqlite_test.c - the SQLite store through store.h: schema and WAL on
+ * open, subscribers (add/get/list/remove, password -> H(A1) only), IMPUs
+ * and implicit registration sets, bindings (upsert rules, expiry) and that
+ * they survive close/reopen, refusals (duplicates, unknown, too long,
+ * newer schema).
+ */
+#include "store/store.h"
+
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "auth/digest.h"
+#include "core/wims.h"
+#include "unit.h"
+
+static char dir[64];
+static char path[128];
+
+static void fresh_path(const char *name)
+{
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+}
+
+static struct store *open_ok(void)
+{
+	struct store *st = NULL;
+	char err[256] = "";
+	int rc = store_open(path, &st, err, sizeof(err));
+	if (rc)
+		fprintf(stderr, "store_open: %s\n", err);
+	return st;
+}
+
+static int add_sub(struct store *st, const char *impi)
+{
+	struct store_subscriber s = {0};
+	snprintf(s.impi, sizeof(s.impi), "%s", impi);
+	snprintf(s.realm, sizeof(s.realm), "ims.example.org");
+	return store_subscriber_add(st, &s);
+}
+
+static int add_impu(struct store *st, const char *impi, const char *impu, int64_t irs)
+{
+	struct store_impu u = {0};
+	snprintf(u.impi, sizeof(u.impi), "%s", impi);
+	snprintf(u.impu, sizeof(u.impu), "%s", impu);
+	u.irs_id = irs;
+	return store_impu_add(st, &u);
+}
+
+static int pragma_text(const char *sql, char *out, size_t outsz)
+{
+	sqlite3 *db;
+	if (sqlite3_open(path, &db) != SQLITE_OK)
+		return -1;
+	sqlite3_stmt *s;
+	int rc = -1;
+	if (sqlite3_prepare_v2(db, sql, -1, &s, NULL) == SQLITE_OK) {
+		if (sqlite3_step(s) == SQLITE_ROW) {
+			snprintf(out, outsz, "%s", (const char *)sqlite3_column_text(s, 0));
+			rc = 0;
+		}
+		sqlite3_finalize(s);
+	}
+	sqlite3_close(db);
+	return rc;
+}
+
+static void schema_created_on_open(void)
+{
+	fresh_path("schema.db");
+	struct store *st = open_ok();
+	EXPECT_TRUE(st != NULL);
+	store_close(st);
+	char v[64];
+	EXPECT_INT(pragma_text("PRAGMA user_version", v, sizeof(v)), ==, 0);
+	EXPECT_STR(v, "1");
+	EXPECT_INT(pragma_text("PRAGMA journal_mode", v, sizeof(v)), ==, 0);
+	EXPECT_STR(v, "wal");
+	static const char *const tables[] = {"subscriber", "impu",      "binding",
+					     "aka",        "wwsf_allowed", "wwsf_pool",
+					     "web_identity"};
+	for (size_t i = 0; i < WIMS_ARRAY_LEN(tables); i++) {
+		char sql[128];
+		snprintf(sql, sizeof(sql),
+			 "SELECT count(*) FROM sqlite_master WHERE type='table' AND name='%s'",
+			 tables[i]);
+		EXPECT_INT(pragma_text(sql, v, sizeof(v)), ==, 0);
+		EXPECT_STR(v, "1");
+	}
+	/* Reopening an existing file keeps it. */
+	st = open_ok();
+	EXPECT_TRUE(st != NULL);
+	store_close(st);
+	store_close(NULL);
+}
+
+static void newer_schema_refused(void)
+{
+	fresh_path("newer.db");
+	sqlite3 *db;
+	EXPECT_INT(sqlite3_open(path, &db), ==, SQLITE_OK);
+	EXPECT_INT(sqlite3_exec(db, "PRAGMA user_version = 99", NULL, NULL, NULL), ==, SQLITE_OK);
+	sqlite3_close(db);
+	struct store *st = (struct store *)1;
+	char err[256] = "";
+	EXPECT_INT(store_open(path, &st, err, sizeof(err)), ==, WIMS_ESTORE);
+	EXPECT_TRUE(st == NULL);
+	EXPECT_TRUE(strstr(err, "newer") != NULL);
+	EXPECT_INT(store_open("postgres://db/hss", &st, err, sizeof(err)), ==,
+		   WIMS_EUNSUPPORTED);
+	EXPECT_INT(store_open("/nonexistent-dir/x/y.db", &st, err, sizeof(err)), ==, WIMS_EIO);
+}
+
+static void subscriber_add_get_remove(void)
+{
+	fresh_path("sub.db");
+	struct store *st = open_ok();
+	EXPECT_TRUE(st != NULL);
+	EXPECT_INT(add_sub(st, "alice@ims.example.org"), ==, 0);
+	EXPECT_INT(add_sub(st, "alice@ims.example.org"), ==, WIMS_EEXIST);
+	struct store_subscriber got;
+	EXPECT_INT(store_subscriber_get(st, "alice@ims.example.org", &got), ==, 0);
+	EXPECT_STR(got.impi, "alice@ims.example.org");
+	EXPECT_STR(got.realm, "ims.example.org");
+	EXPECT_STR(got.ha1_md5, "");
+	EXPECT_INT(got.schemes, ==, STORE_SCHEME_DIGEST);
+	EXPECT_TRUE(!got.barred);
+	EXPECT_TRUE(got.created_at > 1600000000);
+	EXPECT_INT(store_subscriber_get(st, "nobody@ims.example.org", &got), ==, WIMS_ENOTFOUND);
+
+	/* Refusals: empty IMPI, bad HA1 text, too long. */
+	struct store_subscriber bad = {0};
+	snprintf(bad.realm, sizeof(bad.realm), "r");
+	EXPECT_INT(store_subscriber_add(st, &bad), ==, WIMS_EINVAL);
+	snprintf(bad.impi, sizeof(bad.impi), "x@r");
+	snprintf(bad.ha1_md5, sizeof(bad.ha1_md5), "not-hex");
+	EXPECT_INT(store_subscriber_add(st, &bad), ==, WIMS_EINVAL);
+	char longname[WIMS_IMPI_MAX + 10];
+	memset(longname, 'a', sizeof(longname) - 1);
+	longname[sizeof(longname) - 1] = '\0';
+	EXPECT_INT(store_subscriber_get(st, longname, &got), ==, WIMS_ENOTFOUND);
+
+	EXPECT_INT(add_sub(st, "bob@ims.example.org"), ==, 0);
+	uint64_t n = 0;
+	EXPECT_INT(store_subscriber_count(st, &n), ==, 0);
+	EXPECT_INT(n, ==, 2);
+	EXPECT_INT(store_subscriber_remove(st, "alice@ims.example.org"), ==, 0);
+	EXPECT_INT(store_subscriber_remove(st, "alice@ims.example.org"), ==, WIMS_ENOTFOUND);
+	EXPECT_INT(store_subscriber_get(st, "alice@ims.example.org", &got), ==, WIMS_ENOTFOUND);
+	EXPECT_INT(store_subscriber_count(st, &n), ==, 0);
+	EXPECT_INT(n, ==, 1);
+	store_close(st);
+}
+
+struct names {
+	char v[8][WIMS_IMPU_MAX];
+	size_t n;
+	size_t stop_after;
+};
+
+static int collect_sub(void *arg, const struct store_subscriber *s)
+{
+	struct names *nm = arg;
+	snprintf(nm->v[nm->n++], WIMS_IMPU_MAX, "%s", s->impi);
+	return nm->stop_after && nm->n == nm->stop_after ? 7 : 0;
+}
+
+static int collect_impu(void *arg, const struct store_impu *u)
+{
+	struct names *nm = arg;
+	snprintf(nm->v[nm->n++], WIMS_IMPU_MAX, "%s", u->impu);
+	return 0;
+}
+
+static void subscriber_list_in_order(void)
+{
+	fresh_path("list.db");
+	struct store *st = open_ok();
+	EXPECT_INT(add_sub(st, "carol@x"), ==, 0);
+	EXPECT_INT(add_sub(st, "alice@x"), ==, 0);
+	EXPECT_INT(add_sub(st, "bob@x"), ==, 0);
+	struct names nm = {0};
+	EXPECT_INT(store_subscriber_list(st, collect_sub, &nm), ==, 0);
+	EXPECT_INT(nm.n, ==, 3);
+	EXPECT_STR(nm.v[0], "alice@x");
+	EXPECT_STR(nm.v[2], "carol@x");
+	/* A callback's non-zero stops the walk and comes back. */
+	struct names stop = {.stop_after = 2};
+	EXPECT_INT(store_subscriber_list(st, collect_sub, &stop), ==, 7);
+	EXPECT_INT(stop.n, ==, 2);
+	store_close(st);
+}
+
+static void password_stores_only_ha1(void)
+{
+	fresh_path("pw.db");
+	struct store *st = open_ok();
+	EXPECT_INT(add_sub(st, "alice@ims.example.org"), ==, 0);
+	const char *pw = "Sup3r-Secret-Passw0rd";
+	EXPECT_INT(store_subscriber_set_password(st, "alice@ims.example.org", pw, strlen(pw)), ==,
+		   0);
+	EXPECT_INT(store_subscriber_set_password(st, "nobody@x", pw, strlen(pw)), ==,
+		   WIMS_ENOTFOUND);
+	struct store_subscriber got;
+	EXPECT_INT(store_subscriber_get(st, "alice@ims.example.org", &got), ==, 0);
+	char md5[DIGEST_HEX_MAX], sha[DIGEST_HEX_MAX];
+	digest_ha1(DIGEST_ALG_MD5, SLICE_LIT("alice@ims.example.org"),
+		   SLICE_LIT("ims.example.org"), slice_from_cstr(pw), md5);
+	digest_ha1(DIGEST_ALG_SHA256, SLICE_LIT("alice@ims.example.org"),
+		   SLICE_LIT("ims.example.org"), slice_from_cstr(pw), sha);
+	EXPECT_STR(got.ha1_md5, md5);
+	EXPECT_STR(got.ha1_sha256, sha);
+	store_close(st);
+
+	/* The password is nowhere in the files (db and WAL). */
+	const char *files[] = {"", "-wal"};
+	for (size_t i = 0; i < 2; i++) {
+		char p[160];
+		snprintf(p, sizeof(p), "%s%s", path, files[i]);
+		FILE *f = fopen(p, "rb");
+		if (!f)
+			continue;
+		static char buf[1 << 20];
+		size_t n = fread(buf, 1, sizeof(buf), f);
+		fclose(f);
+		EXPECT_TRUE(memmem(buf, n, pw, strlen(pw)) == NULL);
+	}
+}
+
+static void barred_and_scscf(void)
+{
+	fresh_path("flags.db");
+	struct store *st = open_ok();
+	EXPECT_INT(add_sub(st, "a@x"), ==, 0);
+	EXPECT_INT(store_subscriber_set_barred(st, "a@x", true), ==, 0);
+	EXPECT_INT(store_subscriber_set_scscf(st, "a@x", "sip:scscf.x:5060"), ==, 0);
+	struct store_subscriber got;
+	EXPECT_INT(store_subscriber_get(st, "a@x", &got), ==, 0);
+	EXPECT_TRUE(got.barred);
+	EXPECT_STR(got.scscf_name, "sip:scscf.x:5060");
+	EXPECT_INT(store_subscriber_set_scscf(st, "a@x", NULL), ==, 0);
+	EXPECT_INT(store_subscriber_get(st, "a@x", &got), ==, 0);
+	EXPECT_STR(got.scscf_name, "");
+	EXPECT_INT(store_subscriber_set_barred(st, "zz@x", true), ==, WIMS_ENOTFOUND);
+	EXPECT_INT(store_subscriber_set_scscf(st, "zz@x", "s"), ==, WIMS_ENOTFOUND);
+	store_close(st);
+}
+
+static void impus_and_implicit_sets(void)
+{
+	fresh_path("impu.db");
+	struct store *st = open_ok();
+	EXPECT_INT(add_sub(st, "alice@x"), ==, 0);
+	EXPECT_INT(add_sub(st, "bob@x"), ==, 0);
+	EXPECT_INT(add_impu(st, "alice@x", "sip:alice@x", 0), ==, 0);
+	EXPECT_INT(add_impu(st, "alice@x", "tel:+15550000001", 0), ==, 0);
+	int64_t second = 0;
+	EXPECT_INT(store_irs_new(st, &second), ==, 0);
+	EXPECT_INT(add_impu(st, "alice@x", "sip:alice-work@x", second), ==, 0);
+	EXPECT_INT(add_impu(st, "bob@x", "sip:bob@x", 0), ==, 0);
+	/* Refusals: taken IMPU, unknown IMPI, someone else's set. */
+	EXPECT_INT(add_impu(st, "bob@x", "sip:alice@x", 0), ==, WIMS_EEXIST);
+	EXPECT_INT(add_impu(st, "nobody@x", "sip:nobody@x", 0), ==, WIMS_ENOTFOUND);
+	EXPECT_INT(add_impu(st, "bob@x", "sip:bob2@x", second), ==, WIMS_EINVAL);
+
+	struct store_impu u;
+	EXPECT_INT(store_impu_get(st, "tel:+15550000001", &u), ==, 0);
+	EXPECT_STR(u.impi, "alice@x");
+	struct store_impu first;
+	EXPECT_INT(store_impu_get(st, "sip:alice@x", &first), ==, 0);
+	EXPECT_INT(u.irs_id, ==, first.irs_id);
+	EXPECT_TRUE(first.irs_id != second);
+
+	struct names nm = {0};
+	EXPECT_INT(store_impu_list(st, "alice@x", collect_impu, &nm), ==, 0);
+	EXPECT_INT(nm.n, ==, 3);
+	struct names irs = {0};
+	EXPECT_INT(store_irs_list(st, "tel:+15550000001", collect_impu, &irs), ==, 0);
+	EXPECT_INT(irs.n, ==, 2);
+	EXPECT_STR(irs.v[0], "sip:alice@x");
+	EXPECT_STR(irs.v[1], "tel:+15550000001");
+	struct names none = {0};
+	EXPECT_INT(store_irs_list(st, "sip:ghost@x", collect_impu, &none), ==, WIMS_ENOTFOUND);
+
+	EXPECT_INT(store_impu_set_barred(st, "sip:alice-work@x", true), ==, 0);
+	EXPECT_INT(store_impu_get(st, "sip:alice-work@x", &u), ==, 0);
+	EXPECT_TRUE(u.barred);
+	EXPECT_INT(store_impu_remove(st, "sip:alice-work@x"), ==, 0);
+	EXPECT_INT(store_impu_remove(st, "sip:alice-work@x"), ==, WIMS_ENOTFOUND);
+
+	/* Removing the IMPI takes its IMPUs and their bindings. */
+	struct store_binding b = {0};
+	snprintf(b.impu, sizeof(b.impu), "sip:alice@x");
+	snprintf(b.contact, sizeof(b.contact), "sip:a@192.0.2.1");
+	b.expires = 5000;
+	EXPECT_INT(store_binding_upsert(st, &b), ==, 0);
+	EXPECT_INT(store_subscriber_remove(st, "alice@x"), ==, 0);
+	EXPECT_INT(store_impu_get(st, "sip:alice@x", &u), ==, WIMS_ENOTFOUND);
+	EXPECT_INT(store_binding_delete_impu(st, "sip:alice@x"), ==, 0);
+	EXPECT_INT(store_impu_get(st, "sip:bob@x", &u), ==, 0);
+	store_close(st);
+}
+
+struct bindings {
+	struct store_binding b[8];
+	size_t n;
+};
+
+static int collect_binding(void *arg, const struct store_binding *b)
+{
+	struct bindings *bs = arg;
+	if (bs->n < 8)
+		bs->b[bs->n++] = *b;
+	return 0;
+}
+
+static void bindings_persist_across_reopen(void)
+{
+	fresh_path("reg.db");
+	struct store *st = open_ok();
+	struct store_binding b = {0};
+	snprintf(b.impu, sizeof(b.impu), "sip:alice@ims.example.org");
+	snprintf(b.contact, sizeof(b.contact), "sip:alice@df7jal23ls0d.invalid;transport=ws");
+	snprintf(b.path, sizeof(b.path), "<sip:tok1@127.0.0.1:5070;transport=tcp;lr;ob>");
+	snprintf(b.instance_id, sizeof(b.instance_id),
+		 "<urn:uuid:00000000-0000-1000-8000-000A95A0E128>");
+	b.reg_id = 1;
+	b.expires = 10000;
+	snprintf(b.call_id, sizeof(b.call_id), "call-1");
+	b.cseq = 2;
+	snprintf(b.received, sizeof(b.received), "tcp:127.0.0.1:5070");
+	EXPECT_INT(store_binding_upsert(st, &b), ==, 0);
+	struct store_binding b2 = b;
+	snprintf(b2.contact, sizeof(b2.contact), "sip:other@192.0.2.9");
+	b2.instance_id[0] = '\0';
+	b2.reg_id = 0;
+	b2.expires = 9000;
+	EXPECT_INT(store_binding_upsert(st, &b2), ==, 0);
+	store_close(st);
+
+	st = open_ok();
+	struct bindings bs = {0};
+	EXPECT_INT(store_binding_list(st, "sip:alice@ims.example.org", 1000, collect_binding, &bs),
+		   ==, 0);
+	EXPECT_INT(bs.n, ==, 2);
+	/* By expiry: b2 first. */
+	EXPECT_STR(bs.b[0].contact, "sip:other@192.0.2.9");
+	EXPECT_STR(bs.b[1].contact, b.contact);
+	EXPECT_STR(bs.b[1].path, b.path);
+	EXPECT_STR(bs.b[1].instance_id, b.instance_id);
+	EXPECT_INT(bs.b[1].reg_id, ==, 1);
+	EXPECT_INT(bs.b[1].expires, ==, 10000);
+	EXPECT_STR(bs.b[1].call_id, "call-1");
+	EXPECT_INT(bs.b[1].cseq, ==, 2);
+	EXPECT_STR(bs.b[1].received, "tcp:127.0.0.1:5070");
+
+	/* Same contact: refreshed in place. */
+	b.expires = 12000;
+	b.cseq = 3;
+	EXPECT_INT(store_binding_upsert(st, &b), ==, 0);
+	/* Same instance and reg-id, new contact (a new flow): replaces it. */
+	struct store_binding b3 = b;
+	snprintf(b3.contact, sizeof(b3.contact), "sip:alice@newflow.invalid;transport=ws");
+	EXPECT_INT(store_binding_upsert(st, &b3), ==, 0);
+	/* Same instance, another reg-id (RFC 5626 outbound second flow): kept. */
+	struct store_binding b4 = b;
+	snprintf(b4.contact, sizeof(b4.contact), "sip:alice@flow2.invalid;transport=ws");
+	b4.reg_id = 2;
+	EXPECT_INT(store_binding_upsert(st, &b4), ==, 0);
+	bs.n = 0;
+	EXPECT_INT(store_binding_list(st, "sip:alice@ims.example.org", 1000, collect_binding, &bs),
+		   ==, 0);
+	EXPECT_INT(bs.n, ==, 3);
+	for (size_t i = 0; i < bs.n; i++)
+		EXPECT_TRUE(strcmp(bs.b[i].contact, b.contact) != 0);
+
+	/* Listing hides expired ones; expire deletes them. */
+	bs.n = 0;
+	EXPECT_INT(store_binding_list(st, "sip:alice@ims.example.org", 9500, collect_binding, &bs),
+		   ==, 0);
+	EXPECT_INT(bs.n, ==, 2);
+	EXPECT_INT(store_binding_expire(st, 9000), ==, 1);
+	EXPECT_INT(store_binding_expire(st, 9000), ==, 0);
+	EXPECT_INT(store_binding_delete(st, "sip:alice@ims.example.org", b3.contact), ==, 0);
+	EXPECT_INT(store_binding_delete(st, "sip:alice@ims.example.org", b3.contact), ==,
+		   WIMS_ENOTFOUND);
+	EXPECT_INT(store_binding_delete_impu(st, "sip:alice@ims.example.org"), ==, 1);
+	bs.n = 0;
+	EXPECT_INT(store_binding_list(st, "sip:alice@ims.example.org", 0, collect_binding, &bs),
+		   ==, 0);
+	EXPECT_INT(bs.n, ==, 0);
+	/* Refusals: no contact, too long a path. */
+	struct store_binding bad = b;
+	bad.contact[0] = '\0';
+	EXPECT_INT(store_binding_upsert(st, &bad), ==, WIMS_EINVAL);
+	store_close(st);
+}
+
+static void transaction_rollback_and_commit(void)
+{
+	fresh_path("txn.db");
+	struct store *st = open_ok();
+	EXPECT_INT(store_begin(st), ==, 0);
+	EXPECT_INT(add_sub(st, "a@x"), ==, 0);
+	EXPECT_INT(add_impu(st, "a@x", "sip:a@x", 0), ==, 0);
+	EXPECT_INT(store_rollback(st), ==, 0);
+	struct store_subscriber got;
+	EXPECT_INT(store_subscriber_get(st, "a@x", &got), ==, WIMS_ENOTFOUND);
+	EXPECT_INT(store_begin(st), ==, 0);
+	for (int i = 0; i < 1000; i++) {
+		char impi[32];
+		snprintf(impi, sizeof(impi), "u%d@x", i);
+		EXPECT_INT(add_sub(st, impi), ==, 0);
+	}
+	/* A failed write inside leaves the transaction usable. */
+	EXPECT_INT(add_sub(st, "u1@x"), ==, WIMS_EEXIST);
+	EXPECT_INT(store_commit(st), ==, 0);
+	store_close(st);
+	st = open_ok();
+	uint64_t n = 0;
+	EXPECT_INT(store_subscriber_count(st, &n), ==, 0);
+	EXPECT_INT(n, ==, 1000);
+	store_close(st);
+}
+
+/* Two handles on one file (two workers, or cscf and the CLI). */
+static void two_handles_share_a_file(void)
+{
+	fresh_path("two.db");
+	struct store *a = open_ok(), *b = open_ok();
+	EXPECT_TRUE(a && b);
+	EXPECT_INT(add_sub(a, "a@x"), ==, 0);
+	struct store_subscriber got;
+	EXPECT_INT(store_subscriber_get(b, "a@x", &got), ==, 0);
+	EXPECT_INT(add_impu(b, "a@x", "sip:a@x", 0), ==, 0);
+	struct store_impu u;
+	EXPECT_INT(store_impu_get(a, "sip:a@x", &u), ==, 0);
+	store_close(a);
+	store_close(b);
+}
+
+int main(void)
+{
+	snprintf(dir, sizeof(dir), "/tmp/wims-store-test-XXXXXX");
+	if (!mkdtemp(dir)) {
+		perror("mkdtemp");
+		return 1;
+	}
+	UNIT_RUN(schema_created_on_open);
+	UNIT_RUN(newer_schema_refused);
+	UNIT_RUN(subscriber_add_get_remove);
+	UNIT_RUN(subscriber_list_in_order);
+	UNIT_RUN(password_stores_only_ha1);
+	UNIT_RUN(barred_and_scscf);
+	UNIT_RUN(impus_and_implicit_sets);
+	UNIT_RUN(bindings_persist_across_reopen);
+	UNIT_RUN(transaction_rollback_and_commit);
+	UNIT_RUN(two_handles_share_a_file);
+	char cmd[128];
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	if (system(cmd) != 0)
+		fprintf(stderr, "could not remove %s\n", dir);
+	return UNIT_MAIN_END();
+}
