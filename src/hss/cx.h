@@ -126,8 +126,13 @@ struct cx_lia {
 
 struct cx;
 
-/* Open the HSS store at store_path (created if missing).  NULL on failure
- * with the reason in err. */
+/* The HSS store the configuration names: [hss] db, or when that is empty
+ * <[global] data_dir>/hss.db.  Valid once the configuration is loaded
+ * (main does that before any role starts).  0 or WIMS_ETOOBIG. */
+int cx_default_store_path(char *out, size_t outsz);
+
+/* Open the HSS store at store_path (created if missing; NULL means
+ * cx_default_store_path()).  NULL on failure with the reason in err. */
 struct cx *cx_open(const char *store_path, char *err, size_t errsz);
 void cx_close(struct cx *cx); /* NULL is fine */
 

@@ -1,21 +1,247 @@
-/* hss.c - placeholder until the hss role lands; refuses to start. */
+/*
+ * hss.c - the hss role: the [hss] configuration, opening the subscriber
+ * store, provisioning (shared with the CLI) and the demo subscribers.
+ *
+ * There is no network listener yet: the CSCF and the BSF reach the HSS in
+ * process through the Cx calls of cx.h, which open the same SQLite file
+ * (WAL lets the processes share it).  A Diameter (freeDiameter) listener
+ * would start here.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <openssl/crypto.h>
+
+#include "auth/digest.h"
+#include "core/global.h"
 #include "core/log.h"
 #include "core/wims.h"
+#include "hss/cx.h"
+#include "hss/hss_int.h"
 #include "role.h"
+
+struct hss_conf hss_conf;
+
+static const struct conf_key hss_keys[] = {
+	CONF_KEY_STR(struct hss_conf, db, "",
+		     "SQLite file of subscribers and registrations; empty: <data_dir>/hss.db"),
+	CONF_KEY_BOOL(struct hss_conf, demo_subscribers, "yes",
+		      "provision alice, bob, carol (password NAME-secret) when missing"),
+};
+
+static const struct conf_section hss_section = {
+	.name = "hss",
+	.summary = "Home Subscriber Server: subscriber store behind the Cx calls",
+	.keys = hss_keys,
+	.nkeys = WIMS_ARRAY_LEN(hss_keys),
+	.target = &hss_conf,
+};
+
+/* An NAI "user@realm" of printable characters, no spaces, commas or
+ * quotes (they would break CSV lines and SIP headers). */
+static bool impi_valid(const char *impi)
+{
+	size_t n = strlen(impi);
+	if (n == 0 || n >= WIMS_IMPI_MAX)
+		return false;
+	const char *at = strchr(impi, '@');
+	if (!at || at == impi || at[1] == '\0')
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)impi[i];
+		if (c <= 0x20 || c >= 0x7f || c == ',' || c == '"' || c == ';' || c == '<' ||
+		    c == '>')
+			return false;
+	}
+	return true;
+}
+
+static bool impu_valid(const char *impu)
+{
+	size_t n = strlen(impu);
+	if (n == 0 || n >= WIMS_IMPU_MAX)
+		return false;
+	if (strncmp(impu, "sip:", 4) != 0 && strncmp(impu, "sips:", 5) != 0 &&
+	    strncmp(impu, "tel:", 4) != 0)
+		return false;
+	const char *colon = strchr(impu, ':');
+	if (colon[1] == '\0')
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)impu[i];
+		if (c <= 0x20 || c >= 0x7f || c == ',' || c == '"' || c == '<' || c == '>')
+			return false;
+	}
+	return true;
+}
+
+int hss_provision(struct store *st, const char *impi, const char *realm, const char *password,
+		  size_t password_len, const char *const *impus, size_t n_impus)
+{
+	if (!impi_valid(impi) || !realm[0] || n_impus > WIMS_IRS_MAX_IMPUS)
+		return WIMS_EINVAL;
+	/* Check everything first, so a refused line leaves nothing behind
+	 * inside the caller's transaction. */
+	struct store_subscriber sub;
+	int rc = store_subscriber_get(st, impi, &sub);
+	if (rc == 0)
+		rc = WIMS_EEXIST;
+	if (rc != WIMS_ENOTFOUND)
+		goto out;
+	for (size_t i = 0; i < n_impus; i++) {
+		struct store_impu u;
+		if (!impu_valid(impus[i])) {
+			rc = WIMS_EINVAL;
+			goto out;
+		}
+		for (size_t j = 0; j < i; j++)
+			if (strcmp(impus[i], impus[j]) == 0) {
+				rc = WIMS_EINVAL;
+				goto out;
+			}
+		rc = store_impu_get(st, impus[i], &u);
+		if (rc != WIMS_ENOTFOUND) {
+			rc = rc == 0 ? WIMS_EEXIST : rc;
+			goto out;
+		}
+	}
+	memset(&sub, 0, sizeof(sub));
+	snprintf(sub.impi, sizeof(sub.impi), "%s", impi);
+	if (snprintf(sub.realm, sizeof(sub.realm), "%s", realm) >= (int)sizeof(sub.realm)) {
+		rc = WIMS_ETOOBIG;
+		goto out;
+	}
+	if (password) {
+		struct slice u = slice_from_cstr(impi), r = slice_from_cstr(realm);
+		struct slice pw = {password, password_len};
+		char md5[DIGEST_HEX_MAX], sha[DIGEST_HEX_MAX];
+		rc = digest_ha1(DIGEST_ALG_MD5, u, r, pw, md5);
+		if (!rc)
+			rc = digest_ha1(DIGEST_ALG_SHA256, u, r, pw, sha);
+		if (!rc) {
+			memcpy(sub.ha1_md5, md5, sizeof(sub.ha1_md5));
+			memcpy(sub.ha1_sha256, sha, sizeof(sub.ha1_sha256));
+		}
+		OPENSSL_cleanse(md5, sizeof(md5));
+		OPENSSL_cleanse(sha, sizeof(sha));
+		if (rc)
+			goto out;
+	}
+	sub.schemes = STORE_SCHEME_DIGEST;
+	if ((rc = store_subscriber_add(st, &sub)))
+		goto out;
+	for (size_t i = 0; i < n_impus && !rc; i++) {
+		struct store_impu u = {0};
+		snprintf(u.impu, sizeof(u.impu), "%s", impus[i]);
+		snprintf(u.impi, sizeof(u.impi), "%s", impi);
+		rc = store_impu_add(st, &u); /* irs_id 0: all in the IMPI's first set */
+	}
+out:
+	OPENSSL_cleanse(&sub, sizeof(sub));
+	return rc;
+}
+
+int hss_seed_demo(struct store *st, const char *domain)
+{
+	static const char *const names[] = {"alice", "bob", "carol"};
+	int added = 0;
+	for (size_t i = 0; i < WIMS_ARRAY_LEN(names); i++) {
+		char impi[WIMS_IMPI_MAX], sip[WIMS_IMPU_MAX], tel[WIMS_IMPU_MAX], pw[64];
+		snprintf(impi, sizeof(impi), "%s@%s", names[i], domain);
+		snprintf(sip, sizeof(sip), "sip:%s@%s", names[i], domain);
+		snprintf(tel, sizeof(tel), "tel:+1555000000%zu", i + 1);
+		int n = snprintf(pw, sizeof(pw), "%s-secret", names[i]);
+		const char *impus[] = {sip, tel};
+		int rc = store_begin(st);
+		if (!rc)
+			rc = hss_provision(st, impi, domain, pw, (size_t)n, impus, 2);
+		if (rc == 0) {
+			rc = store_commit(st);
+			if (rc)
+				return rc;
+			added++;
+		} else {
+			store_rollback(st);
+			if (rc != WIMS_EEXIST)
+				return rc;
+		}
+	}
+	return added;
+}
+
+int hss_make_parent_dirs(const char *path)
+{
+	char dir[1024];
+	if (snprintf(dir, sizeof(dir), "%s", path) >= (int)sizeof(dir))
+		return WIMS_ETOOBIG;
+	char *slash = strrchr(dir, '/');
+	if (!slash || slash == dir)
+		return 0;
+	*slash = '\0';
+	for (char *p = dir + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(dir, 0700) != 0 && errno != EEXIST)
+			return WIMS_EIO;
+		*p = '/';
+	}
+	if (mkdir(dir, 0700) != 0 && errno != EEXIST)
+		return WIMS_EIO;
+	return 0;
+}
+
+static struct store *hss_store;
 
 static int hss_start(void)
 {
-	WIMS_ERROR("hss", "the hss role is not built yet");
-	return WIMS_EUNSUPPORTED;
+	char path[sizeof(hss_conf.db) + 16], err[512];
+	if (cx_default_store_path(path, sizeof(path))) {
+		WIMS_ERROR("hss", "store path too long");
+		return WIMS_ECONF;
+	}
+	if (hss_make_parent_dirs(path)) {
+		WIMS_ERROR("hss", "%s: cannot create its directory: %s", path, strerror(errno));
+		return WIMS_EIO;
+	}
+	int rc = store_open(path, &hss_store, err, sizeof(err));
+	if (rc) {
+		WIMS_ERROR("hss", "%s", err);
+		return rc;
+	}
+	if (hss_conf.demo_subscribers) {
+		rc = hss_seed_demo(hss_store, wims_global.domain);
+		if (rc < 0) {
+			WIMS_ERROR("hss", "demo subscribers: %s", wims_strerror(rc));
+			store_close(hss_store);
+			hss_store = NULL;
+			return rc;
+		}
+		if (rc > 0)
+			WIMS_INFO("hss", "provisioned %d demo subscribers in %s", rc,
+				  wims_global.domain);
+	}
+	uint64_t n = 0;
+	store_subscriber_count(hss_store, &n);
+	WIMS_INFO("hss", "store %s: %llu subscribers; Cx is in process (cx.h), no listener",
+		  path, (unsigned long long)n);
+	return 0;
 }
 
 static void hss_stop(void)
 {
+	store_close(hss_store);
+	hss_store = NULL;
 }
 
 const struct role hss_role = {
 	.name = "hss",
-	.summary = "hss (not built yet)",
+	.summary = "HSS: subscribers, H(A1)s, registrations; Cx in process",
+	.conf = &hss_section,
 	.start = hss_start,
 	.stop = hss_stop,
+	.cli = hss_cli,
+	.cli_usage = hss_cli_usage,
 };

@@ -1,0 +1,514 @@
+/*
+ * cli.c - `wims hss ARGS`: provisioning from the command line.
+ *
+ * Passwords come from an argument, stdin (no echo on a terminal) or a CSV
+ * file, are turned into H(A1) for MD5 and SHA-256 at once (realm = the
+ * [global] domain) and are then wiped; they are never printed, logged or
+ * stored.  `import` runs in one transaction: bad lines are reported as
+ * FILE:LINE: reason and skipped, the good ones are committed, and the exit
+ * status is 1 when any line was skipped.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <termios.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <openssl/crypto.h>
+
+#include "core/global.h"
+#include "core/wims.h"
+#include "hss/cx.h"
+#include "hss/hss_int.h"
+#include "store/store.h"
+
+const char hss_cli_usage[] =
+	"usage: wims hss [--db PATH] COMMAND [ARGS]\n"
+	"  add IMPI [--impu URI]... [--password P | --password-stdin]\n"
+	"                     add a subscriber (IMPUs default to sip:IMPI, all in one\n"
+	"                     implicit registration set; realm = [global] domain)\n"
+	"  list               every subscriber with its IMPUs\n"
+	"  show IMPI          one subscriber, its IMPUs and registrations (no secrets)\n"
+	"  remove IMPI        remove it with its IMPUs and registrations\n"
+	"  passwd IMPI        new password from stdin (not echoed on a terminal)\n"
+	"  import FILE.csv    lines impi,impu[;impu...],password after a header line;\n"
+	"                     one transaction; bad lines are reported FILE:LINE and\n"
+	"                     skipped (exit status 1 if any)\n"
+	"  --db PATH          the store (default: [hss] db, else <data_dir>/hss.db)\n"
+	"Only H(A1) for MD5 and SHA-256 is stored, never the password.\n";
+
+#define PASSWORD_MAX 256
+
+static struct store *cli_open(const char *db)
+{
+	char path[1024], err[512];
+	if (!db) {
+		if (cx_default_store_path(path, sizeof(path))) {
+			fprintf(stderr, "wims hss: store path too long\n");
+			return NULL;
+		}
+		db = path;
+		if (hss_make_parent_dirs(db)) {
+			fprintf(stderr, "wims hss: %s: cannot create its directory\n", db);
+			return NULL;
+		}
+	}
+	struct store *st = NULL;
+	if (store_open(db, &st, err, sizeof(err))) {
+		fprintf(stderr, "wims hss: %s\n", err);
+		return NULL;
+	}
+	return st;
+}
+
+/* sip:IMPI, the IMPU a subscriber gets when none is given. */
+static int default_impu(const char *impi, char *out, size_t outsz)
+{
+	size_t n = strlen(impi);
+	if (n + 5 > outsz)
+		return WIMS_ETOOBIG;
+	memcpy(out, "sip:", 4);
+	memcpy(out + 4, impi, n + 1);
+	return 0;
+}
+
+/* One line from f without its line end; the rest of a line longer than
+ * the buffer is consumed and the line refused (WIMS_ETOOBIG).  Returns the
+ * length or -1 at EOF. */
+static long read_line(FILE *f, char *buf, size_t bufsz)
+{
+	size_t n = 0;
+	int c;
+	bool too_long = false;
+	while ((c = fgetc(f)) != EOF && c != '\n') {
+		if (n + 1 < bufsz)
+			buf[n++] = (char)c;
+		else
+			too_long = true;
+	}
+	if (c == EOF && n == 0 && !too_long)
+		return -1;
+	if (n > 0 && buf[n - 1] == '\r')
+		n--;
+	buf[n] = '\0';
+	return too_long ? WIMS_ETOOBIG : (long)n;
+}
+
+/* The password from stdin: prompted and not echoed on a terminal. */
+static int read_password(char *pw, size_t pwsz, size_t *len)
+{
+	bool tty = isatty(STDIN_FILENO);
+	struct termios old, noecho;
+	if (tty) {
+		fprintf(stderr, "New password: ");
+		fflush(stderr);
+		if (tcgetattr(STDIN_FILENO, &old) == 0) {
+			noecho = old;
+			noecho.c_lflag &= ~(tcflag_t)ECHO;
+			tcsetattr(STDIN_FILENO, TCSAFLUSH, &noecho);
+		} else {
+			tty = false;
+		}
+	}
+	long n = read_line(stdin, pw, pwsz);
+	if (tty) {
+		tcsetattr(STDIN_FILENO, TCSAFLUSH, &old);
+		fputc('\n', stderr);
+	}
+	if (n <= 0) {
+		fprintf(stderr, "wims hss: %s\n",
+			n == WIMS_ETOOBIG ? "password too long" : "empty password");
+		return WIMS_EINVAL;
+	}
+	*len = (size_t)n;
+	return 0;
+}
+
+static void explain(const char *what, const char *impi, int rc)
+{
+	const char *why = rc == WIMS_EEXIST     ? "already exists (IMPI or IMPU)"
+			  : rc == WIMS_ENOTFOUND ? "no such subscriber"
+			  : rc == WIMS_EINVAL    ? "invalid identity (IMPI user@realm, IMPU sip:/tel:)"
+						 : wims_strerror(rc);
+	fprintf(stderr, "wims hss: %s %s: %s\n", what, impi, why);
+}
+
+static int cmd_add(struct store *st, int argc, char **argv)
+{
+	if (argc < 2) {
+		fprintf(stderr, "%s", hss_cli_usage);
+		return 2;
+	}
+	const char *impi = argv[1];
+	const char *impus[WIMS_IRS_MAX_IMPUS];
+	size_t n_impus = 0;
+	char pw[PASSWORD_MAX];
+	size_t pwlen = 0;
+	bool have_pw = false, from_stdin = false;
+	for (int i = 2; i < argc; i++) {
+		if (strcmp(argv[i], "--impu") == 0 && i + 1 < argc) {
+			if (n_impus == WIMS_IRS_MAX_IMPUS) {
+				fprintf(stderr, "wims hss: at most %d IMPUs\n", WIMS_IRS_MAX_IMPUS);
+				return 2;
+			}
+			impus[n_impus++] = argv[++i];
+		} else if (strcmp(argv[i], "--password") == 0 && i + 1 < argc) {
+			i++;
+			pwlen = strlen(argv[i]);
+			if (pwlen == 0 || pwlen >= sizeof(pw)) {
+				fprintf(stderr, "wims hss: password empty or too long\n");
+				return 2;
+			}
+			memcpy(pw, argv[i], pwlen + 1);
+			/* Keep it out of ps(1) as soon as we can. */
+			OPENSSL_cleanse(argv[i], pwlen);
+			have_pw = true;
+		} else if (strcmp(argv[i], "--password-stdin") == 0) {
+			from_stdin = true;
+		} else {
+			fprintf(stderr, "wims hss add: unexpected \"%s\"\n%s", argv[i],
+				hss_cli_usage);
+			return 2;
+		}
+	}
+	if (from_stdin) {
+		if (have_pw) {
+			fprintf(stderr, "wims hss: --password and --password-stdin together\n");
+			return 2;
+		}
+		if (read_password(pw, sizeof(pw), &pwlen))
+			return 1;
+		have_pw = true;
+	}
+	char def_impu[WIMS_IMPU_MAX];
+	if (n_impus == 0) {
+		if (default_impu(impi, def_impu, sizeof(def_impu))) {
+			OPENSSL_cleanse(pw, sizeof(pw));
+			explain("add", impi, WIMS_EINVAL);
+			return 1;
+		}
+		impus[n_impus++] = def_impu;
+	}
+	int rc = store_begin(st);
+	if (!rc)
+		rc = hss_provision(st, impi, wims_global.domain, have_pw ? pw : NULL, pwlen, impus,
+				   n_impus);
+	OPENSSL_cleanse(pw, sizeof(pw));
+	if (rc) {
+		store_rollback(st);
+		explain("add", impi, rc);
+		return 1;
+	}
+	if ((rc = store_commit(st))) {
+		explain("add", impi, rc);
+		return 1;
+	}
+	printf("added %s (%zu IMPU%s)%s\n", impi, n_impus, n_impus == 1 ? "" : "s",
+	       have_pw ? "" : "; no password set: use `wims hss passwd`");
+	return 0;
+}
+
+struct list_ctx {
+	struct store *st;
+	char line[4096];
+	size_t len;
+	int rc;
+};
+
+static int list_impu(void *arg, const struct store_impu *u)
+{
+	struct list_ctx *c = arg;
+	int n = snprintf(c->line + c->len, sizeof(c->line) - c->len, "%s%s%s",
+			 c->len ? " " : "", u->impu, u->barred ? "(barred)" : "");
+	if (n > 0 && (size_t)n < sizeof(c->line) - c->len)
+		c->len += (size_t)n;
+	return 0;
+}
+
+static int list_sub(void *arg, const struct store_subscriber *s)
+{
+	struct list_ctx *c = arg;
+	c->len = 0;
+	c->line[0] = '\0';
+	int rc = store_impu_list(c->st, s->impi, list_impu, c);
+	if (rc)
+		return rc;
+	printf("%s\t%s%s\t%s\n", s->impi, s->barred ? "barred " : "",
+	       s->scscf_name[0] ? "registered" : "unregistered", c->line);
+	return 0;
+}
+
+static int cmd_list(struct store *st)
+{
+	struct list_ctx c = {.st = st};
+	int rc = store_subscriber_list(st, list_sub, &c);
+	if (rc) {
+		explain("list", "", rc);
+		return 1;
+	}
+	return 0;
+}
+
+static int show_binding(void *arg, const struct store_binding *b)
+{
+	WIMS_UNUSED(arg);
+	printf("    contact %s expires %lld%s%s\n", b->contact, (long long)b->expires,
+	       b->path[0] ? " path " : "", b->path);
+	return 0;
+}
+
+static int show_impu(void *arg, const struct store_impu *u)
+{
+	struct store *st = arg;
+	printf("  impu %s set %lld%s\n", u->impu, (long long)u->irs_id,
+	       u->barred ? " barred" : "");
+	return store_binding_list(st, u->impu, (int64_t)time(NULL), show_binding, NULL);
+}
+
+static int cmd_show(struct store *st, const char *impi)
+{
+	struct store_subscriber s;
+	int rc = store_subscriber_get(st, impi, &s);
+	if (rc) {
+		explain("show", impi, rc);
+		return 1;
+	}
+	printf("impi %s\nrealm %s\nha1 md5 %s, sha-256 %s\nschemes%s%s%s\nbarred %s\n"
+	       "created %lld\nscscf %s\n",
+	       s.impi, s.realm, s.ha1_md5[0] ? "set" : "unset",
+	       s.ha1_sha256[0] ? "set" : "unset",
+	       (s.schemes & STORE_SCHEME_DIGEST) ? " digest" : "",
+	       (s.schemes & STORE_SCHEME_AKA) ? " aka" : "",
+	       (s.schemes & STORE_SCHEME_TNA) ? " tna" : "", s.barred ? "yes" : "no",
+	       (long long)s.created_at, s.scscf_name[0] ? s.scscf_name : "(none)");
+	OPENSSL_cleanse(&s, sizeof(s));
+	rc = store_impu_list(st, impi, show_impu, st);
+	return rc ? 1 : 0;
+}
+
+static int cmd_remove(struct store *st, const char *impi)
+{
+	int rc = store_subscriber_remove(st, impi);
+	if (rc) {
+		explain("remove", impi, rc);
+		return 1;
+	}
+	printf("removed %s\n", impi);
+	return 0;
+}
+
+static int cmd_passwd(struct store *st, const char *impi)
+{
+	struct store_subscriber s;
+	int rc = store_subscriber_get(st, impi, &s);
+	OPENSSL_cleanse(&s, sizeof(s));
+	if (rc) {
+		explain("passwd", impi, rc);
+		return 1;
+	}
+	char pw[PASSWORD_MAX];
+	size_t len = 0;
+	if (read_password(pw, sizeof(pw), &len))
+		return 1;
+	rc = store_subscriber_set_password(st, impi, pw, len);
+	OPENSSL_cleanse(pw, sizeof(pw));
+	if (rc) {
+		explain("passwd", impi, rc);
+		return 1;
+	}
+	printf("password of %s changed\n", impi);
+	return 0;
+}
+
+static void progress(size_t done_bytes, size_t total_bytes, unsigned long rows)
+{
+	int pct = total_bytes ? (int)((double)done_bytes * 100.0 / (double)total_bytes) : 100;
+	if (pct > 100)
+		pct = 100;
+	char bar[41];
+	int fill = pct * 40 / 100;
+	for (int i = 0; i < 40; i++)
+		bar[i] = i < fill ? '#' : '.';
+	bar[40] = '\0';
+	fprintf(stderr, "\r[%s] %3d%% %lu rows", bar, pct, rows);
+}
+
+/* impi,impu[;impu...],password -- the password is everything after the
+ * second comma, so it may itself hold commas. */
+static int import_line(struct store *st, char *line, const char **why)
+{
+	char *c1 = strchr(line, ',');
+	char *c2 = c1 ? strchr(c1 + 1, ',') : NULL;
+	if (!c2) {
+		*why = "expected impi,impu[;impu...],password";
+		return WIMS_EPARSE;
+	}
+	*c1 = '\0';
+	*c2 = '\0';
+	const char *impi = line;
+	char *impu_list = c1 + 1;
+	const char *pw = c2 + 1;
+	size_t pwlen = strlen(pw);
+	if (pwlen == 0 || pwlen >= PASSWORD_MAX) {
+		*why = "password empty or too long";
+		return WIMS_EPARSE;
+	}
+	const char *impus[WIMS_IRS_MAX_IMPUS];
+	size_t n = 0;
+	for (char *p = impu_list;;) {
+		char *semi = strchr(p, ';');
+		if (semi)
+			*semi = '\0';
+		if (*p) {
+			if (n == WIMS_IRS_MAX_IMPUS) {
+				*why = "too many IMPUs";
+				return WIMS_EPARSE;
+			}
+			impus[n++] = p;
+		}
+		if (!semi)
+			break;
+		p = semi + 1;
+	}
+	char def_impu[WIMS_IMPU_MAX];
+	if (n == 0) {
+		if (default_impu(impi, def_impu, sizeof(def_impu))) {
+			*why = "IMPI too long";
+			return WIMS_EPARSE;
+		}
+		impus[n++] = def_impu;
+	}
+	int rc = hss_provision(st, impi, wims_global.domain, pw, pwlen, impus, n);
+	if (rc == WIMS_EEXIST)
+		*why = "IMPI or IMPU already exists";
+	else if (rc == WIMS_EINVAL)
+		*why = "invalid identity (IMPI user@realm, IMPU sip:/sips:/tel:, no repeats)";
+	else if (rc)
+		*why = wims_strerror(rc);
+	return rc;
+}
+
+static int cmd_import(struct store *st, const char *file)
+{
+	FILE *f = fopen(file, "r");
+	if (!f) {
+		fprintf(stderr, "wims hss: %s: %s\n", file, strerror(errno));
+		return 1;
+	}
+	struct stat sb;
+	size_t total = fstat(fileno(f), &sb) == 0 ? (size_t)sb.st_size : 0;
+	bool bar = isatty(STDERR_FILENO);
+	static char line[2048];
+	unsigned long lineno = 0, imported = 0, skipped = 0;
+	int rc = store_begin(st);
+	if (rc) {
+		fclose(f);
+		explain("import", file, rc);
+		return 1;
+	}
+	long n;
+	while ((n = read_line(f, line, sizeof(line))) != -1) {
+		lineno++;
+		const char *why = NULL;
+		int lrc;
+		if (n == WIMS_ETOOBIG) {
+			why = "line too long";
+			lrc = WIMS_EPARSE;
+		} else if (lineno == 1 && strncmp(line, "impi", 4) == 0) {
+			continue; /* the header line */
+		} else if (n == 0 || line[0] == '#') {
+			continue;
+		} else {
+			lrc = import_line(st, line, &why);
+		}
+		OPENSSL_cleanse(line, sizeof(line));
+		if (lrc == 0) {
+			imported++;
+		} else if (lrc == WIMS_ESTORE || lrc == WIMS_ENOMEM) {
+			/* The database failed, not the line: keep nothing. */
+			if (bar)
+				fputc('\n', stderr);
+			fprintf(stderr, "%s:%lu: %s; import aborted, nothing imported\n", file,
+				lineno, why);
+			store_rollback(st);
+			fclose(f);
+			return 1;
+		} else {
+			skipped++;
+			if (bar)
+				fputc('\n', stderr);
+			fprintf(stderr, "%s:%lu: %s (skipped)\n", file, lineno, why);
+		}
+		if (bar && lineno % 1000 == 0)
+			progress((size_t)ftell(f), total, imported);
+	}
+	fclose(f);
+	if ((rc = store_commit(st))) {
+		explain("import", file, rc);
+		return 1;
+	}
+	if (bar) {
+		progress(total, total, imported);
+		fputc('\n', stderr);
+	}
+	printf("imported %lu subscribers, skipped %lu lines\n", imported, skipped);
+	return skipped ? 1 : 0;
+}
+
+int hss_cli(int argc, char **argv)
+{
+	/* argv[0] is "hss"; --db PATH may come anywhere. */
+	const char *db = NULL;
+	char *args[64];
+	int nargs = 0;
+	for (int i = 0; i < argc; i++) {
+		if (strcmp(argv[i], "--db") == 0) {
+			if (i + 1 >= argc) {
+				fprintf(stderr, "wims hss: --db needs a path\n");
+				return 2;
+			}
+			db = argv[++i];
+		} else if (nargs < (int)WIMS_ARRAY_LEN(args)) {
+			args[nargs++] = argv[i];
+		} else {
+			fprintf(stderr, "wims hss: too many arguments\n");
+			return 2;
+		}
+	}
+	if (nargs < 2) {
+		fprintf(stderr, "%s", hss_cli_usage);
+		return 2;
+	}
+	const char *cmd = args[1];
+	bool one_arg = strcmp(cmd, "show") == 0 || strcmp(cmd, "remove") == 0 ||
+		       strcmp(cmd, "passwd") == 0 || strcmp(cmd, "import") == 0;
+	if ((one_arg && nargs != 3) || (strcmp(cmd, "list") == 0 && nargs != 2)) {
+		fprintf(stderr, "%s", hss_cli_usage);
+		return 2;
+	}
+	if (!one_arg && strcmp(cmd, "list") != 0 && strcmp(cmd, "add") != 0) {
+		fprintf(stderr, "wims hss: unknown command \"%s\"\n%s", cmd, hss_cli_usage);
+		return 2;
+	}
+	struct store *st = cli_open(db);
+	if (!st)
+		return 1;
+	int rc;
+	if (strcmp(cmd, "add") == 0)
+		rc = cmd_add(st, nargs - 1, args + 1);
+	else if (strcmp(cmd, "list") == 0)
+		rc = cmd_list(st);
+	else if (strcmp(cmd, "show") == 0)
+		rc = cmd_show(st, args[2]);
+	else if (strcmp(cmd, "remove") == 0)
+		rc = cmd_remove(st, args[2]);
+	else if (strcmp(cmd, "passwd") == 0)
+		rc = cmd_passwd(st, args[2]);
+	else
+		rc = cmd_import(st, args[2]);
+	store_close(st);
+	return rc;
+}

@@ -1,0 +1,346 @@
+/*
+ * cx.c - the Cx commands (TS 29.228 6.1, 6.3) answered from the store.
+ *
+ * The HSS keeps, per IMPI, the S-CSCF that serves it (stored by SAR); an
+ * IMPI with a stored S-CSCF name is "registered" for UAR and LIR.  This is
+ * the TS 29.228 model reduced to one S-CSCF name per IMPI, which is all a
+ * single home network with one S-CSCF needs; every implicit set of the
+ * IMPI shares it.
+ *
+ * One mutex per struct cx: callers on several threads may share it.
+ */
+#include "hss/cx.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/crypto.h>
+
+#include "core/global.h"
+#include "core/log.h"
+#include "core/wims.h"
+#include "hss/hss_int.h"
+#include "store/store.h"
+
+struct cx {
+	pthread_mutex_t lock;
+	struct store *st;
+};
+
+const char *cx_result_name(int result)
+{
+	switch (result) {
+	case 2001:
+		return "DIAMETER_SUCCESS/FIRST_REGISTRATION";
+	case 2002:
+		return "DIAMETER_SUBSEQUENT_REGISTRATION";
+	case 2003:
+		return "DIAMETER_UNREGISTERED_SERVICE";
+	case 2004:
+		return "DIAMETER_SUCCESS_SERVER_NAME_NOT_STORED";
+	case 5001:
+		return "DIAMETER_ERROR_USER_UNKNOWN";
+	case 5002:
+		return "DIAMETER_ERROR_IDENTITIES_DONT_MATCH";
+	case 5003:
+		return "DIAMETER_AUTHORIZATION_REJECTED/IDENTITY_NOT_REGISTERED";
+	case 5004:
+		return "DIAMETER_ERROR_ROAMING_NOT_ALLOWED";
+	case 5005:
+		return "DIAMETER_ERROR_IDENTITY_ALREADY_REGISTERED";
+	case 5006:
+		return "DIAMETER_ERROR_AUTH_SCHEME_NOT_SUPPORTED";
+	case 5007:
+		return "DIAMETER_ERROR_IN_ASSIGNMENT_TYPE";
+	case 5012:
+		return "DIAMETER_UNABLE_TO_COMPLY";
+	default:
+		return result < 0 ? wims_strerror(result) : "?";
+	}
+}
+
+int cx_default_store_path(char *out, size_t outsz)
+{
+	int n = hss_conf.db[0] ? snprintf(out, outsz, "%s", hss_conf.db)
+			       : snprintf(out, outsz, "%s/hss.db", wims_global.data_dir);
+	return (n < 0 || (size_t)n >= outsz) ? WIMS_ETOOBIG : 0;
+}
+
+struct cx *cx_open(const char *store_path, char *err, size_t errsz)
+{
+	char def[sizeof(hss_conf.db) + 16];
+	if (!store_path) {
+		if (cx_default_store_path(def, sizeof(def))) {
+			snprintf(err, errsz, "hss store path too long");
+			return NULL;
+		}
+		store_path = def;
+	}
+	struct cx *cx = calloc(1, sizeof(*cx));
+	if (!cx) {
+		snprintf(err, errsz, "out of memory");
+		return NULL;
+	}
+	if (store_open(store_path, &cx->st, err, errsz)) {
+		free(cx);
+		return NULL;
+	}
+	pthread_mutex_init(&cx->lock, NULL);
+	return cx;
+}
+
+void cx_close(struct cx *cx)
+{
+	if (!cx)
+		return;
+	store_close(cx->st);
+	pthread_mutex_destroy(&cx->lock);
+	free(cx);
+}
+
+static bool empty(const char *s)
+{
+	return s == NULL || s[0] == '\0';
+}
+
+/* A store error as the negative code callers treat as "HSS unavailable";
+ * "not found" as the Cx answer. */
+static int lookup_result(int rc)
+{
+	return rc == WIMS_ENOTFOUND ? CX_ERROR_USER_UNKNOWN : rc;
+}
+
+/*
+ * The identities of a request: the IMPU's row and its IMPI's subscription.
+ * With impi given, both must exist and the IMPU must belong to it (TS
+ * 29.228 6.1.1.1 steps 1-2).  Returns 0 or the Cx result / WIMS_E*.
+ */
+static int identities(struct cx *cx, const char *impi, const char *impu, struct store_impu *u,
+		      struct store_subscriber *sub)
+{
+	int rc;
+	if (empty(impu)) {
+		if (empty(impi))
+			return WIMS_EINVAL;
+		memset(u, 0, sizeof(*u));
+	} else if ((rc = store_impu_get(cx->st, impu, u))) {
+		return lookup_result(rc);
+	}
+	const char *owner = empty(impi) ? u->impi : impi;
+	if ((rc = store_subscriber_get(cx->st, owner, sub)))
+		return lookup_result(rc);
+	if (!empty(impu) && strcmp(u->impi, sub->impi) != 0)
+		return CX_ERROR_IDENTITIES_DONT_MATCH;
+	return 0;
+}
+
+struct irs_walk {
+	struct cx_impu_info *impus;
+	size_t n, max;
+	const char *first;
+	size_t unbarred;
+};
+
+static int irs_collect(void *arg, const struct store_impu *u)
+{
+	struct irs_walk *w = arg;
+	if (!u->barred)
+		w->unbarred++;
+	if (w->n >= w->max)
+		return 0; /* the set is truncated, the count above is not */
+	struct cx_impu_info *i = &w->impus[w->n];
+	snprintf(i->impu, sizeof(i->impu), "%s", u->impu);
+	i->barred = u->barred;
+	/* The requested IMPU first: it becomes the first P-Associated-URI. */
+	if (w->first && strcmp(u->impu, w->first) == 0 && w->n > 0) {
+		struct cx_impu_info tmp = w->impus[0];
+		w->impus[0] = *i;
+		*i = tmp;
+	}
+	w->n++;
+	return 0;
+}
+
+int cx_uar(struct cx *cx, const char *impi, const char *impu, const char *visited_network,
+	   enum cx_uar_type type, struct cx_uaa *out)
+{
+	WIMS_UNUSED(visited_network);
+	memset(out, 0, sizeof(*out));
+	if (empty(impu))
+		return WIMS_EINVAL;
+	if (type != CX_UAR_REGISTRATION && type != CX_UAR_DE_REGISTRATION &&
+	    type != CX_UAR_REGISTRATION_AND_CAPABILITIES)
+		return WIMS_EINVAL;
+	struct store_impu u;
+	struct store_subscriber sub;
+	pthread_mutex_lock(&cx->lock);
+	int rc = identities(cx, impi, impu, &u, &sub);
+	if (rc)
+		goto out;
+	/* TS 29.228 6.1.1.1: a barred IMPI, or a set whose IMPUs are all
+	 * barred, may not register. */
+	struct cx_impu_info tmp[WIMS_IRS_MAX_IMPUS];
+	struct irs_walk w = {tmp, 0, WIMS_IRS_MAX_IMPUS, NULL, 0};
+	if ((rc = store_irs_list(cx->st, impu, irs_collect, &w)))
+		goto out;
+	if (sub.barred || (w.unbarred == 0 && type != CX_UAR_DE_REGISTRATION)) {
+		rc = CX_AUTHORIZATION_REJECTED;
+		goto out;
+	}
+	snprintf(out->server_name, sizeof(out->server_name), "%s", sub.scscf_name);
+	if (type == CX_UAR_DE_REGISTRATION)
+		rc = sub.scscf_name[0] ? CX_SUCCESS : CX_ERROR_IDENTITY_NOT_REGISTERED;
+	else
+		rc = sub.scscf_name[0] ? CX_SUBSEQUENT_REGISTRATION : CX_FIRST_REGISTRATION;
+out:
+	pthread_mutex_unlock(&cx->lock);
+	OPENSSL_cleanse(&sub, sizeof(sub));
+	return rc;
+}
+
+int cx_mar(struct cx *cx, const char *impi, const char *impu, enum cx_auth_scheme scheme,
+	   struct cx_maa *out)
+{
+	memset(out, 0, sizeof(*out));
+	if (empty(impi))
+		return WIMS_EINVAL;
+	struct store_impu u;
+	struct store_subscriber sub;
+	pthread_mutex_lock(&cx->lock);
+	int rc = identities(cx, impi, impu, &u, &sub);
+	pthread_mutex_unlock(&cx->lock);
+	if (rc)
+		goto out;
+	if (sub.barred) {
+		rc = CX_AUTHORIZATION_REJECTED;
+		goto out;
+	}
+	if (!(sub.schemes & STORE_SCHEME_DIGEST)) {
+		rc = CX_ERROR_AUTH_SCHEME_NOT_SUPPORTED;
+		goto out;
+	}
+	const char *ha1;
+	enum digest_alg alg;
+	switch (scheme) {
+	case CX_AUTH_DIGEST_MD5:
+		alg = DIGEST_ALG_MD5;
+		ha1 = sub.ha1_md5;
+		break;
+	case CX_AUTH_DIGEST_SHA256:
+		alg = DIGEST_ALG_SHA256;
+		ha1 = sub.ha1_sha256;
+		break;
+	case CX_AUTH_UNKNOWN:
+		/* RFC 8760: the stronger hash when the UE did not say. */
+		alg = sub.ha1_sha256[0] ? DIGEST_ALG_SHA256 : DIGEST_ALG_MD5;
+		ha1 = sub.ha1_sha256[0] ? sub.ha1_sha256 : sub.ha1_md5;
+		break;
+	default:
+		rc = CX_ERROR_AUTH_SCHEME_NOT_SUPPORTED;
+		goto out;
+	}
+	if (!ha1[0]) {
+		rc = CX_ERROR_AUTH_SCHEME_NOT_SUPPORTED; /* no password set */
+		goto out;
+	}
+	snprintf(out->impi, sizeof(out->impi), "%s", sub.impi);
+	out->scheme = alg == DIGEST_ALG_SHA256 ? CX_AUTH_DIGEST_SHA256 : CX_AUTH_DIGEST_MD5;
+	snprintf(out->realm, sizeof(out->realm), "%s", sub.realm);
+	out->alg = alg;
+	snprintf(out->algorithm, sizeof(out->algorithm), "%s", digest_alg_name(alg));
+	snprintf(out->qop, sizeof(out->qop), "auth");
+	snprintf(out->ha1, sizeof(out->ha1), "%s", ha1);
+	rc = CX_SUCCESS;
+out:
+	OPENSSL_cleanse(&sub, sizeof(sub));
+	return rc;
+}
+
+int cx_sar(struct cx *cx, const char *impi, const char *impu, enum cx_sar_type type,
+	   const char *server_name, struct cx_saa *out)
+{
+	memset(out, 0, sizeof(*out));
+	if (empty(impu))
+		return WIMS_EINVAL;
+	struct store_impu u;
+	struct store_subscriber sub;
+	pthread_mutex_lock(&cx->lock);
+	int rc = identities(cx, impi, impu, &u, &sub);
+	if (rc)
+		goto out;
+	/* What happens to the stored S-CSCF name (TS 29.228 6.1.2.1). */
+	enum { KEEP, STORE, CLEAR } action;
+	switch (type) {
+	case CX_SAR_REGISTRATION:
+	case CX_SAR_RE_REGISTRATION:
+	case CX_SAR_UNREGISTERED_USER:
+		if (sub.barred) {
+			rc = CX_AUTHORIZATION_REJECTED;
+			goto out;
+		}
+		if (empty(server_name)) {
+			rc = WIMS_EINVAL;
+			goto out;
+		}
+		action = STORE;
+		break;
+	case CX_SAR_TIMEOUT_DEREGISTRATION:
+	case CX_SAR_USER_DEREGISTRATION:
+	case CX_SAR_ADMINISTRATIVE_DEREGISTRATION:
+	case CX_SAR_DEREGISTRATION_TOO_MUCH_DATA:
+		action = CLEAR;
+		break;
+	case CX_SAR_NO_ASSIGNMENT:
+	case CX_SAR_TIMEOUT_DEREGISTRATION_STORE_SERVER_NAME:
+	case CX_SAR_USER_DEREGISTRATION_STORE_SERVER_NAME:
+	/* The name is stored only by a successful SAR REGISTRATION here
+	 * (not at MAR), so a failed authentication has nothing to undo. */
+	case CX_SAR_AUTHENTICATION_FAILURE:
+	case CX_SAR_AUTHENTICATION_TIMEOUT:
+		action = KEEP;
+		break;
+	default:
+		rc = CX_ERROR_IN_ASSIGNMENT_TYPE;
+		goto out;
+	}
+	if (action != KEEP) {
+		const char *name = action == STORE ? server_name : "";
+		if ((rc = store_subscriber_set_scscf(cx->st, sub.impi, name)))
+			goto out;
+		snprintf(sub.scscf_name, sizeof(sub.scscf_name), "%s", name);
+	}
+	struct irs_walk w = {out->impus, 0, WIMS_IRS_MAX_IMPUS, impu, 0};
+	if ((rc = store_irs_list(cx->st, impu, irs_collect, &w)))
+		goto out;
+	out->n_impus = w.n;
+	snprintf(out->impi, sizeof(out->impi), "%s", sub.impi);
+	snprintf(out->server_name, sizeof(out->server_name), "%s", sub.scscf_name);
+	rc = CX_SUCCESS;
+out:
+	pthread_mutex_unlock(&cx->lock);
+	OPENSSL_cleanse(&sub, sizeof(sub));
+	if (rc != CX_SUCCESS)
+		out->n_impus = 0;
+	return rc;
+}
+
+int cx_lir(struct cx *cx, const char *impu, struct cx_lia *out)
+{
+	memset(out, 0, sizeof(*out));
+	if (empty(impu))
+		return WIMS_EINVAL;
+	struct store_impu u;
+	struct store_subscriber sub;
+	pthread_mutex_lock(&cx->lock);
+	int rc = identities(cx, NULL, impu, &u, &sub);
+	pthread_mutex_unlock(&cx->lock);
+	if (rc == 0) {
+		snprintf(out->impi, sizeof(out->impi), "%s", sub.impi);
+		snprintf(out->server_name, sizeof(out->server_name), "%s", sub.scscf_name);
+		rc = sub.scscf_name[0] ? CX_SUCCESS : CX_ERROR_IDENTITY_NOT_REGISTERED;
+	}
+	OPENSSL_cleanse(&sub, sizeof(sub));
+	return rc;
+}
