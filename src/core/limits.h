@@ -110,4 +110,13 @@
  * worker, the CLI) before reporting WIMS_ESTORE. */
 #define WIMS_STORE_BUSY_TIMEOUT_MS 5000
 
+/* --- pcscf --- */
+/* Requests one pcscf worker has forwarded to the core and not yet seen
+ * answered (each keeps a copy of the client's request, <= WIMS_SIP_MAX_MSG,
+ * to answer it 503/408 itself): beyond it new requests get 503. */
+#define WIMS_PCSCF_MAX_TXNS 16384
+/* Connecting to the core (cscf_addr) may take this long before the
+ * requests waiting for it are answered 503. */
+#define WIMS_PCSCF_CONNECT_TIMEOUT_MS 3000
+
 #endif
