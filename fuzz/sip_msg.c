@@ -227,7 +227,7 @@ static void round_trips(const struct sip_msg *m)
 			fprintf(stderr, "edit of a valid request failed: %d\n", ed.err);
 			abort();
 		}
-		must_reparse(&b, 4, m);
+		must_reparse(&b, 5, m); /* Via, Path, X-After, Max-Forwards, Content-Length */
 	} else {
 		sip_edit_init(&ed, m);
 		int rc = sip_edit_pop_first_value(&ed, SIP_HDR_VIA);

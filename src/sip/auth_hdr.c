@@ -96,6 +96,8 @@ int sip_auth_parse(struct sip_auth *a, struct slice value, const char **reason)
 	memset(a, 0, sizeof(*a));
 	struct slice v = sip_lws_trim(value);
 	size_t i = 0;
+	if (v.len == 0)
+		goto bad;
 	while (i < v.len && sip_is_token_char(v.p[i]))
 		i++;
 	a->scheme_name = (struct slice){v.p, i};

@@ -329,7 +329,9 @@ int sip_msg_parse(struct sip_msg *m, const char *p, size_t len,
 	m->headers = (struct slice){p, 0};
 	m->body = (struct slice){p, 0};
 
-	if (len && (p[0] == '\r' || p[0] == '\n')) {
+	if (len == 0)
+		return incomplete(len, framing, reason);
+	if (p[0] == '\r' || p[0] == '\n') {
 		int k = keepalive(m, p, len, framing);
 		if (k != 0)
 			return k;

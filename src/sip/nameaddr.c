@@ -84,16 +84,15 @@ int sip_nameaddr_parse(struct sip_nameaddr *na, struct slice s, const char **rea
 {
 	memset(na, 0, sizeof(*na));
 	struct slice e = sip_lws_trim(s);
-	const char *p = e.p, *end = e.p + e.len;
 	na->entry = e;
+	if (e.len == 0)
+		goto bad;
+	const char *p = e.p, *end = e.p + e.len;
 
 	if (e.len == 1 && e.p[0] == '*') {
 		na->star = true;
 		return 0;
 	}
-	if (e.len == 0)
-		goto bad;
-
 	const char *lt = NULL;
 	if (*p == '"') {
 		/* quoted-string display name */

@@ -33,6 +33,8 @@ static size_t lws_len(const char *p, const char *end)
 
 struct slice sip_lws_trim(struct slice s)
 {
+	if (s.len == 0)
+		return s;
 	size_t n = lws_len(s.p, s.p + s.len);
 	s.p += n;
 	s.len -= n;
@@ -95,6 +97,8 @@ static const char *skip_qstring(const char *p, const char *end)
 
 int sip_param_next(struct slice *rest, char sep, struct sip_param *out)
 {
+	if (rest->len == 0)
+		return 0;
 	const char *p = rest->p, *end = rest->p + rest->len;
 
 	for (;;) {
@@ -167,6 +171,8 @@ bool sip_param_find(struct slice params, const char *name, struct sip_param *out
 
 int sip_list_next(struct slice *rest, struct slice *item)
 {
+	if (rest->len == 0)
+		return 0;
 	const char *p = rest->p, *end = rest->p + rest->len;
 	p += lws_len(p, end);
 	if (p == end) {

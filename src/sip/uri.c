@@ -124,6 +124,10 @@ int sip_uri_parse(struct sip_uri *u, struct slice s, const char **reason)
 {
 	memset(u, 0, sizeof(*u));
 	s = sip_lws_trim(s);
+	if (s.len == 0) {
+		*reason = "Bad URI scheme";
+		return WIMS_EPARSE;
+	}
 	const char *p = s.p, *end = s.p + s.len;
 	const char *colon = s.len ? memchr(p, ':', s.len) : NULL;
 

@@ -98,8 +98,10 @@ int sip_via_parse(struct sip_via *v, struct slice entry, const char **reason)
 {
 	memset(v, 0, sizeof(*v));
 	struct slice e = sip_lws_trim(entry);
-	const char *p = e.p, *end = e.p + e.len, *t;
 	v->entry = e;
+	if (e.len == 0)
+		goto bad;
+	const char *p = e.p, *end = e.p + e.len, *t;
 
 	/* sent-protocol: name SLASH version SLASH transport */
 	t = token_end(p, end);
