@@ -405,7 +405,7 @@ int nonce_nc_check_and_set(struct nonce_tracker *t, struct slice nonce, uint64_t
 	int rc = 0;
 	pthread_mutex_lock(&s->lock);
 	int32_t i = s->buckets[b];
-	while (i != NIL && memcmp(s->entries[i].key, raw, RAW_LEN) != 0)
+	while (i != NIL && CRYPTO_memcmp(s->entries[i].key, raw, RAW_LEN) != 0)
 		i = s->entries[i].next;
 	if (i != NIL) {
 		struct nt_entry *e = &s->entries[i];

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/crypto.h>
 #include <openssl/evp.h>
 
 #include "core/limits.h"
@@ -117,7 +118,7 @@ static int32_t shard_find(struct rl_shard *s, size_t b, const uint8_t id[ID_LEN]
 {
 	int32_t *l = &s->buckets[b];
 	while (*l != NIL) {
-		if (memcmp(s->entries[*l].id, id, ID_LEN) == 0) {
+		if (CRYPTO_memcmp(s->entries[*l].id, id, ID_LEN) == 0) {
 			if (link)
 				*link = l;
 			return *l;
