@@ -20,6 +20,7 @@
 #include "sip/hdr.h"
 #include "sip/msg.h"
 #include "sip/nameaddr.h"
+#include "sip/txn.h"
 #include "sip/uri.h"
 #include "sip/via.h"
 
@@ -201,6 +202,21 @@ static void round_trips(const struct sip_msg *m)
 {
 	struct buf b = BUF_INIT;
 	struct sip_edit ed;
+	struct sip_txn_key k1, k2;
+	const char *why;
+
+	if (m->is_request) {
+		if (sip_txn_key_server(&k1, m, &why) == 0) {
+			if (k1.len > SIP_TXN_KEY_MAX)
+				abort();
+			(void)sip_txn_key_hash(&k1);
+			if (sip_txn_key_cancel_target(&k2, m, &why) == 0 &&
+			    m->method_id == SIP_METHOD_INVITE)
+				abort(); /* only a CANCEL has a target */
+		}
+	} else if (sip_txn_key_from_response(&k1, m, &why) == 0 && k1.len > SIP_TXN_KEY_MAX) {
+		abort();
+	}
 
 	if (m->is_request) {
 		check_uri(m->ruri);
