@@ -1,21 +1,1190 @@
-/* pcscf.c - placeholder until the pcscf role lands; refuses to start. */
+/*
+ * pcscf.c - the eP-CSCF role: SIP over secure WebSocket from the WIC (W2,
+ * RFC 7118) on one side, SIP over TCP/UDP to the IMS core (Mw) on the
+ * other (DESIGN 1, 4; TR 33.871 6.1.1).
+ *
+ *	browser ==WSS 7443==> [ws flow] --TCP--> cscf 127.0.0.1:5060
+ *	                      [Mw 5070 TCP+UDP] <-- responses, requests for flows
+ *
+ * What it enforces:
+ *  - Origin allow-list before the upgrade (TR 33.871 NOTE in every
+ *    scenario): a foreign or missing Origin gets HTTP 403 and a log line.
+ *  - Each WebSocket is a flow (RFC 5626) with an unforgeable token
+ *    (token.h) in the Path it adds to REGISTER (RFC 3327) and in the
+ *    branch of its Via, so responses and terminating requests find the
+ *    flow again without shared state, and a forged token finds nothing.
+ *  - The challenge and the credentials pass unchanged (scenario 1: the
+ *    core authenticates); the 200 OK binds the IMPI and the registered
+ *    IMPUs to the flow (ident.h).  Other requests must come from a bound
+ *    identity and leave with our P-Asserted-Identity (TS 24.229 5.2.6.3,
+ *    RFC 3325), and the Service-Route (RFC 3608) in front.
+ *  - A closed WebSocket is a dead flow: requests the core sends to it get
+ *    430 Flow Failed at once (RFC 5626 5.3, DESIGN 4 step 5).
+ *  - The client never hangs: an unreachable core is 503 at once, a silent
+ *    one 408 after the RFC 3261 timers (txn.h).
+ *
+ * Threads (DESIGN 6): each worker has its own WSS listener, Mw TCP
+ * listener and UDP socket on the shared ports (SO_REUSEPORT), its own
+ * connection to the core, its own flow and transaction tables.  A flow
+ * belongs to the worker of its WebSocket.  When a message for a flow
+ * arrives on another worker (a response from the core on a connection the
+ * core opened, a request from the core on any Mw socket), that worker
+ * reads the owning worker's index from the flow token and hands a copy of
+ * the message over with workers_post(); the owner looks the flow up in its
+ * own table.  Likewise a reply that must leave on a core connection owned
+ * by another worker is posted to that worker.  Nothing is shared between
+ * workers but read-only start-up data (config, TLS context, token key).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+#include <openssl/rand.h>
+
+#include "core/buf.h"
+#include "core/conf.h"
+#include "core/global.h"
+#include "core/limits.h"
 #include "core/log.h"
+#include "core/loop.h"
+#include "core/net.h"
+#include "core/tls.h"
 #include "core/wims.h"
+#include "core/ws.h"
+#include "pcscf/flow.h"
+#include "pcscf/fwd.h"
+#include "pcscf/ident.h"
+#include "pcscf/token.h"
+#include "pcscf/txn.h"
 #include "role.h"
+#include "sip/build.h"
+#include "sip/msg.h"
+#include "sip/nameaddr.h"
+#include "sip/txn.h"
+#include "sip/uri.h"
+#include "sip/via.h"
+
+#define LOG "pcscf"
+
+/* --- configuration ([pcscf]) --- */
+
+struct pcscf_conf {
+	char listen[128];
+	char mw_listen[128];
+	char cscf_addr[128];
+	char allowed_origins[WIMS_CONF_MAX_VALUE];
+	int max_connections;
+	int ping_interval_ms;
+};
+
+static struct pcscf_conf pcscf_conf;
+
+static const struct conf_key pcscf_keys[] = {
+	CONF_KEY_ADDR(struct pcscf_conf, listen, "127.0.0.1:7443",
+		      "WSS address of the WIC's SIP over WebSocket (W2, RFC 7118; any path)"),
+	CONF_KEY_ADDR(struct pcscf_conf, mw_listen, "127.0.0.1:5070",
+		      "SIP address (TCP and UDP) towards the core (Mw); written in our Via and Path"),
+	CONF_KEY_ADDR(struct pcscf_conf, cscf_addr, "127.0.0.1:5060",
+		      "I/S-CSCF that requests from WebSocket flows go to, over TCP"),
+	CONF_KEY_LIST(struct pcscf_conf, allowed_origins,
+		      "https://127.0.0.1:8443, https://localhost:8443",
+		      "Origins (scheme://host[:port]) allowed to open the WebSocket; "
+		      "others get HTTP 403 (TR 33.871)"),
+	CONF_KEY_INT(struct pcscf_conf, max_connections, "20000", 1, WIMS_MAX_CONNECTIONS,
+		     "WebSocket connections each worker holds at once"),
+	CONF_KEY_INT(struct pcscf_conf, ping_interval_ms, "30000", -1, 3600000,
+		     "WebSocket ping interval in ms (keep-alive, dead flow detection); -1 never"),
+};
+
+static const struct conf_section pcscf_section = {
+	.name = "pcscf",
+	.summary = "eP-CSCF: SIP over WebSocket from the WIC to the IMS core",
+	.keys = pcscf_keys,
+	.nkeys = WIMS_ARRAY_LEN(pcscf_keys),
+	.target = &pcscf_conf,
+};
+
+/* --- per-worker state --- */
+
+struct pcscf_worker;
+
+/* A TCP connection on the core side: ours to cscf_addr, or one the core
+ * opened to mw_listen.  Both carry requests and responses either way. */
+struct link {
+	struct pcscf_worker *w;
+	struct bufferevent *bev;
+	uint64_t id;                /* per worker, from 1; 0 means UDP */
+	uint64_t gen;               /* ours to the core: which attempt */
+	bool out;                   /* ours to cscf_addr */
+	struct net_listener *from;  /* accepted: its listener */
+	char peer[NET_ADDR_STRLEN];
+	struct link *prev, *next;
+};
+
+/* Where a reply towards the core goes: a TCP link of some worker, or (link
+ * 0) a UDP datagram to addr. */
+struct back {
+	int worker;
+	uint64_t link;
+	struct sockaddr_storage addr;
+	socklen_t addrlen;
+};
+
+struct pcscf_worker {
+	int index;
+	struct event_base *base;
+	struct ws_listener *ws;
+	struct net_listener *mw;
+	int udp_fd;
+	struct event *udp_ev;
+	struct event *tick;
+	struct pcscf_flows flows;
+	struct pcscf_txns txns;
+	struct link *out;   /* to cscf_addr; NULL while down */
+	uint64_t out_gen;
+	struct link *links; /* every link, ours included */
+	uint64_t next_link_id;
+	char *udp_buf;      /* WIMS_SIP_MAX_MSG + 1 */
+	bool stopping;
+};
+
+/* Read-only after start(). */
+static struct {
+	struct wims_workers *workers;
+	int nworkers;
+	struct pcscf_worker *w;
+	SSL_CTX *tls;
+	uint8_t key[PCSCF_TOKEN_KEY_LEN];
+	char ws_host[128];
+	int ws_port;
+	char mw_host[128];
+	int mw_port;
+	char cscf_host[128];
+	int cscf_port;
+	char mw_hostport[160]; /* "127.0.0.1:5070", "[::1]:5070" */
+	char ws_hostport[160];
+	struct ws_server_opts ws_opts;
+	int error;
+	char errmsg[320];
+} pcscf;
+
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void hostport(char *out, size_t outsz, const char *host, int port)
+{
+	if (strchr(host, ':'))
+		snprintf(out, outsz, "[%s]:%d", host, port);
+	else
+		snprintf(out, outsz, "%s:%d", host, port);
+}
+
+/* Printable copy of untrusted text for a log line. */
+static const char *log_safe(struct slice s, char *out, size_t outsz)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < s.len && n + 1 < outsz; i++)
+		out[n++] = (s.p[i] >= 0x20 && s.p[i] < 0x7f) ? s.p[i] : '?';
+	out[n] = '\0';
+	return out;
+}
+
+/* RFC 6455 5.6: a text frame must be UTF-8; anything else goes binary
+ * (RFC 7118 4 allows both). */
+static bool is_utf8(const char *p, size_t len)
+{
+	const unsigned char *s = (const unsigned char *)p;
+	size_t i = 0;
+	while (i < len) {
+		unsigned char c = s[i];
+		size_t n;
+		if (c < 0x80) {
+			i++;
+			continue;
+		} else if (c >= 0xc2 && c <= 0xdf) {
+			n = 1;
+		} else if (c >= 0xe0 && c <= 0xef) {
+			n = 2;
+		} else if (c >= 0xf0 && c <= 0xf4) {
+			n = 3;
+		} else {
+			return false;
+		}
+		if (i + n >= len)
+			return false;
+		for (size_t k = 1; k <= n; k++)
+			if ((s[i + k] & 0xc0) != 0x80)
+				return false;
+		/* overlongs and surrogates */
+		if ((c == 0xe0 && s[i + 1] < 0xa0) || (c == 0xed && s[i + 1] > 0x9f) ||
+		    (c == 0xf0 && s[i + 1] < 0x90) || (c == 0xf4 && s[i + 1] > 0x8f))
+			return false;
+		i += n + 1;
+	}
+	return true;
+}
+
+/* --- sending --- */
+
+static void flow_send(struct pcscf_flow *f, const struct buf *b)
+{
+	if (b->err || !f->ws)
+		return;
+	int rc = ws_conn_send(f->ws, b->p, b->len, !is_utf8(b->p, b->len));
+	if (rc)
+		WIMS_INFO(LOG, "flow %llu: send: %s", (unsigned long long)f->id, wims_strerror(rc));
+}
+
+/* Our own answer to a request a flow sent. */
+static void flow_reply(struct pcscf_flow *f, const struct sip_msg *req, int status,
+		       const char *reason)
+{
+	if (!sip_msg_can_answer(req))
+		return;
+	struct buf out = BUF_INIT;
+	char warning[400];
+	struct sip_response_opts o = {0};
+	if (status >= 400 && reason) {
+		/* RFC 3261 20.43: 399 = miscellaneous warning */
+		snprintf(warning, sizeof(warning), "399 %s \"%s\"", pcscf.mw_hostport, reason);
+		o.warning = warning;
+	}
+	if (status == 503)
+		o.extra_headers = "Retry-After: 5";
+	if (sip_build_response_opts(&out, req, status, reason, &o) == 0)
+		flow_send(f, &out);
+	buf_free(&out);
+}
+
+static struct link *link_find(struct pcscf_worker *w, uint64_t id)
+{
+	for (struct link *l = w->links; l; l = l->next)
+		if (l->id == id)
+			return l;
+	return NULL;
+}
+
+enum job_kind { JOB_CORE_MSG, JOB_LINK_SEND };
+
+struct job {
+	enum job_kind kind;
+	int worker;
+	struct back back;
+	uint64_t link;
+	size_t len;
+	char data[];
+};
+
+static void job_run(void *arg);
+
+/* Hand bytes to another worker (see the file comment). */
+static void post(int worker, enum job_kind kind, const struct back *back, uint64_t link,
+		 const char *p, size_t len)
+{
+	struct job *j = malloc(sizeof(*j) + len);
+	if (!j)
+		return;
+	j->kind = kind;
+	j->worker = worker;
+	if (back)
+		j->back = *back;
+	else
+		memset(&j->back, 0, sizeof(j->back));
+	j->link = link;
+	j->len = len;
+	memcpy(j->data, p, len);
+	if (workers_post(pcscf.workers, worker, job_run, j) != 0)
+		free(j);
+}
+
+/* A message towards the core, back where its transaction came from. */
+static void back_send(struct pcscf_worker *w, const struct back *b, const char *p, size_t len)
+{
+	if (b->link == 0) {
+		if (sendto(w->udp_fd, p, len, 0, (const struct sockaddr *)&b->addr, b->addrlen) < 0)
+			WIMS_DEBUG(LOG, "UDP send: %s", strerror(errno));
+		return;
+	}
+	if (b->worker != w->index) {
+		post(b->worker, JOB_LINK_SEND, NULL, b->link, p, len);
+		return;
+	}
+	struct link *l = link_find(w, b->link);
+	if (!l) {
+		WIMS_INFO(LOG, "core connection %llu gone: %zu bytes dropped",
+			  (unsigned long long)b->link, len);
+		return;
+	}
+	bufferevent_write(l->bev, p, len);
+}
+
+/* Our own answer to a request from the core. */
+static void core_reply(struct pcscf_worker *w, const struct sip_msg *req, const struct back *b,
+		       int status, const char *reason, const char *extra)
+{
+	if (!sip_msg_can_answer(req))
+		return;
+	struct buf out = BUF_INIT;
+	struct sip_response_opts o = {.extra_headers = extra};
+	if (sip_build_response_opts(&out, req, status, reason, &o) == 0)
+		back_send(w, b, out.p, out.len);
+	buf_free(&out);
+}
+
+/* --- the connection to the core --- */
+
+static void link_read_cb(struct bufferevent *bev, void *arg);
+static void link_event_cb(struct bufferevent *bev, short what, void *arg);
+
+static struct link *link_new(struct pcscf_worker *w, struct bufferevent *bev, bool out,
+			     struct net_listener *from, const char *peer)
+{
+	struct link *l = calloc(1, sizeof(*l));
+	if (!l) {
+		bufferevent_free(bev);
+		if (from)
+			net_listener_conn_done(from);
+		return NULL;
+	}
+	l->w = w;
+	l->bev = bev;
+	l->id = ++w->next_link_id;
+	l->out = out;
+	l->from = from;
+	snprintf(l->peer, sizeof(l->peer), "%s", peer);
+	l->next = w->links;
+	if (w->links)
+		w->links->prev = l;
+	w->links = l;
+	bufferevent_setcb(bev, link_read_cb, NULL, link_event_cb, l);
+	bufferevent_enable(bev, EV_READ | EV_WRITE);
+	return l;
+}
+
+/* Every request that went out on our connection attempt gen gets 503:
+ * that connection is gone, and with it any answer. */
+static void fail_txns(struct pcscf_worker *w, uint64_t gen)
+{
+	struct pcscf_txn *x = w->txns.head;
+	while (x) {
+		struct pcscf_txn *next = x->next;
+		if (x->link_gen == gen) {
+			struct pcscf_flow *f = pcscf_flows_find(&w->flows, x->flow_id);
+			struct sip_msg req;
+			const char *reason;
+			if (f && sip_msg_parse(&req, x->req, x->len, SIP_FRAMING_DATAGRAM, &reason) > 0)
+				flow_reply(f, &req, 503, "Core network unreachable");
+			pcscf_txns_remove(&w->txns, x);
+		}
+		x = next;
+	}
+}
+
+static void link_free(struct link *l)
+{
+	struct pcscf_worker *w = l->w;
+	if (l->prev)
+		l->prev->next = l->next;
+	else
+		w->links = l->next;
+	if (l->next)
+		l->next->prev = l->prev;
+	if (w->out == l)
+		w->out = NULL;
+	bufferevent_free(l->bev);
+	if (l->from)
+		net_listener_conn_done(l->from);
+	uint64_t gen = l->out ? l->gen : 0;
+	free(l);
+	if (gen && !w->stopping)
+		fail_txns(w, gen);
+}
+
+static void link_event_cb(struct bufferevent *bev, short what, void *arg)
+{
+	WIMS_UNUSED(bev);
+	struct link *l = arg;
+	if (what & BEV_EVENT_CONNECTED) {
+		bufferevent_set_timeouts(l->bev, NULL, NULL);
+		WIMS_DEBUG(LOG, "worker %d: connected to the core %s", l->w->index, l->peer);
+		return;
+	}
+	if (l->out)
+		WIMS_WARN(LOG, "worker %d: core connection %s %s", l->w->index, l->peer,
+			  (what & BEV_EVENT_TIMEOUT) ? "timed out"
+			  : (what & BEV_EVENT_EOF)   ? "closed"
+						     : "failed");
+	link_free(l);
+}
+
+/* Our connection to the core, connecting if needed.  Data written while it
+ * connects is sent once it is up; if it fails, fail_txns answers. */
+static struct link *core_link(struct pcscf_worker *w)
+{
+	if (w->out)
+		return w->out;
+	char err[256];
+	struct bufferevent *bev =
+		net_connect_tcp(w->base, pcscf.cscf_host, pcscf.cscf_port, NULL, NULL, err, sizeof(err));
+	if (!bev) {
+		WIMS_WARN(LOG, "worker %d: core %s: %s", w->index, pcscf_conf.cscf_addr, err);
+		return NULL;
+	}
+	struct link *l = link_new(w, bev, true, NULL, pcscf_conf.cscf_addr);
+	if (!l)
+		return NULL;
+	l->gen = ++w->out_gen;
+	struct timeval tv = {WIMS_PCSCF_CONNECT_TIMEOUT_MS / 1000,
+			     (WIMS_PCSCF_CONNECT_TIMEOUT_MS % 1000) * 1000};
+	bufferevent_set_timeouts(bev, NULL, &tv);
+	w->out = l;
+	return l;
+}
+
+/* --- registration: binding the flow on the 200 OK --- */
+
+static void register_ok(struct pcscf_flow *f, const struct pcscf_txn *x, const struct sip_msg *ok)
+{
+	struct sip_msg reg;
+	const char *reason;
+	if (sip_msg_parse(&reg, x->req, x->len, SIP_FRAMING_DATAGRAM, &reason) <= 0)
+		return;
+	int64_t exp = pcscf_reg_expiry(&reg, ok);
+	if (exp < 0)
+		return;
+	if (exp == 0) {
+		if (f->binding.bound)
+			WIMS_INFO(LOG, "flow %llu: %s de-registered", (unsigned long long)f->id,
+				  f->binding.impi);
+		pcscf_binding_clear(&f->binding);
+		return;
+	}
+	char impi[WIMS_IMPI_MAX];
+	int n = pcscf_reg_impi(&reg, impi, sizeof(impi));
+	const struct sip_hdr *to = sip_msg_hdr(&reg, SIP_HDR_TO);
+	struct slice to_uri;
+	if (n <= 0 || !to || pcscf_nameaddr_uri(to->value, &to_uri) != 0) {
+		WIMS_WARN(LOG, "flow %llu: 200 OK to a REGISTER without a usable IMPI: not bound",
+			  (unsigned long long)f->id);
+		pcscf_binding_clear(&f->binding);
+		return;
+	}
+	int rc = pcscf_binding_set(&f->binding, (struct slice){impi, (size_t)n}, to_uri, ok,
+				   now_ms() + exp * 1000);
+	if (rc) {
+		WIMS_WARN(LOG, "flow %llu: cannot bind %s: %s", (unsigned long long)f->id, impi,
+			  wims_strerror(rc));
+		return;
+	}
+	WIMS_INFO(LOG, "flow %llu: bound %s (%u IMPUs, default %s), %lld s",
+		  (unsigned long long)f->id, impi, f->binding.nimpus,
+		  pcscf_binding_impu(&f->binding, 0), (long long)exp);
+}
+
+/* --- from the core --- */
+
+/* A response to a request of flow flow_id, on its owning worker w. */
+static void deliver_response(struct pcscf_worker *w, const struct sip_msg *m, uint64_t flow_id,
+			     uint64_t txn_id)
+{
+	struct pcscf_flow *f = pcscf_flows_find(&w->flows, flow_id);
+	struct pcscf_txn *x = pcscf_txns_find(&w->txns, txn_id, m->cseq_method_id);
+	if (x && m->status >= 200) {
+		if (f && x->method == SIP_METHOD_REGISTER && m->status < 300)
+			register_ok(f, x, m);
+		pcscf_txns_remove(&w->txns, x);
+	} else if (x && x->method == SIP_METHOD_INVITE) {
+		/* RFC 3261 16.8: a provisional response moves an INVITE to Timer C. */
+		x->deadline_ms = now_ms() + SIP_TIMER_C_MS;
+	}
+	if (!f) {
+		WIMS_INFO(LOG, "%d response for closed flow %llu dropped", m->status,
+			  (unsigned long long)flow_id);
+		return;
+	}
+	struct buf out = BUF_INIT;
+	if (pcscf_fwd_response(&out, m) == 0)
+		flow_send(f, &out);
+	buf_free(&out);
+}
+
+static void core_response(struct pcscf_worker *w, const struct sip_msg *m)
+{
+	struct sip_via v;
+	const char *reason;
+	int fw;
+	uint64_t flow_id, txn_id;
+	if (sip_msg_top_via(m, &v, &reason) != 0 ||
+	    pcscf_branch_parse(pcscf.key, v.branch, &fw, &flow_id, &txn_id) != 0 ||
+	    fw >= pcscf.nworkers) {
+		WIMS_INFO(LOG, "response %d with a Via not ours dropped", m->status);
+		return;
+	}
+	if (fw != w->index) {
+		post(fw, JOB_CORE_MSG, NULL, 0, m->raw.p, m->raw.len);
+		return;
+	}
+	deliver_response(w, m, flow_id, txn_id);
+}
+
+/* The flow token of a request from the core: the user part of the top
+ * Route when it names us (the Path entry, RFC 5626 5.3), else of the
+ * Request-URI.  *route says which. */
+static bool find_token(const struct sip_msg *m, struct slice *token, bool *route)
+{
+	struct sip_uri u;
+	const char *reason;
+	*route = false;
+	const struct sip_hdr *r = sip_msg_hdr(m, SIP_HDR_ROUTE);
+	if (r) {
+		struct sip_nameaddr_iter it;
+		struct sip_nameaddr na;
+		sip_nameaddr_iter_init(&it, r->value);
+		if (sip_nameaddr_iter_next(&it, &na, &reason) == 1 &&
+		    sip_uri_parse(&u, na.uri, &reason) == 0 && u.user.len) {
+			*token = u.user;
+			*route = true;
+			return true;
+		}
+	}
+	if (sip_uri_parse(&u, m->ruri, &reason) == 0 && u.user.len == PCSCF_TOKEN_LEN) {
+		*token = u.user;
+		return true;
+	}
+	return false;
+}
+
+/* A request from the core for flow flow_id, on its owning worker. */
+static void to_flow(struct pcscf_worker *w, const struct sip_msg *m, uint64_t flow_id,
+		    const struct back *b, bool pop_route)
+{
+	struct pcscf_flow *f = pcscf_flows_find(&w->flows, flow_id);
+	if (!f) {
+		/* RFC 5626 5.3: the flow is gone; say so at once. */
+		WIMS_INFO(LOG, "%.*s for closed flow %llu: 430", (int)m->method.len, m->method.p,
+			  (unsigned long long)flow_id);
+		if (m->method_id != SIP_METHOD_ACK)
+			core_reply(w, m, b, 430, "Flow Failed", NULL);
+		return;
+	}
+	struct sip_via v;
+	const char *reason;
+	if (sip_msg_top_via(m, &v, &reason) != 0) {
+		core_reply(w, m, b, 400, reason, NULL);
+		return;
+	}
+	char branch[PCSCF_BRANCH_BACK_LEN + 1];
+	if (pcscf_branch_make_back(pcscf.key, w->index, f->id, v.branch, v.sent_by, b->worker,
+				   b->link, branch) != 0) {
+		core_reply(w, m, b, 400, "Bad Via", NULL);
+		return;
+	}
+	char via[320];
+	snprintf(via, sizeof(via), "Via: SIP/2.0/WSS %s;branch=%s", pcscf.ws_hostport, branch);
+	struct buf out = BUF_INIT;
+	int status;
+	if (pcscf_fwd_to_flow(&out, m, via, pop_route, &status, &reason) != 0)
+		core_reply(w, m, b, status, reason, NULL);
+	else
+		flow_send(f, &out);
+	buf_free(&out);
+}
+
+static void core_request(struct pcscf_worker *w, const struct sip_msg *m, const struct back *b)
+{
+	struct slice token;
+	bool route;
+	if (!find_token(m, &token, &route)) {
+		struct sip_uri u;
+		const char *reason;
+		/* OPTIONS to the eP-CSCF itself: a liveness probe. */
+		if (m->method_id == SIP_METHOD_OPTIONS && sip_uri_parse(&u, m->ruri, &reason) == 0 &&
+		    u.user.len == 0) {
+			core_reply(w, m, b, 200, NULL,
+				   "Allow: INVITE, ACK, CANCEL, BYE, OPTIONS, MESSAGE, UPDATE, "
+				   "PRACK, INFO, SUBSCRIBE, NOTIFY, REFER");
+			return;
+		}
+		if (m->method_id != SIP_METHOD_ACK)
+			core_reply(w, m, b, 404, "No flow token", NULL);
+		return;
+	}
+	int fw;
+	uint64_t flow_id;
+	if (pcscf_token_verify(pcscf.key, token, &fw, &flow_id) != 0 || fw >= pcscf.nworkers) {
+		char safe[48];
+		WIMS_WARN(LOG, "%.*s with an invalid flow token \"%s\": 403", (int)m->method.len,
+			  m->method.p, log_safe(token, safe, sizeof(safe)));
+		if (m->method_id != SIP_METHOD_ACK)
+			core_reply(w, m, b, 403, "Invalid flow token", NULL);
+		return;
+	}
+	if (fw != w->index) {
+		post(fw, JOB_CORE_MSG, b, 0, m->raw.p, m->raw.len);
+		return;
+	}
+	to_flow(w, m, flow_id, b, route);
+}
+
+static void core_in(struct pcscf_worker *w, const struct sip_msg *m, const struct back *b)
+{
+	if (m->is_request)
+		core_request(w, m, b);
+	else
+		core_response(w, m);
+}
+
+static void job_run(void *arg)
+{
+	struct job *j = arg;
+	struct pcscf_worker *w = &pcscf.w[j->worker];
+	if (j->kind == JOB_LINK_SEND) {
+		struct link *l = link_find(w, j->link);
+		if (l)
+			bufferevent_write(l->bev, j->data, j->len);
+		else
+			WIMS_INFO(LOG, "core connection %llu gone: %zu bytes dropped",
+				  (unsigned long long)j->link, j->len);
+	} else {
+		struct sip_msg m;
+		const char *reason;
+		if (sip_msg_parse(&m, j->data, j->len, SIP_FRAMING_DATAGRAM, &reason) > 0 &&
+		    !m.keepalive)
+			core_in(w, &m, &j->back);
+	}
+	free(j);
+}
+
+/* Stream framing on a core connection: one message at a time, CRLF
+ * keep-alives answered (RFC 5626 3.5.1). */
+static void link_read_cb(struct bufferevent *bev, void *arg)
+{
+	struct link *l = arg;
+	struct pcscf_worker *w = l->w;
+	struct evbuffer *in = bufferevent_get_input(bev);
+	struct back b = {.worker = w->index, .link = l->id};
+	for (;;) {
+		size_t len = evbuffer_get_length(in);
+		if (len == 0)
+			return;
+		size_t n = len < WIMS_SIP_MAX_MSG ? len : WIMS_SIP_MAX_MSG;
+		const char *p = (const char *)evbuffer_pullup(in, (ev_ssize_t)n);
+		struct sip_msg m;
+		const char *reason = "Bad Request";
+		int rc = sip_msg_parse(&m, p, n, SIP_FRAMING_STREAM, &reason);
+		if (rc == WIMS_EAGAIN && n < WIMS_SIP_MAX_MSG)
+			return;
+		if (rc < 0) {
+			WIMS_WARN(LOG, "core connection %s: %s: closed", l->peer,
+				  rc == WIMS_EAGAIN ? "message too large" : reason);
+			if (rc != WIMS_EAGAIN && m.is_request)
+				core_reply(w, &m, &b, sip_msg_error_status(rc), reason, NULL);
+			link_free(l);
+			return;
+		}
+		if (m.keepalive) {
+			for (unsigned i = 0; i < m.pings; i++)
+				bufferevent_write(bev, "\r\n", 2);
+		} else {
+			core_in(w, &m, &b);
+		}
+		evbuffer_drain(in, (size_t)rc);
+	}
+}
+
+static void mw_accept(struct net_listener *nl, int fd, const struct sockaddr *peer,
+		      socklen_t peerlen, void *arg)
+{
+	WIMS_UNUSED(peerlen);
+	struct pcscf_worker *w = arg;
+	struct bufferevent *bev =
+		bufferevent_socket_new(w->base, fd, BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS);
+	if (!bev) {
+		close(fd);
+		net_listener_conn_done(nl);
+		return;
+	}
+	char name[NET_ADDR_STRLEN];
+	net_addr_format(peer, name, sizeof(name));
+	link_new(w, bev, false, nl, name);
+}
+
+static void udp_read_cb(evutil_socket_t fd, short what, void *arg)
+{
+	WIMS_UNUSED(what);
+	struct pcscf_worker *w = arg;
+	/* a bounded batch per wake-up, so TCP and WebSocket work interleaves */
+	for (int i = 0; i < 64; i++) {
+		struct back b = {.worker = w->index, .link = 0, .addrlen = sizeof(b.addr)};
+		ssize_t n = recvfrom(fd, w->udp_buf, WIMS_SIP_MAX_MSG + 1, 0,
+				     (struct sockaddr *)&b.addr, &b.addrlen);
+		if (n < 0)
+			return;
+		struct sip_msg m;
+		const char *reason = "Bad Request";
+		int rc = n > WIMS_SIP_MAX_MSG ? WIMS_ETOOBIG
+					      : sip_msg_parse(&m, w->udp_buf, (size_t)n,
+							      SIP_FRAMING_DATAGRAM, &reason);
+		if (rc < 0) {
+			if (n <= WIMS_SIP_MAX_MSG && m.is_request)
+				core_reply(w, &m, &b, sip_msg_error_status(rc), reason, NULL);
+			continue;
+		}
+		if (!m.keepalive)
+			core_in(w, &m, &b);
+	}
+}
+
+/* --- from a flow --- */
+
+static void flow_request(struct pcscf_worker *w, struct pcscf_flow *f, const char *p, size_t len,
+			 const struct sip_msg *m)
+{
+	int64_t now = now_ms();
+	struct slice asserted = SLICE_NULL;
+	const char *route = NULL;
+	const char *reason = NULL;
+	int rc;
+
+	if (m->method_id != SIP_METHOD_REGISTER) {
+		/* DESIGN 4 step 5, TS 24.229 5.2.6.3.3: only what this flow
+		 * registered may speak here. */
+		rc = pcscf_ident_assert(&f->binding, m, now, &asserted, &reason);
+		if (rc) {
+			WIMS_INFO(LOG, "flow %llu: %.*s refused: %s", (unsigned long long)f->id,
+				  (int)m->method.len, m->method.p, reason);
+			if (m->method_id != SIP_METHOD_ACK)
+				flow_reply(f, m, rc == WIMS_EDENIED ? 403 : 400, reason);
+			return;
+		}
+		/* RFC 3608 6: initial requests follow the Service-Route; an
+		 * in-dialog one (To has a tag) its own route set. */
+		const struct sip_hdr *to = sip_msg_hdr(m, SIP_HDR_TO);
+		struct sip_nameaddr na;
+		if (to && sip_nameaddr_parse(&na, to->value, &reason) == 0 && na.tag.len == 0)
+			route = f->binding.route_line;
+	}
+
+	struct sip_via v;
+	if (sip_msg_top_via(m, &v, &reason) != 0) {
+		flow_reply(f, m, 400, reason);
+		return;
+	}
+	char branch[PCSCF_BRANCH_LEN + 1];
+	uint64_t txn_id;
+	if (pcscf_branch_make(pcscf.key, w->index, f->id, v.branch, v.sent_by, branch, &txn_id)) {
+		flow_reply(f, m, 400, "Bad Via");
+		return;
+	}
+	char via[256], path[256];
+	snprintf(via, sizeof(via), "Via: SIP/2.0/TCP %s;branch=%s", pcscf.mw_hostport, branch);
+	/* RFC 3327 5.1, RFC 5626 5.1: our flow token, ";ob" for outbound */
+	snprintf(path, sizeof(path), "Path: <sip:%s@%s;transport=tcp;lr;ob>", f->token,
+		 pcscf.mw_hostport);
+	struct pcscf_fwd fwd = {
+		.via = via,
+		.received = f->peer_host,
+		.rport = f->peer_port,
+		.path = m->method_id == SIP_METHOD_REGISTER ? path : NULL,
+		.asserted = asserted,
+		.route = route,
+	};
+	struct buf out = BUF_INIT;
+	int status = 500;
+	if (pcscf_fwd_request(&out, m, &fwd, &status, &reason) != 0) {
+		flow_reply(f, m, status, reason);
+		buf_free(&out);
+		return;
+	}
+	struct link *l = core_link(w);
+	if (!l) {
+		if (m->method_id != SIP_METHOD_ACK)
+			flow_reply(f, m, 503, "Core network unreachable");
+		buf_free(&out);
+		return;
+	}
+	if (m->method_id != SIP_METHOD_ACK) {
+		int err = 0;
+		int64_t timeout = m->method_id == SIP_METHOD_INVITE ? SIP_TIMER_B_MS : SIP_TIMER_F_MS;
+		struct pcscf_txn *x = pcscf_txns_add(&w->txns, txn_id, m->method_id, f->id, l->gen,
+						     now + timeout, p, len, &err);
+		if (!x && err != WIMS_EEXIST) {
+			flow_reply(f, m, 503, "Overloaded");
+			buf_free(&out);
+			return;
+		}
+	}
+	bufferevent_write(l->bev, out.p, out.len);
+	buf_free(&out);
+}
+
+/* A response from the client to a request the core sent it. */
+static void flow_response(struct pcscf_worker *w, struct pcscf_flow *f, const struct sip_msg *m)
+{
+	struct sip_via v;
+	const char *reason;
+	int fw, bw;
+	uint64_t flow_id, bl;
+	if (sip_msg_top_via(m, &v, &reason) != 0 ||
+	    pcscf_branch_parse_back(pcscf.key, v.branch, &fw, &flow_id, &bw, &bl) != 0 ||
+	    flow_id != f->id || bw >= pcscf.nworkers) {
+		WIMS_INFO(LOG, "flow %llu: response %d with a Via not ours dropped",
+			  (unsigned long long)f->id, m->status);
+		return;
+	}
+	struct back b = {.worker = bw, .link = bl};
+	if (bl == 0) {
+		/* UDP: RFC 3261 18.2.2 / RFC 3581 4: received and rport of
+		 * the next Via, else its sent-by. */
+		struct sip_msg_via_iter it;
+		struct sip_via next;
+		sip_msg_via_iter_init(&it, m);
+		char host[WIMS_SIP_MAX_TOKEN];
+		if (sip_msg_via_iter_next(&it, &next, &reason) != 1 ||
+		    sip_msg_via_iter_next(&it, &next, &reason) != 1 ||
+		    slice_copy_cstr(next.received.len ? next.received : next.host, host,
+				    sizeof(host)) != 0) {
+			WIMS_INFO(LOG, "flow %llu: response without a Via to return to",
+				  (unsigned long long)f->id);
+			return;
+		}
+		int port = next.rport_value ? next.rport_value : next.port ? next.port : 5060;
+		if (net_addr_make(host, port, &b.addr, &b.addrlen) != 0)
+			return;
+	}
+	struct buf out = BUF_INIT;
+	if (pcscf_fwd_response(&out, m) == 0 && !out.err)
+		back_send(w, &b, out.p, out.len);
+	buf_free(&out);
+}
+
+/* --- WebSocket callbacks --- */
+
+/* TR 33.871 NOTE (every scenario), DESIGN 4 step 2: only pages served by
+ * the allowed origins may open a flow. */
+static int check_origin(void *arg, struct slice origin)
+{
+	WIMS_UNUSED(arg);
+	if (origin.p) {
+		const char *cur = pcscf_conf.allowed_origins, *item;
+		size_t n;
+		while ((n = conf_list_next(&cur, &item)) > 0)
+			if (slice_ieq((struct slice){item, n}, origin))
+				return 0;
+		char safe[128];
+		WIMS_WARN(LOG, "WebSocket from Origin \"%s\" refused (HTTP 403)",
+			  log_safe(origin, safe, sizeof(safe)));
+	} else {
+		WIMS_WARN(LOG, "WebSocket without Origin refused (HTTP 403)");
+	}
+	return -1;
+}
+
+static void ws_open(struct ws_conn *c, void *arg)
+{
+	struct pcscf_worker *w = arg;
+	struct pcscf_flow *f = calloc(1, sizeof(*f));
+	if (!f) {
+		ws_conn_close(c, WS_CLOSE_INTERNAL, "out of memory");
+		return;
+	}
+	f->id = ws_conn_id(c);
+	f->ws = c;
+	const struct sockaddr *peer = ws_conn_peer(c);
+	if (peer) {
+		net_addr_format_host(peer, f->peer_host, sizeof(f->peer_host));
+		f->peer_port = net_addr_port(peer);
+	}
+	if (pcscf_token_make(pcscf.key, w->index, f->id, f->token) != 0 ||
+	    pcscf_flows_add(&w->flows, f) != 0) {
+		free(f);
+		ws_conn_close(c, WS_CLOSE_INTERNAL, "internal error");
+		return;
+	}
+	ws_conn_set_data(c, f);
+	WIMS_DEBUG(LOG, "flow %llu opened from %s", (unsigned long long)f->id, ws_conn_peer_str(c));
+}
+
+static void ws_message(struct ws_conn *c, const char *p, size_t len, bool binary, void *arg)
+{
+	WIMS_UNUSED(binary);
+	struct pcscf_worker *w = arg;
+	struct pcscf_flow *f = ws_conn_get_data(c);
+	if (!f)
+		return;
+	struct sip_msg m;
+	const char *reason = "Bad Request";
+	/* RFC 7118 5.3: one SIP message per WebSocket message */
+	int rc = sip_msg_parse(&m, p, len, SIP_FRAMING_DATAGRAM, &reason);
+	if (rc < 0) {
+		WIMS_INFO(LOG, "flow %llu: malformed message: %s", (unsigned long long)f->id, reason);
+		if (m.is_request)
+			flow_reply(f, &m, sip_msg_error_status(rc), reason);
+		return;
+	}
+	if (m.keepalive)
+		return;
+	if (m.is_request)
+		flow_request(w, f, p, len, &m);
+	else
+		flow_response(w, f, &m);
+}
+
+static void flow_free(struct pcscf_flow *f)
+{
+	pcscf_binding_clear(&f->binding);
+	free(f);
+}
+
+static void ws_close(struct ws_conn *c, int code, void *arg)
+{
+	struct pcscf_worker *w = arg;
+	struct pcscf_flow *f = ws_conn_get_data(c);
+	if (!f)
+		return;
+	ws_conn_set_data(c, NULL);
+	pcscf_flows_remove(&w->flows, f->id);
+	/* The registration stays in the core until it expires; requests
+	 * routed to this flow get 430 from now on (DESIGN 4 step 5). */
+	if (f->binding.bound)
+		WIMS_INFO(LOG, "flow %llu closed (%d %s): %s unreachable until it registers again",
+			  (unsigned long long)f->id, code, ws_conn_close_reason(c), f->binding.impi);
+	else
+		WIMS_DEBUG(LOG, "flow %llu closed (%d %s)", (unsigned long long)f->id, code,
+			   ws_conn_close_reason(c));
+	flow_free(f);
+}
+
+static const struct ws_callbacks ws_cbs = {
+	.on_open = ws_open,
+	.on_message = ws_message,
+	.on_close = ws_close,
+};
+
+/* --- start and stop --- */
+
+/* Once a second: requests the core left unanswered get 408 (RFC 3261
+ * 16.7 step 10 for INVITE after Timer C, 17.1.2.2 Timer F otherwise). */
+static void tick_cb(evutil_socket_t fd, short what, void *arg)
+{
+	WIMS_UNUSED(fd);
+	WIMS_UNUSED(what);
+	struct pcscf_worker *w = arg;
+	int64_t now = now_ms();
+	struct pcscf_txn *x = w->txns.head;
+	while (x) {
+		struct pcscf_txn *next = x->next;
+		if (now >= x->deadline_ms) {
+			struct pcscf_flow *f = pcscf_flows_find(&w->flows, x->flow_id);
+			struct sip_msg req;
+			const char *reason;
+			if (f && sip_msg_parse(&req, x->req, x->len, SIP_FRAMING_DATAGRAM, &reason) > 0)
+				flow_reply(f, &req, 408, "No answer from the core network");
+			pcscf_txns_remove(&w->txns, x);
+		}
+		x = next;
+	}
+}
+
+static void fail_worker(const char *what, const char *detail)
+{
+	/* workers_run_each waits for every worker; the first error wins */
+	if (!pcscf.error) {
+		pcscf.error = WIMS_EIO;
+		snprintf(pcscf.errmsg, sizeof(pcscf.errmsg), "%s: %s", what, detail);
+	}
+}
+
+static void start_on_worker(int index, struct event_base *base, void *arg)
+{
+	WIMS_UNUSED(arg);
+	struct pcscf_worker *w = &pcscf.w[index];
+	char err[256];
+	w->index = index;
+	w->base = base;
+	w->udp_fd = -1;
+	pcscf_txns_init(&w->txns);
+	w->udp_buf = malloc(WIMS_SIP_MAX_MSG + 1);
+	if (!w->udp_buf || pcscf_flows_init(&w->flows) != 0) {
+		fail_worker("start", "out of memory");
+		return;
+	}
+	w->ws = ws_listener_new(base, pcscf.ws_host, pcscf.ws_port, true, pcscf.tls, &pcscf.ws_opts,
+				&ws_cbs, w, err, sizeof(err));
+	if (!w->ws) {
+		fail_worker("listen", err);
+		return;
+	}
+	net_listener_set_max(ws_listener_net(w->ws), pcscf_conf.max_connections);
+	w->mw = net_listen_tcp(base, pcscf.mw_host, pcscf.mw_port, true, mw_accept, w, err,
+			       sizeof(err));
+	if (!w->mw) {
+		fail_worker("mw_listen (TCP)", err);
+		return;
+	}
+	w->udp_fd = net_bind_udp(pcscf.mw_host, pcscf.mw_port, true, err, sizeof(err));
+	if (w->udp_fd < 0) {
+		fail_worker("mw_listen (UDP)", err);
+		return;
+	}
+	w->udp_ev = event_new(base, w->udp_fd, EV_READ | EV_PERSIST, udp_read_cb, w);
+	w->tick = event_new(base, -1, EV_PERSIST, tick_cb, w);
+	struct timeval one = {1, 0};
+	if (!w->udp_ev || !w->tick || event_add(w->udp_ev, NULL) != 0 ||
+	    event_add(w->tick, &one) != 0) {
+		fail_worker("start", "cannot add events");
+		return;
+	}
+}
+
+static void release_flow(struct pcscf_flow *f)
+{
+	if (f->ws) {
+		/* on_close will come (or not, the loop is stopping) with no
+		 * flow attached */
+		ws_conn_set_data(f->ws, NULL);
+		ws_conn_close(f->ws, WS_CLOSE_GOING_AWAY, "shutting down");
+	}
+	flow_free(f);
+}
+
+static void stop_on_worker(int index, struct event_base *base, void *arg)
+{
+	WIMS_UNUSED(base);
+	WIMS_UNUSED(arg);
+	struct pcscf_worker *w = &pcscf.w[index];
+	w->stopping = true;
+	ws_listener_free(w->ws);
+	w->ws = NULL;
+	net_listener_free(w->mw);
+	w->mw = NULL;
+	while (w->links)
+		link_free(w->links);
+	if (w->udp_ev)
+		event_free(w->udp_ev);
+	w->udp_ev = NULL;
+	if (w->udp_fd >= 0)
+		close(w->udp_fd);
+	w->udp_fd = -1;
+	if (w->tick)
+		event_free(w->tick);
+	w->tick = NULL;
+	pcscf_flows_free(&w->flows, release_flow);
+	pcscf_txns_free(&w->txns);
+	free(w->udp_buf);
+	w->udp_buf = NULL;
+}
+
+static void pcscf_stop(void);
 
 static int pcscf_start(void)
 {
-	WIMS_ERROR("pcscf", "the pcscf role is not built yet");
-	return WIMS_EUNSUPPORTED;
+	char err[512];
+	int rc;
+
+	if (conf_addr_split(pcscf_conf.listen, pcscf.ws_host, sizeof(pcscf.ws_host),
+			    &pcscf.ws_port) ||
+	    conf_addr_split(pcscf_conf.mw_listen, pcscf.mw_host, sizeof(pcscf.mw_host),
+			    &pcscf.mw_port) ||
+	    conf_addr_split(pcscf_conf.cscf_addr, pcscf.cscf_host, sizeof(pcscf.cscf_host),
+			    &pcscf.cscf_port)) {
+		WIMS_ERROR(LOG, "bad address in [pcscf] listen, mw_listen or cscf_addr");
+		return WIMS_ECONF;
+	}
+	/* mw_listen is also the address the core sends back to (Via, Path):
+	 * it must be one the core can reach. */
+	if (!pcscf.mw_host[0] || strcmp(pcscf.mw_host, "0.0.0.0") == 0 ||
+	    strcmp(pcscf.mw_host, "::") == 0) {
+		WIMS_ERROR(LOG, "mw_listen must be a concrete address (it goes in Via and Path)");
+		return WIMS_ECONF;
+	}
+	hostport(pcscf.mw_hostport, sizeof(pcscf.mw_hostport), pcscf.mw_host, pcscf.mw_port);
+	hostport(pcscf.ws_hostport, sizeof(pcscf.ws_hostport),
+		 pcscf.ws_host[0] ? pcscf.ws_host : "127.0.0.1", pcscf.ws_port);
+
+	if (wims_global.tls_self_signed) {
+		static const char *const names[] = {"127.0.0.1", "localhost", NULL};
+		rc = tls_ensure_self_signed(wims_global.tls_cert, wims_global.tls_key, names, err,
+					    sizeof(err));
+		if (rc) {
+			WIMS_ERROR(LOG, "self-signed certificate: %s", err);
+			return rc;
+		}
+	}
+	pcscf.tls = tls_server_ctx_new(wims_global.tls_cert, wims_global.tls_key, err, sizeof(err));
+	if (!pcscf.tls) {
+		WIMS_ERROR(LOG, "TLS: %s", err);
+		return WIMS_ETLS;
+	}
+	/* Flow tokens die with the process (token.h). */
+	if (RAND_bytes(pcscf.key, sizeof(pcscf.key)) != 1) {
+		WIMS_ERROR(LOG, "no randomness for the flow token key");
+		pcscf_stop();
+		return WIMS_EIO;
+	}
+	pcscf.ws_opts = (struct ws_server_opts){
+		.subprotocol = "sip", /* RFC 7118 4 */
+		.check_origin = check_origin,
+		.max_message = WIMS_SIP_MAX_MSG,
+		.ping_interval_ms = pcscf_conf.ping_interval_ms,
+	};
+
+	int n = wims_global_workers();
+	if (n > 255)
+		n = 255; /* the worker index is one byte of the token */
+	pcscf.nworkers = n;
+	pcscf.w = calloc((size_t)n, sizeof(*pcscf.w));
+	pcscf.workers = pcscf.w ? workers_new(n, "pcscf") : NULL;
+	if (!pcscf.workers) {
+		WIMS_ERROR(LOG, "cannot start %d worker threads", n);
+		pcscf_stop();
+		return WIMS_ENOMEM;
+	}
+	pcscf.nworkers = workers_count(pcscf.workers);
+	pcscf.error = 0;
+	rc = workers_run_each(pcscf.workers, start_on_worker, NULL);
+	if (rc || pcscf.error) {
+		WIMS_ERROR(LOG, "%s", pcscf.error ? pcscf.errmsg : wims_strerror(rc));
+		rc = rc ? rc : pcscf.error;
+		pcscf_stop();
+		return rc;
+	}
+	WIMS_INFO(LOG, "WSS on %s (any path), Mw on %s (TCP, UDP), core %s, %d workers; "
+		       "origins: %s",
+		  pcscf_conf.listen, pcscf.mw_hostport, pcscf_conf.cscf_addr, pcscf.nworkers,
+		  pcscf_conf.allowed_origins);
+	return 0;
 }
 
 static void pcscf_stop(void)
 {
+	if (pcscf.workers) {
+		workers_run_each(pcscf.workers, stop_on_worker, NULL);
+		workers_stop_and_free(pcscf.workers);
+		pcscf.workers = NULL;
+	}
+	free(pcscf.w);
+	pcscf.w = NULL;
+	SSL_CTX_free(pcscf.tls);
+	pcscf.tls = NULL;
+	OPENSSL_cleanse(pcscf.key, sizeof(pcscf.key));
 }
 
 const struct role pcscf_role = {
 	.name = "pcscf",
-	.summary = "pcscf (not built yet)",
+	.summary = "eP-CSCF: SIP over secure WebSocket (W2) to the IMS core (Mw)",
+	.conf = &pcscf_section,
 	.start = pcscf_start,
 	.stop = pcscf_stop,
 };

@@ -247,3 +247,70 @@ int pcscf_branch_parse(const uint8_t key[PCSCF_TOKEN_KEY_LEN], struct slice bran
 		*txn_id = get_be64(raw);
 	return 0;
 }
+
+#define BACK_RAW_LEN 15 /* 1 + 8 + 6 */
+
+static int back_mac(const uint8_t key[PCSCF_TOKEN_KEY_LEN], uint64_t conn_id, const uint8_t *wl,
+		    uint8_t out[6])
+{
+	uint8_t in[17];
+	put_be64(in, conn_id);
+	memcpy(in + 8, wl, 9);
+	return mac(key, "wims-back", in, sizeof(in), SLICE_NULL, out, 6);
+}
+
+int pcscf_branch_make_back(const uint8_t key[PCSCF_TOKEN_KEY_LEN], int worker, uint64_t conn_id,
+			   struct slice core_branch, struct slice core_sent_by, int back_worker,
+			   uint64_t back_link, char out[PCSCF_BRANCH_BACK_LEN + 1])
+{
+	if (back_worker < 0 || back_worker > 255) {
+		out[0] = '\0';
+		return WIMS_EINVAL;
+	}
+	int rc = pcscf_branch_make(key, worker, conn_id, core_branch, core_sent_by, out, NULL);
+	if (rc)
+		return rc;
+	uint8_t raw[BACK_RAW_LEN];
+	raw[0] = (uint8_t)back_worker;
+	put_be64(raw + 1, back_link);
+	if ((rc = back_mac(key, conn_id, raw, raw + 9)) != 0) {
+		out[0] = '\0';
+		return rc;
+	}
+	out[PCSCF_BRANCH_LEN] = '.';
+	size_t n = b64url_encode(raw, BACK_RAW_LEN, out + PCSCF_BRANCH_LEN + 1);
+	out[PCSCF_BRANCH_LEN + 1 + n] = '\0';
+	return 0;
+}
+
+int pcscf_branch_parse_back(const uint8_t key[PCSCF_TOKEN_KEY_LEN], struct slice branch,
+			    int *worker, uint64_t *conn_id, int *back_worker, uint64_t *back_link)
+{
+	if (branch.p == NULL || branch.len != PCSCF_BRANCH_BACK_LEN ||
+	    branch.p[PCSCF_BRANCH_LEN] != '.')
+		return WIMS_EAUTH;
+	uint64_t txn;
+	int rc = pcscf_branch_parse(key, (struct slice){branch.p, PCSCF_BRANCH_LEN}, worker,
+				    conn_id, &txn);
+	if (rc)
+		return rc;
+	/* 20 characters = 120 bits = 15 bytes exactly: no spare bits */
+	uint8_t raw[BACK_RAW_LEN];
+	const char *s = branch.p + PCSCF_BRANCH_LEN + 1;
+	for (size_t i = 0, o = 0; i < 20; i += 4, o += 3) {
+		int a = b64url_val(s[i]), b = b64url_val(s[i + 1]), c = b64url_val(s[i + 2]),
+		    d = b64url_val(s[i + 3]);
+		if (a < 0 || b < 0 || c < 0 || d < 0)
+			return WIMS_EAUTH;
+		uint32_t v = (uint32_t)a << 18 | (uint32_t)b << 12 | (uint32_t)c << 6 | (uint32_t)d;
+		raw[o] = (uint8_t)(v >> 16);
+		raw[o + 1] = (uint8_t)(v >> 8);
+		raw[o + 2] = (uint8_t)v;
+	}
+	uint8_t want[6];
+	if (back_mac(key, *conn_id, raw, want) || CRYPTO_memcmp(want, raw + 9, 6) != 0)
+		return WIMS_EAUTH;
+	*back_worker = raw[0];
+	*back_link = get_be64(raw + 1);
+	return 0;
+}

@@ -71,4 +71,25 @@ int pcscf_branch_make(const uint8_t key[PCSCF_TOKEN_KEY_LEN], int worker, uint64
 int pcscf_branch_parse(const uint8_t key[PCSCF_TOKEN_KEY_LEN], struct slice branch, int *worker,
 		       uint64_t *conn_id, uint64_t *txn_id);
 
+/*
+ * The branch of the Via we add to a request from the core towards a flow:
+ * the same as pcscf_branch_make over the core's top Via, followed by
+ *
+ *	. base64url(back worker || back link id || HMAC(...)[0..6))
+ *
+ * naming the core-side connection (worker, link id; 0 for UDP) the
+ * client's response must go back on (RFC 3261 18.2.2: over the connection
+ * the request came on).  Its own MAC keeps a client from pointing its
+ * responses at another connection.  Returns 0 or an error as above.
+ */
+#define PCSCF_BRANCH_BACK_LEN (PCSCF_BRANCH_LEN + 1 + 20)
+int pcscf_branch_make_back(const uint8_t key[PCSCF_TOKEN_KEY_LEN], int worker, uint64_t conn_id,
+			   struct slice core_branch, struct slice core_sent_by, int back_worker,
+			   uint64_t back_link, char out[PCSCF_BRANCH_BACK_LEN + 1]);
+
+/* Reads a branch made by pcscf_branch_make_back.  WIMS_EAUTH for anything
+ * else. */
+int pcscf_branch_parse_back(const uint8_t key[PCSCF_TOKEN_KEY_LEN], struct slice branch,
+			    int *worker, uint64_t *conn_id, int *back_worker, uint64_t *back_link);
+
 #endif

@@ -164,8 +164,35 @@ static void branch_foreign_or_forged_refused(void)
 	EXPECT_INT(pcscf_branch_parse(key, slice_from_cstr(b), &w, &id, &txn), ==, WIMS_EAUTH);
 }
 
+static void branch_back_round_trip_and_forgery(void)
+{
+	char b[PCSCF_BRANCH_BACK_LEN + 1];
+	int w, bw;
+	uint64_t id, bl;
+	EXPECT_INT(pcscf_branch_make_back(key, 2, 55, SLICE_LIT("z9hG4bKcore"),
+					  SLICE_LIT("127.0.0.1:5060"), 1, 0x1234, b),
+		   ==, 0);
+	EXPECT_INT(strlen(b), ==, PCSCF_BRANCH_BACK_LEN);
+	EXPECT_INT(pcscf_branch_parse_back(key, slice_from_cstr(b), &w, &id, &bw, &bl), ==, 0);
+	EXPECT_INT(w, ==, 2);
+	EXPECT_TRUE(id == 55);
+	EXPECT_INT(bw, ==, 1);
+	EXPECT_TRUE(bl == 0x1234);
+	/* the plain parser does not take it, nor does this one a plain one */
+	EXPECT_INT(pcscf_branch_parse(key, slice_from_cstr(b), &w, &id, NULL), ==, WIMS_EAUTH);
+	/* a client redirecting its response to another link */
+	for (size_t i = PCSCF_BRANCH_LEN + 1; i < PCSCF_BRANCH_BACK_LEN; i++) {
+		char f[PCSCF_BRANCH_BACK_LEN + 1];
+		memcpy(f, b, sizeof(f));
+		f[i] = f[i] == 'A' ? 'B' : 'A';
+		EXPECT_INT(pcscf_branch_parse_back(key, slice_from_cstr(f), &w, &id, &bw, &bl), ==,
+			   WIMS_EAUTH);
+	}
+}
+
 int main(void)
 {
+	UNIT_RUN(branch_back_round_trip_and_forgery);
 	UNIT_RUN(token_round_trips);
 	UNIT_RUN(token_differs_per_flow);
 	UNIT_RUN(token_other_key_refused);

@@ -1,0 +1,61 @@
+/*
+ * txn.h - the requests one worker forwarded from its flows to the core and
+ * that still wait for a final response.
+ *
+ * The eP-CSCF routes responses statelessly (the Via branch names the flow,
+ * token.h), so this table is not needed to deliver them.  It exists for
+ * what a stateless proxy cannot do:
+ *  - answer the client itself when the core is unreachable (503 when the
+ *    TCP connection that carried the request fails) or silent (408 after
+ *    RFC 3261 Timer F/B/C), so a WIC never hangs;
+ *  - know, when a 200 OK to a REGISTER comes back, what that REGISTER
+ *    said (Authorization username, To, Contact, Expires) to bind the flow.
+ * Each entry keeps a copy of the client's request as received.
+ *
+ * Key: the txn id of our branch (token.h) and the method (a CANCEL has
+ * its INVITE's branch, RFC 3261 9.1).  Owned by one worker; no locks.
+ */
+#ifndef WIMS_PCSCF_TXN_H
+#define WIMS_PCSCF_TXN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "sip/msg.h"
+
+struct pcscf_txn {
+	uint64_t id;
+	enum sip_method method;
+	uint64_t flow_id;
+	uint64_t link_gen;   /* the core connection that carried it */
+	int64_t deadline_ms; /* monotonic: answer 408 then */
+	char *req;           /* the client's request, as received */
+	size_t len;
+	struct pcscf_txn *hnext;
+	struct pcscf_txn *prev, *next; /* every entry, for sweeps */
+};
+
+#define PCSCF_TXN_BUCKETS 4096
+
+struct pcscf_txns {
+	struct pcscf_txn *buckets[PCSCF_TXN_BUCKETS];
+	struct pcscf_txn *head;
+	size_t count;
+};
+
+void pcscf_txns_init(struct pcscf_txns *t);
+/* Frees every entry. */
+void pcscf_txns_free(struct pcscf_txns *t);
+/* Records a request (copied).  Returns the entry; NULL with *err set:
+ * WIMS_EEXIST (same id and method: a retransmission), WIMS_ETOOBIG
+ * (WIMS_PCSCF_MAX_TXNS reached), WIMS_ENOMEM. */
+struct pcscf_txn *pcscf_txns_add(struct pcscf_txns *t, uint64_t id, enum sip_method method,
+				 uint64_t flow_id, uint64_t link_gen, int64_t deadline_ms,
+				 const char *req, size_t len, int *err);
+/* The entry, or NULL. */
+struct pcscf_txn *pcscf_txns_find(const struct pcscf_txns *t, uint64_t id,
+				  enum sip_method method);
+/* Unlinks and frees x. */
+void pcscf_txns_remove(struct pcscf_txns *t, struct pcscf_txn *x);
+
+#endif
