@@ -5,7 +5,7 @@
  * it by hand against the sip layer:
  *
  *	cc -O2 -D_GNU_SOURCE -Isrc bench/sip_parse_bench.c \
- *	   $(ls src/sip/*.c | grep -v _test) src/core/slice.c src/core/buf.c \
+ *	   $(find src/sip -name '*.c' ! -name '*_test.c') src/core/slice.c src/core/buf.c \
  *	   src/core/wims.c -o sip_parse_bench && ./sip_parse_bench
  *
  * Measured on the 2-core dev VM, gcc -O2: parse 400 ns, + top Via and
