@@ -361,29 +361,26 @@ static bool expired_before(const struct nt_entry *e, uint64_t deadline)
 }
 
 /* Make room for a nonce issued at `issued`: expired entries first; else
- * the single oldest entry goes, if it is older than the newcomer, and the
- * floor rises to it.  Returns false when there is no room (then the
- * newcomer is answered stale and nothing tracked is lost). */
+ * every entry of the oldest issue second goes, if that is older than the
+ * newcomer, and the floor rises to it (a whole second at once, so that a
+ * full shard under load pays one scan per second of nonces, not one per
+ * nonce).  Returns false when there is no room (then the newcomer is
+ * answered stale and nothing tracked is lost). */
 static bool shard_make_room(struct nt_shard *s, uint64_t issued, uint64_t now_s,
 			    uint64_t lifetime_s)
 {
 	if (now_s >= lifetime_s && shard_sweep(s, expired_before, now_s - lifetime_s) > 0)
 		return true;
-	int32_t *oldest_link = NULL;
+	uint64_t oldest = UINT64_MAX;
 	for (size_t b = 0; b < s->nbuckets; b++)
-		for (int32_t *l = &s->buckets[b]; *l != NIL; l = &s->entries[*l].next)
-			if (!oldest_link || s->entries[*l].issued < s->entries[*oldest_link].issued)
-				oldest_link = l;
-	if (!oldest_link || s->entries[*oldest_link].issued >= issued)
+		for (int32_t i = s->buckets[b]; i != NIL; i = s->entries[i].next)
+			if (s->entries[i].issued < oldest)
+				oldest = s->entries[i].issued;
+	if (oldest == UINT64_MAX || oldest >= issued)
 		return false;
-	int32_t idx = *oldest_link;
-	if (s->entries[idx].issued > s->floor)
-		s->floor = s->entries[idx].issued;
-	*oldest_link = s->entries[idx].next;
-	s->entries[idx].next = s->free_head;
-	s->free_head = idx;
-	s->used--;
-	return true;
+	if (oldest > s->floor)
+		s->floor = oldest;
+	return shard_sweep(s, expired_before, oldest) > 0;
 }
 
 int nonce_nc_check_and_set(struct nonce_tracker *t, struct slice nonce, uint64_t nc,

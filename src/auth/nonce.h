@@ -16,9 +16,9 @@
  * below it, so requests that overtake each other still pass but no nc is
  * accepted twice.  It is bounded: WIMS_NONCE_MAX_TRACKED nonces in shards
  * with one lock each (DESIGN 6).  When a shard is full, expired nonces go
- * first; if none has expired, the oldest is dropped (when it is older than
- * the newcomer; else the newcomer is answered stale) and the shard's floor
- * rises to its issue time, so that every untracked nonce issued at or
+ * first; if none has expired, the oldest issue second is dropped (when it
+ * is older than the newcomer; else the newcomer is answered stale) and the
+ * shard's floor rises to it, so that every untracked nonce issued at or
  * before the floor is answered "stale" (a fresh challenge) instead of being
  * taken as a first use: eviction costs a re-challenge, never a replay.
  *
