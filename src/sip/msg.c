@@ -445,6 +445,12 @@ int sip_msg_parse(struct sip_msg *m, const char *p, size_t len,
 	}
 
 	m->headers.len = (size_t)(q - m->headers.p);
+	/* A NUL in a header would end it early for any C-string consumer
+	 * downstream (a log, a database, another proxy): refuse it here. */
+	if (!err && m->headers.len && memchr(m->headers.p, '\0', m->headers.len)) {
+		err = WIMS_EPARSE;
+		err_reason = "Bad header line";
+	}
 	const char *body = q + 2;
 	size_t head_len = (size_t)(body - start);
 

@@ -389,6 +389,21 @@ static void bad_lines_are_refused(void)
 	EXPECT_INT(parse_cstr(register_with("Expires:", "Expires: 6\r00\r\n"), SIP_FRAMING_DATAGRAM),
 		   ==, WIMS_EPARSE);
 	EXPECT_STR(why, "Bad header line");
+	/* A NUL inside a header value. */
+	char nul[4096];
+	const char *r = register_with(NULL, NULL);
+	size_t rl = strlen(r);
+	memcpy(nul, r, rl);
+	char *ua = strstr(nul, "JsSIP");
+	ua[2] = '\0';
+	EXPECT_INT(sip_msg_parse(&m, nul, rl, SIP_FRAMING_DATAGRAM, &why), ==, WIMS_EPARSE);
+	EXPECT_STR(why, "Bad header line");
+	/* ... but in a body it is just a byte. */
+	EXPECT_INT(sip_msg_parse(&m, LIT("MESSAGE sip:a@b SIP/2.0\r\nVia: SIP/2.0/UDP h;branch=z9hG4bK1\r\n"
+				   "From: <sip:a@b>;tag=1\r\nTo: <sip:a@b>\r\nCall-ID: c\r\n"
+				   "CSeq: 1 MESSAGE\r\nContent-Length: 3\r\n\r\na\0b"),
+			       SIP_FRAMING_STREAM, &why), >, 0);
+	EXPECT_INT(m.body.len, ==, 3);
 	/* A header without a colon: refused, but the rest is still indexed
 	 * so a 400 can be sent. */
 	EXPECT_INT(parse_cstr(register_with("Expires:", "Expires 600\r\n"), SIP_FRAMING_DATAGRAM),
@@ -495,6 +510,52 @@ static void unknown_method_request(void)
 	EXPECT_INT(parse_all_ways(LIT(msg)), ==, 0);
 }
 
+/* What a TCP connection does: bytes arrive in chunks of every size; parse
+ * whatever is buffered, consume what was reported, keep the rest. */
+static void stream_reader_over_chunks(void)
+{
+	static char stream[16384];
+	size_t slen = (size_t)snprintf(stream, sizeof(stream), "\r\n\r\n%s%s\r\n\r\n%s",
+				       sipp_invite, jssip_register_auth, cscf_401);
+	for (size_t chunk = 1; chunk <= 97; chunk += 8) {
+		static char buf[16384];
+		size_t have = 0, fed = 0;
+		int msgs = 0, pings = 0;
+		enum sip_method methods[3];
+		int statuses[3];
+		while (fed < slen || have) {
+			size_t n = slen - fed < chunk ? slen - fed : chunk;
+			memcpy(buf + have, stream + fed, n);
+			have += n;
+			fed += n;
+			for (;;) {
+				int rc = sip_msg_parse(&m, buf, have, SIP_FRAMING_STREAM, &why);
+				if (rc == WIMS_EAGAIN)
+					break;
+				EXPECT_INT(rc, >, 0);
+				if (m.keepalive) {
+					pings += (int)m.pings;
+				} else {
+					EXPECT_INT(msgs, <, 3);
+					methods[msgs] = m.method_id;
+					statuses[msgs] = m.status;
+					msgs++;
+				}
+				memmove(buf, buf + rc, have - (size_t)rc);
+				have -= (size_t)rc;
+			}
+			if (fed == slen && have) {
+				EXPECT_INT(have, ==, 0); /* leftovers: framing is wrong */
+			}
+		}
+		EXPECT_INT(msgs, ==, 3);
+		EXPECT_INT(pings, ==, 2);
+		EXPECT_INT(methods[0], ==, SIP_METHOD_INVITE);
+		EXPECT_INT(methods[1], ==, SIP_METHOD_REGISTER);
+		EXPECT_INT(statuses[2], ==, 401);
+	}
+}
+
 int main(void)
 {
 	UNIT_RUN(jssip_register_is_indexed);
@@ -514,5 +575,6 @@ int main(void)
 	UNIT_RUN(too_many_headers_is_513);
 	UNIT_RUN(methods_and_cseq);
 	UNIT_RUN(unknown_method_request);
+	UNIT_RUN(stream_reader_over_chunks);
 	return UNIT_MAIN_END();
 }
