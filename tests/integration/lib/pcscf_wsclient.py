@@ -18,7 +18,10 @@ eP-CSCF behaved as it must, 1 otherwise:
     --token-file F           write the flow token (user part of the Path)
     --deregister             REGISTER Expires: 0 at the end, then a MESSAGE
                              must get 403 Not registered
-    --hold S                 keep the WebSocket open S seconds at the end
+    --hold S                 keep the WebSocket open S seconds at the end,
+                             answering 200 to requests from the core
+  register-status N        a first REGISTER must get status N (e.g. 503 with
+                           the core down) within --within seconds
   unregistered             a MESSAGE on a fresh flow must get 403
   malformed                a broken SIP message must get 400 with a reason
   oversize                 a message above 64 KiB must close the WebSocket
@@ -236,6 +239,31 @@ class Ua:
         return self.recv_final()
 
 
+def answer_until(ws, deadline):
+    """Answer 200 to every request the core sends through the flow until
+    deadline (a terminating MESSAGE arrives with the eP-CSCF's WSS Via)."""
+    while time.time() < deadline:
+        ws.sock.settimeout(max(0.1, deadline - time.time()))
+        try:
+            msg = ws.recv()
+        except (socket.timeout, TimeoutError):
+            break
+        except (WsError, OSError):
+            return
+        if msg is None:
+            return
+        if status(msg)[0] is not None:
+            continue
+        first = msg.split("\r\n", 1)[0]
+        vias = hdr(msg, "Via")
+        print(f"got {first} via {vias[0] if vias else '?'}")
+        resp = ["SIP/2.0 200 OK"] + [f"Via: {v}" for v in vias]
+        resp += [f"From: {hdr(msg, 'From')[0]}", f"To: {hdr(msg, 'To')[0]};tag={rnd(8)}",
+                 f"Call-ID: {hdr(msg, 'Call-ID')[0]}", f"CSeq: {hdr(msg, 'CSeq')[0]}",
+                 "Content-Length: 0"]
+        ws.send("\r\n".join(resp) + "\r\n\r\n")
+
+
 def fail(why):
     print(f"FAIL: {why}")
     sys.exit(1)
@@ -310,7 +338,7 @@ def do_register(a):
         if code != 403:
             fail("a de-registered flow must get 403")
     if a.hold:
-        time.sleep(a.hold)
+        answer_until(ws, time.time() + a.hold)
     ws.close()
     print("ok")
 
@@ -327,6 +355,21 @@ def do_origin(a):
     except OSError as e:
         fail(f"connection failed: {e}")
     fail(f"Origin {a.origin!r} was accepted")
+
+
+def do_register_status(a):
+    ws = connect(a)
+    ua = Ua(ws, a.user, a.domain, a.password, a.alg)
+    t0 = time.time()
+    r = ua.register()
+    code, reason = status(r)
+    took = time.time() - t0
+    print(f"REGISTER -> {code} {reason} after {took:.2f} s")
+    if code != a.status:
+        fail(f"expected {a.status}")
+    if took > a.within:
+        fail(f"the answer took longer than {a.within} s")
+    print("ok")
 
 
 def do_unregistered(a):
@@ -372,10 +415,25 @@ def do_malformed(a):
 def do_oversize(a):
     ws = connect(a)
     body = "x" * (70 * 1024)
-    ws.send("MESSAGE sip:bob@ims.example.org SIP/2.0\r\n"
-            "Via: SIP/2.0/WSS x.invalid;branch=z9hG4bKbig\r\n"
-            "From: <sip:alice@ims.example.org>;tag=1\r\nTo: <sip:bob@ims.example.org>\r\n"
-            f"Call-ID: big\r\nCSeq: 1 MESSAGE\r\nContent-Length: {len(body)}\r\n\r\n" + body)
+    msg = ("MESSAGE sip:bob@ims.example.org SIP/2.0\r\n"
+           "Via: SIP/2.0/WSS x.invalid;branch=z9hG4bKbig\r\n"
+           "From: <sip:alice@ims.example.org>;tag=1\r\nTo: <sip:bob@ims.example.org>\r\n"
+           f"Call-ID: big\r\nCSeq: 1 MESSAGE\r\nContent-Length: {len(body)}\r\n\r\n" + body).encode()
+    # In 16 KiB fragments (RFC 6455 5.4), as a browser may: the server may
+    # close as soon as the total passes its limit, so stop sending when it
+    # does and read its close frame.
+    chunks = [msg[i:i + 16384] for i in range(0, len(msg), 16384)]
+    try:
+        for i, c in enumerate(chunks):
+            op = 0x1 if i == 0 else 0x0
+            if i == len(chunks) - 1:
+                ws.send_frame(op, c)
+            else:
+                mask = os.urandom(4)
+                head = bytes([op, 0x80 | 126]) + struct.pack("!H", len(c))
+                ws.sock.sendall(head + mask + bytes(b ^ mask[j % 4] for j, b in enumerate(c)))
+    except OSError as e:
+        print(f"send stopped: {e}")
     try:
         r = ws.recv()
     except (WsError, OSError) as e:
@@ -406,6 +464,9 @@ def main():
     r.add_argument("--hold", type=float, default=0)
     o = sub.add_parser("origin")
     o.add_argument("origin", nargs="?", default="")
+    rs = sub.add_parser("register-status")
+    rs.add_argument("status", type=int)
+    rs.add_argument("--within", type=float, default=5)
     sub.add_parser("unregistered")
     sub.add_parser("malformed")
     sub.add_parser("oversize")
@@ -413,7 +474,7 @@ def main():
     if a.password is None:
         a.password = f"{a.user}-secret"
     random.seed()
-    {"register": do_register, "origin": do_origin, "unregistered": do_unregistered,
+    {"register": do_register, "origin": do_origin, "register-status": do_register_status, "unregistered": do_unregistered,
      "malformed": do_malformed, "oversize": do_oversize}[a.cmd](a)
 
 
