@@ -47,7 +47,7 @@ bench: deps $(BENCH_BUILD)/build.ninja
 
 $(FUZZ_BUILD)/build.ninja:
 	CC=clang meson setup $(FUZZ_BUILD) -Dfuzz=true -Db_sanitize=address,undefined \
-		-Db_lundef=false
+		-Db_lundef=false -Dc_args=-fsanitize=fuzzer-no-link
 
 fuzz: deps $(FUZZ_BUILD)/build.ninja
 	ninja -C $(FUZZ_BUILD)
