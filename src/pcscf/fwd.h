@@ -2,7 +2,8 @@
  * fwd.h - the messages the eP-CSCF forwards, built with the sip edit list
  * (sip/build.h): what changes on each hop, and nothing else.
  *
- * From a flow towards the core (Mw), a request gets (RFC 3261 16.6):
+ * From a flow towards the core (Mw), a request is forwarded as (RFC 3261
+ * 16.6):
  *
  *	Via: SIP/2.0/TCP 127.0.0.1:5070;branch=z9hG4bK<token>.<txn>      ours
  *	Via: SIP/2.0/WSS xyz.invalid;branch=...;received=192.0.2.7;rport=50312
