@@ -119,4 +119,23 @@
  * requests waiting for it are answered 503. */
 #define WIMS_PCSCF_CONNECT_TIMEOUT_MS 3000
 
+/* --- cscf --- */
+/* UDP server transactions each cscf worker remembers, so that a
+ * retransmitted request gets its response again instead of being handled
+ * twice (RFC 3261 17.2.2: Timer J = 64*T1 = 32 s); a retransmitted
+ * REGISTER would otherwise meet its own nc as a replay.  A slot table:
+ * a collision forgets the older entry, which only costs a re-handling. */
+#define WIMS_CSCF_UDP_TXN_SLOTS 4096
+/* Expired registration bindings are purged (and the HSS told, SAR
+ * TIMEOUT_DEREGISTRATION) this often. */
+#define WIMS_REG_PURGE_INTERVAL_S 5
+/* A TCP connection to the cscf that carries nothing for this long is
+ * closed: it bounds half-sent messages (slowloris); a P-CSCF reconnects
+ * when it next needs to. */
+#define WIMS_CSCF_TCP_IDLE_S 900
+/* Registration updates of one subscription are serialised by one of this
+ * many locks (hash of the IMPI), so that two REGISTERs on two workers
+ * cannot interleave their read-check-write of the bindings. */
+#define WIMS_CSCF_REG_LOCKS 64
+
 #endif
