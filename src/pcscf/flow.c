@@ -85,6 +85,14 @@ struct pcscf_flow *pcscf_flows_find(const struct pcscf_flows *t, uint64_t id)
 	return NULL;
 }
 
+void pcscf_flows_foreach(const struct pcscf_flows *t, void (*fn)(struct pcscf_flow *f, void *arg),
+			 void *arg)
+{
+	for (size_t i = 0; t->buckets && i < t->nbuckets; i++)
+		for (struct pcscf_flow *f = t->buckets[i]; f; f = f->hnext)
+			fn(f, arg);
+}
+
 struct pcscf_flow *pcscf_flows_remove(struct pcscf_flows *t, uint64_t id)
 {
 	if (!t->buckets)

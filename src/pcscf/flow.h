@@ -49,6 +49,9 @@ void pcscf_flows_free(struct pcscf_flows *t, void (*release)(struct pcscf_flow *
 int pcscf_flows_add(struct pcscf_flows *t, struct pcscf_flow *f);
 /* The flow with this id, or NULL. */
 struct pcscf_flow *pcscf_flows_find(const struct pcscf_flows *t, uint64_t id);
+/* Calls fn(f, arg) for every flow; fn must not add or remove flows. */
+void pcscf_flows_foreach(const struct pcscf_flows *t, void (*fn)(struct pcscf_flow *f, void *arg),
+			 void *arg);
 /* Takes the flow out of the table (not freed); NULL if absent. */
 struct pcscf_flow *pcscf_flows_remove(struct pcscf_flows *t, uint64_t id);
 

@@ -36,6 +36,7 @@
  * workers but read-only start-up data (config, TLS context, token key).
  */
 #include <errno.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -174,6 +175,9 @@ static struct {
 	int error;
 	char errmsg[320];
 } pcscf;
+
+/* Flows open in every worker: the stop waits for their close handshakes. */
+static atomic_int open_flows;
 
 static int64_t now_ms(void)
 {
@@ -913,6 +917,7 @@ static void ws_open(struct ws_conn *c, void *arg)
 		return;
 	}
 	ws_conn_set_data(c, f);
+	atomic_fetch_add(&open_flows, 1);
 	WIMS_DEBUG(LOG, "flow %llu opened from %s", (unsigned long long)f->id, ws_conn_peer_str(c));
 }
 
@@ -955,6 +960,7 @@ static void ws_close(struct ws_conn *c, int code, void *arg)
 		return;
 	ws_conn_set_data(c, NULL);
 	pcscf_flows_remove(&w->flows, f->id);
+	atomic_fetch_sub(&open_flows, 1);
 	/* The registration stays in the core until it expires; requests
 	 * routed to this flow get 430 from now on (DESIGN 4 step 5). */
 	if (f->binding.bound)
@@ -1048,6 +1054,26 @@ static void start_on_worker(int index, struct event_base *base, void *arg)
 	}
 }
 
+static void close_flow(struct pcscf_flow *f, void *arg)
+{
+	WIMS_UNUSED(arg);
+	ws_conn_close(f->ws, WS_CLOSE_GOING_AWAY, "shutting down");
+}
+
+/* Stop, first step: no new flows; every open one starts its close
+ * handshake (RFC 6455 7.1.2), whose on_close frees it. */
+static void close_on_worker(int index, struct event_base *base, void *arg)
+{
+	WIMS_UNUSED(base);
+	WIMS_UNUSED(arg);
+	struct pcscf_worker *w = &pcscf.w[index];
+	ws_listener_free(w->ws);
+	w->ws = NULL;
+	if (w->flows.buckets)
+		pcscf_flows_foreach(&w->flows, close_flow, NULL);
+}
+
+/* What is left after the wait: flows whose peer never answered. */
 static void release_flow(struct pcscf_flow *f)
 {
 	if (f->ws) {
@@ -1170,6 +1196,13 @@ static int pcscf_start(void)
 static void pcscf_stop(void)
 {
 	if (pcscf.workers) {
+		workers_run_each(pcscf.workers, close_on_worker, NULL);
+		/* a peer answers a close at once; WIMS_WS_CLOSE_TIMEOUT_MS
+		 * bounds one that does not */
+		for (int i = 0; i < (WIMS_WS_CLOSE_TIMEOUT_MS + 500) / 20 &&
+				atomic_load(&open_flows) > 0;
+		     i++)
+			usleep(20 * 1000);
 		workers_run_each(pcscf.workers, stop_on_worker, NULL);
 		workers_stop_and_free(pcscf.workers);
 		pcscf.workers = NULL;
