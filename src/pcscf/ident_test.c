@@ -221,6 +221,39 @@ static void reg_expiry_rules(void)
 	EXPECT_INT(pcscf_reg_expiry(&m1, &m2), ==, -1);
 }
 
+/* JsSIP's Contact: quoted +sip.instance holding <>, reg-id, +sip.ice. */
+static void reg_expiry_jssip_contact(void)
+{
+	static const char reg[] =
+		"REGISTER sip:ims.example.org SIP/2.0" CRLF
+		"Via: SIP/2.0/WSS 6nk9ro5ct8ei.invalid;branch=z9hG4bK5738462" CRLF
+		"Max-Forwards: 69" CRLF
+		"To: <sip:alice@ims.example.org>" CRLF
+		"From: <sip:alice@ims.example.org>;tag=hl2g6p0t3e" CRLF
+		"Call-ID: 9g4eu2ribgkpvr1vg3ca8n" CRLF
+		"CSeq: 2 REGISTER" CRLF
+		"Contact: <sip:3ej9c5v1@6nk9ro5ct8ei.invalid;transport=ws>;+sip.ice;reg-id=1;"
+		"+sip.instance=\"<urn:uuid:2b5fba3c-7a2e-4b4e-9b3a-1b7c9c6f1a10>\";expires=600" CRLF
+		"Expires: 600" CRLF
+		"Allow: INVITE,ACK,CANCEL,BYE,UPDATE,MESSAGE,OPTIONS,REFER,INFO,NOTIFY" CRLF
+		"Supported: path,gruu,outbound" CRLF
+		"User-Agent: JsSIP 3.10.1" CRLF
+		"Content-Length: 0" CRLF CRLF;
+	static const char ok[] =
+		"SIP/2.0 200 OK" CRLF
+		"Via: SIP/2.0/WSS 6nk9ro5ct8ei.invalid;branch=z9hG4bK5738462" CRLF
+		"To: <sip:alice@ims.example.org>;tag=x" CRLF
+		"From: <sip:alice@ims.example.org>;tag=hl2g6p0t3e" CRLF
+		"Call-ID: 9g4eu2ribgkpvr1vg3ca8n" CRLF
+		"CSeq: 2 REGISTER" CRLF
+		"Contact: <sip:3ej9c5v1@6nk9ro5ct8ei.invalid;transport=ws>;expires=598;"
+		"+sip.instance=\"<urn:uuid:2b5fba3c-7a2e-4b4e-9b3a-1b7c9c6f1a10>\";reg-id=1" CRLF
+		"Content-Length: 0" CRLF CRLF;
+	EXPECT_INT(parse(&m1, reg), ==, 0);
+	EXPECT_INT(parse(&m2, ok), ==, 0);
+	EXPECT_INT(pcscf_reg_expiry(&m1, &m2), ==, 598);
+}
+
 static void uri_same_rules(void)
 {
 	EXPECT_TRUE(pcscf_uri_same(SLICE_LIT("sip:a@h"), SLICE_LIT("sip:a@H;transport=ws")));
@@ -240,6 +273,7 @@ int main(void)
 	UNIT_RUN(ident_unregistered_or_expired_refused);
 	UNIT_RUN(reg_impi_from_authorization_or_to);
 	UNIT_RUN(reg_expiry_rules);
+	UNIT_RUN(reg_expiry_jssip_contact);
 	UNIT_RUN(uri_same_rules);
 	return UNIT_MAIN_END();
 }
