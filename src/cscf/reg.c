@@ -1,0 +1,926 @@
+/*
+ * reg.c - the registrar: Digest authentication of REGISTER against the
+ * HSS (Cx UAR/MAR/SAR) and the bindings in the store (see reg.h).
+ *
+ * The order of the checks follows RFC 3261 10.3: the domain (step 1),
+ * extensions (2), authentication (3-4), the AOR (5), the Contacts (6-7),
+ * then the answer (8).  Authentication checks are cheapest first, and the
+ * nonce's nc is recorded only after the response verified, so that a
+ * forged request cannot use up a client's nc values.
+ */
+#include "cscf/reg.h"
+
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <openssl/crypto.h>
+#include <openssl/rand.h>
+
+#include "auth/nonce.h"
+#include "auth/ratelimit.h"
+#include "core/conf.h"
+#include "core/log.h"
+#include "core/wims.h"
+#include "cscf/contact.h"
+#include "hss/cx.h"
+#include "sip/auth_hdr.h"
+#include "sip/build.h"
+#include "sip/hdr.h"
+#include "sip/nameaddr.h"
+#include "sip/param.h"
+#include "sip/uri.h"
+
+#define LOG "cscf"
+
+struct cscf_reg {
+	struct cscf_reg_conf conf;
+	struct cx *cx;
+	struct nonce_key key;
+	struct nonce_tracker *tracker;
+	struct ratelimit *failures;
+	pthread_mutex_t locks[WIMS_CSCF_REG_LOCKS];
+};
+
+struct cscf_reg *cscf_reg_new(const struct cscf_reg_conf *conf, struct cx *cx,
+			      const uint8_t secret[32])
+{
+	if (conf->nalgs == 0 || conf->nonce_lifetime_s == 0)
+		return NULL;
+	struct cscf_reg *r = calloc(1, sizeof(*r));
+	if (!r)
+		return NULL;
+	r->conf = *conf;
+	r->cx = cx;
+	nonce_key_init(&r->key, secret);
+	r->tracker = nonce_tracker_new(0, conf->nonce_lifetime_s);
+	r->failures = ratelimit_new(0, WIMS_AUTH_MAX_FAILURES_PER_MIN, 60);
+	if (!r->tracker || !r->failures) {
+		cscf_reg_free(r);
+		return NULL;
+	}
+	for (size_t i = 0; i < WIMS_CSCF_REG_LOCKS; i++)
+		pthread_mutex_init(&r->locks[i], NULL);
+	return r;
+}
+
+void cscf_reg_free(struct cscf_reg *r)
+{
+	if (!r)
+		return;
+	nonce_tracker_free(r->tracker);
+	ratelimit_free(r->failures);
+	nonce_key_wipe(&r->key);
+	if (r->tracker && r->failures)
+		for (size_t i = 0; i < WIMS_CSCF_REG_LOCKS; i++)
+			pthread_mutex_destroy(&r->locks[i]);
+	free(r);
+}
+
+bool cscf_reg_trusted(const struct cscf_reg *r, const char *host)
+{
+	const char *cur = r->conf.trusted_nodes, *item;
+	size_t n;
+	size_t hl = strlen(host);
+	while ((n = conf_list_next(&cur, &item)) > 0)
+		if (n == hl && memcmp(item, host, n) == 0)
+			return true;
+	return false;
+}
+
+bool cscf_reg_tna_refused(const struct cscf_reg *r, const struct sip_msg *m,
+			  const struct cscf_src *src)
+{
+	for (const struct sip_hdr *h = sip_msg_hdr(m, SIP_HDR_AUTHORIZATION); h;
+	     h = sip_msg_hdr_next(m, h)) {
+		struct sip_auth a;
+		const char *reason;
+		if (sip_auth_parse(&a, h->value, &reason) != 0)
+			continue;
+		struct slice ip = a.p[SIP_AUTH_P_INTEGRITY_PROTECTED];
+		if (ip.p && slice_ieq_cstr(ip, "auth-done"))
+			return !cscf_reg_trusted(r, src->host);
+	}
+	return false;
+}
+
+static pthread_mutex_t *impi_lock(struct cscf_reg *r, const char *impi)
+{
+	uint32_t h = 2166136261u; /* FNV-1a */
+	for (const char *p = impi; *p; p++)
+		h = (h ^ (uint8_t)*p) * 16777619u;
+	return &r->locks[h % WIMS_CSCF_REG_LOCKS];
+}
+
+/* --- identities --- */
+
+static void lower(char *s)
+{
+	for (; *s; s++)
+		if (*s >= 'A' && *s <= 'Z')
+			*s = (char)(*s - 'A' + 'a');
+}
+
+int cscf_reg_impu(struct slice uri, char *out, size_t outsz)
+{
+	struct sip_uri u;
+	const char *reason;
+	if (sip_uri_parse(&u, uri, &reason) != 0 || u.user.len == 0)
+		return WIMS_EPARSE;
+	int n;
+	if (u.scheme == SIP_URI_TEL) {
+		n = snprintf(out, outsz, "tel:%.*s", (int)u.user.len, u.user.p);
+	} else {
+		if (u.host.len == 0 || u.host_ipv6)
+			return WIMS_EPARSE;
+		n = snprintf(out, outsz, "%s:%.*s@%.*s", u.scheme == SIP_URI_SIPS ? "sips" : "sip",
+			     (int)u.user.len, u.user.p, (int)u.host.len, u.host.p);
+		if (n > 0 && (size_t)n < outsz)
+			lower(strchr(out, '@'));
+	}
+	if (n < 0 || (size_t)n >= outsz) {
+		if (outsz)
+			out[0] = '\0';
+		return WIMS_ETOOBIG;
+	}
+	return 0;
+}
+
+/* The URI of a To/From value. */
+static int header_uri(const struct sip_msg *m, enum sip_hdr_id id, struct slice *uri)
+{
+	const struct sip_hdr *h = sip_msg_hdr(m, id);
+	struct sip_nameaddr na;
+	const char *reason;
+	if (!h || sip_nameaddr_parse(&na, h->value, &reason) != 0 || na.star)
+		return WIMS_EPARSE;
+	*uri = na.uri;
+	return 0;
+}
+
+/* --- responses --- */
+
+/* Everything a response carries beyond what sip_build_response copies. */
+struct reply {
+	int status;
+	const char *reason;
+	struct buf hdrs;
+};
+
+static void reply_hdr(struct reply *rp, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+static void reply_hdr(struct reply *rp, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	buf_vprintf(&rp->hdrs, fmt, ap);
+	va_end(ap);
+	buf_append(&rp->hdrs, "\r\n", 2);
+}
+
+static int reply_send(struct reply *rp, const struct sip_msg *m, int64_t now, struct buf *out)
+{
+	/* RFC 3261 20.17: a registrar's Date lets clients without a clock
+	 * learn the time. */
+	char date[64];
+	time_t t = (time_t)now;
+	struct tm tm;
+	if (gmtime_r(&t, &tm) && strftime(date, sizeof(date), "%a, %d %b %Y %H:%M:%S GMT", &tm))
+		reply_hdr(rp, "Date: %s", date);
+	/* RFC 3261 8.2.6.2: a To tag in every final response. */
+	uint8_t rnd[8];
+	char tag[32];
+	const char *to_tag = NULL;
+	if (RAND_bytes(rnd, sizeof(rnd)) == 1 && sip_tag_format(tag, sizeof(tag), rnd, sizeof(rnd)) > 0)
+		to_tag = tag;
+	if (rp->hdrs.err) {
+		buf_free(&rp->hdrs);
+		return rp->hdrs.err;
+	}
+	struct sip_response_opts o = {
+		.to_tag = to_tag,
+		.extra_headers = rp->hdrs.len ? buf_cstr(&rp->hdrs) : NULL,
+		.server = "wims-cscf",
+	};
+	int rc = sip_build_response_opts(out, m, rp->status, rp->reason, &o);
+	buf_free(&rp->hdrs);
+	return rc ? rc : rp->status;
+}
+
+static void reply_set(struct reply *rp, int status, const char *reason)
+{
+	rp->status = status;
+	rp->reason = reason;
+}
+
+/* A Cx answer that ends the registration, as a status and reason. */
+static void reply_cx_error(struct reply *rp, int cx_rc)
+{
+	if (cx_rc < 0)
+		reply_set(rp, 500, "HSS unavailable");
+	else if (cx_rc == CX_ERROR_USER_UNKNOWN)
+		reply_set(rp, 404, "Unknown user");
+	else if (cx_rc == CX_ERROR_IDENTITIES_DONT_MATCH)
+		reply_set(rp, 403, "Identities do not match");
+	else if (cx_rc == CX_AUTHORIZATION_REJECTED)
+		reply_set(rp, 403, "Barred");
+	else if (cx_rc == CX_ERROR_AUTH_SCHEME_NOT_SUPPORTED)
+		reply_set(rp, 403, "No usable authentication scheme");
+	else
+		reply_set(rp, 403, "Registration not allowed");
+}
+
+static enum cx_auth_scheme cx_scheme(enum digest_alg alg)
+{
+	return (alg == DIGEST_ALG_SHA256 || alg == DIGEST_ALG_SHA256_SESS) ? CX_AUTH_DIGEST_SHA256
+									   : CX_AUTH_DIGEST_MD5;
+}
+
+/*
+ * 401 with one WWW-Authenticate per configured algorithm (RFC 8760 2.4:
+ * the preferred first) that the HSS can serve for this user, all with the
+ * same fresh nonce.  No algorithm served: the MAR error decides.
+ */
+static void challenge(struct cscf_reg *r, const char *impi, const char *impu, bool stale,
+		      const char *why, int64_t now, struct reply *rp)
+{
+	char nonce[NONCE_STR_MAX];
+	uint8_t rnd[NONCE_RAND_LEN];
+	if (RAND_bytes(rnd, sizeof(rnd)) != 1 ||
+	    nonce_make(&r->key, (uint64_t)now, rnd, nonce, sizeof(nonce)) < 0) {
+		reply_set(rp, 500, "No randomness");
+		return;
+	}
+	int last = 0;
+	unsigned offered = 0;
+	for (unsigned i = 0; i < r->conf.nalgs; i++) {
+		struct cx_maa maa;
+		last = cx_mar(r->cx, impi, impu, cx_scheme(r->conf.algs[i]), &maa);
+		OPENSSL_cleanse(maa.ha1, sizeof(maa.ha1));
+		if (last != CX_SUCCESS)
+			continue;
+		reply_hdr(rp,
+			  "WWW-Authenticate: Digest realm=\"%s\", nonce=\"%s\", algorithm=%s, "
+			  "qop=\"auth\"%s",
+			  r->conf.realm, nonce, digest_alg_name(r->conf.algs[i]),
+			  stale ? ", stale=true" : "");
+		offered++;
+	}
+	if (offered == 0) {
+		reply_cx_error(rp, last);
+		return;
+	}
+	reply_set(rp, 401, why);
+}
+
+/* --- Digest --- */
+
+/* The credentials for our realm among the Authorization headers (a UE may
+ * send several, one per realm: RFC 3261 22.4). */
+static int find_credentials(const struct cscf_reg *r, const struct sip_msg *m,
+			    struct sip_auth *out, bool *found, const char **reason)
+{
+	*found = false;
+	for (const struct sip_hdr *h = sip_msg_hdr(m, SIP_HDR_AUTHORIZATION); h;
+	     h = sip_msg_hdr_next(m, h)) {
+		struct sip_auth a;
+		if (sip_auth_parse(&a, h->value, reason) != 0)
+			return WIMS_EPARSE;
+		if (a.scheme != SIP_AUTH_SCHEME_DIGEST || !sip_auth_has(&a, SIP_AUTH_P_REALM))
+			continue;
+		if (slice_eq_cstr(a.p[SIP_AUTH_P_REALM], r->conf.realm)) {
+			*out = a;
+			*found = true;
+			return 0;
+		}
+	}
+	return 0;
+}
+
+static bool alg_offered(const struct cscf_reg *r, enum digest_alg alg)
+{
+	for (unsigned i = 0; i < r->conf.nalgs; i++)
+		if (r->conf.algs[i] == alg)
+			return true;
+	return false;
+}
+
+/* A parameter's unescaped value into buf (or straight from the header). */
+static struct slice param(const struct sip_auth *a, enum sip_auth_param p, char *buf,
+			  size_t bufsz)
+{
+	struct slice v = SLICE_NULL;
+	if (sip_auth_value(a, p, buf, bufsz, &v) != 0)
+		return SLICE_NULL;
+	return v;
+}
+
+/*
+ * Check Digest credentials.  Returns 0 when they are good (rp gets the
+ * Authentication-Info), else the reply is set (401/403/400/500).
+ */
+static int verify(struct cscf_reg *r, const struct sip_msg *m, const struct sip_auth *a,
+		  const char *impi, const char *impu, int64_t now, struct reply *rp)
+{
+	char nbuf[128], ubuf[WIMS_SIP_MAX_TOKEN * 4], cbuf[128], rbuf[128];
+	enum digest_alg alg;
+	if (digest_alg_parse(a->p[SIP_AUTH_P_ALGORITHM], &alg) != 0 || !alg_offered(r, alg)) {
+		challenge(r, impi, impu, false, "Unauthorized (algorithm not offered)", now, rp);
+		return -1;
+	}
+	struct slice nonce = param(a, SIP_AUTH_P_NONCE, nbuf, sizeof(nbuf));
+	int rc = nonce.p ? nonce_check(&r->key, nonce, (uint64_t)now, r->conf.nonce_lifetime_s)
+			 : WIMS_EAUTH;
+	if (rc == WIMS_ESTALE) {
+		challenge(r, impi, impu, true, "Unauthorized (stale nonce)", now, rp);
+		return -1;
+	}
+	if (rc != 0) {
+		/* Not a nonce of ours (forged, or from before a restart). */
+		challenge(r, impi, impu, false, "Unauthorized (unknown nonce)", now, rp);
+		return -1;
+	}
+	struct slice qop = a->p[SIP_AUTH_P_QOP];
+	if (!qop.p || !slice_eq_cstr(qop, "auth")) {
+		/* We offer qop="auth" only; without it there is no nc and no
+		 * replay protection (RFC 7616 3.4). */
+		challenge(r, impi, impu, false, "Unauthorized (qop=auth required)", now, rp);
+		return -1;
+	}
+	uint64_t nc;
+	struct slice cnonce = param(a, SIP_AUTH_P_CNONCE, cbuf, sizeof(cbuf));
+	struct slice uri = param(a, SIP_AUTH_P_URI, ubuf, sizeof(ubuf));
+	struct slice response = param(a, SIP_AUTH_P_RESPONSE, rbuf, sizeof(rbuf));
+	if (!a->p[SIP_AUTH_P_NC].p || nonce_nc_parse(a->p[SIP_AUTH_P_NC], &nc) != 0 || nc == 0) {
+		reply_set(rp, 400, "Bad Digest nc");
+		return -1;
+	}
+	if (!cnonce.p || cnonce.len == 0 || !response.p) {
+		reply_set(rp, 400, "Digest without cnonce or response");
+		return -1;
+	}
+	/* RFC 7616 3.4.6: the credentials are for this Request-URI. */
+	if (!uri.p || !slice_eq(uri, m->ruri)) {
+		reply_set(rp, 400, "Digest uri differs from the Request-URI");
+		return -1;
+	}
+	/* Password guessing: past the limit we do not even look. */
+	struct slice impi_s = slice_from_cstr(impi);
+	if (ratelimit_check(r->failures, impi_s, (uint64_t)now) != 0) {
+		WIMS_WARN(LOG, "%s: too many failed authentications, refused unchecked", impi);
+		reply_set(rp, 403, "Too many failed attempts");
+		return -1;
+	}
+	struct cx_maa maa;
+	rc = cx_mar(r->cx, impi, impu, cx_scheme(alg), &maa);
+	if (rc != CX_SUCCESS) {
+		OPENSSL_cleanse(&maa, sizeof(maa));
+		reply_cx_error(rp, rc);
+		return -1;
+	}
+	struct slice ha1 = slice_from_cstr(maa.ha1);
+	rc = digest_verify(alg, ha1, nonce, a->p[SIP_AUTH_P_NC], cnonce, qop, m->method, uri, NULL,
+			   response);
+	if (rc != 0) {
+		OPENSSL_cleanse(&maa, sizeof(maa));
+		if (rc != WIMS_EAUTH) {
+			reply_set(rp, 500, "Digest computation failed");
+			return -1;
+		}
+		bool blocked = ratelimit_fail(r->failures, impi_s, (uint64_t)now) != 0;
+		WIMS_INFO(LOG, "%s: wrong Digest response (%s)%s", impi, digest_alg_name(alg),
+			  blocked ? "; now blocked for the rest of the minute" : "");
+		reply_set(rp, 403, "Wrong password");
+		return -1;
+	}
+	/* Only now, with a response that proves the password, is the nc
+	 * spent (RFC 7616 3.4.5: each nc once per nonce). */
+	rc = nonce_nc_check_and_set(r->tracker, nonce, nc, (uint64_t)now);
+	if (rc != 0) {
+		OPENSSL_cleanse(&maa, sizeof(maa));
+		if (rc == WIMS_EREPLAY) {
+			WIMS_WARN(LOG, "%s: nonce count %08llx used again: refused", impi,
+				  (unsigned long long)nc);
+			challenge(r, impi, impu, false, "Unauthorized (replayed nonce count)", now, rp);
+		} else {
+			challenge(r, impi, impu, true, "Unauthorized (stale nonce)", now, rp);
+		}
+		return -1;
+	}
+	ratelimit_reset(r->failures, impi_s);
+	char rspauth[DIGEST_HEX_MAX];
+	rc = digest_rspauth(alg, ha1, nonce, a->p[SIP_AUTH_P_NC], cnonce, qop, uri, NULL, rspauth);
+	OPENSSL_cleanse(&maa, sizeof(maa));
+	if (rc == 0)
+		reply_hdr(rp, "Authentication-Info: rspauth=\"%s\", qop=auth, cnonce=\"%.*s\", nc=%.*s",
+			  rspauth, (int)cnonce.len, cnonce.p, (int)a->p[SIP_AUTH_P_NC].len,
+			  a->p[SIP_AUTH_P_NC].p);
+	return 0;
+}
+
+/* --- bindings --- */
+
+/* The existing bindings of one IMPU, copied out of the store. */
+struct bindings {
+	unsigned n;
+	struct store_binding b[WIMS_REG_MAX_CONTACTS * 2];
+};
+
+static int collect(void *arg, const struct store_binding *b)
+{
+	struct bindings *bs = arg;
+	if (bs->n < WIMS_ARRAY_LEN(bs->b))
+		bs->b[bs->n++] = *b;
+	return 0;
+}
+
+static int count_cb(void *arg, const struct store_binding *b)
+{
+	WIMS_UNUSED(b);
+	(*(int *)arg)++;
+	return 0;
+}
+
+int cscf_reg_count(struct store *st, const char *impu, int64_t now)
+{
+	int n = 0;
+	int rc = store_binding_list(st, impu, now, count_cb, &n);
+	return rc ? rc : n;
+}
+
+/* The existing binding a wanted contact updates: the same instance and
+ * reg-id (RFC 5626 6: a new flow of one instance replaces the old), else
+ * the same Contact URI.  -1 if none. */
+static int match(const struct bindings *bs, const struct cscf_contact *c)
+{
+	for (unsigned i = 0; i < bs->n; i++) {
+		const struct store_binding *b = &bs->b[i];
+		if (c->instance.len && slice_eq_cstr(c->instance, b->instance_id) &&
+		    c->reg_id == b->reg_id)
+			return (int)i;
+	}
+	for (unsigned i = 0; i < bs->n; i++)
+		if (slice_eq_cstr(c->uri, bs->b[i].contact))
+			return (int)i;
+	return -1;
+}
+
+/* Every Path value of the request, comma-separated, as received. */
+static int path_join(const struct sip_msg *m, char *out, size_t outsz)
+{
+	size_t n = 0;
+	out[0] = '\0';
+	for (const struct sip_hdr *h = sip_msg_hdr(m, SIP_HDR_PATH); h; h = sip_msg_hdr_next(m, h)) {
+		int w = snprintf(out + n, outsz - n, "%s%.*s", n ? ", " : "", (int)h->value.len,
+				 h->value.p);
+		if (w < 0 || (size_t)w >= outsz - n)
+			return WIMS_ETOOBIG;
+		n += (size_t)w;
+	}
+	return 0;
+}
+
+/* Does a comma-separated option-tag header carry tag? */
+static bool has_option(const struct sip_msg *m, enum sip_hdr_id id, const char *tag)
+{
+	for (const struct sip_hdr *h = sip_msg_hdr(m, id); h; h = sip_msg_hdr_next(m, h)) {
+		struct slice rest = h->value, item;
+		while (sip_list_next(&rest, &item) == 1)
+			if (slice_ieq_cstr(item, tag))
+				return true;
+	}
+	return false;
+}
+
+/* RFC 3261 10.3 step 2 / 8.2.2.3: an extension we do not do is 420. */
+static bool check_require(const struct sip_msg *m, struct reply *rp)
+{
+	for (const struct sip_hdr *h = sip_msg_hdr(m, SIP_HDR_REQUIRE); h;
+	     h = sip_msg_hdr_next(m, h)) {
+		struct slice rest = h->value, item;
+		while (sip_list_next(&rest, &item) == 1) {
+			if (slice_ieq_cstr(item, "path") || slice_ieq_cstr(item, "outbound"))
+				continue;
+			reply_hdr(rp, "Unsupported: %.*s", (int)item.len, item.p);
+			reply_set(rp, 420, "Bad Extension");
+			return false;
+		}
+	}
+	return true;
+}
+
+/* The response's Contact list: every binding of impu still valid. */
+static void reply_contacts(struct reply *rp, struct store *st, const char *impu, int64_t now,
+			   struct bindings *bs)
+{
+	bs->n = 0;
+	if (store_binding_list(st, impu, now, collect, bs) != 0)
+		return;
+	for (unsigned i = 0; i < bs->n; i++) {
+		const struct store_binding *b = &bs->b[i];
+		buf_printf(&rp->hdrs, "Contact: <%s>;expires=%lld", b->contact,
+			   (long long)(b->expires - now));
+		if (b->instance_id[0])
+			buf_printf(&rp->hdrs, ";+sip.instance=\"%s\"", b->instance_id);
+		if (b->reg_id)
+			buf_printf(&rp->hdrs, ";reg-id=%u", b->reg_id);
+		buf_append(&rp->hdrs, "\r\n", 2);
+	}
+}
+
+static void reply_associated(struct reply *rp, const struct cx_saa *saa)
+{
+	unsigned k = 0;
+	for (size_t i = 0; i < saa->n_impus; i++) {
+		/* TS 24.229 5.4.1.2.2: barred IMPUs are not announced. */
+		if (saa->impus[i].barred)
+			continue;
+		buf_printf(&rp->hdrs, "%s<%s>", k++ ? ", " : "P-Associated-URI: ",
+			   saa->impus[i].impu);
+	}
+	if (k)
+		buf_append(&rp->hdrs, "\r\n", 2);
+}
+
+/* Write the wanted bindings for one IMPU of the set. */
+static int write_bindings(struct store *st, const char *target, const struct cscf_contacts *cs,
+			  const struct bindings *old, const struct store_binding *tmpl,
+			  int64_t now)
+{
+	int rc = 0;
+	if (cs->star) {
+		rc = store_binding_delete_impu(st, target);
+		return rc < 0 ? rc : 0;
+	}
+	struct store_binding *b = malloc(sizeof(*b));
+	if (!b)
+		return WIMS_ENOMEM;
+	for (unsigned i = 0; i < cs->n && !rc; i++) {
+		const struct cscf_contact *c = &cs->c[i];
+		int k = match(old, c);
+		if (c->expires == 0) {
+			char uri[WIMS_REG_CONTACT_MAX];
+			if (k >= 0)
+				snprintf(uri, sizeof(uri), "%s", old->b[k].contact);
+			else
+				slice_copy_cstr(c->uri, uri, sizeof(uri));
+			rc = store_binding_delete(st, target, uri);
+			if (rc == WIMS_ENOTFOUND)
+				rc = 0;
+			continue;
+		}
+		/* An instance that comes back with a new Contact URI: the old
+		 * row goes (the store keys rows by Contact). */
+		if (k >= 0 && !slice_eq_cstr(c->uri, old->b[k].contact)) {
+			rc = store_binding_delete(st, target, old->b[k].contact);
+			if (rc == WIMS_ENOTFOUND)
+				rc = 0;
+		}
+		*b = *tmpl;
+		snprintf(b->impu, sizeof(b->impu), "%s", target);
+		slice_copy_cstr(c->uri, b->contact, sizeof(b->contact));
+		b->instance_id[0] = '\0';
+		if (c->instance.len)
+			slice_copy_cstr(c->instance, b->instance_id, sizeof(b->instance_id));
+		b->reg_id = c->reg_id;
+		b->expires = now + (int64_t)c->expires;
+		if (!rc)
+			rc = store_binding_upsert(st, b);
+	}
+	free(b);
+	return rc;
+}
+
+/* RFC 3261 10.3 steps 6-8 for an authenticated REGISTER, under the
+ * subscription's lock. */
+static void update(struct cscf_reg *r, struct store *st, const struct sip_msg *m,
+		   const struct cscf_src *src, const char *impi, const char *impu, int64_t now,
+		   struct reply *rp)
+{
+	struct cscf_expiry_rules rules = {r->conf.min_expires, r->conf.max_expires,
+					  r->conf.default_expires};
+	struct cscf_contacts cs;
+	const char *why = "Bad Contact";
+	int status = cscf_contacts_parse(m, &rules, &cs, &why);
+	if (status) {
+		if (status == 423)
+			reply_hdr(rp, "Min-Expires: %u", r->conf.min_expires);
+		reply_set(rp, status, why);
+		return;
+	}
+	struct bindings *old = malloc(sizeof(*old));
+	struct bindings *now_bs = malloc(sizeof(*now_bs));
+	struct store_binding *tmpl = calloc(1, sizeof(*tmpl));
+	struct cx_saa *saa = calloc(1, sizeof(*saa));
+	if (!old || !now_bs || !tmpl || !saa) {
+		reply_set(rp, 500, "Out of memory");
+		goto out;
+	}
+	old->n = 0;
+	if (store_binding_list(st, impu, now, collect, old) != 0) {
+		reply_set(rp, 500, "Store error");
+		goto out;
+	}
+	if (!cs.present) {
+		/* RFC 3261 10.2.3: no Contact is a query of the bindings. */
+		reply_set(rp, 200, "OK");
+		reply_contacts(rp, st, impu, now, now_bs);
+		goto out;
+	}
+
+	/* Step 7: a binding made under this Call-ID changes only with a
+	 * higher CSeq (an old request overtaken by a newer one is refused). */
+	struct slice callid = sip_msg_hdr(m, SIP_HDR_CALL_ID)->value;
+	unsigned remaining = old->n;
+	bool *gone = calloc(old->n + 1, sizeof(bool));
+	if (!gone) {
+		reply_set(rp, 500, "Out of memory");
+		goto out;
+	}
+	unsigned added = 0;
+	for (unsigned i = 0; i < old->n && cs.star; i++) {
+		if (slice_eq_cstr(callid, old->b[i].call_id) && m->cseq <= old->b[i].cseq) {
+			free(gone);
+			reply_set(rp, 400, "CSeq not higher than the binding's");
+			goto out;
+		}
+		gone[i] = true;
+	}
+	if (cs.star)
+		remaining = 0;
+	for (unsigned i = 0; i < cs.n; i++) {
+		int k = match(old, &cs.c[i]);
+		if (k >= 0 && slice_eq_cstr(callid, old->b[k].call_id) && m->cseq <= old->b[k].cseq) {
+			free(gone);
+			reply_set(rp, 400, "CSeq not higher than the binding's");
+			goto out;
+		}
+		if (k >= 0 && !gone[k] && cs.c[i].expires == 0) {
+			gone[k] = true;
+			remaining--;
+		} else if (k < 0 && cs.c[i].expires > 0) {
+			added++;
+		}
+	}
+	free(gone);
+	unsigned total = remaining + added;
+	if (total > WIMS_REG_MAX_CONTACTS) {
+		reply_set(rp, 403, "Too many contacts");
+		goto out;
+	}
+
+	/* The binding as the store keeps it, except Contact and expiry. */
+	if (path_join(m, tmpl->path, sizeof(tmpl->path)) != 0 ||
+	    slice_copy_cstr(callid, tmpl->call_id, sizeof(tmpl->call_id)) != 0) {
+		reply_set(rp, 400, "Path or Call-ID too long");
+		goto out;
+	}
+	tmpl->cseq = m->cseq;
+	snprintf(tmpl->received, sizeof(tmpl->received), "%s:%s:%d", src->proto, src->host,
+		 src->port);
+
+	/* Cx SAR (TS 29.228 6.1.2): who serves the user, and its implicit
+	 * registration set, whose IMPUs all get the bindings. */
+	bool sar = false;
+	if (total > 0 || old->n > 0) {
+		enum cx_sar_type type = total == 0   ? CX_SAR_USER_DEREGISTRATION
+					: old->n > 0 ? CX_SAR_RE_REGISTRATION
+						     : CX_SAR_REGISTRATION;
+		int rc = cx_sar(r->cx, impi, impu, type, r->conf.server_name, saa);
+		if (rc != CX_SUCCESS) {
+			reply_cx_error(rp, rc);
+			goto out;
+		}
+		sar = true;
+		if (total > 0 && saa->n_impus > 0 && saa->impus[0].barred) {
+			reply_set(rp, 403, "Barred public identity");
+			goto out;
+		}
+	}
+	int rc = store_begin(st);
+	if (sar) {
+		for (size_t i = 0; i < saa->n_impus && !rc; i++) {
+			/* The requested IMPU is written even if the set lists it
+			 * barred (then total is 0: a removal). */
+			if (saa->impus[i].barred && strcmp(saa->impus[i].impu, impu) != 0)
+				continue;
+			struct bindings *o = old;
+			if (strcmp(saa->impus[i].impu, impu) != 0) {
+				/* Another IMPU of the set: its own rows decide
+				 * what an update matches. */
+				o = now_bs;
+				o->n = 0;
+				rc = store_binding_list(st, saa->impus[i].impu, now, collect, o);
+			}
+			if (!rc)
+				rc = write_bindings(st, saa->impus[i].impu, &cs, o, tmpl, now);
+		}
+	} else if (!rc) {
+		rc = write_bindings(st, impu, &cs, old, tmpl, now);
+	}
+	if (rc == 0)
+		rc = store_commit(st);
+	else
+		store_rollback(st);
+	if (rc) {
+		WIMS_ERROR(LOG, "%s: bindings not stored: %s", impu, wims_strerror(rc));
+		reply_set(rp, 500, "Store error");
+		goto out;
+	}
+
+	reply_set(rp, 200, "OK");
+	reply_contacts(rp, st, impu, now, now_bs);
+	if (total > 0) {
+		/* RFC 3327 5.3: the Path the P-CSCF inserted, back to the UE. */
+		for (const struct sip_hdr *h = sip_msg_hdr(m, SIP_HDR_PATH); h;
+		     h = sip_msg_hdr_next(m, h))
+			reply_hdr(rp, "Path: %.*s", (int)h->value.len, h->value.p);
+		/* RFC 3608: originating requests come back through us. */
+		reply_hdr(rp, "Service-Route: %s", r->conf.service_route);
+		reply_associated(rp, saa);
+		/* RFC 5626 6: a reg-id accepted means outbound is in use. */
+		bool reg_id = false;
+		for (unsigned i = 0; i < cs.n; i++)
+			reg_id |= cs.c[i].reg_id != 0;
+		if (reg_id && has_option(m, SIP_HDR_SUPPORTED, "outbound"))
+			reply_hdr(rp, "Require: outbound");
+		WIMS_INFO(LOG, "%s registered (%u contacts) via %s", impu, now_bs->n, tmpl->received);
+	} else if (sar) {
+		WIMS_INFO(LOG, "%s de-registered", impu);
+	}
+out:
+	free(old);
+	free(now_bs);
+	free(tmpl);
+	free(saa);
+}
+
+/* --- the REGISTER procedure --- */
+
+int cscf_reg_register(struct cscf_reg *r, struct store *st, const struct sip_msg *m,
+		      const struct cscf_src *src, int64_t now, struct buf *out)
+{
+	struct reply rp = {.status = 500, .reason = "Server Internal Error", .hdrs = BUF_INIT};
+	struct sip_uri ruri;
+	const char *reason = "Bad Request-URI";
+	char impu[WIMS_IMPU_MAX], impi[WIMS_IMPI_MAX];
+	struct slice to_uri;
+
+	if (cscf_reg_tna_refused(r, m, src)) {
+		WIMS_WARN(LOG, "REGISTER with integrity-protected=\"auth-done\" from %s, not a "
+			       "trusted node: 403",
+			  src->host);
+		reply_set(&rp, 403, "Trusted node authentication from an untrusted node");
+		goto send;
+	}
+	/* Step 1: bindings of our domain only; we relay no one's REGISTER. */
+	if (sip_uri_parse(&ruri, m->ruri, &reason) != 0 || ruri.scheme == SIP_URI_TEL) {
+		reply_set(&rp, 400, reason);
+		goto send;
+	}
+	if (!slice_ieq_cstr(ruri.host, r->conf.domain)) {
+		reply_set(&rp, 403, "Not our domain");
+		goto send;
+	}
+	if (!check_require(m, &rp))
+		goto send;
+	/* Step 5 (early: every later step needs the IMPU). */
+	if (header_uri(m, SIP_HDR_TO, &to_uri) != 0) {
+		reply_set(&rp, 400, "Bad To");
+		goto send;
+	}
+	int rc = cscf_reg_impu(to_uri, impu, sizeof(impu));
+	if (rc) {
+		reply_set(&rp, rc == WIMS_ETOOBIG ? 403 : 400,
+			  rc == WIMS_ETOOBIG ? "Public identity too long" : "Bad public identity in To");
+		goto send;
+	}
+
+	struct sip_auth cred;
+	bool have_cred = false;
+	if (find_credentials(r, m, &cred, &have_cred, &reason) != 0) {
+		reply_set(&rp, 400, reason);
+		goto send;
+	}
+	/* TS 24.229 5.4.1.2.1: the IMPI is the username of the credentials,
+	 * else derived from the IMPU (TS 33.203 Annex N). */
+	if (have_cred) {
+		char ubuf[WIMS_IMPI_MAX];
+		struct slice user = param(&cred, SIP_AUTH_P_USERNAME, ubuf, sizeof(ubuf));
+		if (!user.p || user.len == 0 || slice_copy_cstr(user, impi, sizeof(impi)) != 0) {
+			reply_set(&rp, 400, "Bad Digest username");
+			goto send;
+		}
+	} else if (digest_impi_from_impu(to_uri, impi, sizeof(impi)) <= 0) {
+		reply_set(&rp, 403, "No private identity derivable from To");
+		goto send;
+	}
+
+	/* I-CSCF: may this user register, and where (TS 29.228 6.1.1)? */
+	struct cx_uaa uaa;
+	rc = cx_uar(r->cx, impi, impu, NULL, CX_UAR_REGISTRATION, &uaa);
+	if (rc != CX_FIRST_REGISTRATION && rc != CX_SUBSEQUENT_REGISTRATION) {
+		reply_cx_error(&rp, rc);
+		WIMS_INFO(LOG, "REGISTER %s (%s): UAR %s", impu, impi, cx_result_name(rc));
+		goto send;
+	}
+
+	/* TS 24.229 5.4.1.2.2A / TS 33.203 Annex X: trusted node
+	 * authentication is believed from trusted nodes only (checked on
+	 * entry); from them, the credentials need no Digest check. */
+	bool authenticated = false;
+	if (have_cred) {
+		struct slice ip = cred.p[SIP_AUTH_P_INTEGRITY_PROTECTED];
+		authenticated = ip.p && slice_ieq_cstr(ip, "auth-done");
+	}
+	if (!authenticated) {
+		if (!have_cred) {
+			challenge(r, impi, impu, false, "Unauthorized", now, &rp);
+			goto send;
+		}
+		if (verify(r, m, &cred, impi, impu, now, &rp) != 0)
+			goto send;
+	}
+
+	pthread_mutex_t *lock = impi_lock(r, impi);
+	pthread_mutex_lock(lock);
+	update(r, st, m, src, impi, impu, now, &rp);
+	pthread_mutex_unlock(lock);
+send:
+	return reply_send(&rp, m, now, out);
+}
+
+/* --- expiry --- */
+
+struct served {
+	const char *server_name;
+	size_t n, cap;
+	char (*impi)[WIMS_IMPI_MAX];
+};
+
+static int served_cb(void *arg, const struct store_subscriber *sub)
+{
+	struct served *s = arg;
+	if (strcmp(sub->scscf_name, s->server_name) != 0)
+		return 0;
+	if (s->n == s->cap) {
+		size_t cap = s->cap ? s->cap * 2 : 64;
+		void *p = realloc(s->impi, cap * sizeof(*s->impi));
+		if (!p)
+			return WIMS_ENOMEM;
+		s->impi = p;
+		s->cap = cap;
+	}
+	snprintf(s->impi[s->n++], WIMS_IMPI_MAX, "%s", sub->impi);
+	return 0;
+}
+
+struct impu_walk {
+	struct store *st;
+	int64_t now;
+	int bindings;
+	char first[WIMS_IMPU_MAX];
+};
+
+static int impu_cb(void *arg, const struct store_impu *u)
+{
+	struct impu_walk *w = arg;
+	if (!w->first[0])
+		snprintf(w->first, sizeof(w->first), "%s", u->impu);
+	int n = cscf_reg_count(w->st, u->impu, w->now);
+	if (n > 0)
+		w->bindings += n;
+	return 0;
+}
+
+int cscf_reg_purge(struct cscf_reg *r, struct store *st, int64_t now)
+{
+	int removed = store_binding_expire(st, now);
+	if (removed <= 0)
+		return removed;
+	/* Which of our subscriptions has no binding left?  The HSS is told,
+	 * so that it no longer names us for them (TS 29.228 6.1.2). */
+	struct served s = {.server_name = r->conf.server_name};
+	int rc = store_subscriber_list(st, served_cb, &s);
+	for (size_t i = 0; i < s.n && rc == 0; i++) {
+		pthread_mutex_t *lock = impi_lock(r, s.impi[i]);
+		pthread_mutex_lock(lock);
+		struct impu_walk w = {.st = st, .now = now};
+		rc = store_impu_list(st, s.impi[i], impu_cb, &w);
+		if (rc == 0 && w.bindings == 0 && w.first[0]) {
+			struct cx_saa *saa = malloc(sizeof(*saa));
+			int sr = saa ? cx_sar(r->cx, s.impi[i], w.first, CX_SAR_TIMEOUT_DEREGISTRATION,
+					      r->conf.server_name, saa)
+				     : WIMS_ENOMEM;
+			free(saa);
+			WIMS_INFO(LOG, "%s: registration expired (SAR %s)", s.impi[i],
+				  cx_result_name(sr));
+		}
+		pthread_mutex_unlock(lock);
+	}
+	free(s.impi);
+	return rc ? rc : removed;
+}

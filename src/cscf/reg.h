@@ -1,0 +1,109 @@
+/*
+ * reg.h - the registrar of the I-CSCF + S-CSCF: a REGISTER in, the
+ * response out (RFC 3261 10.3, RFC 3327, RFC 3608, RFC 5626, RFC 7616 /
+ * RFC 8760 Digest, TS 24.229 5.3.1 / 5.4.1, TS 29.228 Cx).
+ *
+ *	REGISTER --> Request-URI ours?  (else 403)
+ *	         --> IMPU = To, IMPI = Authorization username or TS 33.203
+ *	             Annex N (from the IMPU)
+ *	         --> UAR (I-CSCF): unknown 404, mismatch/barred 403
+ *	         --> no credentials for our realm: MAR, 401 with one
+ *	             WWW-Authenticate per configured algorithm
+ *	         --> credentials: nonce ours (else 401), young (else 401
+ *	             stale=true), too many failures (403), MAR for H(A1),
+ *	             response (else 403), nc not seen (else 401)
+ *	         --> Contacts (400/423), CSeq order (400), SAR, bindings
+ *	             written for every IMPU of the implicit set
+ *	         --> 200 OK: Contacts with expires, Path, Service-Route,
+ *	             P-Associated-URI, Authentication-Info rspauth, Date
+ *
+ * Reason phrases say why (wims "Inter-role facts"): "Unknown user" (404),
+ * "Wrong password" (403), "Too many failed attempts" (403), "Stale nonce"
+ * (401 stale=true), "Replayed nonce count" (401, fresh challenge).  An
+ * unknown user is 404 rather than TS 24.229's 403 so that a provisioning
+ * mistake reads differently from a bad password; the user's existence is
+ * no secret a 404 gives away that a 401 challenge would not.
+ *
+ * Bindings live in the store (store.h) so that they survive a restart; the
+ * store is the only copy (no cache to go stale between workers).  A
+ * REGISTER's read-check-write of the bindings runs under a lock chosen by
+ * the IMPI (WIMS_CSCF_REG_LOCKS).
+ *
+ * Threads: a struct cscf_reg is shared by every worker (cx, the nonce
+ * tracker and the failure limiter lock internally); each worker passes its
+ * own struct store.
+ */
+#ifndef WIMS_CSCF_REG_H
+#define WIMS_CSCF_REG_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "auth/digest.h"
+#include "core/buf.h"
+#include "core/limits.h"
+#include "sip/msg.h"
+#include "store/store.h"
+
+struct cx;
+
+/* What the registrar is told at start (resolved from [cscf]). */
+struct cscf_reg_conf {
+	char domain[128];          /* Request-URI host of our REGISTERs */
+	char realm[128];           /* Digest realm we challenge with */
+	enum digest_alg algs[DIGEST_ALG_COUNT_]; /* offered, in this order */
+	unsigned nalgs;
+	uint32_t nonce_lifetime_s;
+	uint32_t min_expires, max_expires, default_expires;
+	char service_route[300];   /* "<sip:orig@127.0.0.1:5060;lr>" */
+	char server_name[300];     /* S-CSCF name for SAR: "sip:127.0.0.1:5060" */
+	char trusted_nodes[WIMS_CONF_MAX_VALUE]; /* IP addresses, comma-separated */
+};
+
+/* Where a request came from (the transport fills it). */
+struct cscf_src {
+	char proto[8];       /* "udp", "tcp" */
+	char host[64];       /* "127.0.0.1" (numeric) */
+	int port;
+};
+
+struct cscf_reg;
+
+/* A registrar over cx (shared, not owned).  secret: 32 random bytes for the
+ * nonces.  NULL when out of memory or the configuration is unusable. */
+struct cscf_reg *cscf_reg_new(const struct cscf_reg_conf *conf, struct cx *cx,
+			      const uint8_t secret[32]);
+void cscf_reg_free(struct cscf_reg *r); /* NULL is fine */
+
+/* Answer REGISTER m (sip_msg_can_answer must hold): the whole response is
+ * appended to out.  st is the calling thread's store, now the unix time.
+ * Returns the status sent (>= 100), or a negative WIMS_E* when not even a
+ * response could be built (out->err). */
+int cscf_reg_register(struct cscf_reg *r, struct store *st, const struct sip_msg *m,
+		      const struct cscf_src *src, int64_t now, struct buf *out);
+
+/* Is host (numeric) one of the trusted nodes? */
+bool cscf_reg_trusted(const struct cscf_reg *r, const char *host);
+
+/* Does request m claim trusted node authentication (an Authorization with
+ * integrity-protected="auth-done", TS 24.229 5.4.1.2.2A) without coming
+ * from a trusted node?  Such a request is answered 403: anyone could
+ * write that parameter (TR 33.871 REQ 2.3).  A malformed Authorization
+ * is not a claim (the caller answers 400 for it where it matters). */
+bool cscf_reg_tna_refused(const struct cscf_reg *r, const struct sip_msg *m,
+			  const struct cscf_src *src);
+
+/* Registered contacts of impu at now (0 if none), for routing. */
+int cscf_reg_count(struct store *st, const char *impu, int64_t now);
+
+/* Remove bindings that expired by now; every subscription of ours left
+ * without a binding is deregistered in the HSS (SAR
+ * TIMEOUT_DEREGISTRATION).  Returns bindings removed (>= 0) or an error. */
+int cscf_reg_purge(struct cscf_reg *r, struct store *st, int64_t now);
+
+/* The IMPU a To/From URI stands for: "sip:user@host" (scheme and host
+ * lower-cased, no port, parameters or headers), "tel:+number".  0 or
+ * WIMS_EPARSE / WIMS_ETOOBIG. */
+int cscf_reg_impu(struct slice uri, char *out, size_t outsz);
+
+#endif
