@@ -427,13 +427,16 @@ static int verify(struct cscf_reg *r, const struct sip_msg *m, const struct sip_
 struct bindings {
 	unsigned n;
 	struct store_binding b[WIMS_REG_MAX_CONTACTS * 2];
+	bool evict[WIMS_REG_MAX_CONTACTS * 2]; /* to make room for new ones */
 };
 
 static int collect(void *arg, const struct store_binding *b)
 {
 	struct bindings *bs = arg;
-	if (bs->n < WIMS_ARRAY_LEN(bs->b))
+	if (bs->n < WIMS_ARRAY_LEN(bs->b)) {
+		bs->evict[bs->n] = false;
 		bs->b[bs->n++] = *b;
+	}
 	return 0;
 }
 
@@ -547,13 +550,20 @@ static void reply_associated(struct reply *rp, const struct cx_saa *saa)
 
 /* Write the wanted bindings for one IMPU of the set. */
 static int write_bindings(struct store *st, const char *target, const struct cscf_contacts *cs,
-			  const struct bindings *old, const struct store_binding *tmpl,
-			  int64_t now)
+			  const struct bindings *old, const struct bindings *evict,
+			  const struct store_binding *tmpl, int64_t now)
 {
 	int rc = 0;
 	if (cs->star) {
 		rc = store_binding_delete_impu(st, target);
 		return rc < 0 ? rc : 0;
+	}
+	for (unsigned i = 0; i < evict->n && !rc; i++) {
+		if (!evict->evict[i])
+			continue;
+		rc = store_binding_delete(st, target, evict->b[i].contact);
+		if (rc == WIMS_ENOTFOUND)
+			rc = 0;
 	}
 	struct store_binding *b = malloc(sizeof(*b));
 	if (!b)
@@ -619,7 +629,7 @@ static void update(struct cscf_reg *r, struct store *st, const struct sip_msg *m
 		reply_set(rp, 500, "Out of memory");
 		goto out;
 	}
-	old->n = 0;
+	memset(old, 0, sizeof(*old));
 	if (store_binding_list(st, impu, now, collect, old) != 0) {
 		reply_set(rp, 500, "Store error");
 		goto out;
@@ -635,41 +645,40 @@ static void update(struct cscf_reg *r, struct store *st, const struct sip_msg *m
 	 * higher CSeq (an old request overtaken by a newer one is refused). */
 	struct slice callid = sip_msg_hdr(m, SIP_HDR_CALL_ID)->value;
 	unsigned remaining = old->n;
-	bool *gone = calloc(old->n + 1, sizeof(bool));
-	if (!gone) {
-		reply_set(rp, 500, "Out of memory");
-		goto out;
-	}
+	bool touched[WIMS_ARRAY_LEN(old->b)] = {false};
 	unsigned added = 0;
 	for (unsigned i = 0; i < old->n && cs.star; i++) {
 		if (slice_eq_cstr(callid, old->b[i].call_id) && m->cseq <= old->b[i].cseq) {
-			free(gone);
 			reply_set(rp, 400, "CSeq not higher than the binding's");
 			goto out;
 		}
-		gone[i] = true;
 	}
 	if (cs.star)
 		remaining = 0;
 	for (unsigned i = 0; i < cs.n; i++) {
 		int k = match(old, &cs.c[i]);
 		if (k >= 0 && slice_eq_cstr(callid, old->b[k].call_id) && m->cseq <= old->b[k].cseq) {
-			free(gone);
 			reply_set(rp, 400, "CSeq not higher than the binding's");
 			goto out;
 		}
-		if (k >= 0 && !gone[k] && cs.c[i].expires == 0) {
-			gone[k] = true;
-			remaining--;
+		if (k >= 0 && !touched[k]) {
+			touched[k] = true;
+			if (cs.c[i].expires == 0)
+				remaining--;
 		} else if (k < 0 && cs.c[i].expires > 0) {
 			added++;
 		}
 	}
-	free(gone);
+	/* Over WIMS_REG_MAX_CONTACTS the oldest bindings this request does
+	 * not mention make room (the list is by expiry): a browser that
+	 * reloads gets a new instance and Contact each time, and must not be
+	 * locked out until its old ones expire. */
 	unsigned total = remaining + added;
-	if (total > WIMS_REG_MAX_CONTACTS) {
-		reply_set(rp, 403, "Too many contacts");
-		goto out;
+	for (unsigned i = 0; i < old->n && total > WIMS_REG_MAX_CONTACTS && !cs.star; i++) {
+		if (touched[i])
+			continue;
+		old->evict[i] = true;
+		total--;
 	}
 
 	/* The binding as the store keeps it, except Contact and expiry. */
@@ -716,10 +725,10 @@ static void update(struct cscf_reg *r, struct store *st, const struct sip_msg *m
 				rc = store_binding_list(st, saa->impus[i].impu, now, collect, o);
 			}
 			if (!rc)
-				rc = write_bindings(st, saa->impus[i].impu, &cs, o, tmpl, now);
+				rc = write_bindings(st, saa->impus[i].impu, &cs, o, old, tmpl, now);
 		}
 	} else if (!rc) {
-		rc = write_bindings(st, impu, &cs, old, tmpl, now);
+		rc = write_bindings(st, impu, &cs, old, old, tmpl, now);
 	}
 	if (rc == 0)
 		rc = store_commit(st);
