@@ -96,6 +96,11 @@ else
 	check "demo: REGISTER with Digest SHA-256 through pcscf; MESSAGE from the bound IMPU forwarded; other From 403; de-registration unbinds" \
 		client --alg SHA-256 register --message-to sip:bob@ims.example.org \
 		--spoof-from sip:carol@ims.example.org --deregister
+	check "demo: P-Preferred-Identity from the implicit set (tel:) accepted" \
+		client register --message-to sip:bob@ims.example.org --ppi tel:+15550000001
+	check "demo: P-Preferred-Identity of another subscriber refused with 403" \
+		client register --message-to sip:bob@ims.example.org --ppi tel:+15550000002 \
+		--expect-status 403
 	check "demo: REGISTER with Digest MD5 through pcscf" \
 		client --user bob --alg MD5 register --message-to sip:alice@ims.example.org
 	check "demo: wrong password is the core's 403, relayed" \
