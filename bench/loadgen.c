@@ -118,6 +118,7 @@ struct lg_opts {
 	unsigned fail_pause_ms;
 	unsigned connect_timeout_s;
 	bool quiet;
+	bool verbose;
 	const char *label;
 };
 
@@ -173,6 +174,7 @@ struct lg_worker {
 	unsigned conns_open, conns_failed, conns_dropped;
 	char algorithm_used[32];
 	char first_error[300];
+	unsigned shown; /* failed responses printed with --verbose */
 };
 
 static struct lg_run {
@@ -708,6 +710,23 @@ static void on_open(struct ws_conn *ws, void *arg)
 	registration_begin(c);
 }
 
+/* The first failure's status line (with its reason phrase: wims's says
+ * why, e.g. "404 Not Found (unknown IMPU)") goes into the report. */
+static void note_status_line(struct lg_worker *w, const char *p, size_t len)
+{
+	if (run.o.verbose && w->shown < 5) {
+		w->shown++;
+		fprintf(stderr, "--- failed response (worker %d):\n%.*s\n", w->index, (int)len, p);
+	}
+	if (w->first_error[0] != '\0')
+		return;
+	size_t n = 0;
+	while (n < len && n < sizeof(w->first_error) - 1 && p[n] != '\r' && p[n] != '\n')
+		n++;
+	memcpy(w->first_error, p, n);
+	w->first_error[n] = '\0';
+}
+
 static void on_message(struct ws_conn *ws, const char *p, size_t len, bool binary, void *arg)
 {
 	struct lg_conn *c = arg;
@@ -726,6 +745,7 @@ static void on_message(struct ws_conn *ws, const char *p, size_t len, bool binar
 		if (r.status == 200) {
 			registration_succeeded(c, c->state == LG_WAIT_FINAL);
 		} else {
+			note_status_line(c->w, p, len);
 			registration_failed(c, r.status);
 		}
 		return;
@@ -733,6 +753,7 @@ static void on_message(struct ws_conn *ws, const char *p, size_t len, bool binar
 	if (r.status == 401 && c->state == LG_WAIT_CHALLENGE) {
 		int i = choose_challenge(&r);
 		if (i < 0) {
+			note_status_line(c->w, p, len);
 			snprintf(c->w->first_error, sizeof(c->w->first_error),
 				 "401 without a Digest challenge we can answer%s",
 				 run.o.algorithm ? " with --algorithm" : "");
@@ -751,6 +772,7 @@ static void on_message(struct ws_conn *ws, const char *p, size_t len, bool binar
 		timer_arm(c, run.o.timeout_ms);
 		return;
 	}
+	note_status_line(c->w, p, len);
 	registration_failed(c, r.status);
 }
 
@@ -919,6 +941,7 @@ static void usage(FILE *f)
 		"  --connect-timeout S      give up waiting for connections (30)\n"
 		"  --label TEXT             name of the target in the RESULT line\n"
 		"  --quiet                  no progress lines\n"
+		"  --verbose                print the first failed responses whole\n"
 		"Prints a summary on stderr and RESULT {json} on stdout; exits 0 when\n"
 		"registrations succeeded and nothing failed.\n");
 }
@@ -942,7 +965,7 @@ static int parse_opts(int argc, char **argv, struct lg_opts *o)
 		O_HOST = 256, O_PORT, O_PATH, O_ORIGIN, O_HOST_HEADER, O_USERS, O_USER_PATTERN,
 		O_DOMAIN, O_PASSWORD_PATTERN, O_CONNECTIONS, O_DURATION, O_REGISTRATIONS,
 		O_EXPIRES, O_THREADS, O_TLS, O_NO_TLS, O_INSECURE, O_ALGORITHM, O_TIMEOUT,
-		O_FAIL_PAUSE, O_CONNECT_TIMEOUT, O_LABEL, O_QUIET, O_HELP,
+		O_FAIL_PAUSE, O_CONNECT_TIMEOUT, O_LABEL, O_QUIET, O_VERBOSE, O_HELP,
 	};
 	static const struct option longopts[] = {
 		{"host", required_argument, NULL, O_HOST},
@@ -968,6 +991,7 @@ static int parse_opts(int argc, char **argv, struct lg_opts *o)
 		{"connect-timeout", required_argument, NULL, O_CONNECT_TIMEOUT},
 		{"label", required_argument, NULL, O_LABEL},
 		{"quiet", no_argument, NULL, O_QUIET},
+		{"verbose", no_argument, NULL, O_VERBOSE},
 		{"help", no_argument, NULL, O_HELP},
 		{NULL, 0, NULL, 0},
 	};
@@ -1075,6 +1099,7 @@ static int parse_opts(int argc, char **argv, struct lg_opts *o)
 			break;
 		case O_LABEL: o->label = optarg; break;
 		case O_QUIET: o->quiet = true; break;
+		case O_VERBOSE: o->verbose = true; break;
 		case 'h':
 		case O_HELP: usage(stdout); exit(0);
 		default: usage(stderr); return -1;

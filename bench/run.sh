@@ -6,8 +6,12 @@
 #     pw-N) to a CSV and imports it into a fresh wims data dir with
 #     `wims hss import`; Kamailio loads the same CSV (bench/kamailio);
 #  2. starts `wims demo` (log level warn) and Kamailio as a WSS registrar
-#     (bench/kamailio/start.sh: MD5 on 7444, SHA-256 on 7445), all on
-#     127.0.0.1 with one self-signed certificate;
+#     (bench/kamailio/start.sh), all on 127.0.0.1 with one self-signed
+#     certificate, on ports of their own so that a demo or a test running
+#     beside the bench cannot answer in its place (wims's listeners use
+#     SO_REUSEPORT: a second process on the same port would share the
+#     traffic): wims pcscf 17443 (cscf 17060, Mw 17070, wwsf 18443),
+#     Kamailio MD5 17444, SHA-256 17445;
 #  3. warms each target up, then for BENCH_ROUNDS rounds and each Digest
 #     algorithm runs wims-loadgen against wims and against Kamailio,
 #     alternating which goes first (ABBA), and records the server's CPU
@@ -84,9 +88,9 @@ for f in "${need[@]}"; do
 	fi
 done
 
-WIMS_PORT=7443
-declare -A KAM_PORT=([MD5]=7444 [SHA-256]=7445)
-for port in 5060 5070 7443 8443 7444 7445; do
+WIMS_PORT=17443
+declare -A KAM_PORT=([MD5]=17444 [SHA-256]=17445)
+for port in 17060 17070 17443 18443 17444 17445; do
 	if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
 		echo "run.sh: something already listens on 127.0.0.1:$port (a wims demo or Kamailio?): stop it first" >&2
 		exit 1
@@ -155,7 +159,10 @@ openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
 
 wims_set=(--set "global.data_dir=$work/wims" --set "global.tls_cert=$work/tls/cert.pem"
 	--set "global.tls_key=$work/tls/key.pem" --set "global.log_level=warn"
-	--set "global.workers=$WIMS_WORKERS")
+	--set "global.workers=$WIMS_WORKERS"
+	--set "pcscf.listen=127.0.0.1:$WIMS_PORT" --set "pcscf.mw_listen=127.0.0.1:17070"
+	--set "pcscf.cscf_addr=127.0.0.1:17060" --set "cscf.listen=127.0.0.1:17060"
+	--set "wwsf.listen=127.0.0.1:18443" --set "wwsf.pcscf_url=wss://127.0.0.1:$WIMS_PORT/")
 if [ -n "$want_wims" ]; then
 	t=$(date +%s.%N)
 	if ! "$WIMS" "${wims_set[@]}" hss import "$csv" >"$out/hss-import.log" 2>&1; then
