@@ -115,6 +115,8 @@ struct conn {
 	struct bufferevent *bev;
 	struct net_listener *from;
 	struct cscf_src src;
+	bool closing; /* framing lost: answer sent or sending, input discarded */
+	bool shut;    /* our side half-closed, waiting for the peer's EOF */
 	struct conn *prev, *next;
 };
 
@@ -301,8 +303,23 @@ static void conn_free(struct conn *c)
 	free(c);
 }
 
+/* After a framing error: the answer goes out, then we half-close and
+ * wait (briefly) for the peer's EOF, discarding what it still sends.
+ * Closing at once with unread input would make the kernel send RST, and
+ * the peer would lose the 400/513 (RFC 7230 6.6 calls this lingering). */
+static void conn_linger(struct conn *c)
+{
+	struct evbuffer *out = bufferevent_get_output(c->bev);
+	if (c->shut || evbuffer_get_length(out) != 0)
+		return;
+	c->shut = true;
+	shutdown(bufferevent_getfd(c->bev), SHUT_WR);
+	struct timeval tv = {2, 0};
+	bufferevent_set_timeouts(c->bev, &tv, NULL);
+}
+
 /* Stream framing: one message at a time; CRLF pings answered with a
- * pong (RFC 5626 3.5.1); a framing error closes the connection after the
+ * pong (RFC 5626 3.5.1); a framing error ends the connection after the
  * 400/513 (the next message's start is unknown). */
 static void conn_read_cb(struct bufferevent *bev, void *arg)
 {
@@ -312,6 +329,10 @@ static void conn_read_cb(struct bufferevent *bev, void *arg)
 		size_t len = evbuffer_get_length(in);
 		if (len == 0)
 			return;
+		if (c->closing) {
+			evbuffer_drain(in, len);
+			return;
+		}
 		size_t n = len < WIMS_SIP_MAX_MSG ? len : WIMS_SIP_MAX_MSG;
 		const char *p = (const char *)evbuffer_pullup(in, (ev_ssize_t)n);
 		struct sip_msg m;
@@ -329,13 +350,9 @@ static void conn_read_cb(struct bufferevent *bev, void *arg)
 			if (out.len && !out.err)
 				bufferevent_write(bev, out.p, out.len);
 			buf_free(&out);
-			/* Let the answer leave before the close. */
-			bufferevent_disable(bev, EV_READ);
 			evbuffer_drain(in, len);
-			if (evbuffer_get_length(bufferevent_get_output(bev)) == 0)
-				conn_free(c);
-			else
-				bufferevent_setwatermark(bev, EV_WRITE, 0, 0);
+			c->closing = true;
+			conn_linger(c);
 			return;
 		}
 		if (m.keepalive) {
@@ -354,13 +371,12 @@ static void conn_read_cb(struct bufferevent *bev, void *arg)
 	}
 }
 
-/* After a framing error we stop reading; once the 400 is out, close. */
 static void conn_write_cb(struct bufferevent *bev, void *arg)
 {
+	WIMS_UNUSED(bev);
 	struct conn *c = arg;
-	if (!(bufferevent_get_enabled(bev) & EV_READ) &&
-	    evbuffer_get_length(bufferevent_get_output(bev)) == 0)
-		conn_free(c);
+	if (c->closing)
+		conn_linger(c);
 }
 
 static void conn_event_cb(struct bufferevent *bev, short what, void *arg)

@@ -88,6 +88,7 @@ for t in tcp udp; do
 		"${c[@]}" tna alice --expect 403
 done
 check "alice's oldest bindings made room: more than 10 registrations still succeed" "${SIPC[@]}" register alice
+check "tcp: a REGISTER above 64 KiB -> 513 Message Too Large, then close" "${SIPC[@]}" oversize
 check "tcp: CRLF CRLF ping gets a CRLF pong (RFC 5626 3.5.1)" "${SIPC[@]}" keepalive
 check "password guessing: after 10 failures even the right password gets 403" \
 	"${SIPC[@]}" ratelimit carol

@@ -22,6 +22,7 @@ asserts what the cscf must answer and exits 0 (as expected) or 1.
   tna USER --expect CODE    integrity-protected="auth-done" credentials
   malformed                 a REGISTER with a broken CSeq -> 400 "Bad CSeq"
   options                   OPTIONS to us -> 200 with Allow
+  oversize                  TCP REGISTER above 64 KiB -> 513, then close
   keepalive                 TCP "\\r\\n\\r\\n" ping -> "\\r\\n" pong (RFC 5626)
   foreign-domain USER       REGISTER for another domain -> 403
 Options: --host 127.0.0.1 --port 5060 --transport tcp|udp --domain D
@@ -417,6 +418,31 @@ def cmd_malformed(a):
     print("%d %s" % (code, reason))
 
 
+def cmd_oversize(a):
+    """A REGISTER above 64 KiB on TCP: 513, then the connection closes
+    (cleanly: the answer must not be lost to a reset)."""
+    if a.transport != "tcp":
+        fail("oversize is a TCP scenario")
+    c = Conn(a.host, a.port, "tcp")
+    lh, lp = c.local
+    body = "x" * 70000
+    try:
+        c.send("REGISTER sip:%s SIP/2.0\r\n"
+               "Via: SIP/2.0/TCP %s:%d;branch=z9hG4bK%s\r\n"
+               "From: <sip:alice@%s>;tag=1\r\nTo: <sip:alice@%s>\r\n"
+               "Call-ID: big-%s\r\nCSeq: 1 REGISTER\r\nContent-Length: %d\r\n\r\n%s"
+               % (a.domain, lh, lp, rand_token(), a.domain, a.domain, rand_token(), len(body),
+                  body))
+    except OSError:
+        pass  # the cscf may stop reading once it has answered
+    code, reason, h, raw = c.recv()
+    if code != 513:
+        fail("expected 513, got %d %s" % (code, reason))
+    if c.recv_raw(1) != b"":
+        fail("the connection stayed open after the 513")
+    print("%d %s, then closed" % (code, reason))
+
+
 def cmd_options(a):
     c = Conn(a.host, a.port, a.transport)
     lh, lp = c.local
@@ -475,7 +501,7 @@ def main():
         "star": cmd_star, "min-expires": cmd_min_expires, "cseq-order": cmd_cseq_order,
         "fetch": cmd_fetch, "register-contact": cmd_register_contact, "tna": cmd_tna,
         "malformed": cmd_malformed, "options": cmd_options, "keepalive": cmd_keepalive,
-        "foreign-domain": cmd_foreign_domain,
+        "foreign-domain": cmd_foreign_domain, "oversize": cmd_oversize,
     }
     if a.cmd not in cmds:
         p.error("unknown scenario " + a.cmd)
