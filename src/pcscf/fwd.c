@@ -110,8 +110,8 @@ int pcscf_fwd_request(struct buf *out, const struct sip_msg *req, const struct p
 	}
 	rc = sip_edit_build(&ed, out);
 	if (rc)
-		fail(rc, rc == WIMS_EPARSE ? 400 : 500, rc == WIMS_EPARSE ? "Bad Request" : "Server Internal Error",
-		     status, reason);
+		fail(rc, rc == WIMS_EPARSE ? 400 : 500,
+		     rc == WIMS_EPARSE ? "Bad Request" : "Server Internal Error", status, reason);
 out:
 	buf_free(&via);
 	buf_free(&pai);
