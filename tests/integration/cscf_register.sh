@@ -86,7 +86,11 @@ for t in tcp udp; do
 	check "$t: REGISTER for another domain -> 403" "${c[@]}" foreign-domain alice
 	check "$t: integrity-protected=\"auth-done\" from an untrusted node -> 403" \
 		"${c[@]}" tna alice --expect 403
+	check "$t: a MESSAGE with integrity-protected=\"auth-done\" from an untrusted node -> 403" \
+		"${c[@]}" tna-message
 done
+check "udp: a retransmitted REGISTER gets the same 200 (RFC 3261 17.2.2), not a replay refusal" \
+	"${SIPC[@]}" --transport udp retransmit alice
 check "alice's oldest bindings made room: more than 10 registrations still succeed" "${SIPC[@]}" register alice
 check "tcp: a REGISTER above 64 KiB -> 513 Message Too Large, then close" "${SIPC[@]}" oversize
 check "tcp: CRLF CRLF ping gets a CRLF pong (RFC 5626 3.5.1)" "${SIPC[@]}" keepalive

@@ -20,6 +20,9 @@ asserts what the cscf must answer and exits 0 (as expected) or 1.
   cseq-order USER PW        same Call-ID, lower CSeq -> 400
   fetch USER PW --contact C REGISTER without Contact lists C (RFC 3261 10.2.3)
   tna USER --expect CODE    integrity-protected="auth-done" credentials
+  tna-message               the same on a MESSAGE from an untrusted node: 403
+  retransmit USER PW        UDP: the same REGISTER again (same branch) gets
+                            the same 200 (server transaction), not a refusal
   malformed                 a REGISTER with a broken CSeq -> 400 "Bad CSeq"
   options                   OPTIONS to us -> 200 with Allow
   oversize                  TCP REGISTER above 64 KiB -> 513, then close
@@ -145,7 +148,7 @@ class UA:
         self.path = "<sip:tok%s@127.0.0.1:5070;transport=tcp;lr;ob>" % rand_token(6)
 
     def register(self, auth=None, contact=True, expires=None, extra="", cseq=None,
-                 contact_value=None):
+                 contact_value=None, branch=None):
         if cseq is None:
             self.cseq += 1
             cseq = self.cseq
@@ -160,7 +163,7 @@ class UA:
             "CSeq: %d REGISTER\r\n"
             "Supported: path\r\n"
             "Path: %s\r\n"
-            % (self.ruri, self.a.transport.upper(), lh, lp, rand_token(12), self.impu,
+            % (self.ruri, self.a.transport.upper(), lh, lp, branch or rand_token(12), self.impu,
                self.tag, self.impu, self.callid, cseq, self.path))
         if contact:
             msg += "Contact: %s\r\n" % (contact_value or "<%s>" % self.contact)
@@ -276,6 +279,44 @@ def cmd_replay(a):
     if code not in (401, 403):
         fail("replay answered %d %s" % (code, reason))
     print("replay refused: %d %s" % (code, reason))
+
+
+def cmd_retransmit(a):
+    """UDP: the same authenticated REGISTER sent again (same branch, a
+    retransmission, RFC 3261 17.2.2) gets the same 200 back, not a
+    replay refusal: the server transaction answers it."""
+    ua = UA(a, a.user, a.password)
+    ch, _ = ua.challenge(a.alg)
+    cred = ua.credentials(ch)
+    branch = rand_token(12)
+    ua.cseq += 1
+    code1, _, h1, raw1 = ua.register(auth=cred, branch=branch, cseq=ua.cseq)
+    code2, reason2, h2, raw2 = ua.register(auth=cred, branch=branch, cseq=ua.cseq)
+    if code1 != 200 or code2 != 200:
+        fail("first %d, retransmission %d %s" % (code1, code2, reason2))
+    if hdrs(h1, "to") != hdrs(h2, "to"):
+        fail("the retransmission got a new response (To %s vs %s)" % (hdrs(h1, "to"), hdrs(h2, "to")))
+    print("retransmission answered with the same 200")
+
+
+def cmd_tna_message(a):
+    """A MESSAGE claiming trusted node authentication from an untrusted
+    node: 403."""
+    c = Conn(a.host, a.port, a.transport)
+    lh, lp = c.local
+    c.send("MESSAGE sip:bob@%s SIP/2.0\r\n"
+           "Via: SIP/2.0/%s %s:%d;branch=z9hG4bK%s\r\n"
+           "From: <sip:alice@%s>;tag=1\r\nTo: <sip:bob@%s>\r\n"
+           "Call-ID: tna-%s\r\nCSeq: 1 MESSAGE\r\nMax-Forwards: 70\r\n"
+           "Authorization: Digest username=\"alice@%s\", realm=\"%s\", nonce=\"\", "
+           "uri=\"sip:bob@%s\", response=\"\", integrity-protected=\"auth-done\"\r\n"
+           "Content-Type: text/plain\r\nContent-Length: 2\r\n\r\nhi"
+           % (a.domain, a.transport.upper(), lh, lp, rand_token(), a.domain, a.domain,
+              rand_token(), a.domain, a.domain, a.domain))
+    code, reason, h, raw = c.recv()
+    if code != 403 or "trusted" not in reason.lower():
+        fail("expected 403 naming the trusted node, got %d %s" % (code, reason))
+    print("%d %s" % (code, reason))
 
 
 def cmd_wrong_password(a):
@@ -502,6 +543,7 @@ def main():
         "fetch": cmd_fetch, "register-contact": cmd_register_contact, "tna": cmd_tna,
         "malformed": cmd_malformed, "options": cmd_options, "keepalive": cmd_keepalive,
         "foreign-domain": cmd_foreign_domain, "oversize": cmd_oversize,
+        "retransmit": cmd_retransmit, "tna-message": cmd_tna_message,
     }
     if a.cmd not in cmds:
         p.error("unknown scenario " + a.cmd)
