@@ -5,6 +5,7 @@
 //   (c) Digest SHA-256 is what the default server asks for and the page
 //       answers; MD5 alone still works when the cscf is told so
 //   (d) the same page served from a foreign Origin cannot register
+// The demo runs on free ports of its own (startDemo), not the README's.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
@@ -13,9 +14,7 @@ import { launchChromium } from './lib/browser.mjs';
 import { startStaticSite } from './lib/static.mjs';
 import { wsUpgradeStatus } from './lib/http.mjs';
 import { openWic, register, screenshot, statusPanel, waitForState } from './lib/wic.mjs';
-import { PCSCF_URL, REPO, WWSF_URL, startWims, wimsHasKey } from './lib/wims.mjs';
-
-const FOREIGN_PORT = 8543;
+import { REPO, freePort, startDemo, wimsHasKey } from './lib/wims.mjs';
 
 let chrome;
 before(async () => {
@@ -38,7 +37,7 @@ describe('wims demo, default configuration', () => {
 	/* A demo that does not start fails every test below with its output,
 	 * rather than cancelling them silently. */
 	before(async () => {
-		wims = await startWims().catch((e) => {
+		wims = await startDemo().catch((e) => {
 			startError = e;
 		});
 	});
@@ -53,7 +52,7 @@ describe('wims demo, default configuration', () => {
 
 	test('(a) alice registers and sees her asserted identities', async () => {
 		demo();
-		const page = await openWic(chrome.context, WWSF_URL);
+		const page = await openWic(chrome.context, wims.wwsfUrl);
 		const s = await registered(page, 'alice');
 		assert.equal(s.stateText, 'Registered');
 		assert.ok(s.associated.includes('sip:alice@ims.example.org'), `P-Associated-URI: ${s.associated}`);
@@ -68,7 +67,7 @@ describe('wims demo, default configuration', () => {
 
 	test('(a) the IMPI field, when given, is the Digest username', async () => {
 		demo();
-		const page = await openWic(chrome.context, WWSF_URL);
+		const page = await openWic(chrome.context, wims.wwsfUrl);
 		await register(page, { impu: 'sip:bob@ims.example.org', impi: 'bob@ims.example.org', password: 'bob-secret' });
 		assert.equal(await waitForState(page, ['registered', 'failed']), 'registered');
 		const username = await page.evaluate(() => {
@@ -81,7 +80,7 @@ describe('wims demo, default configuration', () => {
 
 	test('(b) a wrong password shows the failure reason', async () => {
 		demo();
-		const page = await openWic(chrome.context, WWSF_URL);
+		const page = await openWic(chrome.context, wims.wwsfUrl);
 		await register(page, { impu: 'sip:alice@ims.example.org', password: 'not-her-password' });
 		assert.equal(await waitForState(page, ['registered', 'failed']), 'failed');
 		const s = await statusPanel(page);
@@ -95,7 +94,7 @@ describe('wims demo, default configuration', () => {
 
 	test('(b) an unknown user shows the failure reason', async () => {
 		demo();
-		const page = await openWic(chrome.context, WWSF_URL);
+		const page = await openWic(chrome.context, wims.wwsfUrl);
 		await register(page, { impu: 'sip:mallory@ims.example.org', password: 'mallory-secret' });
 		assert.equal(await waitForState(page, ['registered', 'failed']), 'failed');
 		const s = await statusPanel(page);
@@ -107,7 +106,7 @@ describe('wims demo, default configuration', () => {
 
 	test('(c) the default challenge is Digest SHA-256 and the page answers it', async () => {
 		demo();
-		const page = await openWic(chrome.context, WWSF_URL);
+		const page = await openWic(chrome.context, wims.wwsfUrl);
 		const s = await registered(page, 'carol');
 		assert.equal(s.algorithm, 'SIP Digest SHA-256');
 		const alg = await page.evaluate(() => {
@@ -120,13 +119,13 @@ describe('wims demo, default configuration', () => {
 	});
 
 	test('(d) a page from a foreign Origin cannot register', async () => {
-		const { cert, key } = demo();
+		const { cert, key, pcscfUrl, wwsfOrigin } = demo();
+		const port = await freePort();
 		/* The pcscf itself: 403 for the foreign Origin, 101 for ours. */
-		assert.equal(await wsUpgradeStatus(PCSCF_URL, `https://127.0.0.1:${FOREIGN_PORT}`), 403);
-		assert.equal(await wsUpgradeStatus(PCSCF_URL, 'https://127.0.0.1:8443'), 101);
+		assert.equal(await wsUpgradeStatus(pcscfUrl, `https://127.0.0.1:${port}`), 403);
+		assert.equal(await wsUpgradeStatus(pcscfUrl, wwsfOrigin), 101);
 
-		const foreign = await startStaticSite({ port: FOREIGN_PORT, root: join(REPO, 'web/dist'),
-			cert, key, pcscfUrl: PCSCF_URL });
+		const foreign = await startStaticSite({ port, root: join(REPO, 'web/dist'), cert, key, pcscfUrl });
 		try {
 			const page = await openWic(chrome.context, foreign.url);
 			await register(page, { impu: 'sip:alice@ims.example.org', password: 'alice-secret' });
@@ -149,7 +148,7 @@ describe('wims demo, cscf challenging with MD5 only', () => {
 	let wims, startError;
 	before(async () => {
 		if (hasKey)
-			wims = await startWims({ sets: ['cscf.digest_algorithms=MD5'] }).catch((e) => {
+			wims = await startDemo({ sets: ['cscf.digest_algorithms=MD5'] }).catch((e) => {
 				startError = e;
 			});
 	});
@@ -160,7 +159,7 @@ describe('wims demo, cscf challenging with MD5 only', () => {
 	test('(c) MD5 registration', { skip: hasKey ? false : 'this wims has no cscf.digest_algorithms key yet' }, async () => {
 		if (startError)
 			throw startError;
-		const page = await openWic(chrome.context, WWSF_URL);
+		const page = await openWic(chrome.context, wims.wwsfUrl);
 		const s = await registered(page, 'alice');
 		assert.equal(s.algorithm, 'SIP Digest MD5');
 		await page.close();

@@ -17,6 +17,13 @@
  * The wrapper fills the same fields JsSIP's authenticate() fills, so
  * JsSIP's toString() writes the Authorization header (with algorithm=...).
  * Hashing is synchronous because JsSIP's request sender is.
+ *
+ * A server that offers several algorithms sends one challenge each, most
+ * preferred first (RFC 8760 2.4), and the client must answer the topmost
+ * one it supports.  JsSIP's parser keeps only the last WWW-Authenticate,
+ * which would pick MD5 over SHA-256; preferChallenge() below, applied by
+ * the WIC's socket to each incoming message before JsSIP reads it, leaves
+ * JsSIP the one challenge it should answer.
  */
 import JsSIP from 'jssip';
 import DigestAuthentication from 'jssip/lib/DigestAuthentication.js';
@@ -154,4 +161,55 @@ export function install(DigestClass = DigestAuthentication) {
 	};
 	proto[INSTALLED] = true;
 	return DigestClass;
+}
+
+/* Algorithms JsSIP's grammar can read in a challenge (it refuses
+ * "MD5-sess"), in the order of SUPPORTED_ALGORITHMS. */
+const SELECTABLE = new Set(['SHA-256', 'SHA-256-SESS', 'MD5']);
+
+function challengeAlgorithm(value) {
+	if (!/^\s*digest\s/i.test(value))
+		return null;
+	const m = /(?:^|[\s,])algorithm\s*=\s*"?([A-Za-z0-9-]+)"?/i.exec(value);
+	return m ? m[1].toUpperCase() : 'MD5';
+}
+
+/**
+ * RFC 8760 2.4: of several Digest challenges in a 401/407 (text of the
+ * whole SIP message), keep only the topmost one the WIC supports, per
+ * header name (WWW-Authenticate, Proxy-Authenticate), so that JsSIP answers
+ * that one.  Anything else is returned unchanged (same string).
+ */
+export function preferChallenge(text) {
+	if (typeof text !== 'string' || !/^SIP\/2\.0 40[17] /.test(text))
+		return text;
+	const end = text.indexOf('\r\n\r\n');
+	if (end < 0)
+		return text;
+	/* header fields, each with its continuation lines */
+	const fields = [];
+	for (const line of text.slice(0, end).split('\r\n')) {
+		if (/^[ \t]/.test(line) && fields.length)
+			fields[fields.length - 1].raw += '\r\n' + line;
+		else
+			fields.push({ raw: line });
+	}
+	let changed = false;
+	for (const name of ['www-authenticate', 'proxy-authenticate']) {
+		const mine = fields.filter((f, i) => i > 0 && f.raw.slice(0, f.raw.indexOf(':')).trim().toLowerCase() === name);
+		if (mine.length < 2)
+			continue;
+		const keep = mine.find((f) => SELECTABLE.has(challengeAlgorithm(f.raw.slice(f.raw.indexOf(':') + 1).replace(/\r\n[ \t]+/g, ' '))));
+		if (!keep)
+			continue;
+		for (const f of mine) {
+			if (f !== keep) {
+				f.drop = true;
+				changed = true;
+			}
+		}
+	}
+	if (!changed)
+		return text;
+	return fields.filter((f) => !f.drop).map((f) => f.raw).join('\r\n') + text.slice(end);
 }

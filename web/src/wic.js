@@ -13,7 +13,7 @@
  */
 import JsSIP from 'jssip';
 
-import { install as installDigest, algorithmName } from './digest.js';
+import { install as installDigest, algorithmName, preferChallenge } from './digest.js';
 import { explainConnectFailure, explainSipFailure, probeUrlFor } from './failure.js';
 import { impiFromImpu } from './identity.js';
 import { associatedUris, challengeAlgorithms, registrationExpires, sipParse, uriUser, warnings } from './sipmsg.js';
@@ -28,6 +28,7 @@ const PROBE_TIMEOUT_MS = 4000;
  * parsed so the page can show each REGISTER's outcome (JsSIP reports only
  * the first 200 OK) and know whether a rejected REGISTER carried
  * credentials.  Only the public socket interface (send, ondata) is used.
+ * Incoming 401/407s pass through preferChallenge() (see digest.js).
  */
 class WatchedSocket extends JsSIP.WebSocketInterface {
 	constructor(url, watcher) {
@@ -48,7 +49,7 @@ class WatchedSocket extends JsSIP.WebSocketInterface {
 		this._ondata = typeof fn === 'function' ?
 			(data) => {
 				this._watcher('in', data);
-				fn(data);
+				fn(preferChallenge(data));
 			} :
 			fn;
 	}

@@ -3,7 +3,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 
 import DigestAuthentication from 'jssip/lib/DigestAuthentication.js';
-import { algorithmName, digestResponse, install } from '../src/digest.js';
+import Parser from 'jssip/lib/Parser.js';
+import SIPMessage from 'jssip/lib/SIPMessage.js';
+import { algorithmName, digestResponse, install, preferChallenge } from '../src/digest.js';
 import { sha256Hex } from '../src/sha256.js';
 
 /* RFC 7616 3.9.1 (also /work/shared/spec/README.md) */
@@ -148,4 +150,50 @@ test('algorithmName spells algorithms as on the wire', () => {
 	assert.equal(algorithmName(undefined), 'MD5');
 	assert.equal(algorithmName('md5-SESS'), 'MD5-sess');
 	assert.equal(algorithmName('AKAv2-SHA-256'), null);
+});
+
+/* RFC 8760 2.4: several challenges, most preferred first. */
+const TWO = ['SIP/2.0 401 Unauthorized',
+	'Via: SIP/2.0/WSS x.invalid;branch=z9hG4bK1',
+	'CSeq: 1 REGISTER',
+	'WWW-Authenticate: Digest realm="ims.example.org", nonce="n1", algorithm=SHA-256, qop="auth"',
+	'WWW-Authenticate: Digest realm="ims.example.org", nonce="n1", algorithm=MD5, qop="auth"',
+	'Content-Length: 0', '', ''].join('\r\n');
+
+test('preferChallenge keeps the topmost supported challenge (SHA-256 before MD5)', () => {
+	const out = preferChallenge(TWO);
+	assert.match(out, /algorithm=SHA-256/);
+	assert.doesNotMatch(out, /algorithm=MD5/);
+	assert.match(out, /^SIP\/2\.0 401 Unauthorized\r\n/);
+	assert.match(out, /Content-Length: 0\r\n\r\n$/);
+});
+
+test('preferChallenge: what JsSIP parses is the SHA-256 challenge', () => {
+	/* JsSIP alone keeps the last WWW-Authenticate: MD5 here */
+	const plain = Parser.parseMessage(TWO, {});
+	assert.equal(plain.parseHeader('www-authenticate').algorithm, 'MD5');
+	const chosen = Parser.parseMessage(preferChallenge(TWO), {});
+	assert.equal(chosen.parseHeader('www-authenticate').algorithm, 'SHA-256');
+	assert.ok(chosen instanceof SIPMessage.IncomingResponse);
+});
+
+test('preferChallenge skips unsupported ones (AKA) and keeps server order otherwise', () => {
+	const aka = TWO.replace('algorithm=SHA-256', 'algorithm=AKAv1-MD5');
+	const out = preferChallenge(aka);
+	assert.doesNotMatch(out, /AKAv1-MD5/);
+	assert.match(out, /algorithm=MD5/);
+	const md5First = TWO.replace('algorithm=SHA-256', 'algorithm=XX').replace('algorithm=MD5', 'algorithm=SHA-256')
+		.replace('algorithm=XX', 'algorithm=MD5');
+	assert.match(preferChallenge(md5First), /algorithm=MD5/);
+	assert.doesNotMatch(preferChallenge(md5First), /algorithm=SHA-256/);
+});
+
+test('preferChallenge leaves other messages alone', () => {
+	const one = TWO.replace(/WWW-Authenticate: [^\r]*MD5[^\r]*\r\n/, '');
+	assert.equal(preferChallenge(one), one);
+	const ok = TWO.replace('401 Unauthorized', '200 OK');
+	assert.equal(preferChallenge(ok), ok);
+	const none = TWO.replace(/algorithm=(SHA-256|MD5)/g, 'algorithm=AKAv2-SHA-256');
+	assert.equal(preferChallenge(none), none);
+	assert.equal(preferChallenge(null), null);
 });

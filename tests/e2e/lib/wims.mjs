@@ -8,7 +8,7 @@
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { connect } from 'node:net';
+import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -32,6 +32,18 @@ process.on('exit', () => {
 		}
 	}
 });
+
+/** A TCP port nothing listens on now (the kernel's choice). */
+export function freePort() {
+	return new Promise((res, rej) => {
+		const s = createServer();
+		s.once('error', rej);
+		s.listen(0, '127.0.0.1', () => {
+			const { port } = s.address();
+			s.close(() => res(port));
+		});
+	});
+}
 
 /** Resolves when something accepts TCP on 127.0.0.1:port, rejects after ms. */
 export async function waitForPort(port, ms = 20000, isAlive = () => true) {
@@ -138,4 +150,29 @@ export async function startWims({ role = 'demo', sets = [], waitPorts = [WWSF_PO
 		throw e;
 	}
 	return handle;
+}
+
+/**
+ * `wims demo` on ports of its own, so that a demo someone runs on the
+ * README's ports (or another test's SIP peer on 5060) cannot answer in its
+ * place: every role's address, the page's P-CSCF URL and the P-CSCF's
+ * allowed Origins are set to match.  Returns startWims()'s handle plus
+ * { wwsfUrl, wwsfOrigin, pcscfUrl }.
+ */
+export async function startDemo({ sets = [] } = {}) {
+	const [w, p, mw, c] = [await freePort(), await freePort(), await freePort(), await freePort()];
+	const wwsfOrigin = `https://127.0.0.1:${w}`;
+	const pcscfUrl = `wss://127.0.0.1:${p}/`;
+	const handle = await startWims({
+		sets: [
+			`wwsf.listen=127.0.0.1:${w}`, `wwsf.pcscf_url=${pcscfUrl}`,
+			`pcscf.listen=127.0.0.1:${p}`, `pcscf.mw_listen=127.0.0.1:${mw}`,
+			`pcscf.cscf_addr=127.0.0.1:${c}`,
+			`pcscf.allowed_origins=${wwsfOrigin}, https://localhost:${w}`,
+			`cscf.listen=127.0.0.1:${c}`,
+			...sets,
+		],
+		waitPorts: [w, p, c],
+	});
+	return { ...handle, wwsfUrl: `${wwsfOrigin}/`, wwsfOrigin, pcscfUrl };
 }
