@@ -10,9 +10,10 @@
  *
  * Threads (DESIGN 6): each worker has its own TCP listener and UDP socket
  * on the shared port (SO_REUSEPORT), its own connections, its own store
- * handle (store.h: one per thread) and its own table of recent UDP
- * transactions (retransmissions get the same answer).  The registrar, the
- * Cx handle, the nonce secret and tracker are shared and lock inside.
+ * and Cx handles (store.h: one per thread; a shared cx would serialise
+ * the workers on its lock) and its own table of recent UDP transactions
+ * (retransmissions get the same answer).  The registrar (nonce secret,
+ * nc tracker, failure limiter, per-IMPI locks) is shared and locks inside.
  * Worker 0 also purges expired bindings every WIMS_REG_PURGE_INTERVAL_S.
  *
  * Every response goes back the way its request came: on the same TCP
@@ -136,6 +137,8 @@ struct cscf_worker {
 	struct event *udp_ev;
 	struct event *purge;
 	struct store *st;
+	struct cx *cx;
+	struct cscf_reg_io io; /* st and cx, for the registrar */
 	struct conn *conns;
 	struct udp_txn *txns; /* WIMS_CSCF_UDP_TXN_SLOTS */
 	char *udp_buf;        /* WIMS_SIP_MAX_MSG + 1 */
@@ -145,12 +148,12 @@ static struct {
 	struct wims_workers *workers;
 	int nworkers;
 	struct cscf_worker *w;
-	struct cx *cx;
 	struct cscf_reg *reg;
 	struct cscf_reg_conf rc;
 	char host[128];
 	int port;
 	char store_path[1024];
+	char hss_path[1024];
 	int error;
 	char errmsg[640];
 } cscf;
@@ -228,7 +231,7 @@ static void other_request(struct cscf_worker *w, const struct sip_msg *m, struct
 		return;
 	}
 	struct cx_lia lia;
-	int rc = cx_lir(cscf.cx, impu, &lia);
+	int rc = cx_lir(w->cx, impu, &lia);
 	if (rc == CX_ERROR_USER_UNKNOWN) {
 		respond(m, 404, "Unknown user", NULL, out);
 		return;
@@ -255,7 +258,7 @@ static void request(struct cscf_worker *w, const struct sip_msg *m, const struct
 	if (m->method_id == SIP_METHOD_ACK)
 		return; /* no transactions to end: nothing to answer */
 	if (m->method_id == SIP_METHOD_REGISTER) {
-		int rc = cscf_reg_register(cscf.reg, w->st, m, src, time(NULL), out);
+		int rc = cscf_reg_register(cscf.reg, &w->io, m, src, time(NULL), out);
 		if (rc < 0)
 			WIMS_ERROR(LOG, "REGISTER from %s:%d: no response built: %s", src->host,
 				   src->port, wims_strerror(rc));
@@ -511,7 +514,7 @@ static void purge_cb(evutil_socket_t fd, short what, void *arg)
 	WIMS_UNUSED(fd);
 	WIMS_UNUSED(what);
 	struct cscf_worker *w = arg;
-	int rc = cscf_reg_purge(cscf.reg, w->st, time(NULL));
+	int rc = cscf_reg_purge(cscf.reg, &w->io, time(NULL));
 	if (rc > 0)
 		WIMS_INFO(LOG, "%d expired bindings removed", rc);
 	else if (rc < 0)
@@ -546,6 +549,14 @@ static void start_on_worker(int index, struct event_base *base, void *arg)
 		fail_worker("store", err);
 		return;
 	}
+	/* One Cx handle per worker: a shared one serialises every query on
+	 * its lock (cx.h). */
+	w->cx = cx_open(cscf.hss_path, err, sizeof(err));
+	if (!w->cx) {
+		fail_worker("HSS store", err);
+		return;
+	}
+	w->io = (struct cscf_reg_io){w->st, w->cx};
 	w->tcp = net_listen_tcp(base, cscf.host, cscf.port, true, tcp_accept, w, err, sizeof(err));
 	if (!w->tcp) {
 		fail_worker("listen (TCP)", err);
@@ -599,6 +610,8 @@ static void stop_on_worker(int index, struct event_base *base, void *arg)
 	w->udp_buf = NULL;
 	store_close(w->st);
 	w->st = NULL;
+	cx_close(w->cx);
+	w->cx = NULL;
 }
 
 /* [cscf] into the registrar's settings. */
@@ -674,7 +687,6 @@ static void cscf_stop(void);
 
 static int cscf_start(void)
 {
-	char err[512];
 	int rc;
 	if (conf_addr_split(cscf_conf.listen, cscf.host, sizeof(cscf.host), &cscf.port)) {
 		WIMS_ERROR(LOG, "bad address in [cscf] listen");
@@ -689,10 +701,10 @@ static int cscf_start(void)
 	if ((rc = resolve_conf(&cscf.rc)))
 		return rc;
 
-	char hss_path[1024];
+	char *hss_path = cscf.hss_path;
 	if (cscf_conf.hss_db[0])
-		snprintf(hss_path, sizeof(hss_path), "%s", cscf_conf.hss_db);
-	else if (cx_default_store_path(hss_path, sizeof(hss_path)))
+		snprintf(hss_path, sizeof(cscf.hss_path), "%s", cscf_conf.hss_db);
+	else if (cx_default_store_path(hss_path, sizeof(cscf.hss_path)))
 		return WIMS_ECONF;
 	if (cscf_conf.db[0])
 		snprintf(cscf.store_path, sizeof(cscf.store_path), "%s", cscf_conf.db);
@@ -702,11 +714,6 @@ static int cscf_start(void)
 		WIMS_ERROR(LOG, "cannot create the directory of %s / %s", hss_path, cscf.store_path);
 		return WIMS_EIO;
 	}
-	cscf.cx = cx_open(hss_path, err, sizeof(err));
-	if (!cscf.cx) {
-		WIMS_ERROR(LOG, "HSS store: %s", err);
-		return WIMS_ESTORE;
-	}
 	/* Nonces die with the process: after a restart a client's next
 	 * REGISTER is simply challenged again. */
 	uint8_t secret[32];
@@ -715,7 +722,7 @@ static int cscf_start(void)
 		cscf_stop();
 		return WIMS_EIO;
 	}
-	cscf.reg = cscf_reg_new(&cscf.rc, cscf.cx, secret);
+	cscf.reg = cscf_reg_new(&cscf.rc, secret);
 	OPENSSL_cleanse(secret, sizeof(secret));
 	if (!cscf.reg) {
 		WIMS_ERROR(LOG, "cannot create the registrar");
@@ -767,8 +774,6 @@ static void cscf_stop(void)
 	cscf.w = NULL;
 	cscf_reg_free(cscf.reg);
 	cscf.reg = NULL;
-	cx_close(cscf.cx);
-	cscf.cx = NULL;
 }
 
 const struct role cscf_role = {

@@ -38,15 +38,13 @@
 
 struct cscf_reg {
 	struct cscf_reg_conf conf;
-	struct cx *cx;
 	struct nonce_key key;
 	struct nonce_tracker *tracker;
 	struct ratelimit *failures;
 	pthread_mutex_t locks[WIMS_CSCF_REG_LOCKS];
 };
 
-struct cscf_reg *cscf_reg_new(const struct cscf_reg_conf *conf, struct cx *cx,
-			      const uint8_t secret[32])
+struct cscf_reg *cscf_reg_new(const struct cscf_reg_conf *conf, const uint8_t secret[32])
 {
 	if (conf->nalgs == 0 || conf->nonce_lifetime_s == 0)
 		return NULL;
@@ -54,7 +52,6 @@ struct cscf_reg *cscf_reg_new(const struct cscf_reg_conf *conf, struct cx *cx,
 	if (!r)
 		return NULL;
 	r->conf = *conf;
-	r->cx = cx;
 	nonce_key_init(&r->key, secret);
 	r->tracker = nonce_tracker_new(0, conf->nonce_lifetime_s);
 	r->failures = ratelimit_new(0, WIMS_AUTH_MAX_FAILURES_PER_MIN, 60);
@@ -244,7 +241,7 @@ static enum cx_auth_scheme cx_scheme(enum digest_alg alg)
  * the preferred first) that the HSS can serve for this user, all with the
  * same fresh nonce.  No algorithm served: the MAR error decides.
  */
-static void challenge(struct cscf_reg *r, const char *impi, const char *impu, bool stale,
+static void challenge(struct cscf_reg *r, struct cx *cx, const char *impi, const char *impu, bool stale,
 		      const char *why, int64_t now, struct reply *rp)
 {
 	char nonce[NONCE_STR_MAX];
@@ -258,7 +255,7 @@ static void challenge(struct cscf_reg *r, const char *impi, const char *impu, bo
 	unsigned offered = 0;
 	for (unsigned i = 0; i < r->conf.nalgs; i++) {
 		struct cx_maa maa;
-		last = cx_mar(r->cx, impi, impu, cx_scheme(r->conf.algs[i]), &maa);
+		last = cx_mar(cx, impi, impu, cx_scheme(r->conf.algs[i]), &maa);
 		OPENSSL_cleanse(maa.ha1, sizeof(maa.ha1));
 		if (last != CX_SUCCESS)
 			continue;
@@ -322,32 +319,32 @@ static struct slice param(const struct sip_auth *a, enum sip_auth_param p, char 
  * Check Digest credentials.  Returns 0 when they are good (rp gets the
  * Authentication-Info), else the reply is set (401/403/400/500).
  */
-static int verify(struct cscf_reg *r, const struct sip_msg *m, const struct sip_auth *a,
+static int verify(struct cscf_reg *r, struct cx *cx, const struct sip_msg *m, const struct sip_auth *a,
 		  const char *impi, const char *impu, int64_t now, struct reply *rp)
 {
 	char nbuf[128], ubuf[WIMS_SIP_MAX_TOKEN * 4], cbuf[128], rbuf[128];
 	enum digest_alg alg;
 	if (digest_alg_parse(a->p[SIP_AUTH_P_ALGORITHM], &alg) != 0 || !alg_offered(r, alg)) {
-		challenge(r, impi, impu, false, "Unauthorized (algorithm not offered)", now, rp);
+		challenge(r, cx, impi, impu, false, "Unauthorized (algorithm not offered)", now, rp);
 		return -1;
 	}
 	struct slice nonce = param(a, SIP_AUTH_P_NONCE, nbuf, sizeof(nbuf));
 	int rc = nonce.p ? nonce_check(&r->key, nonce, (uint64_t)now, r->conf.nonce_lifetime_s)
 			 : WIMS_EAUTH;
 	if (rc == WIMS_ESTALE) {
-		challenge(r, impi, impu, true, "Unauthorized (stale nonce)", now, rp);
+		challenge(r, cx, impi, impu, true, "Unauthorized (stale nonce)", now, rp);
 		return -1;
 	}
 	if (rc != 0) {
 		/* Not a nonce of ours (forged, or from before a restart). */
-		challenge(r, impi, impu, false, "Unauthorized (unknown nonce)", now, rp);
+		challenge(r, cx, impi, impu, false, "Unauthorized (unknown nonce)", now, rp);
 		return -1;
 	}
 	struct slice qop = a->p[SIP_AUTH_P_QOP];
 	if (!qop.p || !slice_eq_cstr(qop, "auth")) {
 		/* We offer qop="auth" only; without it there is no nc and no
 		 * replay protection (RFC 7616 3.4). */
-		challenge(r, impi, impu, false, "Unauthorized (qop=auth required)", now, rp);
+		challenge(r, cx, impi, impu, false, "Unauthorized (qop=auth required)", now, rp);
 		return -1;
 	}
 	uint64_t nc;
@@ -375,7 +372,7 @@ static int verify(struct cscf_reg *r, const struct sip_msg *m, const struct sip_
 		return -1;
 	}
 	struct cx_maa maa;
-	rc = cx_mar(r->cx, impi, impu, cx_scheme(alg), &maa);
+	rc = cx_mar(cx, impi, impu, cx_scheme(alg), &maa);
 	if (rc != CX_SUCCESS) {
 		OPENSSL_cleanse(&maa, sizeof(maa));
 		reply_cx_error(rp, rc);
@@ -404,9 +401,9 @@ static int verify(struct cscf_reg *r, const struct sip_msg *m, const struct sip_
 		if (rc == WIMS_EREPLAY) {
 			WIMS_WARN(LOG, "%s: nonce count %08llx used again: refused", impi,
 				  (unsigned long long)nc);
-			challenge(r, impi, impu, false, "Unauthorized (replayed nonce count)", now, rp);
+			challenge(r, cx, impi, impu, false, "Unauthorized (replayed nonce count)", now, rp);
 		} else {
-			challenge(r, impi, impu, true, "Unauthorized (stale nonce)", now, rp);
+			challenge(r, cx, impi, impu, true, "Unauthorized (stale nonce)", now, rp);
 		}
 		return -1;
 	}
@@ -606,7 +603,7 @@ static int write_bindings(struct store *st, const char *target, const struct csc
 
 /* RFC 3261 10.3 steps 6-8 for an authenticated REGISTER, under the
  * subscription's lock. */
-static void update(struct cscf_reg *r, struct store *st, const struct sip_msg *m,
+static void update(struct cscf_reg *r, struct cx *cx, struct store *st, const struct sip_msg *m,
 		   const struct cscf_src *src, const char *impi, const char *impu, int64_t now,
 		   struct reply *rp)
 {
@@ -698,7 +695,7 @@ static void update(struct cscf_reg *r, struct store *st, const struct sip_msg *m
 		enum cx_sar_type type = total == 0   ? CX_SAR_USER_DEREGISTRATION
 					: old->n > 0 ? CX_SAR_RE_REGISTRATION
 						     : CX_SAR_REGISTRATION;
-		int rc = cx_sar(r->cx, impi, impu, type, r->conf.server_name, saa);
+		int rc = cx_sar(cx, impi, impu, type, r->conf.server_name, saa);
 		if (rc != CX_SUCCESS) {
 			reply_cx_error(rp, rc);
 			goto out;
@@ -769,9 +766,10 @@ out:
 
 /* --- the REGISTER procedure --- */
 
-int cscf_reg_register(struct cscf_reg *r, struct store *st, const struct sip_msg *m,
+int cscf_reg_register(struct cscf_reg *r, const struct cscf_reg_io *io, const struct sip_msg *m,
 		      const struct cscf_src *src, int64_t now, struct buf *out)
 {
+	struct cx *cx = io->cx;
 	struct reply rp = {.status = 500, .reason = "Server Internal Error", .hdrs = BUF_INIT};
 	struct sip_uri ruri;
 	const char *reason = "Bad Request-URI";
@@ -830,7 +828,7 @@ int cscf_reg_register(struct cscf_reg *r, struct store *st, const struct sip_msg
 
 	/* I-CSCF: may this user register, and where (TS 29.228 6.1.1)? */
 	struct cx_uaa uaa;
-	rc = cx_uar(r->cx, impi, impu, NULL, CX_UAR_REGISTRATION, &uaa);
+	rc = cx_uar(cx, impi, impu, NULL, CX_UAR_REGISTRATION, &uaa);
 	if (rc != CX_FIRST_REGISTRATION && rc != CX_SUBSEQUENT_REGISTRATION) {
 		reply_cx_error(&rp, rc);
 		WIMS_INFO(LOG, "REGISTER %s (%s): UAR %s", impu, impi, cx_result_name(rc));
@@ -847,16 +845,16 @@ int cscf_reg_register(struct cscf_reg *r, struct store *st, const struct sip_msg
 	}
 	if (!authenticated) {
 		if (!have_cred) {
-			challenge(r, impi, impu, false, "Unauthorized", now, &rp);
+			challenge(r, cx, impi, impu, false, "Unauthorized", now, &rp);
 			goto send;
 		}
-		if (verify(r, m, &cred, impi, impu, now, &rp) != 0)
+		if (verify(r, cx, m, &cred, impi, impu, now, &rp) != 0)
 			goto send;
 	}
 
 	pthread_mutex_t *lock = impi_lock(r, impi);
 	pthread_mutex_lock(lock);
-	update(r, st, m, src, impi, impu, now, &rp);
+	update(r, io->cx, io->st, m, src, impi, impu, now, &rp);
 	pthread_mutex_unlock(lock);
 send:
 	return reply_send(&rp, m, now, out);
@@ -905,8 +903,10 @@ static int impu_cb(void *arg, const struct store_impu *u)
 	return 0;
 }
 
-int cscf_reg_purge(struct cscf_reg *r, struct store *st, int64_t now)
+int cscf_reg_purge(struct cscf_reg *r, const struct cscf_reg_io *io, int64_t now)
 {
+	struct store *st = io->st;
+	struct cx *cx = io->cx;
 	int removed = store_binding_expire(st, now);
 	if (removed <= 0)
 		return removed;
@@ -921,7 +921,7 @@ int cscf_reg_purge(struct cscf_reg *r, struct store *st, int64_t now)
 		rc = store_impu_list(st, s.impi[i], impu_cb, &w);
 		if (rc == 0 && w.bindings == 0 && w.first[0]) {
 			struct cx_saa *saa = malloc(sizeof(*saa));
-			int sr = saa ? cx_sar(r->cx, s.impi[i], w.first, CX_SAR_TIMEOUT_DEREGISTRATION,
+			int sr = saa ? cx_sar(cx, s.impi[i], w.first, CX_SAR_TIMEOUT_DEREGISTRATION,
 					      r->conf.server_name, saa)
 				     : WIMS_ENOMEM;
 			free(saa);

@@ -29,9 +29,10 @@
  * REGISTER's read-check-write of the bindings runs under a lock chosen by
  * the IMPI (WIMS_CSCF_REG_LOCKS).
  *
- * Threads: a struct cscf_reg is shared by every worker (cx, the nonce
- * tracker and the failure limiter lock internally); each worker passes its
- * own struct store.
+ * Threads: a struct cscf_reg is shared by every worker (the nonce tracker
+ * and the failure limiter lock internally); each worker passes its own
+ * store and Cx handles (struct cscf_reg_io), so that workers do not queue
+ * on one handle's lock.
  */
 #ifndef WIMS_CSCF_REG_H
 #define WIMS_CSCF_REG_H
@@ -67,19 +68,25 @@ struct cscf_src {
 	int port;
 };
 
+/* The calling thread's handles (not owned): its store of bindings and its
+ * Cx handle to the HSS. */
+struct cscf_reg_io {
+	struct store *st;
+	struct cx *cx;
+};
+
 struct cscf_reg;
 
-/* A registrar over cx (shared, not owned).  secret: 32 random bytes for the
- * nonces.  NULL when out of memory or the configuration is unusable. */
-struct cscf_reg *cscf_reg_new(const struct cscf_reg_conf *conf, struct cx *cx,
-			      const uint8_t secret[32]);
+/* A registrar.  secret: 32 random bytes for the nonces.  NULL when out of
+ * memory or the configuration is unusable. */
+struct cscf_reg *cscf_reg_new(const struct cscf_reg_conf *conf, const uint8_t secret[32]);
 void cscf_reg_free(struct cscf_reg *r); /* NULL is fine */
 
 /* Answer REGISTER m (sip_msg_can_answer must hold): the whole response is
- * appended to out.  st is the calling thread's store, now the unix time.
+ * appended to out.  io: the calling thread's handles; now: unix time.
  * Returns the status sent (>= 100), or a negative WIMS_E* when not even a
  * response could be built (out->err). */
-int cscf_reg_register(struct cscf_reg *r, struct store *st, const struct sip_msg *m,
+int cscf_reg_register(struct cscf_reg *r, const struct cscf_reg_io *io, const struct sip_msg *m,
 		      const struct cscf_src *src, int64_t now, struct buf *out);
 
 /* Is host (numeric) one of the trusted nodes? */
@@ -99,7 +106,7 @@ int cscf_reg_count(struct store *st, const char *impu, int64_t now);
 /* Remove bindings that expired by now; every subscription of ours left
  * without a binding is deregistered in the HSS (SAR
  * TIMEOUT_DEREGISTRATION).  Returns bindings removed (>= 0) or an error. */
-int cscf_reg_purge(struct cscf_reg *r, struct store *st, int64_t now);
+int cscf_reg_purge(struct cscf_reg *r, const struct cscf_reg_io *io, int64_t now);
 
 /* The IMPU a To/From URI stands for: "sip:user@host" (scheme and host
  * lower-cased, no port, parameters or headers), "tel:+number".  0 or

@@ -33,6 +33,7 @@ static char dir[64], path[128];
 static struct store *st;
 static struct cx *cx;
 static struct cscf_reg *reg;
+static struct cscf_reg_io io;
 static struct cscf_reg_conf conf;
 static const struct cscf_src src = {"tcp", "127.0.0.1", 5070};
 
@@ -86,7 +87,8 @@ static int setup(void)
 	snprintf(conf.server_name, sizeof(conf.server_name), "sip:127.0.0.1:5060");
 	snprintf(conf.trusted_nodes, sizeof(conf.trusted_nodes), "192.0.2.1, 192.0.2.2");
 	uint8_t secret[32] = {1, 2, 3};
-	reg = cscf_reg_new(&conf, cx, secret);
+	io = (struct cscf_reg_io){st, cx};
+	reg = cscf_reg_new(&conf, secret);
 	return reg ? 0 : -1;
 }
 
@@ -170,7 +172,7 @@ static int send_at(struct ua *u, const char *extra, int64_t now)
 	if (sip_msg_parse(&m, msg, (size_t)n, SIP_FRAMING_STREAM, &reason) != n)
 		return -1;
 	buf_reset(&resp);
-	int status = cscf_reg_register(reg, st, &m, u->src, now, &resp);
+	int status = cscf_reg_register(reg, &io, &m, u->src, now, &resp);
 	if (status < 0 || sip_msg_parse(&rm, resp.p, resp.len, SIP_FRAMING_STREAM, &reason) !=
 				  (int)resp.len)
 		return -1;
@@ -457,7 +459,7 @@ static void purge_expires_and_deregisters_in_the_hss(void)
 {
 	struct ua u;
 	/* what earlier tests left has expired by now */
-	EXPECT_INT(cscf_reg_purge(reg, st, T0 + 5000), >=, 0);
+	EXPECT_INT(cscf_reg_purge(reg, &io, T0 + 5000), >=, 0);
 	ua_init(&u, "bob", "bob-secret", "c-purge");
 	snprintf(u.contact, sizeof(u.contact), "*");
 	EXPECT_INT(register_full(&u, "Expires: 0\r\n", T0 + 5000), ==, 200);
@@ -465,8 +467,8 @@ static void purge_expires_and_deregisters_in_the_hss(void)
 	EXPECT_INT(register_full(&u, "Expires: 60\r\n", T0 + 5000), ==, 200);
 	struct cx_lia lia;
 	EXPECT_INT(cx_lir(cx, "sip:bob@" DOMAIN, &lia), ==, CX_SUCCESS);
-	EXPECT_INT(cscf_reg_purge(reg, st, T0 + 5030), ==, 0);
-	EXPECT_INT(cscf_reg_purge(reg, st, T0 + 5061), >=, 1);
+	EXPECT_INT(cscf_reg_purge(reg, &io, T0 + 5030), ==, 0);
+	EXPECT_INT(cscf_reg_purge(reg, &io, T0 + 5061), >=, 1);
 	EXPECT_INT(cscf_reg_count(st, "sip:bob@" DOMAIN, T0 + 5000), ==, 0);
 	EXPECT_INT(cx_lir(cx, "sip:bob@" DOMAIN, &lia), ==, CX_ERROR_IDENTITY_NOT_REGISTERED);
 }
