@@ -166,3 +166,32 @@ describe('wims demo, cscf challenging with MD5 only', () => {
 		await page.close();
 	});
 });
+
+describe('wims demo, registrations shortened to 20 s', () => {
+	let wims, startError;
+	before(async () => {
+		wims = await startDemo({ sets: ['cscf.max_expires=20', 'cscf.min_expires=10', 'cscf.default_expires=20'] }).catch((e) => {
+			startError = e;
+		});
+	});
+	after(async () => {
+		await wims?.stop();
+	});
+
+	test('the countdown follows the expiry granted, and refreshes with the re-REGISTER', async () => {
+		if (startError)
+			throw startError;
+		const page = await openWic(chrome.context, wims.wwsfUrl);
+		const first = await registered(page, 'bob');
+		assert.ok(first.expiresSeconds <= 20 && first.expiresSeconds >= 15, `granted ${first.expires}`);
+		/* JsSIP refreshes 5 s before a short registration ends */
+		await page.waitForFunction(() => window.wic.trace.filter((m) => m.dir === 'out').length >= 3,
+			null, { timeout: 25000 });
+		await page.waitForFunction(() => Number(document.getElementById('expires').dataset.seconds) >= 15,
+			null, { timeout: 5000 });
+		const s = await statusPanel(page);
+		assert.equal(s.state, 'registered');
+		assert.ok(s.associated.includes('sip:bob@ims.example.org'));
+		await page.close();
+	});
+});
