@@ -101,11 +101,13 @@ stamp=$(date -u +%Y%m%dT%H%M%SZ)
 out=$build/bench/results-$stamp
 mkdir -p "$out"
 work=$(mktemp -d /tmp/wims-bench.XXXXXX)
-pids=()
+wims_pid=
+declare -A kam_pid
+server_pids() { echo $wims_pid "${kam_pid[@]}"; }
 cleanup() {
 	local pid
-	for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-	for pid in "${pids[@]}"; do
+	for pid in $(server_pids); do kill "$pid" 2>/dev/null || true; done
+	for pid in $(server_pids); do
 		for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
 		kill -9 "$pid" 2>/dev/null || true
 	done
@@ -174,42 +176,67 @@ if [ -n "$want_wims" ]; then
 fi
 
 # 2. Servers.
-wims_pid=
-if [ -n "$want_wims" ]; then
-	"$WIMS" "${wims_set[@]}" demo >"$out/wims.log" 2>&1 &
-	wims_pid=$!
-	pids+=("$wims_pid")
-fi
-declare -A kam_pid
-for a in $ALGORITHMS; do
-	[ -n "$want_kam" ] || break
-	flag=()
+# Debian's Kamailio 5.6.3 with OpenSSL 3 may corrupt its shared memory when
+# its TCP worker processes run their first TLS handshakes at the same time
+# (kamailio issue #3791; fixed upstream by tls_threads_mode in later
+# versions) and a worker dies.  So each instance first takes a few
+# handshakes one after the other, and a run during which it died is
+# reported, the instance restarted and the run repeated (twice at most).
+start_kamailio() { # start_kamailio ALGORITHM
+	local a=$1 flag=() i old=${kam_pid[$1]:-}
+	if [ -n "$old" ]; then # what is left of a crashed instance
+		kill "$old" 2>/dev/null || true
+		for _ in $(seq 50); do kill -0 "$old" 2>/dev/null || break; sleep 0.1; done
+		kill -9 "$old" 2>/dev/null || true
+	fi
 	[ "$a" = SHA-256 ] && flag=(--sha256)
 	"$root/bench/kamailio/start.sh" --dir "$work/kamailio-$a" --cert "$work/tls/cert.pem" \
 		--key "$work/tls/key.pem" --users "$csv" --port "${KAM_PORT[$a]}" \
-		--children "$KAM_CHILDREN" "${flag[@]}" >"$out/kamailio-$a.log" 2>&1 &
+		--children "$KAM_CHILDREN" "${flag[@]}" >>"$out/kamailio-$a.log" 2>&1 &
 	kam_pid[$a]=$!
-	pids+=("$!")
-done
-if [ -n "$want_wims" ] && ! wait_tcp "$WIMS_PORT" "$wims_pid"; then
-	echo "run.sh: wims did not start:" >&2
-	tail -n 20 "$out/wims.log" >&2
-	exit 1
-fi
-for a in $ALGORITHMS; do
-	[ -n "$want_kam" ] || break
 	if ! wait_tcp "${KAM_PORT[$a]}" "${kam_pid[$a]}"; then
 		echo "run.sh: Kamailio ($a) did not start:" >&2
 		tail -n 20 "$out/kamailio-$a.log" >&2
+		return 1
+	fi
+	for i in $(seq $((2 * KAM_CHILDREN))); do
+		"$LOADGEN" --host 127.0.0.1 --port "${KAM_PORT[$a]}" --insecure --quiet --users 0-0 \
+			--connections 1 --duration 0.2 --algorithm "$a" >/dev/null 2>&1 || true
+	done
+}
+if [ -n "$want_wims" ]; then
+	"$WIMS" "${wims_set[@]}" demo >"$out/wims.log" 2>&1 &
+	wims_pid=$!
+	if ! wait_tcp "$WIMS_PORT" "$wims_pid"; then
+		echo "run.sh: wims did not start:" >&2
+		tail -n 20 "$out/wims.log" >&2
 		exit 1
 	fi
+fi
+for a in $ALGORITHMS; do
+	[ -n "$want_kam" ] || break
+	start_kamailio "$a" || exit 1
 done
 
 # 3. Runs.
 results=$out/results.jsonl
 : >"$results"
 failed_runs=0
+incidents=0
 one_run() { # one_run SERVER ALGORITHM ROUND DURATION
+	local server=$1 alg=$2 round=$3 secs=$4 attempt
+	for attempt in 1 2 3; do
+		one_attempt "$@" && return
+		if [ "$server" = wims ] || [ "$attempt" -eq 3 ]; then
+			echo "run.sh: $server ($alg) died during the run: stopping" >&2
+			exit 1
+		fi
+		incidents=$((incidents + 1))
+		echo "   ! Kamailio ($alg) died during that run (see kamailio-$alg.log): restarted, run repeated"
+		start_kamailio "$alg" || exit 1
+	done
+}
+one_attempt() { # one_attempt SERVER ALGORITHM ROUND DURATION: 1 if the server died
 	local server=$1 alg=$2 round=$3 secs=$4 port pid before after line rc=0
 	if [ "$server" = wims ]; then port=$WIMS_PORT pid=$wims_pid; else port=${KAM_PORT[$alg]} pid=${kam_pid[$alg]}; fi
 	before=$(cpu_ticks "$pid")
@@ -218,10 +245,16 @@ one_run() { # one_run SERVER ALGORITHM ROUND DURATION
 		--threads "$THREADS" --expires "$EXPIRES" --algorithm "$alg" \
 		--label "$server $alg $round" 2>>"$out/loadgen.log" | sed -n 's/^RESULT //p') || rc=$?
 	after=$(cpu_ticks "$pid")
+	# A Kamailio worker that crashes makes the main process stop them all.
+	if ! kill -0 "$pid" 2>/dev/null ||
+		{ [ "$server" = kamailio ] && [ "$(pgrep -c -P "$pid" || true)" -eq 0 ]; }; then
+		[ -n "$line" ] && echo "$line" >>"$out/incidents.jsonl"
+		return 1
+	fi
 	if [ -z "$line" ]; then
 		echo "run.sh: the generator printed no result against $server ($alg); see $out/loadgen.log" >&2
 		failed_runs=$((failed_runs + 1))
-		return
+		return 0
 	fi
 	[ "$rc" -eq 0 ] || failed_runs=$((failed_runs + 1))
 	if [ "$round" != warmup ]; then
@@ -256,10 +289,13 @@ for r in $(seq 1 "$ROUNDS"); do
 	done
 done
 
-# Still alive?  A server that died mid-run would make the numbers lie.
-for pid in "${pids[@]}"; do
-	kill -0 "$pid" 2>/dev/null || { echo "run.sh: a server (PID $pid) died during the bench" >&2; failed_runs=$((failed_runs + 1)); }
-done
+if [ "$incidents" -gt 0 ]; then
+	echo "   $incidents run(s) repeated after a Kamailio crash; their partial results: $out/incidents.jsonl"
+fi
+note_incidents() {
+	[ "$incidents" -eq 0 ] ||
+		echo "$incidents run(s) repeated after a Kamailio crash (see kamailio-*.log; Debian's 5.6.3 with OpenSSL 3 is known to crash in TLS, kamailio issue #3791)."
+}
 
 # 4. Summary.
 python3 - "$results" "$out/summary.md" "$out/summary.json" <<'PY'
@@ -312,6 +348,7 @@ open(sys.argv[2], "w").write(table)
 json.dump(summary, open(sys.argv[3], "w"), indent=1)
 print(table)
 PY
+note_incidents | tee -a "$out/summary.md"
 echo "raw results: $results"
 if [ "$failed_runs" -ne 0 ]; then
 	echo "run.sh: $failed_runs run(s) had failures or dropped connections (see the table and $out/loadgen.log)" >&2
