@@ -96,7 +96,7 @@ static int run_roles(const struct role *const *list, size_t n, bool demo)
 	}
 	if (!rc) {
 		if (demo)
-			WIMS_INFO("main", "demo running: open https://127.0.0.1:8443/ "
+			WIMS_INFO("main", "demo running: open the wwsf URL above "
 					  "(subscribers alice, bob, carol; password NAME-secret)");
 		int sig = 0;
 		sigwait(&set, &sig);

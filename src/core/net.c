@@ -392,6 +392,48 @@ int net_bind_udp(const char *host, int port, bool reuseport, char *err, size_t e
 	return net_socket_bind(host, port, SOCK_DGRAM, reuseport, err, errsz);
 }
 
+static int probe_bind(const char *host, int port, int type, char *err, size_t errsz)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl;
+	if (net_addr_make(host, port, &ss, &sl)) {
+		set_err(err, errsz, "%s:%d: not a numeric address", host ? host : "*", port);
+		return WIMS_EINVAL;
+	}
+	int fd = socket(ss.ss_family, type | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		set_err(err, errsz, "socket: %s", strerror(errno));
+		return WIMS_EIO;
+	}
+	int one = 1;
+	if (type == SOCK_STREAM)
+		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	int rc = 0;
+	if (bind(fd, (struct sockaddr *)&ss, sl) != 0) {
+		if (errno == EADDRINUSE) {
+			set_err(err, errsz, "%s:%d (%s) is already in use by another process",
+				host ? host : "*", port, type == SOCK_STREAM ? "tcp" : "udp");
+			rc = WIMS_EEXIST;
+		} else {
+			set_err(err, errsz, "bind %s:%d: %s", host ? host : "*", port,
+				strerror(errno));
+			rc = WIMS_EIO;
+		}
+	}
+	close(fd);
+	return rc;
+}
+
+int net_port_claim(const char *host, int port, bool tcp, bool udp, char *err, size_t errsz)
+{
+	if (port == 0)
+		return 0;
+	int rc = tcp ? probe_bind(host, port, SOCK_STREAM, err, errsz) : 0;
+	if (!rc && udp)
+		rc = probe_bind(host, port, SOCK_DGRAM, err, errsz);
+	return rc;
+}
+
 struct bufferevent *net_connect_tcp(struct event_base *base, const char *host, int port,
 				    SSL_CTX *tls, const char *server_name, char *err,
 				    size_t errsz)

@@ -72,6 +72,15 @@ void net_listener_free(struct net_listener *l);
  * fd (>= 0) or a negative WIMS_E* with a message in err. */
 int net_bind_udp(const char *host, int port, bool reuseport, char *err, size_t errsz);
 
+/* Makes sure no other process serves host:port before a role binds its
+ * SO_REUSEPORT sockets: the kernel lets any process of the same user join a
+ * reuseport group and then splits connections between them, so a second
+ * wims on the same ports would silently take half the traffic.  Probes with
+ * sockets that do not join the group (TCP with SO_REUSEADDR only, so
+ * TIME_WAIT leftovers of a restart do not count).  Port 0 passes.  Returns
+ * 0, or WIMS_EEXIST with "host:port (tcp) is already in use" in err. */
+int net_port_claim(const char *host, int port, bool tcp, bool udp, char *err, size_t errsz);
+
 /* Parses a numeric host (IPv4, IPv6 with or without brackets, "localhost",
  * "" = any IPv4) and port into ss.  Returns 0 or WIMS_EINVAL. */
 int net_addr_make(const char *host, int port, struct sockaddr_storage *ss, socklen_t *len);

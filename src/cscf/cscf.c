@@ -698,6 +698,11 @@ static int cscf_start(void)
 		WIMS_ERROR(LOG, "[cscf] listen must be a concrete address (it goes in Service-Route)");
 		return WIMS_ECONF;
 	}
+	char claim_err[256];
+	if (net_port_claim(cscf.host, cscf.port, true, true, claim_err, sizeof(claim_err))) {
+		WIMS_ERROR(LOG, "%s", claim_err);
+		return WIMS_EEXIST;
+	}
 	if ((rc = resolve_conf(&cscf.rc)))
 		return rc;
 

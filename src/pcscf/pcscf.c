@@ -1138,6 +1138,11 @@ static int pcscf_start(void)
 	hostport(pcscf.mw_hostport, sizeof(pcscf.mw_hostport), pcscf.mw_host, pcscf.mw_port);
 	hostport(pcscf.ws_hostport, sizeof(pcscf.ws_hostport),
 		 pcscf.ws_host[0] ? pcscf.ws_host : "127.0.0.1", pcscf.ws_port);
+	if (net_port_claim(pcscf.ws_host, pcscf.ws_port, true, false, err, sizeof(err)) ||
+	    net_port_claim(pcscf.mw_host, pcscf.mw_port, true, true, err, sizeof(err))) {
+		WIMS_ERROR(LOG, "%s", err);
+		return WIMS_EEXIST;
+	}
 
 	if (wims_global.tls_self_signed) {
 		static const char *const names[] = {"127.0.0.1", "localhost", NULL};

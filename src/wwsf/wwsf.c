@@ -27,6 +27,7 @@
 #include "core/http.h"
 #include "core/log.h"
 #include "core/loop.h"
+#include "core/net.h"
 #include "core/slice.h"
 #include "core/tls.h"
 #include "core/wims.h"
@@ -206,6 +207,10 @@ static int wwsf_start(void)
 	if (conf_addr_split(wwsf_conf.listen, wwsf.host, sizeof(wwsf.host), &wwsf.port)) {
 		WIMS_ERROR("wwsf", "listen: bad address \"%s\"", wwsf_conf.listen);
 		return WIMS_ECONF;
+	}
+	if (net_port_claim(wwsf.host, wwsf.port, true, false, err, sizeof(err))) {
+		WIMS_ERROR("wwsf", "%s", err);
+		return WIMS_EEXIST;
 	}
 	if (strncmp(wwsf_conf.pcscf_url, "wss://", 6) != 0 &&
 	    strncmp(wwsf_conf.pcscf_url, "ws://", 5) != 0) {
