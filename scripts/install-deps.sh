@@ -9,14 +9,18 @@ build_pkgs=(gcc clang make meson ninja-build pkg-config
 	libevent-dev libssl-dev libwslay-dev libosmocore-dev libcjose-dev
 	libjansson-dev libinih-dev libsqlite3-dev libclang-rt-14-dev openssl)
 peer_pkgs=(sip-tester sipsak sipvicious chromium
-	kamailio kamailio-tls-modules kamailio-websocket-modules
-	nodejs npm python3)
+	kamailio kamailio-tls-modules kamailio-websocket-modules python3 procps iproute2)
 
 missing=()
 for p in "${build_pkgs[@]}" "${peer_pkgs[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" ||
 		missing+=("$p")
 done
+
+# Node.js may come from elsewhere than Debian (with npm inside it, which
+# conflicts with Debian's npm package): ask for the commands, not packages.
+command -v node >/dev/null 2>&1 || missing+=(nodejs)
+command -v npm >/dev/null 2>&1 || missing+=(npm)
 
 if ((${#missing[@]})); then
 	echo "install-deps: installing ${missing[*]}"
