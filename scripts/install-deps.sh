@@ -9,7 +9,7 @@ build_pkgs=(gcc clang make meson ninja-build pkg-config
 	libevent-dev libssl-dev libwslay-dev libosmocore-dev libcjose-dev
 	libjansson-dev libinih-dev libsqlite3-dev libclang-rt-14-dev openssl)
 peer_pkgs=(sip-tester sipsak sipvicious chromium
-	kamailio kamailio-tls-modules kamailio-websocket-modules python3 procps iproute2)
+	kamailio kamailio-tls-modules kamailio-websocket-modules python3 procps iproute2 curl)
 
 missing=()
 for p in "${build_pkgs[@]}" "${peer_pkgs[@]}"; do

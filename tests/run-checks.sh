@@ -30,17 +30,27 @@ for s in scripts/check-style.sh scripts/check-includes.sh; do
 	if "$s"; then record ok "$s"; else record fail "$s"; echo "FAIL $s"; fi
 done
 
+# docs/config.md and etc/wims.ini come from the config tables: stale copies
+# mislead operators.
+if "$WIMS_BIN" --config-doc | cmp -s - docs/config.md &&
+	"$WIMS_BIN" --config-sample | cmp -s - etc/wims.ini; then
+	record ok "docs/config.md and etc/wims.ini match the config tables"
+else
+	record fail "docs/config.md or etc/wims.ini is stale: run make config-doc"
+	echo "FAIL docs/config.md or etc/wims.ini is stale: run make config-doc"
+fi
+
 echo "== unit tests and fuzz replays"
 meson test -C "$build" --no-rebuild --print-errorlogs --suite unit --suite fuzz \
 	>"$build/meson-test.out" 2>&1
 tail -n 12 "$build/meson-test.out"
-while read -r name result; do
+while read -r result name; do
 	if [ "$result" = OK ]; then record ok "$name"; else record fail "$name"; echo "FAIL $name ($result)"; fi
 done < <(python3 - "$build/meson-logs/testlog.json" <<'PY'
 import json, sys
 for line in open(sys.argv[1]):
     t = json.loads(line)
-    print(t["name"], t["result"])
+    print(t["result"], t["name"])
 PY
 )
 
