@@ -236,6 +236,13 @@ one_run() { # one_run SERVER ALGORITHM ROUND DURATION
 		start_kamailio "$alg" || exit 1
 	done
 }
+# Failures against wims fail `make bench`; the peer's (Kamailio 5.6.3 drops
+# a connection now and then under TLS load) are shown in the table and
+# warned about, since they say nothing of wims.
+peer_failed_runs=0
+count_failed() { # count_failed SERVER
+	if [ "$1" = wims ]; then failed_runs=$((failed_runs + 1)); else peer_failed_runs=$((peer_failed_runs + 1)); fi
+}
 one_attempt() { # one_attempt SERVER ALGORITHM ROUND DURATION: 1 if the server died
 	local server=$1 alg=$2 round=$3 secs=$4 port pid before after line rc=0
 	if [ "$server" = wims ]; then port=$WIMS_PORT pid=$wims_pid; else port=${KAM_PORT[$alg]} pid=${kam_pid[$alg]}; fi
@@ -253,10 +260,10 @@ one_attempt() { # one_attempt SERVER ALGORITHM ROUND DURATION: 1 if the server d
 	fi
 	if [ -z "$line" ]; then
 		echo "run.sh: the generator printed no result against $server ($alg); see $out/loadgen.log" >&2
-		failed_runs=$((failed_runs + 1))
+		count_failed "$server"
 		return 0
 	fi
-	[ "$rc" -eq 0 ] || failed_runs=$((failed_runs + 1))
+	[ "$rc" -eq 0 ] || count_failed "$server"
 	if [ "$round" != warmup ]; then
 		echo "$line" | python3 -c '
 import json, sys
@@ -350,7 +357,10 @@ print(table)
 PY
 note_incidents | tee -a "$out/summary.md"
 echo "raw results: $results"
+if [ "$peer_failed_runs" -ne 0 ]; then
+	echo "run.sh: warning: $peer_failed_runs Kamailio run(s) had failures or dropped connections (see the table)" >&2
+fi
 if [ "$failed_runs" -ne 0 ]; then
-	echo "run.sh: $failed_runs run(s) had failures or dropped connections (see the table and $out/loadgen.log)" >&2
+	echo "run.sh: $failed_runs wims run(s) had failures or dropped connections (see the table and $out/loadgen.log)" >&2
 	exit 1
 fi
