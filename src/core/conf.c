@@ -203,25 +203,41 @@ static int on_ini_line(void *user, const char *section, const char *name, const 
 	return 1;
 }
 
+/* ini_parse's and ini_parse_string's result into our error text. */
+static int load_result(int line, const char *name, const struct load_ctx *ctx, char *err,
+		       size_t errsz)
+{
+	if (line == -1) {
+		snprintf(err, errsz, "%s: cannot open: %s", name, strerror(errno));
+		return WIMS_EIO;
+	}
+	if (line == -2) {
+		snprintf(err, errsz, "%s: out of memory", name);
+		return WIMS_ENOMEM;
+	}
+	if (line > 0) {
+		snprintf(err, errsz, "%s:%d: %s", name, line,
+			 ctx->failed ? ctx->reason : "expected [section] or key = value");
+		return WIMS_ECONF;
+	}
+	return 0;
+}
+
 int conf_load(const char *path, const struct conf_section *const *sections, size_t n,
 	      char *err, size_t errsz)
 {
 	struct load_ctx ctx = {.sections = sections, .n = n};
 	int line = ini_parse(path, on_ini_line, &ctx);
-	if (line == -1) {
-		snprintf(err, errsz, "%s: cannot open: %s", path, strerror(errno));
-		return WIMS_EIO;
-	}
-	if (line == -2) {
-		snprintf(err, errsz, "%s: out of memory", path);
-		return WIMS_ENOMEM;
-	}
-	if (line > 0) {
-		snprintf(err, errsz, "%s:%d: %s", path, line,
-			 ctx.failed ? ctx.reason : "expected [section] or key = value");
-		return WIMS_ECONF;
-	}
-	return 0;
+	return load_result(line, path, &ctx, err, errsz);
+}
+
+int conf_load_string(const char *name, const char *text,
+		     const struct conf_section *const *sections, size_t n, char *err,
+		     size_t errsz)
+{
+	struct load_ctx ctx = {.sections = sections, .n = n};
+	int line = ini_parse_string(text, on_ini_line, &ctx);
+	return load_result(line, name, &ctx, err, errsz);
 }
 
 int conf_set(const char *assignment, const struct conf_section *const *sections, size_t n,

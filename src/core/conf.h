@@ -70,6 +70,12 @@ int conf_defaults(const struct conf_section *const *sections, size_t n, char *er
 int conf_load(const char *path, const struct conf_section *const *sections, size_t n,
 	      char *err, size_t errsz);
 
+/* The same from text in memory (NUL-terminated; name stands for the path
+ * in messages): what fuzzing and tests feed. */
+int conf_load_string(const char *name, const char *text,
+		     const struct conf_section *const *sections, size_t n, char *err,
+		     size_t errsz);
+
 /* Apply one "section.key=value" (command-line override).  Errors as above,
  * prefixed with "--set". */
 int conf_set(const char *assignment, const struct conf_section *const *sections, size_t n,

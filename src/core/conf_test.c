@@ -116,6 +116,17 @@ static void missing_file_is_an_io_error(void)
 	EXPECT_TRUE(strstr(err, "/nonexistent/wims.ini: cannot open") != NULL);
 }
 
+static void string_errors_name_the_given_name_and_line(void)
+{
+	char err[256] = "";
+	conf_defaults(sections, 1, err, sizeof(err));
+	EXPECT_INT(conf_load_string("inline.ini", "[pcscf]\nport = 70\n\ntls = perhaps\n", sections, 1,
+				    err, sizeof(err)),
+		   ==, WIMS_ECONF);
+	EXPECT_TRUE(strstr(err, "inline.ini:4: [pcscf] tls: expected yes or no") != NULL);
+	EXPECT_INT(demo.port, ==, 70);
+}
+
 static void set_overrides_one_key(void)
 {
 	char err[256] = "";
@@ -162,6 +173,7 @@ int main(void)
 	UNIT_RUN(unknown_key_and_section_are_refused);
 	UNIT_RUN(bad_address_and_bool_are_refused);
 	UNIT_RUN(missing_file_is_an_io_error);
+	UNIT_RUN(string_errors_name_the_given_name_and_line);
 	UNIT_RUN(set_overrides_one_key);
 	UNIT_RUN(list_items_are_trimmed);
 	UNIT_RUN(addr_split_handles_v4_and_v6);

@@ -26,6 +26,12 @@ static int hex_value(char c)
 	return -1;
 }
 
+static int too_long(const char **reason)
+{
+	*reason = "Path too long";
+	return WIMS_ETOOBIG;
+}
+
 int wwsf_path_resolve(struct slice url_path, char *out, size_t outsz, const char **reason)
 {
 	static const char index_name[] = "index.html";
@@ -34,7 +40,7 @@ int wwsf_path_resolve(struct slice url_path, char *out, size_t outsz, const char
 
 	*reason = NULL;
 	if (outsz == 0)
-		return WIMS_ETOOBIG;
+		return too_long(reason);
 	out[0] = '\0';
 	if (url_path.len == 0 || url_path.p[0] != '/') {
 		*reason = "path must start with /";
@@ -48,7 +54,7 @@ int wwsf_path_resolve(struct slice url_path, char *out, size_t outsz, const char
 				return WIMS_EDENIED;
 			}
 			if (n + 1 >= outsz)
-				return WIMS_ETOOBIG;
+				return too_long(reason);
 			out[n++] = '/';
 			at_seg_start = true;
 			continue;
@@ -82,14 +88,14 @@ int wwsf_path_resolve(struct slice url_path, char *out, size_t outsz, const char
 			return WIMS_EDENIED;
 		}
 		if (n + 1 >= outsz)
-			return WIMS_ETOOBIG;
+			return too_long(reason);
 		out[n++] = c;
 		at_seg_start = false;
 	}
 	if (at_seg_start) {
 		/* "/" or "dir/": the directory's index page */
 		if (n + sizeof(index_name) > outsz)
-			return WIMS_ETOOBIG;
+			return too_long(reason);
 		memcpy(out + n, index_name, sizeof(index_name));
 		n += sizeof(index_name) - 1;
 	}

@@ -23,7 +23,8 @@
  * "/"; a segment ".", ".." or starting with "." (hidden files, also when
  * encoded as %2e); an empty segment ("//"); an encoded "/" (%2F) or "\";
  * NUL, control bytes or bytes >= 0x80 after decoding; a bad %-escape
- * (WIMS_EPARSE).  WIMS_ETOOBIG if the result does not fit in outsz.
+ * (WIMS_EPARSE).  WIMS_ETOOBIG ("Path too long") if the result does not fit
+ * in outsz.
  * Returns the length of out.
  */
 int wwsf_path_resolve(struct slice url_path, char *out, size_t outsz, const char **reason);
