@@ -52,7 +52,8 @@ $(FUZZ_BUILD)/build.ninja:
 fuzz: deps $(FUZZ_BUILD)/build.ninja
 	ninja -C $(FUZZ_BUILD)
 	@set -e; for f in $(FUZZ_BUILD)/fuzz/fuzz_*; do \
-		case $$f in *_replay) continue;; esac; \
+		case $$f in *_replay|*.p) continue;; esac; \
+		[ -f $$f ] && [ -x $$f ] || continue; \
 		t=$${f##*/fuzz_}; mkdir -p $(FUZZ_BUILD)/corpus/$$t; \
 		echo "== fuzz $$t for $(FUZZ_SECONDS)s"; \
 		$$f -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
