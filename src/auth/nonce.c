@@ -18,6 +18,7 @@
 #include <openssl/evp.h>
 #include <openssl/params.h>
 
+#include "core/b64url.h"
 #include "core/limits.h"
 #include "core/wims.h"
 
@@ -25,49 +26,6 @@
 #define MAC_LEN 16
 #define RAW_LEN (TS_LEN + NONCE_RAND_LEN + MAC_LEN) /* 40 */
 #define MAC_LABEL "wims-nonce"
-
-/* --- base64url without padding (RFC 4648 5) --- */
-
-static const char b64url[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-
-static size_t b64url_encode(const uint8_t *in, size_t n, char *out)
-{
-	size_t o = 0;
-	size_t i = 0;
-	for (; i + 3 <= n; i += 3) {
-		uint32_t v = (uint32_t)in[i] << 16 | (uint32_t)in[i + 1] << 8 | in[i + 2];
-		out[o++] = b64url[v >> 18];
-		out[o++] = b64url[(v >> 12) & 63];
-		out[o++] = b64url[(v >> 6) & 63];
-		out[o++] = b64url[v & 63];
-	}
-	if (n - i == 1) {
-		uint32_t v = (uint32_t)in[i] << 16;
-		out[o++] = b64url[v >> 18];
-		out[o++] = b64url[(v >> 12) & 63];
-	} else if (n - i == 2) {
-		uint32_t v = (uint32_t)in[i] << 16 | (uint32_t)in[i + 1] << 8;
-		out[o++] = b64url[v >> 18];
-		out[o++] = b64url[(v >> 12) & 63];
-		out[o++] = b64url[(v >> 6) & 63];
-	}
-	return o;
-}
-
-static int b64url_val(char c)
-{
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	if (c == '-')
-		return 62;
-	if (c == '_')
-		return 63;
-	return -1;
-}
 
 /* Decode exactly NONCE_STR_LEN characters into RAW_LEN bytes. */
 static int nonce_decode(struct slice s, uint8_t raw[RAW_LEN])
@@ -78,7 +36,7 @@ static int nonce_decode(struct slice s, uint8_t raw[RAW_LEN])
 	int bits = 0;
 	size_t o = 0;
 	for (size_t i = 0; i < s.len; i++) {
-		int v = b64url_val(s.p[i]);
+		int v = b64url_value(s.p[i]);
 		if (v < 0)
 			return WIMS_EAUTH;
 		acc = (acc << 6) | (uint32_t)v;

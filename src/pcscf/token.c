@@ -15,51 +15,12 @@
 #include <openssl/evp.h>
 #include <openssl/params.h>
 
+#include "core/b64url.h"
 #include "core/wims.h"
 
 #define RAW_LEN 25 /* 1 + 8 + 16 */
 #define MAC_LEN 16
 #define TXN_RAW_LEN 9
-
-static const char b64url[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-
-static size_t b64url_encode(const uint8_t *in, size_t n, char *out)
-{
-	size_t o = 0, i = 0;
-	for (; i + 3 <= n; i += 3) {
-		uint32_t v = (uint32_t)in[i] << 16 | (uint32_t)in[i + 1] << 8 | in[i + 2];
-		out[o++] = b64url[v >> 18];
-		out[o++] = b64url[(v >> 12) & 63];
-		out[o++] = b64url[(v >> 6) & 63];
-		out[o++] = b64url[v & 63];
-	}
-	if (n - i == 1) {
-		uint32_t v = (uint32_t)in[i] << 16;
-		out[o++] = b64url[v >> 18];
-		out[o++] = b64url[(v >> 12) & 63];
-	} else if (n - i == 2) {
-		uint32_t v = (uint32_t)in[i] << 16 | (uint32_t)in[i + 1] << 8;
-		out[o++] = b64url[v >> 18];
-		out[o++] = b64url[(v >> 12) & 63];
-		out[o++] = b64url[(v >> 6) & 63];
-	}
-	return o;
-}
-
-static int b64url_val(char c)
-{
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	if (c == '-')
-		return 62;
-	if (c == '_')
-		return 63;
-	return -1;
-}
 
 /* Exactly PCSCF_TOKEN_LEN characters into RAW_LEN bytes; the 2 spare bits
  * of the last character must be zero so that each token has one
@@ -72,7 +33,7 @@ static int token_decode(struct slice s, uint8_t raw[RAW_LEN])
 	int bits = 0;
 	size_t o = 0;
 	for (size_t i = 0; i < s.len; i++) {
-		int v = b64url_val(s.p[i]);
+		int v = b64url_value(s.p[i]);
 		if (v < 0)
 			return WIMS_EAUTH;
 		acc = (acc << 6) | (uint32_t)v;
@@ -232,7 +193,7 @@ int pcscf_branch_parse(const uint8_t key[PCSCF_TOKEN_KEY_LEN], struct slice bran
 	uint8_t raw[TXN_RAW_LEN];
 	size_t o = 0;
 	for (size_t i = 0; i < PCSCF_BRANCH_TXN_LEN; i++) {
-		int c = b64url_val(t[i]);
+		int c = b64url_value(t[i]);
 		if (c < 0)
 			return WIMS_EAUTH;
 		v = (v << 6) | (uint64_t)c;
@@ -298,8 +259,8 @@ int pcscf_branch_parse_back(const uint8_t key[PCSCF_TOKEN_KEY_LEN], struct slice
 	uint8_t raw[BACK_RAW_LEN];
 	const char *s = branch.p + PCSCF_BRANCH_LEN + 1;
 	for (size_t i = 0, o = 0; i < 20; i += 4, o += 3) {
-		int a = b64url_val(s[i]), b = b64url_val(s[i + 1]), c = b64url_val(s[i + 2]),
-		    d = b64url_val(s[i + 3]);
+		int a = b64url_value(s[i]), b = b64url_value(s[i + 1]), c = b64url_value(s[i + 2]),
+		    d = b64url_value(s[i + 3]);
 		if (a < 0 || b < 0 || c < 0 || d < 0)
 			return WIMS_EAUTH;
 		uint32_t v = (uint32_t)a << 18 | (uint32_t)b << 12 | (uint32_t)c << 6 | (uint32_t)d;
