@@ -109,6 +109,9 @@
 /* SQLite waits this long for a lock held by another connection (another
  * worker, the CLI) before reporting WIMS_ESTORE. */
 #define WIMS_STORE_BUSY_TIMEOUT_MS 5000
+/* Subscriber cache of one Cx handle (hss/cx.c), direct-mapped by IMPU:
+ * ~11 KB per slot in use, allocated on first use. */
+#define WIMS_HSS_CACHE_SLOTS 512
 
 /* --- pcscf --- */
 /* Requests one pcscf worker has forwarded to the core and not yet seen

@@ -512,13 +512,10 @@ static bool check_require(const struct sip_msg *m, struct reply *rp)
 	return true;
 }
 
-/* The response's Contact list: every binding of impu still valid. */
-static void reply_contacts(struct reply *rp, struct store *st, const char *impu, int64_t now,
-			   struct bindings *bs)
+/* The response's Contact list: every binding of impu still valid (bs as
+ * read by list_contacts). */
+static void format_contacts(struct reply *rp, const struct bindings *bs, int64_t now)
 {
-	bs->n = 0;
-	if (store_binding_list(st, impu, now, collect, bs) != 0)
-		return;
 	for (unsigned i = 0; i < bs->n; i++) {
 		const struct store_binding *b = &bs->b[i];
 		buf_printf(&rp->hdrs, "Contact: <%s>;expires=%lld", b->contact,
@@ -529,6 +526,21 @@ static void reply_contacts(struct reply *rp, struct store *st, const char *impu,
 			buf_printf(&rp->hdrs, ";reg-id=%u", b->reg_id);
 		buf_append(&rp->hdrs, "\r\n", 2);
 	}
+}
+
+/* Read the bindings of impu still valid into bs (none on error). */
+static void list_contacts(struct store *st, const char *impu, int64_t now, struct bindings *bs)
+{
+	bs->n = 0;
+	if (store_binding_list(st, impu, now, collect, bs) != 0)
+		bs->n = 0;
+}
+
+static void reply_contacts(struct reply *rp, struct store *st, const char *impu, int64_t now,
+			   struct bindings *bs)
+{
+	list_contacts(st, impu, now, bs);
+	format_contacts(rp, bs, now);
 }
 
 static void reply_associated(struct reply *rp, const struct cx_saa *saa)
@@ -727,6 +739,10 @@ static void update(struct cscf_reg *r, struct cx *cx, struct store *st, const st
 	} else if (!rc) {
 		rc = write_bindings(st, impu, &cs, old, old, tmpl, now);
 	}
+	/* The Contacts of the answer, read in the same transaction as the
+	 * writes (what it commits, without a read transaction of its own). */
+	if (rc == 0)
+		list_contacts(st, impu, now, now_bs);
 	if (rc == 0)
 		rc = store_commit(st);
 	else
@@ -738,7 +754,7 @@ static void update(struct cscf_reg *r, struct cx *cx, struct store *st, const st
 	}
 
 	reply_set(rp, 200, "OK");
-	reply_contacts(rp, st, impu, now, now_bs);
+	format_contacts(rp, now_bs, now);
 	if (total > 0) {
 		/* RFC 3327 5.3: the Path the P-CSCF inserted, back to the UE. */
 		for (const struct sip_hdr *h = sip_msg_hdr(m, SIP_HDR_PATH); h;

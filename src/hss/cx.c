@@ -8,6 +8,15 @@
  * IMPI shares it.
  *
  * One mutex per struct cx: callers on several threads may share it.
+ *
+ * Cache: what UAR, MAR, SAR and LIR read for an IMPU (its row, its IMPI's
+ * subscription with the H(A1)s, its implicit set) is kept per struct cx,
+ * stamped with the store's HSS data version (store_hss_version: bumped by
+ * triggers on every change of a subscriber or impu row, whoever makes it).
+ * Each use reads that version first -- one indexed read instead of three
+ * to five -- and an entry of another version is read again, so a password
+ * or barring changed by `wims hss passwd` in another process applies to
+ * the very next request: the cache never answers from stale data.
  */
 #include "hss/cx.h"
 
@@ -24,9 +33,20 @@
 #include "hss/hss_int.h"
 #include "store/store.h"
 
+/* One IMPU as the Cx commands need it. */
+struct cx_entry {
+	bool valid;
+	int64_t version; /* the HSS data version it was read at */
+	struct store_impu u;
+	struct store_subscriber sub; /* u.impi's; holds H(A1)s: cleansed when dropped */
+	size_t n_irs, unbarred;      /* the set, in store order, truncated at n_irs */
+	struct cx_impu_info irs[WIMS_IRS_MAX_IMPUS];
+};
+
 struct cx {
 	pthread_mutex_t lock;
 	struct store *st;
+	struct cx_entry *cache[WIMS_HSS_CACHE_SLOTS];
 };
 
 const char *cx_result_name(int result)
@@ -96,6 +116,11 @@ void cx_close(struct cx *cx)
 	if (!cx)
 		return;
 	store_close(cx->st);
+	for (size_t i = 0; i < WIMS_HSS_CACHE_SLOTS; i++) {
+		if (cx->cache[i])
+			OPENSSL_cleanse(cx->cache[i], sizeof(*cx->cache[i]));
+		free(cx->cache[i]);
+	}
 	pthread_mutex_destroy(&cx->lock);
 	free(cx);
 }
@@ -163,6 +188,66 @@ static int irs_collect(void *arg, const struct store_impu *u)
 	return 0;
 }
 
+/*
+ * The entry of impu, read again from the store unless it is of the
+ * current HSS data version.  Under cx->lock.  0 with *out, else the Cx
+ * result (unknown IMPU or IMPI) or WIMS_E* (nothing is cached then).
+ */
+static int cache_get(struct cx *cx, const char *impu, struct cx_entry **out)
+{
+	int64_t version;
+	int rc = store_hss_version(cx->st, &version);
+	if (rc)
+		return rc;
+	uint32_t h = 2166136261u; /* FNV-1a */
+	for (const char *p = impu; *p; p++)
+		h = (h ^ (uint8_t)*p) * 16777619u;
+	struct cx_entry **slot = &cx->cache[h % WIMS_HSS_CACHE_SLOTS];
+	struct cx_entry *e = *slot;
+	if (e && e->valid && e->version == version && strcmp(e->u.impu, impu) == 0) {
+		*out = e;
+		return 0;
+	}
+	if (!e && !(e = *slot = calloc(1, sizeof(*e))))
+		return WIMS_ENOMEM;
+	e->valid = false;
+	OPENSSL_cleanse(&e->sub, sizeof(e->sub));
+	/* A commit between the version read and these reads leaves the entry
+	 * stamped with the older version: the next use reads it again. */
+	if ((rc = store_impu_get(cx->st, impu, &e->u)))
+		return lookup_result(rc);
+	if ((rc = store_subscriber_get(cx->st, e->u.impi, &e->sub)))
+		return lookup_result(rc);
+	struct irs_walk w = {e->irs, 0, WIMS_IRS_MAX_IMPUS, NULL, 0};
+	if ((rc = store_irs_list(cx->st, impu, irs_collect, &w))) {
+		OPENSSL_cleanse(&e->sub, sizeof(e->sub));
+		return rc;
+	}
+	e->n_irs = w.n;
+	e->unbarred = w.unbarred;
+	e->version = version;
+	e->valid = true;
+	*out = e;
+	return 0;
+}
+
+/*
+ * identities() through the cache: the IMPU's entry, and with impi given
+ * the IMPU must be that IMPI's (unknown IMPI: 5001 before 5002, as the
+ * store lookups order them).  impu must not be empty.
+ */
+static int identities_cached(struct cx *cx, const char *impi, const char *impu,
+			     struct cx_entry **out)
+{
+	int rc = cache_get(cx, impu, out);
+	if (rc || empty(impi) || strcmp((*out)->sub.impi, impi) == 0)
+		return rc;
+	struct store_subscriber other;
+	rc = store_subscriber_get(cx->st, impi, &other);
+	OPENSSL_cleanse(&other, sizeof(other));
+	return rc ? lookup_result(rc) : CX_ERROR_IDENTITIES_DONT_MATCH;
+}
+
 int cx_uar(struct cx *cx, const char *impi, const char *impu, const char *visited_network,
 	   enum cx_uar_type type, struct cx_uaa *out)
 {
@@ -173,30 +258,25 @@ int cx_uar(struct cx *cx, const char *impi, const char *impu, const char *visite
 	if (type != CX_UAR_REGISTRATION && type != CX_UAR_DE_REGISTRATION &&
 	    type != CX_UAR_REGISTRATION_AND_CAPABILITIES)
 		return WIMS_EINVAL;
-	struct store_impu u;
-	struct store_subscriber sub;
+	struct cx_entry *e;
 	pthread_mutex_lock(&cx->lock);
-	int rc = identities(cx, impi, impu, &u, &sub);
+	int rc = identities_cached(cx, impi, impu, &e);
 	if (rc)
 		goto out;
 	/* TS 29.228 6.1.1.1: a barred IMPI, or a set whose IMPUs are all
 	 * barred, may not register. */
-	struct cx_impu_info tmp[WIMS_IRS_MAX_IMPUS];
-	struct irs_walk w = {tmp, 0, WIMS_IRS_MAX_IMPUS, NULL, 0};
-	if ((rc = store_irs_list(cx->st, impu, irs_collect, &w)))
-		goto out;
-	if (sub.barred || (w.unbarred == 0 && type != CX_UAR_DE_REGISTRATION)) {
+	const struct store_subscriber *sub = &e->sub;
+	if (sub->barred || (e->unbarred == 0 && type != CX_UAR_DE_REGISTRATION)) {
 		rc = CX_AUTHORIZATION_REJECTED;
 		goto out;
 	}
-	snprintf(out->server_name, sizeof(out->server_name), "%s", sub.scscf_name);
+	snprintf(out->server_name, sizeof(out->server_name), "%s", sub->scscf_name);
 	if (type == CX_UAR_DE_REGISTRATION)
-		rc = sub.scscf_name[0] ? CX_SUCCESS : CX_ERROR_IDENTITY_NOT_REGISTERED;
+		rc = sub->scscf_name[0] ? CX_SUCCESS : CX_ERROR_IDENTITY_NOT_REGISTERED;
 	else
-		rc = sub.scscf_name[0] ? CX_SUBSEQUENT_REGISTRATION : CX_FIRST_REGISTRATION;
+		rc = sub->scscf_name[0] ? CX_SUBSEQUENT_REGISTRATION : CX_FIRST_REGISTRATION;
 out:
 	pthread_mutex_unlock(&cx->lock);
-	OPENSSL_cleanse(&sub, sizeof(sub));
 	return rc;
 }
 
@@ -208,8 +288,18 @@ int cx_mar(struct cx *cx, const char *impi, const char *impu, enum cx_auth_schem
 		return WIMS_EINVAL;
 	struct store_impu u;
 	struct store_subscriber sub;
+	int rc;
 	pthread_mutex_lock(&cx->lock);
-	int rc = identities(cx, impi, impu, &u, &sub);
+	if (empty(impu)) {
+		rc = identities(cx, impi, impu, &u, &sub); /* the BSF's IMPI alone */
+	} else {
+		struct cx_entry *e;
+		rc = identities_cached(cx, impi, impu, &e);
+		if (!rc)
+			sub = e->sub;
+		else
+			memset(&sub, 0, sizeof(sub));
+	}
 	pthread_mutex_unlock(&cx->lock);
 	if (rc)
 		goto out;
@@ -264,19 +354,19 @@ int cx_sar(struct cx *cx, const char *impi, const char *impu, enum cx_sar_type t
 	memset(out, 0, sizeof(*out));
 	if (empty(impu))
 		return WIMS_EINVAL;
-	struct store_impu u;
-	struct store_subscriber sub;
+	struct cx_entry *e;
 	pthread_mutex_lock(&cx->lock);
-	int rc = identities(cx, impi, impu, &u, &sub);
+	int rc = identities_cached(cx, impi, impu, &e);
 	if (rc)
 		goto out;
+	struct store_subscriber *sub = &e->sub;
 	/* What happens to the stored S-CSCF name (TS 29.228 6.1.2.1). */
 	enum { KEEP, STORE, CLEAR } action;
 	switch (type) {
 	case CX_SAR_REGISTRATION:
 	case CX_SAR_RE_REGISTRATION:
 	case CX_SAR_UNREGISTERED_USER:
-		if (sub.barred) {
+		if (sub->barred) {
 			rc = CX_AUTHORIZATION_REJECTED;
 			goto out;
 		}
@@ -305,22 +395,36 @@ int cx_sar(struct cx *cx, const char *impi, const char *impu, enum cx_sar_type t
 		rc = CX_ERROR_IN_ASSIGNMENT_TYPE;
 		goto out;
 	}
+	/* A re-registration names the S-CSCF already stored (the entry is of
+	 * the current version): no write, which would be one more
+	 * transaction per REGISTER. */
 	if (action != KEEP) {
 		const char *name = action == STORE ? server_name : "";
-		if ((rc = store_subscriber_set_scscf(cx->st, sub.impi, name)))
-			goto out;
-		snprintf(sub.scscf_name, sizeof(sub.scscf_name), "%s", name);
+		if (strcmp(sub->scscf_name, name) != 0) {
+			if ((rc = store_subscriber_set_scscf(cx->st, sub->impi, name)))
+				goto out;
+			/* The write bumped the version: the entry is read
+			 * again on its next use; this answer says the name. */
+			snprintf(sub->scscf_name, sizeof(sub->scscf_name), "%s", name);
+		}
 	}
-	struct irs_walk w = {out->impus, 0, WIMS_IRS_MAX_IMPUS, impu, 0};
-	if ((rc = store_irs_list(cx->st, impu, irs_collect, &w)))
-		goto out;
-	out->n_impus = w.n;
-	snprintf(out->impi, sizeof(out->impi), "%s", sub.impi);
-	snprintf(out->server_name, sizeof(out->server_name), "%s", sub.scscf_name);
+	/* The set in store order, the requested IMPU swapped to the front
+	 * (as irs_collect does while walking). */
+	out->n_impus = e->n_irs;
+	memcpy(out->impus, e->irs, e->n_irs * sizeof(e->irs[0]));
+	for (size_t i = 1; i < out->n_impus; i++) {
+		if (strcmp(out->impus[i].impu, impu) == 0) {
+			struct cx_impu_info tmp = out->impus[0];
+			out->impus[0] = out->impus[i];
+			out->impus[i] = tmp;
+			break;
+		}
+	}
+	snprintf(out->impi, sizeof(out->impi), "%s", sub->impi);
+	snprintf(out->server_name, sizeof(out->server_name), "%s", sub->scscf_name);
 	rc = CX_SUCCESS;
 out:
 	pthread_mutex_unlock(&cx->lock);
-	OPENSSL_cleanse(&sub, sizeof(sub));
 	if (rc != CX_SUCCESS)
 		out->n_impus = 0;
 	return rc;
@@ -331,16 +435,14 @@ int cx_lir(struct cx *cx, const char *impu, struct cx_lia *out)
 	memset(out, 0, sizeof(*out));
 	if (empty(impu))
 		return WIMS_EINVAL;
-	struct store_impu u;
-	struct store_subscriber sub;
+	struct cx_entry *e;
 	pthread_mutex_lock(&cx->lock);
-	int rc = identities(cx, NULL, impu, &u, &sub);
-	pthread_mutex_unlock(&cx->lock);
+	int rc = identities_cached(cx, NULL, impu, &e);
 	if (rc == 0) {
-		snprintf(out->impi, sizeof(out->impi), "%s", sub.impi);
-		snprintf(out->server_name, sizeof(out->server_name), "%s", sub.scscf_name);
-		rc = sub.scscf_name[0] ? CX_SUCCESS : CX_ERROR_IDENTITY_NOT_REGISTERED;
+		snprintf(out->impi, sizeof(out->impi), "%s", e->sub.impi);
+		snprintf(out->server_name, sizeof(out->server_name), "%s", e->sub.scscf_name);
+		rc = e->sub.scscf_name[0] ? CX_SUCCESS : CX_ERROR_IDENTITY_NOT_REGISTERED;
 	}
-	OPENSSL_cleanse(&sub, sizeof(sub));
+	pthread_mutex_unlock(&cx->lock);
 	return rc;
 }

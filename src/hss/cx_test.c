@@ -304,6 +304,95 @@ static void shared_by_threads(void)
 	}
 }
 
+/* The cache in front of the store never answers stale: a password, a
+ * barring or an IMPU barring changed through another store handle (as
+ * `wims hss passwd` in another process does) is seen by the next MAR,
+ * UAR and SAR of the same struct cx, which had the old data cached. */
+static void cache_sees_other_handles(void)
+{
+	const char *impi = "alice@ims.example.org", *impu = "sip:alice@ims.example.org";
+	struct cx_maa m;
+	struct cx_uaa ua;
+	struct cx_saa s;
+	char err[256], want[DIGEST_HEX_MAX];
+	struct store *other = NULL;
+	EXPECT_INT(store_open(path, &other, err, sizeof(err)), ==, 0);
+	if (!other)
+		return;
+	/* Cached now. */
+	EXPECT_INT(cx_mar(cx, impi, impu, CX_AUTH_DIGEST_SHA256, &m), ==, CX_SUCCESS);
+	EXPECT_INT(cx_mar(cx, impi, impu, CX_AUTH_DIGEST_SHA256, &m), ==, CX_SUCCESS);
+	EXPECT_INT(digest_ha1(DIGEST_ALG_SHA256, slice_from_cstr(impi),
+			      slice_from_cstr("ims.example.org"), slice_from_cstr("alice-secret"),
+			      want),
+		   ==, 0);
+	EXPECT_STR(m.ha1, want);
+
+	EXPECT_INT(store_subscriber_set_password(other, impi, "new-secret", 10), ==, 0);
+	EXPECT_INT(cx_mar(cx, impi, impu, CX_AUTH_DIGEST_SHA256, &m), ==, CX_SUCCESS);
+	EXPECT_INT(digest_ha1(DIGEST_ALG_SHA256, slice_from_cstr(impi),
+			      slice_from_cstr("ims.example.org"), slice_from_cstr("new-secret"),
+			      want),
+		   ==, 0);
+	EXPECT_STR(m.ha1, want);
+	EXPECT_INT(cx_mar(cx, impi, impu, CX_AUTH_DIGEST_MD5, &m), ==, CX_SUCCESS);
+	EXPECT_INT(digest_ha1(DIGEST_ALG_MD5, slice_from_cstr(impi),
+			      slice_from_cstr("ims.example.org"), slice_from_cstr("new-secret"),
+			      want),
+		   ==, 0);
+	EXPECT_STR(m.ha1, want);
+
+	/* Barring the IMPI: refused at once, and allowed again at once. */
+	EXPECT_INT(store_subscriber_set_barred(other, impi, true), ==, 0);
+	EXPECT_INT(cx_mar(cx, impi, impu, CX_AUTH_DIGEST_SHA256, &m), ==,
+		   CX_AUTHORIZATION_REJECTED);
+	EXPECT_INT(cx_uar(cx, impi, impu, NULL, CX_UAR_REGISTRATION, &ua), ==,
+		   CX_AUTHORIZATION_REJECTED);
+	EXPECT_INT(cx_sar(cx, impi, impu, CX_SAR_REGISTRATION, SCSCF, &s), ==,
+		   CX_AUTHORIZATION_REJECTED);
+	EXPECT_INT(store_subscriber_set_barred(other, impi, false), ==, 0);
+	EXPECT_INT(cx_mar(cx, impi, impu, CX_AUTH_DIGEST_SHA256, &m), ==, CX_SUCCESS);
+
+	/* Barring an IMPU of the set: the SAA flags it. */
+	EXPECT_INT(cx_sar(cx, impi, impu, CX_SAR_REGISTRATION, SCSCF, &s), ==, CX_SUCCESS);
+	EXPECT_INT(s.n_impus, ==, 3);
+	bool tel_barred = true;
+	for (size_t i = 0; i < s.n_impus; i++)
+		if (strcmp(s.impus[i].impu, "tel:+15550000001") == 0)
+			tel_barred = s.impus[i].barred;
+	EXPECT_TRUE(!tel_barred);
+	EXPECT_INT(store_impu_set_barred(other, "tel:+15550000001", true), ==, 0);
+	EXPECT_INT(cx_sar(cx, impi, impu, CX_SAR_RE_REGISTRATION, SCSCF, &s), ==, CX_SUCCESS);
+	EXPECT_STR(s.impus[0].impu, impu);
+	for (size_t i = 0; i < s.n_impus; i++)
+		if (strcmp(s.impus[i].impu, "tel:+15550000001") == 0)
+			tel_barred = s.impus[i].barred;
+	EXPECT_TRUE(tel_barred);
+	EXPECT_INT(store_impu_set_barred(other, "tel:+15550000001", false), ==, 0);
+
+	/* A deregistration through another handle: UAR and LIR see it. */
+	struct cx_lia l;
+	EXPECT_INT(cx_lir(cx, impu, &l), ==, CX_SUCCESS);
+	EXPECT_INT(store_subscriber_set_scscf(other, impi, ""), ==, 0);
+	EXPECT_INT(cx_lir(cx, impu, &l), ==, CX_ERROR_IDENTITY_NOT_REGISTERED);
+	EXPECT_INT(cx_uar(cx, impi, impu, NULL, CX_UAR_REGISTRATION, &ua), ==,
+		   CX_FIRST_REGISTRATION);
+	/* Removed through another handle: unknown at once. */
+	const char *gone[] = {"sip:gone@ims.example.org"};
+	EXPECT_INT(provision(other, "gone@ims.example.org", "pw", gone, 1), ==, 0);
+	EXPECT_INT(cx_mar(cx, "gone@ims.example.org", gone[0], CX_AUTH_DIGEST_MD5, &m), ==,
+		   CX_SUCCESS);
+	EXPECT_INT(store_subscriber_remove(other, "gone@ims.example.org"), ==, 0);
+	EXPECT_INT(cx_mar(cx, "gone@ims.example.org", gone[0], CX_AUTH_DIGEST_MD5, &m), ==,
+		   CX_ERROR_USER_UNKNOWN);
+	/* An IMPI that exists but does not own the cached IMPU. */
+	EXPECT_INT(cx_mar(cx, "bob@ims.example.org", impu, CX_AUTH_DIGEST_MD5, &m), ==,
+		   CX_ERROR_IDENTITIES_DONT_MATCH);
+	EXPECT_INT(cx_mar(cx, "nobody@ims.example.org", impu, CX_AUTH_DIGEST_MD5, &m), ==,
+		   CX_ERROR_USER_UNKNOWN);
+	store_close(other);
+}
+
 static void result_names(void)
 {
 	EXPECT_STR(cx_result_name(CX_ERROR_USER_UNKNOWN), "DIAMETER_ERROR_USER_UNKNOWN");
@@ -331,6 +420,7 @@ int main(void)
 	UNIT_RUN(sar_assigns_lir_finds);
 	UNIT_RUN(assignment_survives_reopen);
 	UNIT_RUN(shared_by_threads);
+	UNIT_RUN(cache_sees_other_handles);
 	UNIT_RUN(result_names);
 	cx_close(cx);
 	char cmd[128];

@@ -90,6 +90,24 @@ static const char schema_v1[] =
 	"  created_at INTEGER NOT NULL,"
 	"  PRIMARY KEY (web_id, wwsf_id, impi));";
 
+/*
+ * The HSS data version (store_hss_version): a counter every change of a
+ * subscriber or impu row bumps, by trigger, so that whichever connection
+ * or process writes (`wims hss passwd`, an import, the sqlite3 shell, an
+ * older wims), a cache in front of these tables sees it.  Added to any
+ * version-1 file that lacks it; older binaries run the triggers too.
+ */
+#define HSS_BUMP "BEGIN UPDATE counter SET value = value + 1 WHERE name = 'hss'; END;"
+static const char hss_version_sql[] =
+	"INSERT OR IGNORE INTO counter VALUES ('hss', 0);"
+	"CREATE TRIGGER IF NOT EXISTS hss_v_sub_ins AFTER INSERT ON subscriber " HSS_BUMP
+	"CREATE TRIGGER IF NOT EXISTS hss_v_sub_upd AFTER UPDATE ON subscriber " HSS_BUMP
+	"CREATE TRIGGER IF NOT EXISTS hss_v_sub_del AFTER DELETE ON subscriber " HSS_BUMP
+	"CREATE TRIGGER IF NOT EXISTS hss_v_impu_ins AFTER INSERT ON impu " HSS_BUMP
+	"CREATE TRIGGER IF NOT EXISTS hss_v_impu_upd AFTER UPDATE ON impu " HSS_BUMP
+	"CREATE TRIGGER IF NOT EXISTS hss_v_impu_del AFTER DELETE ON impu " HSS_BUMP;
+#define HSS_VERSION_TRIGGERS 6
+
 #define SUB_COLS "impi, realm, ha1_md5, ha1_sha256, schemes, barred, created_at, scscf_name"
 #define IMPU_COLS "impu, impi, barred, irs_id, service_profile"
 #define BIND_COLS "impu, contact, path, instance_id, reg_id, expires, call_id, cseq, received"
@@ -132,7 +150,8 @@ static const char schema_v1[] =
 	X(BIND_DEL_IMPU, "DELETE FROM binding WHERE impu = ?")                            \
 	X(BIND_LIST, "SELECT " BIND_COLS " FROM binding WHERE impu = ? AND expires > ? "  \
 		     "ORDER BY expires, contact")                                         \
-	X(BIND_EXPIRE, "DELETE FROM binding WHERE expires <= ?")
+	X(BIND_EXPIRE, "DELETE FROM binding WHERE expires <= ?")                          \
+	X(HSS_VERSION, "SELECT value FROM counter WHERE name = 'hss'")
 
 enum store_sql {
 #define STORE_SQL_ENUM_(id, sql) SQL_##id,
@@ -234,6 +253,21 @@ static int col_copy(sqlite3_stmt *s, int i, char *dst, size_t dstsz)
 	return 0;
 }
 
+/* How many of the HSS data version triggers the file has (-1: error). */
+static int hss_triggers(sqlite3 *db)
+{
+	sqlite3_stmt *s = NULL;
+	int n = -1;
+	if (sqlite3_prepare_v2(db,
+			       "SELECT count(*) FROM sqlite_master WHERE type = 'trigger' "
+			       "AND name LIKE 'hss\\_v\\_%' ESCAPE '\\'",
+			       -1, &s, NULL) == SQLITE_OK &&
+	    sqlite3_step(s) == SQLITE_ROW)
+		n = sqlite3_column_int(s, 0);
+	sqlite3_finalize(s);
+	return n;
+}
+
 int store_open(const char *path, struct store **out, char *err, size_t errsz)
 {
 	*out = NULL;
@@ -292,8 +326,21 @@ int store_open(const char *path, struct store **out, char *err, size_t errsz)
 		if (rc == SQLITE_OK)
 			rc = sqlite3_exec(st->db, schema_v1, NULL, NULL, &msg);
 		if (rc == SQLITE_OK)
+			rc = sqlite3_exec(st->db, hss_version_sql, NULL, NULL, &msg);
+		if (rc == SQLITE_OK)
 			rc = sqlite3_exec(st->db, "PRAGMA user_version = 1; COMMIT", NULL, NULL,
 					  &msg);
+		if (rc != SQLITE_OK) {
+			sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+			goto fail;
+		}
+	} else if (hss_triggers(st->db) < HSS_VERSION_TRIGGERS) {
+		/* A file made before the HSS data version: add it. */
+		rc = sqlite3_exec(st->db, "BEGIN IMMEDIATE", NULL, NULL, &msg);
+		if (rc == SQLITE_OK)
+			rc = sqlite3_exec(st->db, hss_version_sql, NULL, NULL, &msg);
+		if (rc == SQLITE_OK)
+			rc = sqlite3_exec(st->db, "COMMIT", NULL, NULL, &msg);
 		if (rc != SQLITE_OK) {
 			sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
 			goto fail;
@@ -871,4 +918,17 @@ int store_binding_expire(struct store *st, int64_t now)
 	sqlite3_bind_int64(s, 1, now);
 	int rc = stmt_exec(st, s);
 	return rc ? rc : sqlite3_changes(st->db);
+}
+
+int store_hss_version(struct store *st, int64_t *version)
+{
+	sqlite3_stmt *s = stmt_get(st, SQL_HSS_VERSION);
+	if (!s)
+		return WIMS_ESTORE;
+	int rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		*version = sqlite3_column_int64(s, 0);
+		return stmt_done(s, 0);
+	}
+	return stmt_done(s, rc == SQLITE_DONE ? WIMS_ENOTFOUND : db_error(st, "hss version"));
 }

@@ -444,6 +444,53 @@ static void two_handles_share_a_file(void)
 	store_close(b);
 }
 
+/* The HSS data version moves on any subscriber or impu change, by any
+ * handle, and not on binding writes; a file without its triggers (made
+ * before them) gets them on open. */
+static void hss_version_moves_on_hss_changes(void)
+{
+	fresh_path("version.db");
+	struct store *a = open_ok(), *b = open_ok();
+	EXPECT_TRUE(a && b);
+	int64_t v0 = -1, v1 = -1, v2 = -1, v3 = -1, v4 = -1;
+	EXPECT_INT(store_hss_version(a, &v0), ==, 0);
+	EXPECT_INT(add_sub(b, "v@x"), ==, 0);
+	EXPECT_INT(store_hss_version(a, &v1), ==, 0);
+	EXPECT_TRUE(v1 != v0);
+	EXPECT_INT(add_impu(b, "v@x", "sip:v@x", 0), ==, 0);
+	EXPECT_INT(store_subscriber_set_password(b, "v@x", "pw", 2), ==, 0);
+	EXPECT_INT(store_hss_version(a, &v2), ==, 0);
+	EXPECT_TRUE(v2 != v1);
+	struct store_binding bd = {.impu = "sip:v@x", .contact = "sip:v@h", .expires = 100};
+	EXPECT_INT(store_binding_upsert(b, &bd), ==, 0);
+	EXPECT_INT(store_hss_version(a, &v3), ==, 0);
+	EXPECT_INT(v3, ==, v2);
+	EXPECT_INT(store_impu_set_barred(a, "sip:v@x", true), ==, 0);
+	EXPECT_INT(store_hss_version(b, &v4), ==, 0);
+	EXPECT_TRUE(v4 != v3);
+	store_close(a);
+	store_close(b);
+
+	sqlite3 *db;
+	EXPECT_INT(sqlite3_open(path, &db), ==, SQLITE_OK);
+	EXPECT_INT(sqlite3_exec(db, "DROP TRIGGER hss_v_sub_upd; DROP TRIGGER hss_v_impu_del;",
+				NULL, NULL, NULL),
+		   ==, SQLITE_OK);
+	sqlite3_close(db);
+	a = open_ok();
+	EXPECT_TRUE(a != NULL);
+	char n[32] = "";
+	EXPECT_INT(pragma_text("SELECT count(*) FROM sqlite_master WHERE type = 'trigger'", n,
+			       sizeof(n)),
+		   ==, 0);
+	EXPECT_STR(n, "6");
+	EXPECT_INT(store_hss_version(a, &v0), ==, 0);
+	EXPECT_INT(store_subscriber_set_barred(a, "v@x", true), ==, 0);
+	EXPECT_INT(store_hss_version(a, &v1), ==, 0);
+	EXPECT_TRUE(v1 != v0);
+	store_close(a);
+}
+
 int main(void)
 {
 	snprintf(dir, sizeof(dir), "/tmp/wims-store-test-XXXXXX");
@@ -461,6 +508,7 @@ int main(void)
 	UNIT_RUN(bindings_persist_across_reopen);
 	UNIT_RUN(transaction_rollback_and_commit);
 	UNIT_RUN(two_handles_share_a_file);
+	UNIT_RUN(hss_version_moves_on_hss_changes);
 	char cmd[128];
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
 	if (system(cmd) != 0)

@@ -142,6 +142,12 @@ int store_irs_list(struct store *st, const char *impu, store_impu_fn fn, void *a
 /* A fresh IRS id (for a second set under one IMPI). */
 int store_irs_new(struct store *st, int64_t *irs_id);
 
+/* The HSS data version: a number that changes (triggers in the schema)
+ * whenever a subscriber or impu row is added, changed or removed, by any
+ * connection or process.  One indexed read: a cache of those tables
+ * (hss/cx.c) checks it on every use.  0, WIMS_ESTORE. */
+int store_hss_version(struct store *st, int64_t *version);
+
 /* --- registration bindings (S-CSCF) --- */
 
 /* Insert or replace one binding of b->impu.  The key is (impu,
