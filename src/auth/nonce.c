@@ -30,25 +30,8 @@
 /* Decode exactly NONCE_STR_LEN characters into RAW_LEN bytes. */
 static int nonce_decode(struct slice s, uint8_t raw[RAW_LEN])
 {
-	if (s.len != NONCE_STR_LEN || s.p == NULL)
-		return WIMS_EAUTH;
-	uint32_t acc = 0;
-	int bits = 0;
-	size_t o = 0;
-	for (size_t i = 0; i < s.len; i++) {
-		int v = b64url_value(s.p[i]);
-		if (v < 0)
-			return WIMS_EAUTH;
-		acc = (acc << 6) | (uint32_t)v;
-		bits += 6;
-		if (bits >= 8) {
-			bits -= 8;
-			raw[o++] = (uint8_t)(acc >> bits);
-			acc &= (1u << bits) - 1;
-		}
-	}
 	/* 54 * 6 = 324 bits for 320: the 4 left over must be zero. */
-	if (o != RAW_LEN || acc != 0)
+	if (s.len != NONCE_STR_LEN || b64url_decode_exact(s.p, s.len, raw, RAW_LEN))
 		return WIMS_EAUTH;
 	return 0;
 }

@@ -1,6 +1,8 @@
 /* b64url.c - base64url without padding (see b64url.h). */
 #include "core/b64url.h"
 
+#include "core/wims.h"
+
 static const char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 
 size_t b64url_encode(const uint8_t *in, size_t n, char *out)
@@ -39,4 +41,26 @@ int b64url_value(char c)
 	if (c == '_')
 		return 63;
 	return -1;
+}
+
+int b64url_decode_exact(const char *p, size_t len, uint8_t *out, size_t outlen)
+{
+	if (!p || len != B64URL_LEN(outlen))
+		return WIMS_EPARSE;
+	uint32_t acc = 0;
+	int bits = 0;
+	size_t o = 0;
+	for (size_t i = 0; i < len; i++) {
+		int v = b64url_value(p[i]);
+		if (v < 0)
+			return WIMS_EPARSE;
+		acc = (acc << 6) | (uint32_t)v;
+		bits += 6;
+		if (bits >= 8) {
+			bits -= 8;
+			out[o++] = (uint8_t)(acc >> bits);
+			acc &= (1u << bits) - 1;
+		}
+	}
+	return (o == outlen && acc == 0) ? 0 : WIMS_EPARSE;
 }

@@ -21,4 +21,10 @@ size_t b64url_encode(const uint8_t *in, size_t n, char *out);
 /* The 6-bit value of one character, or -1 if it is not in the alphabet. */
 int b64url_value(char c);
 
+/* Decode len characters into exactly outlen bytes.  Refuses (WIMS_EPARSE)
+ * a character outside the alphabet, a length that does not give outlen
+ * bytes, and non-zero spare bits in the last character, so that each value
+ * has one spelling: a token cannot be varied without changing its bytes. */
+int b64url_decode_exact(const char *p, size_t len, uint8_t *out, size_t outlen);
+
 #endif

@@ -3,6 +3,7 @@
 
 #include <string.h>
 
+#include "core/wims.h"
 #include "unit.h"
 
 static void encodes_rfc4648_vectors_without_padding(void)
@@ -37,9 +38,26 @@ static void uses_the_url_alphabet(void)
 	EXPECT_INT(b64url_value('9'), ==, 61);
 }
 
+static void decode_exact_round_trips_and_refuses_other_spellings(void)
+{
+	uint8_t out[6];
+	EXPECT_INT(b64url_decode_exact("Zm9vYmFy", 8, out, 6), ==, 0);
+	EXPECT_MEM(out, "foobar", 6);
+	EXPECT_INT(b64url_decode_exact("Zm9vYmE", 7, out, 5), ==, 0);
+	EXPECT_MEM(out, "fooba", 5);
+	/* "Zm9vYmF" would be 5 bytes with non-zero spare bits: a second
+	 * spelling of "fooba" must not decode. */
+	EXPECT_INT(b64url_decode_exact("Zm9vYmF", 7, out, 5), ==, WIMS_EPARSE);
+	EXPECT_INT(b64url_decode_exact("Zm9vYmFy", 8, out, 5), ==, WIMS_EPARSE);
+	EXPECT_INT(b64url_decode_exact("Zm9v+mFy", 8, out, 6), ==, WIMS_EPARSE);
+	EXPECT_INT(b64url_decode_exact("Zm9vYmF=", 8, out, 6), ==, WIMS_EPARSE);
+	EXPECT_INT(b64url_decode_exact(NULL, 0, out, 0), ==, WIMS_EPARSE);
+}
+
 int main(void)
 {
 	UNIT_RUN(encodes_rfc4648_vectors_without_padding);
 	UNIT_RUN(uses_the_url_alphabet);
+	UNIT_RUN(decode_exact_round_trips_and_refuses_other_spellings);
 	return UNIT_MAIN_END();
 }

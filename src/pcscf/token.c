@@ -27,24 +27,9 @@
  * spelling. */
 static int token_decode(struct slice s, uint8_t raw[RAW_LEN])
 {
-	if (s.p == NULL || s.len != PCSCF_TOKEN_LEN)
+	if (s.len != PCSCF_TOKEN_LEN || b64url_decode_exact(s.p, s.len, raw, RAW_LEN))
 		return WIMS_EAUTH;
-	uint32_t acc = 0;
-	int bits = 0;
-	size_t o = 0;
-	for (size_t i = 0; i < s.len; i++) {
-		int v = b64url_value(s.p[i]);
-		if (v < 0)
-			return WIMS_EAUTH;
-		acc = (acc << 6) | (uint32_t)v;
-		bits += 6;
-		if (bits >= 8) {
-			bits -= 8;
-			raw[o++] = (uint8_t)(acc >> bits);
-			acc &= (1u << bits) - 1;
-		}
-	}
-	return (o == RAW_LEN && acc == 0) ? 0 : WIMS_EAUTH;
+	return 0;
 }
 
 static EVP_MAC *hmac;
