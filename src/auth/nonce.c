@@ -19,6 +19,7 @@
 #include <openssl/params.h>
 
 #include "core/b64url.h"
+#include "core/hmac.h"
 #include "core/limits.h"
 #include "core/wims.h"
 
@@ -38,41 +39,15 @@ static int nonce_decode(struct slice s, uint8_t raw[RAW_LEN])
 
 /* --- MAC --- */
 
-static EVP_MAC *hmac;
-static pthread_once_t hmac_once = PTHREAD_ONCE_INIT;
-
-static void hmac_fetch(void)
-{
-	hmac = EVP_MAC_fetch(NULL, "HMAC", NULL);
-}
-
 /* mac = HMAC-SHA-256(secret, "wims-nonce" || ts || rnd)[0..16) */
 static int nonce_mac(const uint8_t secret[NONCE_SECRET_LEN], const uint8_t *ts_rnd,
 		     uint8_t mac[MAC_LEN])
 {
-	pthread_once(&hmac_once, hmac_fetch);
-	if (!hmac)
-		return WIMS_EUNSUPPORTED;
-	EVP_MAC_CTX *ctx = EVP_MAC_CTX_new(hmac);
-	if (!ctx)
-		return WIMS_ENOMEM;
-	char digest[] = "SHA256";
-	OSSL_PARAM params[] = {
-		OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest, 0),
-		OSSL_PARAM_construct_end(),
+	const struct slice parts[] = {
+		SLICE_LIT(MAC_LABEL),
+		{(const char *)ts_rnd, TS_LEN + NONCE_RAND_LEN},
 	};
-	uint8_t full[EVP_MAX_MD_SIZE];
-	size_t len = 0;
-	int ok = EVP_MAC_init(ctx, secret, NONCE_SECRET_LEN, params) &&
-		 EVP_MAC_update(ctx, (const unsigned char *)MAC_LABEL, sizeof(MAC_LABEL) - 1) &&
-		 EVP_MAC_update(ctx, ts_rnd, TS_LEN + NONCE_RAND_LEN) &&
-		 EVP_MAC_final(ctx, full, &len, sizeof(full));
-	EVP_MAC_CTX_free(ctx);
-	if (!ok || len < MAC_LEN)
-		return WIMS_EINVAL;
-	memcpy(mac, full, MAC_LEN);
-	OPENSSL_cleanse(full, sizeof(full));
-	return 0;
+	return hmac_sha256(secret, NONCE_SECRET_LEN, parts, 2, mac, MAC_LEN);
 }
 
 void nonce_key_init(struct nonce_key *key, const uint8_t secret[NONCE_SECRET_LEN])

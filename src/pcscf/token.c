@@ -16,6 +16,7 @@
 #include <openssl/params.h>
 
 #include "core/b64url.h"
+#include "core/hmac.h"
 #include "core/wims.h"
 
 #define RAW_LEN 25 /* 1 + 8 + 16 */
@@ -32,41 +33,12 @@ static int token_decode(struct slice s, uint8_t raw[RAW_LEN])
 	return 0;
 }
 
-static EVP_MAC *hmac;
-static pthread_once_t hmac_once = PTHREAD_ONCE_INIT;
-
-static void hmac_fetch(void)
-{
-	hmac = EVP_MAC_fetch(NULL, "HMAC", NULL);
-}
-
 /* out = HMAC-SHA-256(key, label || a || b)[0..outlen) */
 static int mac(const uint8_t key[PCSCF_TOKEN_KEY_LEN], const char *label, const uint8_t *a,
 	       size_t alen, struct slice b, uint8_t *out, size_t outlen)
 {
-	pthread_once(&hmac_once, hmac_fetch);
-	if (!hmac)
-		return WIMS_EUNSUPPORTED;
-	EVP_MAC_CTX *ctx = EVP_MAC_CTX_new(hmac);
-	if (!ctx)
-		return WIMS_ENOMEM;
-	char digest[] = "SHA256";
-	OSSL_PARAM params[] = {
-		OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest, 0),
-		OSSL_PARAM_construct_end(),
-	};
-	uint8_t full[EVP_MAX_MD_SIZE];
-	size_t len = 0;
-	int ok = EVP_MAC_init(ctx, key, PCSCF_TOKEN_KEY_LEN, params) &&
-		 EVP_MAC_update(ctx, (const unsigned char *)label, strlen(label)) &&
-		 EVP_MAC_update(ctx, a, alen) &&
-		 (b.len == 0 || EVP_MAC_update(ctx, (const unsigned char *)b.p, b.len)) &&
-		 EVP_MAC_final(ctx, full, &len, sizeof(full));
-	EVP_MAC_CTX_free(ctx);
-	if (!ok || len < outlen)
-		return WIMS_EINVAL;
-	memcpy(out, full, outlen);
-	return 0;
+	const struct slice parts[] = {slice_from_cstr(label), {(const char *)a, alen}, b};
+	return hmac_sha256(key, PCSCF_TOKEN_KEY_LEN, parts, 3, out, outlen);
 }
 
 static void put_be64(uint8_t *p, uint64_t v)
