@@ -496,28 +496,38 @@ static int exec_changed(struct store *st, sqlite3_stmt *s)
 	return sqlite3_changes(st->db) > 0 ? 0 : WIMS_ENOTFOUND;
 }
 
+/* In one transaction: drop the registration bindings that hang on key
+ * (bindings_sql), then the row itself (row_sql); WIMS_ENOTFOUND if there
+ * was no such row. */
+static int remove_with_bindings(struct store *st, enum store_sql bindings_sql,
+				enum store_sql row_sql, const char *key)
+{
+	enum op_mode mode;
+	int rc = op_begin(st, &mode);
+	if (rc)
+		return rc;
+	sqlite3_stmt *s = stmt_get(st, bindings_sql);
+	rc = s ? 0 : WIMS_ESTORE;
+	if (!rc) {
+		bind_text(s, 1, key);
+		rc = stmt_exec(st, s);
+	}
+	if (!rc && !(s = stmt_get(st, row_sql)))
+		rc = WIMS_ESTORE;
+	if (!rc) {
+		bind_text(s, 1, key);
+		rc = exec_changed(st, s);
+	}
+	return op_end(st, mode, rc);
+}
+
 int store_subscriber_remove(struct store *st, const char *impi)
 {
 	int rc = arg_ok(impi, WIMS_IMPI_MAX);
 	if (rc)
 		return rc == WIMS_ETOOBIG ? WIMS_ENOTFOUND : rc;
-	enum op_mode mode;
-	if ((rc = op_begin(st, &mode)))
-		return rc;
-	sqlite3_stmt *s = stmt_get(st, SQL_SUB_BIND_DEL);
-	rc = s ? 0 : WIMS_ESTORE;
-	if (!rc) {
-		bind_text(s, 1, impi);
-		rc = stmt_exec(st, s);
-	}
 	/* IMPUs, AKA data and WWSF links go by ON DELETE CASCADE. */
-	if (!rc && !(s = stmt_get(st, SQL_SUB_DEL)))
-		rc = WIMS_ESTORE;
-	if (!rc) {
-		bind_text(s, 1, impi);
-		rc = exec_changed(st, s);
-	}
-	return op_end(st, mode, rc);
+	return remove_with_bindings(st, SQL_SUB_BIND_DEL, SQL_SUB_DEL, impi);
 }
 
 int store_subscriber_list(struct store *st, store_subscriber_fn fn, void *arg)
@@ -734,22 +744,7 @@ int store_impu_remove(struct store *st, const char *impu)
 	int rc = arg_ok(impu, WIMS_IMPU_MAX);
 	if (rc)
 		return rc == WIMS_ETOOBIG ? WIMS_ENOTFOUND : rc;
-	enum op_mode mode;
-	if ((rc = op_begin(st, &mode)))
-		return rc;
-	sqlite3_stmt *s = stmt_get(st, SQL_BIND_DEL_IMPU);
-	rc = s ? 0 : WIMS_ESTORE;
-	if (!rc) {
-		bind_text(s, 1, impu);
-		rc = stmt_exec(st, s);
-	}
-	if (!rc && !(s = stmt_get(st, SQL_IMPU_DEL)))
-		rc = WIMS_ESTORE;
-	if (!rc) {
-		bind_text(s, 1, impu);
-		rc = exec_changed(st, s);
-	}
-	return op_end(st, mode, rc);
+	return remove_with_bindings(st, SQL_BIND_DEL_IMPU, SQL_IMPU_DEL, impu);
 }
 
 int store_impu_set_barred(struct store *st, const char *impu, bool barred)
