@@ -1,12 +1,15 @@
 /*
- * main.js - the WIC page: reads the form, drives a WicClient, draws its
- * state.  Everything SIP lives in wic.js; this file only touches the DOM.
+ * main.js - the WIC page: reads the forms, drives a WicClient, draws its
+ * state: the registration (sign-in and status cards), the phone (dialler
+ * and call screen) and the messages.  Everything SIP lives in wic.js;
+ * this file only touches the DOM.
  *
  * The P-CSCF address comes from /config.json, served by the wwsf beside
  * this page, so the same build works wherever it is served from; the
  * "Advanced" section lets the person point it elsewhere.
  */
 import { WicClient } from './wic.js';
+import { dialTarget, formatDuration, peerKey, uriParts } from './call.js';
 import { impiFromImpu, normaliseImpu } from './identity.js';
 
 const $ = (id) => document.getElementById(id);
@@ -116,11 +119,17 @@ function draw({ detail: s }) {
 	state.dataset.state = s.state;
 	state.textContent = STATE_TEXT[s.state] || s.state;
 	document.body.dataset.state = s.state;
+	registration = s;
+	drawPanels();
+	$('phone-me').textContent = s.impu ? uriParts(s.impu).user || s.impu : '';
+	$('phone-me').title = s.impu || '';
+	$('phone-net').textContent = s.state === 'registered' ? (client.domain || '') : (STATE_TEXT[s.state] || '');
 
 	const busy = s.state === 'registering' || s.state === 'unregistering';
 	$('register').disabled = busy;
 	$('register').textContent = s.state === 'registered' ? 'Register again' : 'Register';
 	$('unregister').disabled = !(s.state === 'registered' || s.state === 'registering');
+	$('unregister').hidden = !(s.state === 'registered' || s.state === 'registering' || s.state === 'unregistering');
 	for (const id of ['impu', 'impi', 'password', 'server'])
 		$(id).disabled = busy;
 
@@ -176,12 +185,315 @@ function drawTrace({ detail }) {
 		list.firstElementChild.remove();
 }
 
+/* ---- the phone ---- */
+
+let registration = { state: 'unregistered' };
+let currentCall = null;
+let callTimer = null;
+const TITLE = document.title;
+
+/* Which cards show: the phone once registered, and while a call's end is
+ * still on screen (a lost connection must not hide why the call ended);
+ * the sign-in form otherwise. */
+function drawPanels() {
+	const registered = registration.state === 'registered';
+	const phone = registered || !!currentCall;
+	$('phone').hidden = !phone;
+	$('signin-card').hidden = phone;
+	$('messages-card').hidden = !registered;
+	$('call').disabled = !registered;
+	$('message-start').disabled = !registered;
+	$('msg-send').disabled = !registered;
+}
+
+const CALL_TEXT = {
+	calling: 'Calling…',
+	ringing: 'Ringing…',
+	incoming: 'is calling you',
+	connecting: 'Connecting…',
+	connected: '',
+	ended: 'Call ended',
+};
+
+function initial(name) {
+	const m = /[A-Za-z0-9]/.exec(name || '');
+	return m ? m[0].toUpperCase() : '?';
+}
+
+/* A stable hue per peer, so the same person always gets the same colour. */
+function hue(text) {
+	let h = 0;
+	for (const ch of text || '')
+		h = (h * 31 + ch.codePointAt(0)) % 360;
+	return h;
+}
+
+function dialError(text) {
+	$('dial-error').textContent = text || '';
+	$('dial-error').hidden = !text;
+}
+
+function drawCall({ detail: c }) {
+	currentCall = c;
+	drawPanels();
+	$('dialer').hidden = !!c;
+	$('call-screen').hidden = !c;
+	clearInterval(callTimer);
+	callTimer = null;
+	if (!c) {
+		document.title = TITLE;
+		$('remote-audio').srcObject = null;
+		return;
+	}
+	const screen = $('call-screen');
+	screen.dataset.state = c.state;
+	screen.dataset.direction = c.direction;
+	$('call-direction').textContent = c.state === 'ended' ? '' :
+		c.state === 'connected' ? 'In call' :
+		c.direction === 'incoming' ? 'Incoming call' : 'Outgoing call';
+	const peer = c.peer || {};
+	$('call-avatar').textContent = initial(peer.name);
+	$('call-avatar').style.setProperty('--hue', String(hue(peer.uri)));
+	$('call-name').textContent = peer.name || peer.uri || '';
+	$('call-uri').textContent = peer.uri || '';
+	const badge = $('call-badge');
+	if (c.direction === 'incoming') {
+		badge.hidden = false;
+		badge.dataset.verified = peer.verified ? 'yes' : 'no';
+		badge.textContent = peer.verified ? '✓ Verified by your network' : 'Not verified';
+		badge.title = peer.verified ? 'P-Asserted-Identity: the network checked who calls' :
+			'No asserted identity: the caller may not be who the call says';
+	} else {
+		badge.hidden = true;
+	}
+	const claimed = peer.claimed;
+	const claimedText = claimed && (claimed.display || (claimed.uri && claimed.uri !== peer.uri)) ?
+		`Caller's own label: ${claimed.display ? `"${claimed.display}" ` : ''}<${claimed.uri}>` : '';
+	$('call-claimed').textContent = claimedText;
+	$('call-claimed').hidden = !claimedText || c.direction !== 'incoming';
+
+	$('call-status').textContent = CALL_TEXT[c.state] ?? c.state;
+	$('call-status').dataset.state = c.state;
+	if (c.state === 'connected') {
+		const tick = () => {
+			$('call-status').textContent = formatDuration(Date.now() - c.connectedAt);
+		};
+		tick();
+		callTimer = setInterval(tick, 1000);
+	}
+	const ended = c.state === 'ended';
+	$('call-end').hidden = !ended;
+	$('call-end').dataset.kind = ended && c.end ? c.end.kind : '';
+	$('call-end-title').textContent = ended && c.end ? c.end.title : '';
+	$('call-end-detail').textContent = ended && c.end ? c.end.detail : '';
+	if (ended && c.connectedAt)
+		$('call-status').textContent = `Call ended · ${formatDuration(c.endedAt - c.connectedAt)}`;
+
+	$('accept').hidden = c.state !== 'incoming';
+	$('reject').hidden = c.state !== 'incoming';
+	$('hangup').hidden = c.state === 'incoming' || ended;
+	$('mute').hidden = c.state !== 'connected';
+	$('mute').setAttribute('aria-pressed', c.muted ? 'true' : 'false');
+	$('mute-label').textContent = c.muted ? 'Unmute' : 'Mute';
+	$('call-done').hidden = !ended;
+
+	document.title = c.state === 'incoming' ? `Incoming call from ${peer.name} · wims` :
+		c.state === 'ended' ? TITLE : `${peer.name} · ${TITLE}`;
+	if (c.state === 'incoming')
+		$('accept').focus();
+	else if (ended)
+		$('call-done').focus();
+}
+
+function drawMedia({ detail }) {
+	const audio = $('remote-audio');
+	audio.srcObject = detail.stream || null;
+	if (detail.stream)
+		audio.play().catch(() => { /* autoplay refused until the person clicks */ });
+}
+
+function onDial(event) {
+	event.preventDefault();
+	dialError('');
+	try {
+		client.call($('dial').value);
+	} catch (e) {
+		dialError(e.message);
+		$('dial').focus();
+	}
+}
+
+function onKey(event) {
+	const key = event.target.closest('button[data-key]');
+	if (!key)
+		return;
+	const input = $('dial');
+	input.value += key.dataset.key;
+	input.focus();
+}
+
+/* ---- messages ---- */
+
+let conversations = [];
+let selected = null; /* key of the conversation shown */
+
+function msgError(text) {
+	$('msg-error').textContent = text || '';
+	$('msg-error').hidden = !text;
+}
+
+function clock(at) {
+	const d = new Date(at);
+	return `${String(d.getHours()).padStart(2, '0')}:${String(d.getMinutes()).padStart(2, '0')}`;
+}
+
+function select(key) {
+	selected = key;
+	const conv = conversations.find((c) => c.key === key);
+	if (conv)
+		$('msg-to').value = conv.uri;
+	client.markRead(key);
+	drawMessages({ detail: client.conversations });
+}
+
+function drawMessages({ detail }) {
+	conversations = detail;
+	if (!selected && conversations.length && conversations[0].unread)
+		selected = conversations[0].key;
+	if (selected && !conversations.some((c) => c.key === selected))
+		selected = null;
+
+	$('conv-empty').hidden = conversations.length > 0;
+	$('conversations').replaceChildren(...conversations.map((c) => {
+		const li = document.createElement('li');
+		const b = document.createElement('button');
+		b.type = 'button';
+		b.className = 'conversation';
+		b.dataset.key = c.key;
+		if (c.key === selected)
+			b.setAttribute('aria-current', 'true');
+		const av = document.createElement('span');
+		av.className = 'avatar small';
+		av.textContent = initial(c.name);
+		av.style.setProperty('--hue', String(hue(c.uri)));
+		const text = document.createElement('span');
+		text.className = 'conv-text';
+		const name = document.createElement('span');
+		name.className = 'conv-name';
+		name.textContent = c.name;
+		const last = document.createElement('span');
+		last.className = 'conv-last';
+		const lm = c.messages[c.messages.length - 1];
+		last.textContent = lm ? `${lm.dir === 'out' ? 'You: ' : ''}${lm.text}` : '';
+		text.append(name, last);
+		b.append(av, text);
+		if (c.unread && c.key !== selected) {
+			const n = document.createElement('span');
+			n.className = 'unread';
+			n.textContent = String(c.unread);
+			b.append(n);
+		}
+		li.append(b);
+		return li;
+	}));
+
+	const conv = conversations.find((c) => c.key === selected);
+	if (conv && conv.unread)
+		queueMicrotask(() => client.markRead(conv.key));
+	$('thread-name').textContent = conv ? conv.name : 'New message';
+	$('thread-name').title = conv ? conv.uri : '';
+	$('thread-badge').hidden = !(conv && conv.verified);
+	$('thread-badge').dataset.verified = 'yes';
+	$('thread-badge').textContent = conv ? `✓ ${conv.uri}` : '';
+	$('thread-badge').title = 'Identity asserted by your network (P-Asserted-Identity)';
+	$('thread-empty').hidden = !!(conv && conv.messages.length);
+	const thread = $('thread');
+	thread.replaceChildren(...(conv ? conv.messages : []).map((m) => {
+		const li = document.createElement('li');
+		li.className = `bubble ${m.dir}`;
+		li.dataset.status = m.status;
+		const p = document.createElement('p');
+		p.className = 'bubble-text';
+		p.textContent = m.text;
+		const meta = document.createElement('span');
+		meta.className = 'bubble-meta';
+		meta.textContent = m.dir === 'out' ?
+			`${clock(m.at)} · ${m.status === 'sending' ? 'sending…' : m.status === 'sent' ? 'delivered ✓' : 'not delivered'}` :
+			`${clock(m.at)}${m.verified ? '' : ' · not verified'}`;
+		li.append(p, meta);
+		if (m.error) {
+			const e = document.createElement('span');
+			e.className = 'bubble-error';
+			e.textContent = m.error;
+			li.append(e);
+		}
+		return li;
+	}));
+	thread.scrollTop = thread.scrollHeight;
+}
+
+function onSend(event) {
+	event.preventDefault();
+	msgError('');
+	const text = $('msg-text').value;
+	try {
+		selected = client.sendMessage($('msg-to').value, text);
+		$('msg-text').value = '';
+		drawMessages({ detail: client.conversations });
+		$('msg-text').focus();
+	} catch (e) {
+		msgError(e.message);
+	}
+}
+
+function onMessageStart() {
+	dialError('');
+	const to = $('dial').value.trim();
+	const uri = dialTarget(to, client.domain);
+	if (to && !uri) {
+		dialError(`"${to}" is not an address: type a user name, a SIP URI or a number.`);
+		return;
+	}
+	if (uri) {
+		const key = peerKey(uri);
+		selected = conversations.some((c) => c.key === key) ? key : null;
+		drawMessages({ detail: client.conversations });
+		$('msg-to').value = to;
+	}
+	$(uri ? 'msg-text' : 'msg-to').focus();
+}
+
 client.addEventListener('state', draw);
 client.addEventListener('trace', drawTrace);
+client.addEventListener('call', drawCall);
+client.addEventListener('media', drawMedia);
+client.addEventListener('messages', drawMessages);
 $('register-form').addEventListener('submit', onSubmit);
 $('unregister').addEventListener('click', () => client.unregister());
 $('impu').addEventListener('input', updateImpiHint);
-window.addEventListener('pagehide', () => client.unregister());
+$('dialer').addEventListener('submit', onDial);
+$('keypad').addEventListener('click', onKey);
+$('dial-erase').addEventListener('click', () => {
+	$('dial').value = $('dial').value.slice(0, -1);
+	$('dial').focus();
+});
+$('dial').addEventListener('input', () => dialError(''));
+$('message-start').addEventListener('click', onMessageStart);
+$('accept').addEventListener('click', () => client.answer());
+$('reject').addEventListener('click', () => client.reject());
+$('hangup').addEventListener('click', () => client.hangup());
+$('mute').addEventListener('click', () => client.setMuted(!(currentCall && currentCall.muted)));
+$('call-done').addEventListener('click', () => client.dismissCall());
+$('conversations').addEventListener('click', (e) => {
+	const b = e.target.closest('button[data-key]');
+	if (b)
+		select(b.dataset.key);
+});
+$('msg-form').addEventListener('submit', onSend);
+window.addEventListener('pagehide', () => {
+	client.hangup();
+	client.unregister();
+});
 /* For the browser tests and the curious: the client's current state. */
 window.wic = client;
 loadConfig();

@@ -2,26 +2,56 @@
  * wic.js - the WebRTC IMS Client: one JsSIP user agent and what it shows.
  *
  * WicClient knows nothing of the page.  It registers one identity over
- * SIP over secure WebSocket (RFC 7118) and emits 'state' events carrying a
- * plain snapshot { state, impu, impi, server, expiresAt, associated,
- * failure, algorithm } that the page draws.  Calls, messages, AKA and OAuth
- * sign-in will hang off the same UA later; that is why the UA is kept here
- * and not in the page.
+ * SIP over secure WebSocket (RFC 7118), places and takes audio calls
+ * (JsSIP RTCSession) and sends and receives pager-mode messages (SIP
+ * MESSAGE, RFC 3428).  It emits plain snapshots the page draws:
+ *   'state'    { state, impu, impi, server, expiresAt, associated,
+ *                failure, algorithm }  (the registration)
+ *   'call'     { id, direction, state, peer, startedAt, connectedAt,
+ *                endedAt, end, muted } or null  (one call at a time)
+ *   'media'    { stream } the remote audio of the call, to be played
+ *   'messages' [{ key, uri, name, verified, unread, messages }]
+ * AKA and OAuth sign-in will hang off the same UA later; that is why the
+ * UA is kept here and not in the page.
  *
- * States: 'unregistered' -> 'registering' -> 'registered' | 'failed';
- * 'unregistering' -> 'unregistered'.
+ * Registration states: 'unregistered' -> 'registering' -> 'registered' |
+ * 'failed'; 'unregistering' -> 'unregistered'.
+ * Call states: outgoing 'calling' -> 'ringing' -> 'connected' -> 'ended';
+ * incoming 'incoming' -> 'connecting' -> 'connected' -> 'ended'; a call
+ * that never connects goes to 'ended' with end.kind saying why.
  */
 import JsSIP from 'jssip';
 
 import { install as installDigest, algorithmName, preferChallenge } from './digest.js';
+import { callerIdentity, dialTarget, explainCallEnd, explainCallFailure, explainMessageFailure,
+	peerKey, peerName, uriParts } from './call.js';
 import { explainConnectFailure, explainSipFailure, probeUrlFor } from './failure.js';
-import { impiFromImpu } from './identity.js';
+import { impiFromImpu, impuDomain } from './identity.js';
 import { associatedUris, challengeAlgorithms, registrationExpires, sipParse, uriUser, warnings } from './sipmsg.js';
 
 installDigest();
 
 /* How long a probe of the server's HTTPS port may take. */
 const PROBE_TIMEOUT_MS = 4000;
+
+/* Calls are audio only.  No STUN or TURN server: until the media gateway
+ * exists, media goes browser to browser, and host candidates are enough
+ * on one machine or one network. */
+const CALL_MEDIA = { audio: true, video: false };
+const PC_CONFIG = { iceServers: [] };
+
+/* ICE 'disconnected' for this long after media flowed means the other
+ * side is gone (its page closed, its network dropped): the call is ended
+ * rather than left silent until ICE gives up (about 30 s). */
+const MEDIA_LOST_MS = 4000;
+
+/* How many SIP messages the trace keeps (the advanced panel, the tests). */
+const TRACE_MAX = 200;
+
+/* Content types shown as text. */
+const TEXT_TYPE = /^text\/plain\b/i;
+
+let nextId = 1;
 
 /*
  * JsSIP's WebSocket transport, watched: every message in and out is
@@ -61,7 +91,11 @@ export class WicClient extends EventTarget {
 		this._fetch = fetchImpl;
 		this._origin = origin || '';
 		this._ua = null;
+		this._socket = null;
+		this._domain = '';
 		this._snapshot = { state: 'unregistered' };
+		this._call = null; /* { session, snapshot, ... } of the current or last call */
+		this._conversations = new Map(); /* peerKey -> conversation */
 		this.trace = []; /* last SIP messages, for the advanced panel */
 	}
 
@@ -90,7 +124,13 @@ export class WicClient extends EventTarget {
 			algorithm: null,
 			done: false,
 		};
+		if (impu !== this._snapshot.impu) {
+			this._conversations.clear();
+			this._emitMessages();
+		}
+		this._domain = impuDomain(impu) || '';
 		const socket = new WatchedSocket(server, (dir, data) => this._watch(dir, data));
+		this._socket = socket;
 		this._ua = new JsSIP.UA({
 			sockets: [socket],
 			uri: impu,
@@ -137,6 +177,14 @@ export class WicClient extends EventTarget {
 				this._teardown();
 			}
 		});
+		ua.on('newRTCSession', (e) => {
+			if (ua === this._ua && e.originator === 'remote')
+				this._onIncomingCall(e.session, e.request);
+		});
+		ua.on('newMessage', (e) => {
+			if (ua === this._ua && e.originator === 'remote')
+				this._onIncomingMessage(e.message, e.request);
+		});
 		ua.start();
 	}
 
@@ -165,9 +213,350 @@ export class WicClient extends EventTarget {
 		}, 5000);
 	}
 
+	/* ---- calls ---- */
+
+	/** The current or last call's snapshot, or null. */
+	get currentCall() {
+		return this._call ? this._call.snapshot : null;
+	}
+
+	/** The RTCPeerConnection of the current call, or null (for tests). */
+	get peerConnection() {
+		return (this._call && this._call.session.connection) || null;
+	}
+
+	/** The home domain, which completes a dialled user name. */
+	get domain() {
+		return this._domain;
+	}
+
+	/**
+	 * Call what the person typed (see dialTarget).  Throws TypeError for
+	 * a dial string that is no address, Error when not registered or
+	 * already in a call.
+	 */
+	call(text) {
+		const uri = dialTarget(text, this._domain);
+		if (!uri)
+			throw new TypeError(`"${(text || '').trim()}" is not an address: type a user name, a SIP URI or a number.`);
+		if (!this._ua || this._snapshot.state !== 'registered')
+			throw new Error('Register first: calls go through your registration.');
+		if (this._call && this._call.snapshot.state !== 'ended')
+			throw new Error('You are already in a call.');
+		const parts = uriParts(uri);
+		const call = this._newCall('outgoing', 'calling', {
+			uri, number: parts.number, name: parts.number || peerName(uri), verified: false, claimed: null,
+		});
+		const handlers = this._sessionHandlers(call);
+		try {
+			call.session = this._ua.call(uri, {
+				mediaConstraints: CALL_MEDIA,
+				pcConfig: PC_CONFIG,
+				rtcOfferConstraints: { offerToReceiveAudio: true, offerToReceiveVideo: false },
+				eventHandlers: handlers,
+			});
+		} catch (e) {
+			this._endCall(call, { kind: 'failed', title: 'The call could not start.', detail: e.message });
+			throw e;
+		}
+		return call.snapshot;
+	}
+
+	/** Accept the incoming call. */
+	answer() {
+		const call = this._call;
+		if (!call || call.snapshot.state !== 'incoming')
+			return;
+		this._setCall(call, { state: 'connecting' });
+		call.session.answer({ mediaConstraints: CALL_MEDIA, pcConfig: PC_CONFIG });
+	}
+
+	/** Decline the incoming call (603 Decline: the person said no). */
+	reject() {
+		const call = this._call;
+		if (!call || call.snapshot.state !== 'incoming')
+			return;
+		call.session.terminate({ status_code: 603, reason_phrase: 'Decline' });
+	}
+
+	/** Hang up: CANCEL before an answer, BYE after, decline if incoming. */
+	hangup() {
+		const call = this._call;
+		if (!call || call.snapshot.state === 'ended')
+			return;
+		if (call.snapshot.state === 'incoming') {
+			this.reject();
+			return;
+		}
+		if (!call.session) {
+			/* getUserMedia still pending: JsSIP has not sent anything */
+			this._endCall(call, { kind: 'cancelled', title: 'Call cancelled.', detail: '' });
+			return;
+		}
+		call.session.terminate();
+	}
+
+	/** Mute or unmute the microphone of the current call. */
+	setMuted(muted) {
+		const call = this._call;
+		if (!call || !call.session || call.snapshot.state === 'ended')
+			return;
+		if (muted)
+			call.session.mute({ audio: true });
+		else
+			call.session.unmute({ audio: true });
+		this._setCall(call, { muted: !!muted });
+	}
+
+	/** Forget an ended call (the page goes back to the dialler). */
+	dismissCall() {
+		if (this._call && this._call.snapshot.state === 'ended') {
+			this._call = null;
+			this.dispatchEvent(new CustomEvent('call', { detail: null }));
+		}
+	}
+
+	_newCall(direction, state, peer) {
+		const call = {
+			session: null,
+			transportLost: false,
+			mediaLost: false,
+			cancelled: false,
+			timers: [],
+			snapshot: { id: nextId++, direction, state, peer, startedAt: Date.now(),
+				connectedAt: null, endedAt: null, end: null, muted: false },
+		};
+		this._call = call;
+		this.dispatchEvent(new CustomEvent('call', { detail: call.snapshot }));
+		return call;
+	}
+
+	_setCall(call, changes) {
+		call.snapshot = { ...call.snapshot, ...changes };
+		if (call === this._call)
+			this.dispatchEvent(new CustomEvent('call', { detail: call.snapshot }));
+	}
+
+	_endCall(call, end) {
+		if (call.snapshot.state === 'ended')
+			return;
+		for (const t of call.timers)
+			clearTimeout(t);
+		call.timers = [];
+		this._setCall(call, { state: 'ended', end, endedAt: Date.now() });
+		if (call === this._call)
+			this.dispatchEvent(new CustomEvent('media', { detail: { stream: null } }));
+	}
+
+	/* JsSIP session events -> call snapshots. */
+	_sessionHandlers(call) {
+		const name = () => call.snapshot.peer.name;
+		return {
+			peerconnection: ({ peerconnection }) => this._watchMedia(call, peerconnection),
+			progress: ({ originator, response }) => {
+				if (originator === 'remote' && response && response.status_code > 100 &&
+				    call.snapshot.state === 'calling')
+					this._setCall(call, { state: 'ringing' });
+			},
+			accepted: () => {
+				if (call.snapshot.state !== 'ended')
+					this._setCall(call, { state: 'connected', connectedAt: Date.now() });
+			},
+			ended: ({ originator, cause }) => {
+				const why = call.transportLost ? 'Transport Lost' : call.mediaLost ? 'Media Lost' : cause;
+				this._endCall(call, explainCallEnd({ originator, cause: why, peer: name() }));
+			},
+			failed: ({ originator, message, cause }) => {
+				if (call.transportLost) {
+					this._endCall(call, explainCallEnd({ cause: 'Transport Lost' }));
+					return;
+				}
+				const isResponse = message && typeof message.status_code === 'number';
+				const status = isResponse && originator === 'remote' ? message.status_code : 0;
+				const end = explainCallFailure({
+					status,
+					reason: status ? message.reason_phrase : '',
+					warnings: status ? warnings({ headers: new Map([['warning', message.getHeaders('Warning')]]) }) : [],
+					cause, originator, peer: name(),
+				});
+				if (call.snapshot.direction === 'incoming') {
+					if (cause === JsSIP.C.causes.CANCELED && originator === 'remote')
+						Object.assign(end, { kind: 'missed', title: `Missed call from ${name()}.`,
+							detail: 'The caller hung up before you answered.' });
+					else if (cause === JsSIP.C.causes.REJECTED && originator === 'local')
+						Object.assign(end, { kind: 'declined', title: 'Call declined.',
+							detail: `You declined the call from ${name()}.` });
+					else if (cause === JsSIP.C.causes.NO_ANSWER)
+						Object.assign(end, { kind: 'missed', title: `Missed call from ${name()}.`,
+							detail: 'The call was not answered.' });
+				}
+				this._endCall(call, end);
+			},
+			muted: () => this._setCall(call, { muted: true }),
+			unmuted: () => this._setCall(call, { muted: false }),
+		};
+	}
+
+	/*
+	 * Remote audio out to the page, and the end of media noticed: the
+	 * other side's page may vanish without a BYE (closed tab, dropped
+	 * network; its P-CSCF flow is then dead and cannot carry one).
+	 */
+	_watchMedia(call, pc) {
+		pc.addEventListener('track', (e) => {
+			if (call === this._call && call.snapshot.state !== 'ended')
+				this.dispatchEvent(new CustomEvent('media', {
+					detail: { stream: e.streams[0] || new MediaStream([e.track]) } }));
+		});
+		let lostTimer = null;
+		const lost = () => {
+			const s = call.session;
+			if (!s || call.snapshot.state === 'ended' || !s.isEstablished())
+				return;
+			call.mediaLost = true;
+			s.terminate({ cause: 'Media Lost' });
+		};
+		pc.addEventListener('iceconnectionstatechange', () => {
+			const st = pc.iceConnectionState;
+			if (st === 'disconnected' && !lostTimer) {
+				lostTimer = setTimeout(lost, MEDIA_LOST_MS);
+				call.timers.push(lostTimer);
+			} else if (st === 'connected' || st === 'completed') {
+				clearTimeout(lostTimer);
+				lostTimer = null;
+			}
+		});
+		pc.addEventListener('connectionstatechange', () => {
+			if (pc.connectionState === 'failed')
+				lost();
+			if (pc.connectionState !== 'connected')
+				return;
+			/* DTLS close_notify: the other side closed its connection. */
+			const transport = pc.getSenders().map((x) => x.transport).find(Boolean);
+			if (transport)
+				transport.addEventListener('statechange', () => {
+					if (transport.state === 'closed' || transport.state === 'failed')
+						lost();
+				});
+		});
+	}
+
+	_onIncomingCall(session, request) {
+		if (this._call && this._call.snapshot.state !== 'ended') {
+			session.terminate({ status_code: 486, reason_phrase: 'Busy Here' });
+			return;
+		}
+		const id = callerIdentity({
+			pai: request.getHeaders('P-Asserted-Identity'),
+			from: request.getHeader('From'),
+		});
+		const call = this._newCall('incoming', 'incoming', id);
+		call.session = session;
+		for (const [event, fn] of Object.entries(this._sessionHandlers(call)))
+			session.on(event, fn);
+	}
+
+	/* ---- messages ---- */
+
+	/** Conversations, the most recent first (see the file comment). */
+	get conversations() {
+		return [...this._conversations.values()]
+			.sort((a, b) => b.lastAt - a.lastAt)
+			.map((c) => ({ key: c.key, uri: c.uri, name: c.name, verified: c.verified,
+				unread: c.unread, messages: c.messages.map((m) => ({ ...m })) }));
+	}
+
+	/**
+	 * Send text to what the person typed (see dialTarget) as a SIP
+	 * MESSAGE, text/plain.  Returns the conversation's key.  Throws
+	 * TypeError for a bad address or empty text, Error when not registered.
+	 */
+	sendMessage(to, text) {
+		const uri = dialTarget(to, this._domain);
+		if (!uri)
+			throw new TypeError(`"${(to || '').trim()}" is not an address: type a user name, a SIP URI or a number.`);
+		if (!text || !text.trim())
+			throw new TypeError('Type a message first.');
+		if (!this._ua || this._snapshot.state !== 'registered')
+			throw new Error('Register first: messages go through your registration.');
+		const parts = uriParts(uri);
+		const conv = this._conversation(uri, parts.number || peerName(uri), false);
+		const entry = { id: nextId++, dir: 'out', text, at: Date.now(), status: 'sending', error: null };
+		conv.messages.push(entry);
+		conv.lastAt = entry.at;
+		this._emitMessages();
+		const ua = this._ua;
+		ua.sendMessage(uri, text, {
+			contentType: 'text/plain;charset=utf-8',
+			eventHandlers: {
+				succeeded: () => {
+					entry.status = 'sent';
+					this._emitMessages();
+				},
+				failed: ({ response, cause }) => {
+					entry.status = 'failed';
+					entry.error = explainMessageFailure({
+						status: response ? response.status_code : 0,
+						reason: response ? response.reason_phrase : '',
+						cause, peer: conv.name,
+					});
+					this._emitMessages();
+				},
+			},
+		});
+		return conv.key;
+	}
+
+	/** The person has seen a conversation. */
+	markRead(key) {
+		const conv = this._conversations.get(key);
+		if (conv && conv.unread) {
+			conv.unread = 0;
+			this._emitMessages();
+		}
+	}
+
+	_conversation(uri, name, verified) {
+		const key = peerKey(uri);
+		let conv = this._conversations.get(key);
+		if (!conv) {
+			conv = { key, uri: key, name, verified, unread: 0, messages: [], lastAt: 0 };
+			this._conversations.set(key, conv);
+		}
+		if (verified)
+			conv.verified = true;
+		return conv;
+	}
+
+	_onIncomingMessage(message, request) {
+		const type = request.getHeader('Content-Type') || '';
+		if (!TEXT_TYPE.test(type)) {
+			message.reject({ status_code: 415, reason_phrase: 'Unsupported Media Type',
+				extraHeaders: ['Accept: text/plain'] });
+			return;
+		}
+		const id = callerIdentity({
+			pai: request.getHeaders('P-Asserted-Identity'),
+			from: request.getHeader('From'),
+		});
+		const conv = this._conversation(id.uri, id.number && !/^sips?:/i.test(id.uri) ? id.number : id.name,
+			id.verified);
+		const at = Date.now();
+		conv.messages.push({ id: nextId++, dir: 'in', text: request.body || '', at, status: 'received',
+			verified: id.verified, claimed: id.claimed });
+		conv.lastAt = at;
+		conv.unread++;
+		this._emitMessages();
+	}
+
+	_emitMessages() {
+		this.dispatchEvent(new CustomEvent('messages', { detail: this.conversations }));
+	}
+
 	_teardown() {
 		const ua = this._ua;
 		this._ua = null;
+		this._socket = null;
 		if (ua) {
 			ua.removeAllListeners();
 			ua.stop();
@@ -184,7 +573,7 @@ export class WicClient extends EventTarget {
 			return;
 		const msg = sipParse(data);
 		this.trace.push({ dir, at: Date.now(), text: data });
-		if (this.trace.length > 50)
+		if (this.trace.length > TRACE_MAX)
 			this.trace.shift();
 		this.dispatchEvent(new CustomEvent('trace', { detail: { dir, text: data } }));
 		const a = this._attempt;
@@ -251,6 +640,11 @@ export class WicClient extends EventTarget {
 	async _onDisconnected({ code, reason }) {
 		const a = this._attempt;
 		const wasRegistered = this._snapshot.state === 'registered';
+		/* The flow is gone, and with it every dialog on it: the P-CSCF
+		 * routes to this page by the flow's token, which a new connection
+		 * would not have.  Stopping the UA ends the call; say why. */
+		if (this._call && this._call.snapshot.state !== 'ended')
+			this._call.transportLost = true;
 		this._teardown();
 		if (!a.opened) {
 			/* still 'registering' while the probe runs */
