@@ -74,7 +74,8 @@ struct ws_conn {
 	const char *subprotocol;
 	int (*check_origin)(void *arg, struct slice origin);
 	size_t max_message;
-	int ping_ms, idle_ms, handshake_ms;
+	int ping_ms, pong_ms, idle_ms, handshake_ms;
+	bool ping_pending; /* a ping went out and nothing came in since */
 
 	struct event *timer;   /* handshake, keep-alive, close and flush timeouts */
 	struct event *done_ev; /* runs on_close from the loop */
@@ -220,9 +221,18 @@ static void keepalive_arm(struct ws_conn *c)
 		uint64_t due = c->last_rx_ms + (uint64_t)c->idle_ms;
 		next = due > now ? due - now : 0;
 	}
-	if (c->ping_ms > 0) {
+	/* While a ping waits for its answer, the next event is its deadline,
+	 * not another ping (which would move the deadline on forever). */
+	bool awaiting = c->ping_pending && c->pong_ms > 0;
+	if (c->ping_ms > 0 && !awaiting) {
 		uint64_t base = c->last_rx_ms > c->last_ping_ms ? c->last_rx_ms : c->last_ping_ms;
 		uint64_t due = base + (uint64_t)c->ping_ms;
+		uint64_t d = due > now ? due - now : 0;
+		if (d < next)
+			next = d;
+	}
+	if (awaiting) {
+		uint64_t due = c->last_ping_ms + (uint64_t)c->pong_ms;
 		uint64_t d = due > now ? due - now : 0;
 		if (d < next)
 			next = d;
@@ -277,6 +287,7 @@ static ssize_t wslay_recv_cb(wslay_event_context_ptr ctx, uint8_t *buf, size_t l
 		return -1;
 	}
 	c->last_rx_ms = now_ms();
+	c->ping_pending = false;
 	return n;
 }
 
@@ -312,7 +323,9 @@ static void wslay_msg_cb(wslay_event_context_ptr ctx, const struct wslay_event_o
 	case WSLAY_TEXT_FRAME:
 	case WSLAY_BINARY_FRAME:
 		if (c->state == WS_OPEN && c->cbs.on_message)
-			c->cbs.on_message(c, (const char *)m->msg, m->msg_length,
+			/* an empty message comes as NULL from wslay: give
+			 * callers a pointer they may pass to memcpy */
+			c->cbs.on_message(c, m->msg ? (const char *)m->msg : "", m->msg_length,
 					  m->opcode == WSLAY_BINARY_FRAME, c->arg);
 		break;
 	case WSLAY_CONNECTION_CLOSE:
@@ -549,17 +562,31 @@ static void timer_cb(evutil_socket_t fd, short what, void *arg)
 		break;
 	case WS_OPEN: {
 		uint64_t now = now_ms();
+		/* RFC 6455 5.5.2: a live peer answers a ping.  One that
+		 * stays silent is gone (its host died, a NAT dropped it): a
+		 * close handshake would only wait for it, so drop it now. */
+		if (c->ping_pending && c->pong_ms > 0 &&
+		    now - c->last_ping_ms >= (uint64_t)c->pong_ms) {
+			set_close(c, WS_CLOSE_ABNORMAL, "no answer to ping");
+			conn_done(c);
+			return;
+		}
 		if (c->idle_ms > 0 && now - c->last_rx_ms >= (uint64_t)c->idle_ms) {
 			ws_conn_close(c, WS_CLOSE_GOING_AWAY, "idle");
 			return;
 		}
 		uint64_t quiet_since =
 			c->last_rx_ms > c->last_ping_ms ? c->last_rx_ms : c->last_ping_ms;
-		if (c->ping_ms > 0 && now - quiet_since >= (uint64_t)c->ping_ms) {
+		if (c->ping_ms > 0 && !(c->ping_pending && c->pong_ms > 0) &&
+		    now - quiet_since >= (uint64_t)c->ping_ms) {
 			struct wslay_event_msg ping = {WSLAY_PING, (const uint8_t *)"", 0};
 			c->last_ping_ms = now;
-			if (wslay_event_queue_msg(c->wslay, &ping) == 0)
+			if (wslay_event_queue_msg(c->wslay, &ping) == 0) {
+				c->ping_pending = true;
 				after_io(c);
+				if (c->state != WS_OPEN)
+					return;
+			}
 		}
 		keepalive_arm(c);
 		break;
@@ -626,6 +653,7 @@ struct ws_conn *ws_conn_accept(struct bufferevent *bev, const struct sockaddr *p
 	c->check_origin = o.check_origin;
 	c->max_message = max_message_or_default(o.max_message);
 	c->ping_ms = o.ping_interval_ms == 0 ? WIMS_WS_PING_INTERVAL_MS : o.ping_interval_ms;
+	c->pong_ms = o.pong_timeout_ms == 0 ? c->ping_ms : o.pong_timeout_ms;
 	c->idle_ms = o.idle_timeout_ms == 0 ? WIMS_WS_IDLE_TIMEOUT_MS : o.idle_timeout_ms;
 	c->handshake_ms = o.handshake_timeout_ms > 0 ? o.handshake_timeout_ms
 						     : WIMS_HANDSHAKE_TIMEOUT_MS;
@@ -659,6 +687,7 @@ struct ws_conn *ws_conn_connect_opts(struct bufferevent *bev, const struct ws_cl
 	c->subprotocol = opts->subprotocol;
 	c->max_message = max_message_or_default(opts->max_message);
 	c->ping_ms = opts->ping_interval_ms > 0 ? opts->ping_interval_ms : 0;
+	c->pong_ms = opts->pong_timeout_ms == 0 ? c->ping_ms : opts->pong_timeout_ms;
 	c->idle_ms = opts->idle_timeout_ms > 0 ? opts->idle_timeout_ms : 0;
 	c->handshake_ms = opts->handshake_timeout_ms > 0 ? opts->handshake_timeout_ms
 							 : WIMS_HANDSHAKE_TIMEOUT_MS;

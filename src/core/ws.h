@@ -7,8 +7,9 @@
  * allocates, below, exposed for tests and fuzzing); framing after the
  * upgrade is wslay's event API.  On top of wslay we add: whole-message
  * reassembly bounded by max_message (close 1009), UTF-8 validation of text
- * messages (close 1007), keep-alive pings and an idle timeout, a bounded
- * send queue (backpressure), and a close handshake with a timeout.
+ * messages (close 1007), keep-alive pings, dead peer detection (a ping
+ * left unanswered) and an idle timeout, a bounded send queue
+ * (backpressure), and a close handshake with a timeout.
  *
  * Threads: a ws_conn belongs to the thread of its bufferevent's base; all
  * ws_conn_* calls are made there.  To send on a conn owned by another
@@ -90,6 +91,11 @@ struct ws_server_opts {
 	int (*check_origin)(void *arg, struct slice origin);
 	size_t max_message;       /* 0: WIMS_WS_MAX_MSG (capped by it) */
 	int ping_interval_ms;     /* 0: WIMS_WS_PING_INTERVAL_MS; < 0: never */
+	/* A peer that sends nothing (no pong, no data) within this after our
+	 * ping is dead: the transport is dropped at once, no close handshake
+	 * (on_close WS_CLOSE_ABNORMAL, "no answer to ping").  0: the ping
+	 * interval; < 0: never (only the idle timeout then). */
+	int pong_timeout_ms;
 	int idle_timeout_ms;      /* 0: WIMS_WS_IDLE_TIMEOUT_MS; < 0: never */
 	int handshake_timeout_ms; /* 0: WIMS_HANDSHAKE_TIMEOUT_MS (TLS + upgrade) */
 };
@@ -101,6 +107,7 @@ struct ws_client_opts {
 	const char *subprotocol;  /* offered and required in the 101; NULL = none */
 	size_t max_message;       /* 0: WIMS_WS_MAX_MSG */
 	int ping_interval_ms;     /* 0 or < 0: never (browsers do not ping) */
+	int pong_timeout_ms;      /* as in ws_server_opts (with pings only) */
 	int idle_timeout_ms;      /* 0 or < 0: never */
 	int handshake_timeout_ms; /* 0: WIMS_HANDSHAKE_TIMEOUT_MS */
 };

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <event2/buffer.h>
@@ -316,8 +317,12 @@ static void pings_keep_a_quiet_client_alive(void)
 	struct side srv, cli;
 	side_reset(&srv);
 	side_reset(&cli);
-	struct ws_server_opts opts = {
-		.subprotocol = "sip", .ping_interval_ms = 40, .idle_timeout_ms = 150};
+	/* pong_timeout_ms: generous, as the idle timeout, for a loaded
+	 * machine; the client answers each ping in a few ms */
+	struct ws_server_opts opts = {.subprotocol = "sip",
+				      .ping_interval_ms = 40,
+				      .pong_timeout_ms = 150,
+				      .idle_timeout_ms = 150};
 	struct ws_listener *l = server_listen(true, &opts, &srv);
 	EXPECT_TRUE(l);
 	struct ws_conn *c = client_connect(ws_listener_port(l), true, NULL, &cli);
@@ -556,8 +561,11 @@ static void silent_peer_closed_1001_idle(void)
 {
 	struct side srv;
 	side_reset(&srv);
-	struct ws_server_opts opts = {
-		.subprotocol = "sip", .ping_interval_ms = 30, .idle_timeout_ms = 100};
+	/* no dead-peer check: the idle timeout alone */
+	struct ws_server_opts opts = {.subprotocol = "sip",
+				      .ping_interval_ms = 30,
+				      .pong_timeout_ms = -1,
+				      .idle_timeout_ms = 100};
 	struct ws_listener *l = server_listen(true, &opts, &srv);
 	EXPECT_TRUE(l);
 	static const char req[] = RAW_UPGRADE("https://good.example");
@@ -575,6 +583,75 @@ static void silent_peer_closed_1001_idle(void)
 	EXPECT_INT((unsigned char)end[4], ==, 0x89);
 	EXPECT_TRUE(memchr(end + 4, 0x88, r.inlen - (size_t)(end + 4 - r.in)));
 	raw_free(&r);
+	ws_listener_free(l);
+}
+
+static uint64_t mono_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* A dead flow (the eP-CSCF's keep-alive, RFC 6455 5.5.2): a peer that
+ * answers no ping is dropped after pong_timeout_ms, long before the idle
+ * timeout, without waiting for a close handshake it cannot answer. */
+static void unanswered_ping_drops_dead_peer(void)
+{
+	struct side srv;
+	side_reset(&srv);
+	struct ws_server_opts opts = {.subprotocol = "sip",
+				      .ping_interval_ms = 50,
+				      .pong_timeout_ms = 100,
+				      .idle_timeout_ms = 60000};
+	struct ws_listener *l = server_listen(true, &opts, &srv);
+	EXPECT_TRUE(l);
+	static const char req[] = RAW_UPGRADE("https://good.example");
+	struct raw r;
+	uint64_t t0 = mono_ms();
+	raw_start(&r, ws_listener_port(l), true, true, req, sizeof(req) - 1);
+	EXPECT_TRUE(run_until(closed, &srv, 5000));
+	uint64_t took = mono_ms() - t0;
+	EXPECT_INT(srv.opens, ==, 1);
+	EXPECT_INT(srv.close_code, ==, WS_CLOSE_ABNORMAL);
+	EXPECT_STR(srv.reason, "no answer to ping");
+	/* ping after 50 ms, dead 100 ms later: far from the idle minute */
+	EXPECT_INT(took, >=, 150);
+	EXPECT_INT(took, <, 3000);
+	EXPECT_TRUE(run_until(raw_done, &r, 5000));
+	/* It got a ping and then no close frame: the transport just ended. */
+	const char *end = strstr(r.in, "\r\n\r\n");
+	EXPECT_TRUE(end);
+	EXPECT_INT((unsigned char)end[4], ==, 0x89);
+	EXPECT_TRUE(!memchr(end + 4, 0x88, r.inlen - (size_t)(end + 4 - r.in)));
+	raw_free(&r);
+	ws_listener_free(l);
+}
+
+/* Whatever the peer sends counts as life: data without pongs keeps it. */
+static void data_without_pongs_keeps_peer(void)
+{
+	struct side srv;
+	side_reset(&srv);
+	struct ws_server_opts opts = {.subprotocol = "sip",
+				      .ping_interval_ms = 40,
+				      .pong_timeout_ms = 150,
+				      .idle_timeout_ms = 60000};
+	struct ws_listener *l = server_listen(false, &opts, &srv);
+	EXPECT_TRUE(l);
+	static const char req[] = RAW_UPGRADE("https://good.example");
+	struct raw r;
+	raw_start(&r, ws_listener_port(l), false, true, req, sizeof(req) - 1);
+	EXPECT_TRUE(run_until(opened, &srv, 5000));
+	/* a masked empty text frame every 40 ms for 600 ms, never a pong */
+	for (int i = 0; i < 15; i++) {
+		bufferevent_write(r.bev, "\x81\x80\0\0\0\0", 6);
+		wait_ms(40);
+	}
+	EXPECT_INT(srv.closes, ==, 0);
+	EXPECT_INT(srv.nmsg, ==, 15);
+	raw_free(&r);
+	EXPECT_TRUE(run_until(closed, &srv, 5000));
 	ws_listener_free(l);
 }
 
@@ -746,6 +823,8 @@ int main(void)
 	UNIT_RUN(invalid_utf8_text_closes_1007);
 	UNIT_RUN(reserved_opcode_closes_1002);
 	UNIT_RUN(silent_peer_closed_1001_idle);
+	UNIT_RUN(unanswered_ping_drops_dead_peer);
+	UNIT_RUN(data_without_pongs_keeps_peer);
 	UNIT_RUN(slow_handshake_answered_408);
 	UNIT_RUN(peer_not_reading_is_dropped);
 	UNIT_RUN(drain_reported_after_high_water);

@@ -7,7 +7,9 @@
 
 #include "core/wims.h"
 #include "sip/build.h"
+#include "sip/nameaddr.h"
 #include "sip/param.h"
+#include "sip/uri.h"
 #include "sip/via.h"
 
 bool pcscf_has_option_tag(const struct sip_msg *m, enum sip_hdr_id id, const char *tag)
@@ -17,6 +19,89 @@ bool pcscf_has_option_tag(const struct sip_msg *m, enum sip_hdr_id id, const cha
 		while (sip_list_next(&rest, &item) == 1)
 			if (slice_ieq_cstr(item, tag))
 				return true;
+	}
+	return false;
+}
+
+bool pcscf_uri_names_us(const struct pcscf_self *s, struct slice uri)
+{
+	struct sip_uri u;
+	const char *reason;
+	if (sip_uri_parse(&u, uri, &reason) != 0 || u.scheme == SIP_URI_TEL)
+		return false;
+	int port = u.port ? u.port : 5060;
+	return (port == s->mw_port && s->mw_host && slice_ieq_cstr(u.host, s->mw_host)) ||
+	       (port == s->ws_port && s->ws_host && slice_ieq_cstr(u.host, s->ws_host));
+}
+
+bool pcscf_in_dialog(const struct sip_msg *req)
+{
+	const struct sip_hdr *to = sip_msg_hdr(req, SIP_HDR_TO);
+	struct sip_nameaddr na;
+	const char *reason;
+	return to && sip_nameaddr_parse(&na, to->value, &reason) == 0 && na.tag.len > 0;
+}
+
+bool pcscf_wants_record_route(const struct sip_msg *req)
+{
+	if (req->method_id != SIP_METHOD_INVITE && req->method_id != SIP_METHOD_SUBSCRIBE &&
+	    req->method_id != SIP_METHOD_REFER)
+		return false;
+	return !pcscf_in_dialog(req);
+}
+
+/* RFC 3261 16.6 step 4: our entry above the ones already recorded. */
+static int add_record_route(struct sip_edit *ed, const struct sip_msg *m, const char *line)
+{
+	const struct sip_hdr *rr = sip_msg_hdr(m, SIP_HDR_RECORD_ROUTE);
+	return rr ? sip_edit_insert_before(ed, rr, line) : sip_edit_add(ed, line);
+}
+
+/* RFC 3261 16.4: pops the leading Route entries that name us.  Returns how
+ * many entries are left, or WIMS_EPARSE. */
+static int pop_own_routes(struct sip_edit *ed, const struct sip_msg *m,
+			  const struct pcscf_self *self)
+{
+	int total = 0, leading = 0;
+	bool ours = true;
+	for (const struct sip_hdr *h = sip_msg_hdr(m, SIP_HDR_ROUTE); h;
+	     h = sip_msg_hdr_next(m, h)) {
+		struct sip_nameaddr_iter it;
+		struct sip_nameaddr na;
+		const char *reason;
+		int r;
+		sip_nameaddr_iter_init(&it, h->value);
+		while ((r = sip_nameaddr_iter_next(&it, &na, &reason)) == 1) {
+			total++;
+			if (ours && pcscf_uri_names_us(self, na.uri))
+				leading++;
+			else
+				ours = false;
+		}
+		if (r < 0)
+			return WIMS_EPARSE;
+	}
+	for (int i = 0; i < leading; i++)
+		if (sip_edit_pop_first_value(ed, SIP_HDR_ROUTE) != 0)
+			return WIMS_EPARSE;
+	return total - leading;
+}
+
+/* RFC 3323 4.2: "Privacy: id" (values separated by ';'). */
+static bool privacy_id(const struct sip_msg *m)
+{
+	for (const struct sip_hdr *h = sip_msg_hdr(m, SIP_HDR_PRIVACY); h;
+	     h = sip_msg_hdr_next(m, h)) {
+		struct slice v = h->value;
+		while (v.len) {
+			size_t n = 0;
+			while (n < v.len && v.p[n] != ';' && v.p[n] != ',')
+				n++;
+			if (slice_ieq_cstr(sip_lws_trim((struct slice){v.p, n}), "id"))
+				return true;
+			v.p += n < v.len ? n + 1 : n;
+			v.len -= n < v.len ? n + 1 : n;
+		}
 	}
 	return false;
 }
@@ -100,7 +185,17 @@ int pcscf_fwd_request(struct buf *out, const struct sip_msg *req, const struct p
 	if (f->route) {
 		sip_edit_remove_all(&ed, SIP_HDR_ROUTE);
 		sip_edit_add(&ed, f->route);
+	} else if (f->self) {
+		int left = pop_own_routes(&ed, req, f->self);
+		if (left < 0) {
+			rc = fail(WIMS_EPARSE, 400, "Bad Route", status, reason);
+			goto out;
+		}
+		if (left == 0 && f->route_if_none)
+			sip_edit_add(&ed, f->route_if_none);
 	}
+	if (f->record_route)
+		add_record_route(&ed, req, f->record_route);
 	if (f->asserted.len) {
 		sip_edit_remove_all(&ed, SIP_HDR_P_PREFERRED_IDENTITY);
 		buf_append_cstr(&pai, "P-Asserted-Identity: <");
@@ -129,7 +224,7 @@ int pcscf_fwd_response(struct buf *out, const struct sip_msg *resp)
 }
 
 int pcscf_fwd_to_flow(struct buf *out, const struct sip_msg *req, const char *via, bool pop_route,
-		      int *status, const char **reason)
+		      const char *record_route, int *status, const char **reason)
 {
 	struct sip_edit ed;
 	sip_edit_init(&ed, req);
@@ -141,6 +236,12 @@ int pcscf_fwd_to_flow(struct buf *out, const struct sip_msg *req, const char *vi
 	sip_edit_prepend(&ed, via);
 	if (pop_route && sip_edit_pop_first_value(&ed, SIP_HDR_ROUTE) < 0)
 		return fail(WIMS_EPARSE, 400, "Bad Route", status, reason);
+	if (record_route)
+		add_record_route(&ed, req, record_route);
+	/* RFC 3325 7: the caller asked that its identity not leave the
+	 * trust domain. */
+	if (privacy_id(req))
+		sip_edit_remove_all(&ed, SIP_HDR_P_ASSERTED_IDENTITY);
 	rc = sip_edit_build(&ed, out);
 	if (rc)
 		return fail(rc, 500, "Server Internal Error", status, reason);

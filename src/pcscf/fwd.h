@@ -13,14 +13,26 @@
  *	Path: <sip:<token>@127.0.0.1:5070;transport=tcp;lr;ob>          REGISTER
  *	Supported: path                                                  REGISTER
  *	Route: <service route>                                  initial requests
+ *	Route: <what is left of the client's own>              in-dialog requests
  *	P-Asserted-Identity: <sip:alice@ims.example.org>          other requests
+ *	Record-Route: <sip:<token>@127.0.0.1:5070;transport=tcp;lr>
+ *	                             initial INVITE, SUBSCRIBE, REFER (on top)
  *
  * received/rport (RFC 3261 18.2.1, RFC 3581 4) record where the request
  * really came from: RFC 7118 clients write an invented "*.invalid" host.
  *
+ * An in-dialog request carries the route set the dialog learnt from
+ * Record-Route (RFC 3261 12.2.1.1): its leading entries that name us (our
+ * Record-Route, or an outbound-proxy Route to our WSS address) are popped
+ * (RFC 3261 16.4), the rest kept, so the core routes it on.
+ *
  * Responses going back pop our Via (RFC 3261 16.7 step 3); requests from
- * the core towards a flow get our Via and lose the Route entry that named
- * us (RFC 3261 16.4, RFC 5626 5.3).
+ * the core towards a flow get our Via, lose the Route entry that named us
+ * (RFC 3261 16.4, RFC 5626 5.3) and, when they open a dialog, our
+ * Record-Route on top, so the WIC's in-dialog requests come back through
+ * the same flow.  P-Asserted-Identity is kept towards the WIC: it shows
+ * who calls (TS 24.229 5.2.6.4); only a caller that asked for "Privacy:
+ * id" has it removed (RFC 3325 7: the WIC is outside the trust domain).
  *
  * Pure functions: no I/O.  On failure they return a negative WIMS_E* and
  * set *status (the SIP status to answer) and *reason.
@@ -34,6 +46,19 @@
 #include "core/slice.h"
 #include "sip/msg.h"
 
+/* The addresses that name this eP-CSCF in a Route entry: the Mw and the
+ * WSS address (a missing port in the entry counts as 5060). */
+struct pcscf_self {
+	const char *mw_host; /* IPv6 without brackets */
+	int mw_port;
+	const char *ws_host;
+	int ws_port;
+};
+
+/* True if uri (a SIP URI, no angle brackets) names s: host equal
+ * (case-insensitive) and port equal. */
+bool pcscf_uri_names_us(const struct pcscf_self *s, struct slice uri);
+
 struct pcscf_fwd {
 	const char *via;       /* our Via line ("Via: SIP/2.0/TCP ...") */
 	const char *received;  /* the client's address for received=; NULL:
@@ -43,6 +68,13 @@ struct pcscf_fwd {
 	struct slice asserted; /* URI for P-Asserted-Identity; empty: none */
 	const char *route;     /* Route line replacing the client's Routes
 				* (initial requests); NULL keeps them */
+	const struct pcscf_self *self; /* in-dialog (with route NULL): pop the
+				* leading Route entries that name us */
+	const char *route_if_none; /* with self: the Route line to use when no
+				* entry is left (an ACK to a non-2xx, RFC
+				* 3261 17.1.1.3: the INVITE's Route) */
+	const char *record_route; /* Record-Route line put on top of the
+				* message's Record-Route set; NULL: none */
 };
 
 /*
@@ -52,7 +84,7 @@ struct pcscf_fwd {
  * client did not list it (RFC 3327 5.1).  With f->asserted, removes
  * P-Preferred-Identity (RFC 3325 9.1) and adds P-Asserted-Identity.
  * Errors: WIMS_EDENIED with 483 (Max-Forwards 0), WIMS_EPARSE with 400
- * (bad Via or Max-Forwards), or the buffer's error with 500.
+ * (bad Via, Max-Forwards or Route), or the buffer's error with 500.
  */
 int pcscf_fwd_request(struct buf *out, const struct sip_msg *req, const struct pcscf_fwd *f,
 		      int *status, const char **reason);
@@ -63,12 +95,23 @@ int pcscf_fwd_response(struct buf *out, const struct sip_msg *resp);
 
 /*
  * A request from the core towards a flow: our Via on top, Max-Forwards
- * decremented (483 at 0), and when pop_route the top Route entry (the
- * Path/Record-Route entry that brought it here) removed.  Errors as
- * pcscf_fwd_request.
+ * decremented (483 at 0), when pop_route the top Route entry (the
+ * Path/Record-Route entry that brought it here) removed, and when
+ * record_route is not NULL that line on top of the Record-Route set.
+ * Everything else, P-Asserted-Identity included, passes unchanged, unless
+ * a Privacy header asks for "id" (then P-Asserted-Identity is removed).
+ * Errors as pcscf_fwd_request.
  */
 int pcscf_fwd_to_flow(struct buf *out, const struct sip_msg *req, const char *via, bool pop_route,
-		      int *status, const char **reason);
+		      const char *record_route, int *status, const char **reason);
+
+/* True if req opens a dialog that we record-route: an INVITE, SUBSCRIBE
+ * or REFER whose To has no tag (RFC 3261 16.6 step 4, RFC 6665 4.1,
+ * RFC 3515 2.4.5). */
+bool pcscf_wants_record_route(const struct sip_msg *req);
+
+/* True if req's To has a tag (in a dialog, RFC 3261 12.2). */
+bool pcscf_in_dialog(const struct sip_msg *req);
 
 /* True if a header of this id (Supported, Require) lists the option tag
  * (case-insensitive). */

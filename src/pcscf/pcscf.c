@@ -129,15 +129,6 @@ struct link {
 	struct link *prev, *next;
 };
 
-/* Where a reply towards the core goes: a TCP link of some worker, or (link
- * 0) a UDP datagram to addr. */
-struct back {
-	int worker;
-	uint64_t link;
-	struct sockaddr_storage addr;
-	socklen_t addrlen;
-};
-
 struct pcscf_worker {
 	int index;
 	struct event_base *base;
@@ -147,7 +138,8 @@ struct pcscf_worker {
 	struct event *udp_ev;
 	struct event *tick;
 	struct pcscf_flows flows;
-	struct pcscf_txns txns;
+	struct pcscf_txns txns;    /* from flows to the core */
+	struct pcscf_txns in_txns; /* INVITEs from the core to flows */
 	struct link *out;   /* to cscf_addr; NULL while down */
 	uint64_t out_gen;
 	struct link *links; /* every link, ours included */
@@ -171,6 +163,8 @@ static struct {
 	int cscf_port;
 	char mw_hostport[160]; /* "127.0.0.1:5070", "[::1]:5070" */
 	char ws_hostport[160];
+	char ws_name[128];     /* the WSS host in Route entries that name us */
+	struct pcscf_self self;
 	struct ws_server_opts ws_opts;
 	int error;
 	char errmsg[320];
@@ -284,7 +278,7 @@ enum job_kind { JOB_CORE_MSG, JOB_LINK_SEND };
 struct job {
 	enum job_kind kind;
 	int worker;
-	struct back back;
+	struct pcscf_back back;
 	uint64_t link;
 	size_t len;
 	char data[];
@@ -293,7 +287,7 @@ struct job {
 static void job_run(void *arg);
 
 /* Hand bytes to another worker (see the file comment). */
-static void post(int worker, enum job_kind kind, const struct back *back, uint64_t link,
+static void post(int worker, enum job_kind kind, const struct pcscf_back *back, uint64_t link,
 		 const char *p, size_t len)
 {
 	struct job *j = malloc(sizeof(*j) + len);
@@ -313,7 +307,7 @@ static void post(int worker, enum job_kind kind, const struct back *back, uint64
 }
 
 /* A message towards the core, back where its transaction came from. */
-static void back_send(struct pcscf_worker *w, const struct back *b, const char *p, size_t len)
+static void back_send(struct pcscf_worker *w, const struct pcscf_back *b, const char *p, size_t len)
 {
 	if (b->link == 0) {
 		if (sendto(w->udp_fd, p, len, 0, (const struct sockaddr *)&b->addr, b->addrlen) < 0)
@@ -334,7 +328,7 @@ static void back_send(struct pcscf_worker *w, const struct back *b, const char *
 }
 
 /* Our own answer to a request from the core. */
-static void core_reply(struct pcscf_worker *w, const struct sip_msg *req, const struct back *b,
+static void core_reply(struct pcscf_worker *w, const struct sip_msg *req, const struct pcscf_back *b,
 		       int status, const char *reason, const char *extra)
 {
 	if (!sip_msg_can_answer(req))
@@ -543,8 +537,8 @@ static void core_response(struct pcscf_worker *w, const struct sip_msg *m)
 }
 
 /* The flow token of a request from the core: the user part of the top
- * Route when it names us (the Path entry, RFC 5626 5.3), else of the
- * Request-URI.  *route says which. */
+ * Route when it names us (the Path or Record-Route entry, RFC 5626 5.3),
+ * else of the Request-URI.  *route says which. */
 static bool find_token(const struct sip_msg *m, struct slice *token, bool *route)
 {
 	struct sip_uri u;
@@ -556,6 +550,7 @@ static bool find_token(const struct sip_msg *m, struct slice *token, bool *route
 		struct sip_nameaddr na;
 		sip_nameaddr_iter_init(&it, r->value);
 		if (sip_nameaddr_iter_next(&it, &na, &reason) == 1 &&
+		    pcscf_uri_names_us(&pcscf.self, na.uri) &&
 		    sip_uri_parse(&u, na.uri, &reason) == 0 && u.user.len) {
 			*token = u.user;
 			*route = true;
@@ -569,9 +564,18 @@ static bool find_token(const struct sip_msg *m, struct slice *token, bool *route
 	return false;
 }
 
+/* Our Record-Route entry for a dialog of flow f (the same on both sides of
+ * a call, calls.md): the core sends the dialog's requests for f back here,
+ * and the token finds f. */
+static void record_route_line(char *out, size_t outsz, const struct pcscf_flow *f)
+{
+	snprintf(out, outsz, "Record-Route: <sip:%s@%s;transport=tcp;lr>", f->token,
+		 pcscf.mw_hostport);
+}
+
 /* A request from the core for flow flow_id, on its owning worker. */
 static void to_flow(struct pcscf_worker *w, const struct sip_msg *m, uint64_t flow_id,
-		    const struct back *b, bool pop_route)
+		    const struct pcscf_back *b, bool pop_route)
 {
 	struct pcscf_flow *f = pcscf_flows_find(&w->flows, flow_id);
 	if (!f) {
@@ -594,18 +598,88 @@ static void to_flow(struct pcscf_worker *w, const struct sip_msg *m, uint64_t fl
 		core_reply(w, m, b, 400, "Bad Via", NULL);
 		return;
 	}
-	char via[320];
+	/* An INVITE is remembered until it is over; its CANCEL and the ACK
+	 * to its non-2xx answer (same core branch, RFC 3261 9.1, 17.1.1.3)
+	 * leave with the branch it got (txn.h). */
+	struct pcscf_txn *inv = NULL;
+	uint64_t txn_id = 0;
+	if (m->method_id == SIP_METHOD_INVITE || m->method_id == SIP_METHOD_CANCEL ||
+	    m->method_id == SIP_METHOD_ACK) {
+		char plain[PCSCF_BRANCH_LEN + 1];
+		if (pcscf_branch_make(pcscf.key, w->index, f->id, v.branch, v.sent_by, plain,
+				      &txn_id) == 0)
+			inv = pcscf_txns_find(&w->in_txns, txn_id, SIP_METHOD_INVITE);
+		if (inv)
+			memcpy(branch, inv->branch, sizeof(branch));
+	}
+	char via[320], rr[256];
 	snprintf(via, sizeof(via), "Via: SIP/2.0/WSS %s;branch=%s", pcscf.ws_hostport, branch);
+	bool want_rr = pcscf_wants_record_route(m);
+	if (want_rr)
+		record_route_line(rr, sizeof(rr), f);
 	struct buf out = BUF_INIT;
 	int status;
-	if (pcscf_fwd_to_flow(&out, m, via, pop_route, &status, &reason) != 0)
+	if (pcscf_fwd_to_flow(&out, m, via, pop_route, want_rr ? rr : NULL, &status, &reason) != 0) {
 		core_reply(w, m, b, status, reason, NULL);
-	else
-		flow_send(f, &out);
+		buf_free(&out);
+		return;
+	}
+	if (m->method_id == SIP_METHOD_INVITE && !inv) {
+		int err = 0;
+		inv = pcscf_txns_add(&w->in_txns, txn_id, SIP_METHOD_INVITE, f->id, 0,
+				     now_ms() + SIP_TIMER_C_MS + SIP_TIMER_H_MS, m->raw.p, m->raw.len,
+				     &err);
+		if (inv) {
+			inv->back = *b;
+			memcpy(inv->branch, branch, sizeof(inv->branch));
+		}
+		/* full table: forwarded all the same, without the extras */
+	} else if (m->method_id == SIP_METHOD_ACK && inv && inv->answered) {
+		pcscf_txns_remove(&w->in_txns, inv);
+	}
+	flow_send(f, &out);
 	buf_free(&out);
 }
 
-static void core_request(struct pcscf_worker *w, const struct sip_msg *m, const struct back *b)
+/* The flow answered an INVITE from the core: a 2xx ends it here (its ACK
+ * is a new transaction), a non-2xx waits for the core's ACK (Timer H). */
+static void flow_invite_answered(struct pcscf_worker *w, uint64_t txn_id, int status)
+{
+	struct pcscf_txn *x = pcscf_txns_find(&w->in_txns, txn_id, SIP_METHOD_INVITE);
+	if (!x)
+		return;
+	if (status < 300) {
+		pcscf_txns_remove(&w->in_txns, x);
+	} else {
+		x->answered = true;
+		x->deadline_ms = now_ms() + SIP_TIMER_H_MS;
+	}
+}
+
+/* Flow f is closing: the core's INVITEs it has not answered get 430 Flow
+ * Failed now (RFC 5626 5.3; the core then tries the user's other
+ * bindings), and its entries go. */
+static void fail_flow_invites(struct pcscf_worker *w, const struct pcscf_flow *f)
+{
+	struct pcscf_txn *x = w->in_txns.head;
+	while (x) {
+		struct pcscf_txn *next = x->next;
+		if (x->flow_id == f->id) {
+			struct sip_msg req;
+			const char *reason;
+			if (!x->answered &&
+			    sip_msg_parse(&req, x->req, x->len, SIP_FRAMING_DATAGRAM, &reason) > 0) {
+				WIMS_INFO(LOG, "flow %llu closed with an INVITE pending: 430",
+					  (unsigned long long)f->id);
+				core_reply(w, &req, &x->back, 430, "Flow Failed", NULL);
+			}
+			pcscf_txns_remove(&w->in_txns, x);
+		}
+		x = next;
+	}
+}
+
+static void core_request(struct pcscf_worker *w, const struct sip_msg *m, const struct pcscf_back *b)
 {
 	struct slice token;
 	bool route;
@@ -641,7 +715,7 @@ static void core_request(struct pcscf_worker *w, const struct sip_msg *m, const 
 	to_flow(w, m, flow_id, b, route);
 }
 
-static void core_in(struct pcscf_worker *w, const struct sip_msg *m, const struct back *b)
+static void core_in(struct pcscf_worker *w, const struct sip_msg *m, const struct pcscf_back *b)
 {
 	if (m->is_request)
 		core_request(w, m, b);
@@ -677,7 +751,7 @@ static void link_read_cb(struct bufferevent *bev, void *arg)
 	struct link *l = arg;
 	struct pcscf_worker *w = l->w;
 	struct evbuffer *in = bufferevent_get_input(bev);
-	struct back b = {.worker = w->index, .link = l->id};
+	struct pcscf_back b = {.worker = w->index, .link = l->id};
 	for (;;) {
 		size_t len = evbuffer_get_length(in);
 		if (len == 0)
@@ -730,7 +804,7 @@ static void udp_read_cb(evutil_socket_t fd, short what, void *arg)
 	struct pcscf_worker *w = arg;
 	/* a bounded batch per wake-up, so TCP and WebSocket work interleaves */
 	for (int i = 0; i < 64; i++) {
-		struct back b = {.worker = w->index, .link = 0, .addrlen = sizeof(b.addr)};
+		struct pcscf_back b = {.worker = w->index, .link = 0, .addrlen = sizeof(b.addr)};
 		ssize_t n = recvfrom(fd, w->udp_buf, WIMS_SIP_MAX_MSG + 1, 0,
 				     (struct sockaddr *)&b.addr, &b.addrlen);
 		if (n < 0)
@@ -758,6 +832,7 @@ static void flow_request(struct pcscf_worker *w, struct pcscf_flow *f, const cha
 	int64_t now = now_ms();
 	struct slice asserted = SLICE_NULL;
 	const char *route = NULL;
+	bool in_dialog = false;
 	const char *reason = NULL;
 	int rc;
 
@@ -773,10 +848,10 @@ static void flow_request(struct pcscf_worker *w, struct pcscf_flow *f, const cha
 			return;
 		}
 		/* RFC 3608 6: initial requests follow the Service-Route; an
-		 * in-dialog one (To has a tag) its own route set. */
-		const struct sip_hdr *to = sip_msg_hdr(m, SIP_HDR_TO);
-		struct sip_nameaddr na;
-		if (to && sip_nameaddr_parse(&na, to->value, &reason) == 0 && na.tag.len == 0)
+		 * in-dialog one (To has a tag) its own route set, less the
+		 * entries naming us (fwd.h). */
+		in_dialog = pcscf_in_dialog(m);
+		if (!in_dialog)
 			route = f->binding.route_line;
 	}
 
@@ -791,8 +866,11 @@ static void flow_request(struct pcscf_worker *w, struct pcscf_flow *f, const cha
 		flow_reply(f, m, 400, "Bad Via");
 		return;
 	}
-	char via[256], path[256];
+	char via[256], path[256], rr[256];
 	snprintf(via, sizeof(via), "Via: SIP/2.0/TCP %s;branch=%s", pcscf.mw_hostport, branch);
+	bool want_rr = pcscf_wants_record_route(m);
+	if (want_rr)
+		record_route_line(rr, sizeof(rr), f);
 	/* RFC 3327 5.1, RFC 5626 5.1: our flow token, ";ob" for outbound */
 	snprintf(path, sizeof(path), "Path: <sip:%s@%s;transport=tcp;lr;ob>", f->token,
 		 pcscf.mw_hostport);
@@ -803,6 +881,12 @@ static void flow_request(struct pcscf_worker *w, struct pcscf_flow *f, const cha
 		.path = m->method_id == SIP_METHOD_REGISTER ? path : NULL,
 		.asserted = asserted,
 		.route = route,
+		.self = in_dialog ? &pcscf.self : NULL,
+		/* an ACK to a non-2xx has no route set of its own: it follows
+		 * its INVITE (RFC 3261 17.1.1.3) into the core, which absorbs
+		 * it */
+		.route_if_none = m->method_id == SIP_METHOD_ACK ? f->binding.route_line : NULL,
+		.record_route = want_rr ? rr : NULL,
 	};
 	struct buf out = BUF_INIT;
 	int status = 500;
@@ -839,15 +923,17 @@ static void flow_response(struct pcscf_worker *w, struct pcscf_flow *f, const st
 	struct sip_via v;
 	const char *reason;
 	int fw, bw;
-	uint64_t flow_id, bl;
+	uint64_t flow_id, bl, txn_id;
 	if (sip_msg_top_via(m, &v, &reason) != 0 ||
-	    pcscf_branch_parse_back(pcscf.key, v.branch, &fw, &flow_id, &bw, &bl) != 0 ||
+	    pcscf_branch_parse_back(pcscf.key, v.branch, &fw, &flow_id, &bw, &bl, &txn_id) != 0 ||
 	    flow_id != f->id || bw >= pcscf.nworkers) {
 		WIMS_INFO(LOG, "flow %llu: response %d with a Via not ours dropped",
 			  (unsigned long long)f->id, m->status);
 		return;
 	}
-	struct back b = {.worker = bw, .link = bl};
+	if (m->cseq_method_id == SIP_METHOD_INVITE && m->status >= 200)
+		flow_invite_answered(w, txn_id, m->status);
+	struct pcscf_back b = {.worker = bw, .link = bl};
 	if (bl == 0) {
 		/* UDP: RFC 3261 18.2.2 / RFC 3581 4: received and rport of
 		 * the next Via, else its sent-by. */
@@ -961,6 +1047,8 @@ static void ws_close(struct ws_conn *c, int code, void *arg)
 	ws_conn_set_data(c, NULL);
 	pcscf_flows_remove(&w->flows, f->id);
 	atomic_fetch_sub(&open_flows, 1);
+	if (!w->stopping)
+		fail_flow_invites(w, f);
 	/* The registration stays in the core until it expires; requests
 	 * routed to this flow get 430 from now on (DESIGN 4 step 5). */
 	if (f->binding.bound)
@@ -1001,6 +1089,13 @@ static void tick_cb(evutil_socket_t fd, short what, void *arg)
 		}
 		x = next;
 	}
+	/* the core's INVITEs: its own timers answered them long ago */
+	for (x = w->in_txns.head; x;) {
+		struct pcscf_txn *next = x->next;
+		if (now >= x->deadline_ms)
+			pcscf_txns_remove(&w->in_txns, x);
+		x = next;
+	}
 }
 
 static void fail_worker(const char *what, const char *detail)
@@ -1021,6 +1116,7 @@ static void start_on_worker(int index, struct event_base *base, void *arg)
 	w->base = base;
 	w->udp_fd = -1;
 	pcscf_txns_init(&w->txns);
+	pcscf_txns_init(&w->in_txns);
 	w->udp_buf = malloc(WIMS_SIP_MAX_MSG + 1);
 	if (!w->udp_buf || pcscf_flows_init(&w->flows) != 0) {
 		fail_worker("start", "out of memory");
@@ -1108,6 +1204,7 @@ static void stop_on_worker(int index, struct event_base *base, void *arg)
 	w->tick = NULL;
 	pcscf_flows_free(&w->flows, release_flow);
 	pcscf_txns_free(&w->txns);
+	pcscf_txns_free(&w->in_txns);
 	free(w->udp_buf);
 	w->udp_buf = NULL;
 }
@@ -1138,6 +1235,16 @@ static int pcscf_start(void)
 	hostport(pcscf.mw_hostport, sizeof(pcscf.mw_hostport), pcscf.mw_host, pcscf.mw_port);
 	hostport(pcscf.ws_hostport, sizeof(pcscf.ws_hostport),
 		 pcscf.ws_host[0] ? pcscf.ws_host : "127.0.0.1", pcscf.ws_port);
+	snprintf(pcscf.ws_name, sizeof(pcscf.ws_name), "%s",
+		 pcscf.ws_host[0] && strcmp(pcscf.ws_host, "0.0.0.0") && strcmp(pcscf.ws_host, "::")
+			 ? pcscf.ws_host
+			 : "127.0.0.1");
+	pcscf.self = (struct pcscf_self){
+		.mw_host = pcscf.mw_host,
+		.mw_port = pcscf.mw_port,
+		.ws_host = pcscf.ws_name,
+		.ws_port = pcscf.ws_port,
+	};
 	if (net_port_claim(pcscf.ws_host, pcscf.ws_port, true, false, err, sizeof(err)) ||
 	    net_port_claim(pcscf.mw_host, pcscf.mw_port, true, true, err, sizeof(err))) {
 		WIMS_ERROR(LOG, "%s", err);

@@ -202,7 +202,8 @@ int pcscf_branch_make_back(const uint8_t key[PCSCF_TOKEN_KEY_LEN], int worker, u
 }
 
 int pcscf_branch_parse_back(const uint8_t key[PCSCF_TOKEN_KEY_LEN], struct slice branch,
-			    int *worker, uint64_t *conn_id, int *back_worker, uint64_t *back_link)
+			    int *worker, uint64_t *conn_id, int *back_worker, uint64_t *back_link,
+			    uint64_t *txn_id)
 {
 	if (branch.p == NULL || branch.len != PCSCF_BRANCH_BACK_LEN ||
 	    branch.p[PCSCF_BRANCH_LEN] != '.')
@@ -230,5 +231,7 @@ int pcscf_branch_parse_back(const uint8_t key[PCSCF_TOKEN_KEY_LEN], struct slice
 		return WIMS_EAUTH;
 	*back_worker = raw[0];
 	*back_link = get_be64(raw + 1);
+	if (txn_id)
+		*txn_id = txn;
 	return 0;
 }

@@ -87,9 +87,11 @@ int pcscf_branch_make_back(const uint8_t key[PCSCF_TOKEN_KEY_LEN], int worker, u
 			   struct slice core_branch, struct slice core_sent_by, int back_worker,
 			   uint64_t back_link, char out[PCSCF_BRANCH_BACK_LEN + 1]);
 
-/* Reads a branch made by pcscf_branch_make_back.  WIMS_EAUTH for anything
- * else. */
+/* Reads a branch made by pcscf_branch_make_back; *txn_id (may be NULL) is
+ * the txn id pcscf_branch_make gave for the core's branch.  WIMS_EAUTH for
+ * anything else. */
 int pcscf_branch_parse_back(const uint8_t key[PCSCF_TOKEN_KEY_LEN], struct slice branch,
-			    int *worker, uint64_t *conn_id, int *back_worker, uint64_t *back_link);
+			    int *worker, uint64_t *conn_id, int *back_worker, uint64_t *back_link,
+			    uint64_t *txn_id);
 
 #endif

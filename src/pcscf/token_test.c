@@ -140,6 +140,11 @@ static void branch_round_trips_and_is_stable(void)
 		   ==, 0);
 	EXPECT_TRUE(strcmp(b1, b3) != 0);
 	EXPECT_TRUE(t1 != t3);
+	/* the same client branch on another flow is another transaction */
+	EXPECT_INT(pcscf_branch_make(key, 1, 98, SLICE_LIT("z9hG4bKabc"), SLICE_LIT("x.invalid"), b3,
+				     &t3),
+		   ==, 0);
+	EXPECT_TRUE(t1 != t3);
 
 	int w;
 	uint64_t id;
@@ -173,7 +178,15 @@ static void branch_back_round_trip_and_forgery(void)
 					  SLICE_LIT("127.0.0.1:5060"), 1, 0x1234, b),
 		   ==, 0);
 	EXPECT_INT(strlen(b), ==, PCSCF_BRANCH_BACK_LEN);
-	EXPECT_INT(pcscf_branch_parse_back(key, slice_from_cstr(b), &w, &id, &bw, &bl), ==, 0);
+	uint64_t txn, want;
+	EXPECT_INT(pcscf_branch_parse_back(key, slice_from_cstr(b), &w, &id, &bw, &bl, &txn), ==, 0);
+	/* a CANCEL from the core (same branch, RFC 3261 9.1) finds its INVITE */
+	char plain[PCSCF_BRANCH_LEN + 1];
+	EXPECT_INT(pcscf_branch_make(key, 2, 55, SLICE_LIT("z9hG4bKcore"),
+				     SLICE_LIT("127.0.0.1:5060"), plain, &want),
+		   ==, 0);
+	EXPECT_TRUE(txn == want);
+	EXPECT_TRUE(strncmp(plain, b, PCSCF_BRANCH_LEN) == 0);
 	EXPECT_INT(w, ==, 2);
 	EXPECT_TRUE(id == 55);
 	EXPECT_INT(bw, ==, 1);
@@ -185,8 +198,8 @@ static void branch_back_round_trip_and_forgery(void)
 		char f[PCSCF_BRANCH_BACK_LEN + 1];
 		memcpy(f, b, sizeof(f));
 		f[i] = f[i] == 'A' ? 'B' : 'A';
-		EXPECT_INT(pcscf_branch_parse_back(key, slice_from_cstr(f), &w, &id, &bw, &bl), ==,
-			   WIMS_EAUTH);
+		EXPECT_INT(pcscf_branch_parse_back(key, slice_from_cstr(f), &w, &id, &bw, &bl, NULL),
+			   ==, WIMS_EAUTH);
 	}
 }
 

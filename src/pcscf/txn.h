@@ -14,14 +14,37 @@
  *
  * Key: the txn id of our branch (token.h) and the method (a CANCEL has
  * its INVITE's branch, RFC 3261 9.1).  Owned by one worker; no locks.
+ *
+ * A second table of the same shape holds the INVITEs the core sent to a
+ * flow and that are not over (key: the txn id of the core's branch on
+ * that flow).  With it the eP-CSCF
+ *  - gives a CANCEL (and the ACK to a non-2xx) from the core the very
+ *    Via branch its INVITE got towards the WIC, so the WIC's INVITE
+ *    server transaction matches it (RFC 3261 9.2, 17.2.3), even when it
+ *    came on another core connection;
+ *  - answers 430 Flow Failed at once to the INVITEs still pending when
+ *    the flow's WebSocket closes (RFC 5626 5.3), instead of leaving the
+ *    core to wait for Timer C.
  */
 #ifndef WIMS_PCSCF_TXN_H
 #define WIMS_PCSCF_TXN_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/socket.h>
 
+#include "pcscf/token.h"
 #include "sip/msg.h"
+
+/* Where a reply towards the core goes: TCP link `link` of worker `worker`,
+ * or (link 0) a UDP datagram to addr. */
+struct pcscf_back {
+	int worker;
+	uint64_t link;
+	struct sockaddr_storage addr;
+	socklen_t addrlen;
+};
 
 struct pcscf_txn {
 	uint64_t id;
@@ -31,6 +54,10 @@ struct pcscf_txn {
 	int64_t deadline_ms; /* monotonic: answer 408 then */
 	char *req;           /* the client's request, as received */
 	size_t len;
+	/* Only in the table of requests from the core: */
+	struct pcscf_back back;                 /* where our answers go */
+	char branch[PCSCF_BRANCH_BACK_LEN + 1]; /* our Via branch to the flow */
+	bool answered;                          /* the flow sent a final */
 	struct pcscf_txn *hnext;
 	struct pcscf_txn *prev, *next; /* every entry, for sweeps */
 };
