@@ -141,4 +141,15 @@
  * cannot interleave their read-check-write of the bindings. */
 #define WIMS_CSCF_REG_LOCKS 64
 
+/* Branches one request is forked to: every binding of the IMPU
+ * (WIMS_REG_MAX_CONTACTS), no more. */
+#define WIMS_CSCF_MAX_BRANCHES WIMS_REG_MAX_CONTACTS
+/* Proxy server transactions one cscf worker holds at once (each keeps
+ * copies of the request and of what it sent on every branch, a few KB):
+ * beyond it new requests get 503 rather than taking all memory. */
+#define WIMS_CSCF_MAX_TXNS 65536
+/* Outgoing TCP connections (to pcscfs and phones) are found by address
+ * among the worker's connections; the proxy's timers run this often. */
+#define WIMS_CSCF_TICK_MS 50
+
 #endif

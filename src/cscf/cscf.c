@@ -3,10 +3,27 @@
  * TCP (Mw), with the registrar of reg.h behind it (DESIGN 1, 4).
  *
  *	pcscf --TCP--> [5060 TCP+UDP] --> REGISTER: reg.c (Cx UAR/MAR/SAR,
- *	                                  bindings in the store)
+ *	phone -UDP/TCP->                  bindings in the store)
  *	                              --> OPTIONS to us: 200
- *	                              --> other requests: by Request-URI
+ *	                              --> other requests: proxied (proxy.c,
+ *	                                  decisions in route.c): Route set,
+ *	                                  else the callee's bindings, forked
  *	                                  (404 unknown, 480 not registered)
+ *
+ * The proxy (wire contract for calls, RFC 3261 16): leading Route
+ * entries naming us are popped; what is left routes the request (loose
+ * routing); with nothing left the Request-URI's IMPU is looked up and the
+ * request forked to every binding, Path as the Route set.  Identity:
+ * P-Asserted-Identity is believed from [cscf] pcscf_nodes only; for any
+ * other source we are the P-CSCF of a directly attached phone and assert
+ * the From only if that IMPU is registered from that very address.
+ *
+ * Outgoing TCP: each worker connects on its own (to a pcscf's Mw port, to
+ * a phone) and reuses a connection to the same host:port; requests and
+ * responses are read on every connection, ours or accepted.  Our UDP
+ * requests leave from the shared port, so their responses may reach any
+ * worker: the branch parameter names the worker that owns the
+ * transaction and the datagram is posted there (workers_post).
  *
  * Threads (DESIGN 6): each worker has its own TCP listener and UDP socket
  * on the shared port (SO_REUSEPORT), its own connections, its own store
@@ -44,13 +61,17 @@
 #include "core/loop.h"
 #include "core/net.h"
 #include "core/wims.h"
+#include "cscf/proxy.h"
 #include "cscf/reg.h"
+#include "cscf/route.h"
 #include "hss/cx.h"
 #include "role.h"
 #include "sip/build.h"
 #include "sip/msg.h"
+#include "sip/nameaddr.h"
 #include "sip/txn.h"
 #include "sip/uri.h"
+#include "sip/via.h"
 #include "store/store.h"
 
 #define LOG "cscf"
@@ -69,6 +90,8 @@ struct cscf_conf {
 	char hss_db[512];
 	char trusted_nodes[WIMS_CONF_MAX_VALUE];
 	int max_connections;
+	char pcscf_nodes[WIMS_CONF_MAX_VALUE];
+	int timer_c;
 };
 
 static struct cscf_conf cscf_conf;
@@ -97,6 +120,13 @@ static const struct conf_key cscf_keys[] = {
 		      "authentication) is believed; others get 403"),
 	CONF_KEY_INT(struct cscf_conf, max_connections, "20000", 1, WIMS_MAX_CONNECTIONS,
 		     "TCP connections each worker holds at once"),
+	CONF_KEY_LIST(struct cscf_conf, pcscf_nodes, "127.0.0.1",
+		      "IP addresses of our P-CSCFs: their P-Asserted-Identity is believed "
+		      "(RFC 3325 trust domain); requests from anywhere else must come from "
+		      "where their From is registered (else 403), and any PAI is replaced"),
+	CONF_KEY_INT(struct cscf_conf, timer_c, "180", 1, 3600,
+		     "seconds an INVITE branch may ring without a final answer (RFC 3261 "
+		     "Timer C): then it is CANCELled, or ended as 408 if it never answered"),
 };
 
 static const struct conf_section cscf_section = {
@@ -114,8 +144,11 @@ struct cscf_worker;
 struct conn {
 	struct cscf_worker *w;
 	struct bufferevent *bev;
-	struct net_listener *from;
+	struct net_listener *from; /* NULL: a connection we opened */
 	struct cscf_src src;
+	uint64_t id;               /* per worker, from 1 */
+	char key[80];              /* "host:port" of the peer, for reuse */
+	struct cscf_hop hop;       /* ours: where it goes */
 	bool closing; /* framing lost: answer sent or sending, input discarded */
 	bool shut;    /* our side half-closed, waiting for the peer's EOF */
 	struct conn *prev, *next;
@@ -142,6 +175,9 @@ struct cscf_worker {
 	struct conn *conns;
 	struct udp_txn *txns; /* WIMS_CSCF_UDP_TXN_SLOTS */
 	char *udp_buf;        /* WIMS_SIP_MAX_MSG + 1 */
+	struct cscf_proxy *px;
+	struct event *tick;
+	uint64_t next_conn_id;
 };
 
 static struct {
@@ -152,6 +188,9 @@ static struct {
 	struct cscf_reg_conf rc;
 	char host[128];
 	int port;
+	struct cscf_self self;
+	char hostport[160];     /* "127.0.0.1:5060" */
+	char record_route[200]; /* "Record-Route: <sip:127.0.0.1:5060;lr>" */
 	char store_path[1024];
 	char hss_path[1024];
 	int error;
@@ -199,64 +238,312 @@ static bool host_is_ours(struct slice host)
 	       (slice_ieq_cstr(host, "localhost") && strcmp(cscf.host, "127.0.0.1") == 0);
 }
 
-static void other_request(struct cscf_worker *w, const struct sip_msg *m, struct buf *out)
+/* Is host (numeric) one of [cscf] pcscf_nodes? */
+static bool from_pcscf(const char *host)
 {
+	const char *cur = cscf_conf.pcscf_nodes, *item;
+	size_t n;
+	while ((n = conf_list_next(&cur, &item)) > 0)
+		if (strlen(host) == n && strncasecmp(host, item, n) == 0)
+			return true;
+	return false;
+}
+
+/* The IMPU a Request-URI of ours stands for; our own address as host
+ * means the home domain ("sip:bob@127.0.0.1:5060" is bob). */
+static int ruri_impu(const struct sip_uri *u, struct slice ruri, char *out, size_t outsz)
+{
+	if (u->scheme != SIP_URI_TEL && !slice_ieq_cstr(u->host, wims_global.domain)) {
+		if (u->user.len == 0)
+			return WIMS_EPARSE;
+		int n = snprintf(out, outsz, "sip:%.*s@%s", (int)u->user.len, u->user.p,
+				 wims_global.domain);
+		return n < 0 || (size_t)n >= outsz ? WIMS_ETOOBIG : 0;
+	}
+	return cscf_reg_impu(ruri, out, outsz);
+}
+
+struct src_match {
+	const struct cscf_src *src;
+	bool found;
+};
+
+/* Is binding b registered from the request's source?  UDP: the same
+ * address and port.  TCP: the same address (a phone's TCP source port
+ * changes with every connection it opens). */
+static int src_match_cb(void *arg, const struct store_binding *b)
+{
+	struct src_match *sm = arg;
+	char want[WIMS_REG_CONTACT_MAX];
+	if (strcmp(sm->src->proto, "udp") == 0) {
+		snprintf(want, sizeof(want), "udp:%s:%d", sm->src->host, sm->src->port);
+		if (strcmp(b->received, want) == 0)
+			sm->found = true;
+	} else {
+		int n = snprintf(want, sizeof(want), "%s:%s:", sm->src->proto, sm->src->host);
+		if (n > 0 && strncmp(b->received, want, (size_t)n) == 0 &&
+		    !strchr(b->received + n, ':'))
+			sm->found = true;
+	}
+	return 0;
+}
+
+struct fork_ctx {
+	struct store_binding b[WIMS_CSCF_MAX_BRANCHES];
+	unsigned n;
+};
+
+static int fork_cb(void *arg, const struct store_binding *b)
+{
+	struct fork_ctx *fc = arg;
+	if (fc->n < WIMS_CSCF_MAX_BRANCHES)
+		fc->b[fc->n++] = *b;
+	return 0;
+}
+
+/* One branch of request m: our Via with a fresh branch, the request
+ * edited for it (route.h), ready for cscf_proxy_start. */
+static int make_branch(struct cscf_worker *w, const struct sip_msg *m, uint32_t hash,
+		       struct cscf_fwd *f, const struct cscf_hop *hop, char *branch,
+		       struct cscf_branch_spec *spec)
+{
+	uint8_t rnd[10];
+	char via[300];
+	if (RAND_bytes(rnd, sizeof(rnd)) != 1 ||
+	    cscf_branch_make(branch, CSCF_BRANCH_MAX, w->index, hash, rnd, sizeof(rnd)) < 0)
+		return WIMS_EIO;
+	snprintf(via, sizeof(via), "Via: SIP/2.0/%s %s;branch=%s;rport",
+		 hop->transport == CSCF_TCP ? "TCP" : "UDP", cscf.hostport, branch);
+	f->via = via;
+	spec->hop = *hop;
+	spec->branch = slice_from_cstr(branch);
+	spec->msg = (struct buf)BUF_INIT;
+	spec->contact = NULL;
+	int rc = cscf_fwd_build(m, f, &spec->msg);
+	f->via = NULL;
+	if (rc)
+		buf_free(&spec->msg);
+	return rc;
+}
+
+static void stateless_send(struct cscf_worker *w, const struct cscf_hop *hop, const char *p,
+			   size_t len);
+
+/* ACK for a 2xx: end to end, forwarded without a transaction by the same
+ * rules; nothing to answer if it cannot go anywhere. */
+static void forward_ack(struct cscf_worker *w, const struct sip_msg *m,
+			const struct cscf_route_info *ri)
+{
+	struct cscf_hop hop;
+	const char *reason;
+	struct slice to = ri->has_next ? ri->next : m->ruri;
+	if (!ri->has_next && ri->popped == 0)
+		return; /* not routed through us: nowhere we would send it */
+	if (cscf_max_forwards(m) <= 0 || cscf_hop_from_uri(to, &hop, &reason) != 0)
+		return;
+	if (!ri->has_next && cscf_uri_names(m->ruri, &cscf.self))
+		return;
+	uint8_t rnd[10];
+	char branch[CSCF_BRANCH_MAX], via[300];
+	if (RAND_bytes(rnd, sizeof(rnd)) != 1 ||
+	    cscf_branch_make(branch, sizeof(branch), w->index, cscf_loop_hash(m), rnd,
+			     sizeof(rnd)) < 0)
+		return;
+	snprintf(via, sizeof(via), "Via: SIP/2.0/%s %s;branch=%s;rport",
+		 hop.transport == CSCF_TCP ? "TCP" : "UDP", cscf.hostport, branch);
+	struct cscf_fwd f = {.via = via, .pop = ri->popped};
+	struct buf out = BUF_INIT;
+	if (cscf_fwd_build(m, &f, &out) == 0)
+		stateless_send(w, &hop, out.p, out.len);
+	buf_free(&out);
+}
+
+/* Our own capabilities (RFC 3261 11.2). */
+static void options_answer(const struct sip_msg *m, struct buf *out)
+{
+	char extra[300];
+	snprintf(extra, sizeof(extra), "%s\r\nAccept: application/sdp\r\nSupported: path, outbound",
+		 allow);
+	respond(m, 200, "OK", extra, out);
+}
+
+/*
+ * A request other than REGISTER: answered at once into out (errors,
+ * OPTIONS to us, 481 CANCEL), or handed to the proxy, which answers
+ * through its io.
+ */
+static void route_request(struct cscf_worker *w, const struct sip_msg *m,
+			  const struct cscf_src *src, const struct cscf_peer *peer, struct buf *out)
+{
+	int64_t now = now_ms();
+	const char *reason = "Bad Request";
+	char safe[160];
+	struct cscf_route_info ri;
+	if (cscf_route_scan(m, &cscf.self, &ri, &reason) != 0) {
+		if (m->method_id != SIP_METHOD_ACK)
+			respond(m, 400, reason, NULL, out);
+		return;
+	}
+	if (m->method_id == SIP_METHOD_ACK) {
+		if (!cscf_proxy_request_seen(w->px, m, now))
+			forward_ack(w, m, &ri);
+		return;
+	}
+	if (cscf_proxy_request_seen(w->px, m, now))
+		return; /* a retransmission: the last response went again */
+	if (m->method_id == SIP_METHOD_CANCEL) {
+		if (!cscf_proxy_cancel(w->px, m, peer, now))
+			respond(m, 481, "Call/Transaction Does Not Exist", NULL, out);
+		return;
+	}
 	struct sip_uri u;
-	const char *reason = "Bad Request-URI";
 	if (sip_uri_parse(&u, m->ruri, &reason) != 0) {
 		respond(m, 400, reason, NULL, out);
 		return;
 	}
-	if (u.scheme != SIP_URI_TEL && !host_is_ours(u.host)) {
-		/* Not an open relay. */
-		respond(m, 403, "Not our domain", NULL, out);
+	bool ruri_ours = u.scheme == SIP_URI_TEL || host_is_ours(u.host);
+	if (!ri.has_next && ruri_ours && m->method_id == SIP_METHOD_OPTIONS &&
+	    (u.user.len == 0 || u.scheme == SIP_URI_TEL ||
+	     !slice_ieq_cstr(u.host, wims_global.domain))) {
+		/* For us (sipsak and svmap ask sip:x@<our address>); a user's
+		 * OPTIONS names the home domain. */
+		options_answer(m, out);
 		return;
 	}
-	if (m->method_id == SIP_METHOD_OPTIONS &&
-	    (u.user.len == 0 || u.scheme == SIP_URI_TEL || !slice_ieq_cstr(u.host, wims_global.domain))) {
-		/* RFC 3261 11.2: our own capabilities. */
-		char extra[300];
-		snprintf(extra, sizeof(extra), "%s\r\nAccept: application/sdp\r\nSupported: path, outbound",
-			 allow);
-		respond(m, 200, "OK", extra, out);
+	int mf = cscf_max_forwards(m);
+	if (mf < 0) {
+		respond(m, 400, "Bad Max-Forwards", NULL, out);
 		return;
 	}
-	if (m->method_id == SIP_METHOD_CANCEL) {
-		respond(m, 481, "Call/Transaction Does Not Exist", NULL, out);
+	if (mf == 0) {
+		respond(m, 483, "Too Many Hops", NULL, out);
 		return;
 	}
-	char impu[WIMS_IMPU_MAX];
-	if (cscf_reg_impu(m->ruri, impu, sizeof(impu)) != 0) {
-		respond(m, 404, "Not Found", NULL, out);
+	uint32_t hash = cscf_loop_hash(m);
+	if (cscf_loop_detected(m, &cscf.self, hash)) {
+		WIMS_INFO(LOG, "%.*s %s: loop detected (482)", (int)m->method.len, m->method.p,
+			  log_safe(m->ruri, safe, sizeof(safe)));
+		respond(m, 482, "Loop Detected", NULL, out);
 		return;
 	}
-	struct cx_lia lia;
-	int rc = cx_lir(w->cx, impu, &lia);
-	if (rc == CX_ERROR_USER_UNKNOWN) {
-		respond(m, 404, "Unknown user", NULL, out);
-		return;
+	bool dialog = cscf_in_dialog(m);
+
+	/* Identity (RFC 3325): a P-CSCF's assertion is believed; anyone
+	 * else is a phone attached to us, asserted from its registration. */
+	bool trusted = from_pcscf(src->host);
+	char pai[WIMS_IMPU_MAX + 40] = "";
+	if (!trusted && !dialog) {
+		const struct sip_hdr *fh = sip_msg_hdr(m, SIP_HDR_FROM);
+		struct sip_nameaddr na;
+		char impu[WIMS_IMPU_MAX];
+		struct src_match sm = {.src = src};
+		if (sip_nameaddr_parse(&na, fh->value, &reason) != 0 ||
+		    cscf_reg_impu(na.uri, impu, sizeof(impu)) != 0 ||
+		    store_binding_list(w->st, impu, time(NULL), src_match_cb, &sm) < 0 || !sm.found) {
+			WIMS_WARN(LOG, "%.*s from %s:%s:%d: From %s is not registered from there: 403",
+				  (int)m->method.len, m->method.p, src->proto, src->host, src->port,
+				  log_safe(fh->value, safe, sizeof(safe)));
+			respond(m, 403, "From is not registered from this address", NULL, out);
+			return;
+		}
+		snprintf(pai, sizeof(pai), "P-Asserted-Identity: <%s>", impu);
 	}
-	if (rc < 0) {
-		respond(m, 500, "HSS unavailable", NULL, out);
+
+	struct cscf_fwd f = {
+		.pop = ri.popped,
+		.record_route = !dialog && cscf_method_record_routes(m->method_id) ? cscf.record_route
+										   : NULL,
+		.strip_pai = !trusted,
+		.pai = pai[0] ? pai : NULL,
+	};
+	struct cscf_branch_spec spec[WIMS_CSCF_MAX_BRANCHES];
+	char branches[WIMS_CSCF_MAX_BRANCHES][CSCF_BRANCH_MAX];
+	unsigned n = 0;
+	struct cscf_hop hop;
+	int rc;
+
+	if (ri.has_next || (!ruri_ours && dialog && ri.popped > 0)) {
+		/* Loose routing (RFC 3261 16.12): the next Route entry, or at
+		 * the end of a dialog's route set the remote target. */
+		if (cscf_hop_from_uri(ri.has_next ? ri.next : m->ruri, &hop, &reason) != 0) {
+			respond(m, 400, reason, NULL, out);
+			return;
+		}
+		if ((rc = make_branch(w, m, hash, &f, &hop, branches[0], &spec[0])) != 0) {
+			respond(m, rc == WIMS_EDENIED ? 483 : 500,
+				rc == WIMS_EDENIED ? "Too Many Hops" : "Cannot forward", NULL, out);
+			return;
+		}
+		n = 1;
+	} else if (!ruri_ours) {
+		respond(m, 403, "Not our domain", NULL, out); /* not an open relay */
 		return;
+	} else {
+		/* Terminating: the callee's bindings. */
+		char impu[WIMS_IMPU_MAX];
+		if (ruri_impu(&u, m->ruri, impu, sizeof(impu)) != 0) {
+			respond(m, 404, "Not Found", NULL, out);
+			return;
+		}
+		struct cx_lia lia;
+		rc = cx_lir(w->cx, impu, &lia);
+		if (rc == CX_ERROR_USER_UNKNOWN) {
+			respond(m, 404, "Unknown user", NULL, out);
+			return;
+		}
+		if (rc < 0) {
+			respond(m, 500, "HSS unavailable", NULL, out);
+			return;
+		}
+		struct fork_ctx *fc = malloc(sizeof(*fc));
+		if (!fc) {
+			respond(m, 500, "Out of memory", NULL, out);
+			return;
+		}
+		fc->n = 0;
+		if (rc == CX_SUCCESS)
+			store_binding_list(w->st, impu, time(NULL), fork_cb, fc);
+		char route[WIMS_REG_PATH_MAX + 16];
+		for (unsigned i = 0; i < fc->n; i++) {
+			const struct store_binding *b = &fc->b[i];
+			if (cscf_hop_from_binding(b, &hop) != 0) {
+				WIMS_WARN(LOG, "%s: binding %s unusable", impu, b->contact);
+				continue;
+			}
+			f.ruri = slice_from_cstr(b->contact);
+			if (b->path[0]) {
+				snprintf(route, sizeof(route), "Route: %s", b->path);
+				f.route = route;
+			} else {
+				f.route = NULL;
+			}
+			if (make_branch(w, m, hash, &f, &hop, branches[n], &spec[n]) != 0)
+				continue;
+			spec[n].contact = b->contact;
+			n++;
+		}
+		if (n == 0) {
+			free(fc);
+			respond(m, 480, "Not registered", NULL, out);
+			return;
+		}
+		/* spec[].contact points into fc: start before freeing it */
+		rc = cscf_proxy_start(w->px, m, peer, spec, n, now);
+		free(fc);
+		goto started;
 	}
-	time_t now = time(NULL);
-	int n = cscf_reg_count(w->st, impu, now);
-	if (rc != CX_SUCCESS || n <= 0) {
-		respond(m, 480, "Not registered", NULL, out);
-		return;
-	}
-	/* Registered: delivery through the Path to the UE's P-CSCF is the
-	 * terminating routing, not part of the registrar yet. */
-	respond(m, 480, "Temporarily Unavailable (terminating routing not built yet)", NULL, out);
+	rc = cscf_proxy_start(w->px, m, peer, spec, n, now);
+started:
+	if (rc == WIMS_ETOOBIG)
+		respond(m, 503, "Too many transactions", NULL, out);
+	else if (rc)
+		respond(m, 500, "Cannot forward", NULL, out);
 }
 
 /* One request, whatever its transport: the response (if any) into out. */
 static void request(struct cscf_worker *w, const struct sip_msg *m, const struct cscf_src *src,
-		    struct buf *out)
+		    const struct cscf_peer *peer, struct buf *out)
 {
-	if (m->method_id == SIP_METHOD_ACK)
-		return; /* no transactions to end: nothing to answer */
 	if (m->method_id == SIP_METHOD_REGISTER) {
 		int rc = cscf_reg_register(cscf.reg, &w->io, m, src, time(NULL), out);
 		if (rc < 0)
@@ -264,14 +551,14 @@ static void request(struct cscf_worker *w, const struct sip_msg *m, const struct
 				   src->port, wims_strerror(rc));
 		return;
 	}
-	if (cscf_reg_tna_refused(cscf.reg, m, src)) {
+	if (m->method_id != SIP_METHOD_ACK && cscf_reg_tna_refused(cscf.reg, m, src)) {
 		WIMS_WARN(LOG, "%.*s with integrity-protected=\"auth-done\" from %s, not a trusted "
 			       "node: 403",
 			  (int)m->method.len, m->method.p, src->host);
 		respond(m, 403, "Trusted node authentication from an untrusted node", NULL, out);
 		return;
 	}
-	other_request(w, m, out);
+	route_request(w, m, src, peer, out);
 }
 
 /* A message that failed to parse: answer it if we can (RFC 3261 8.2, 21.5.1
@@ -290,6 +577,8 @@ static void malformed(const struct sip_msg *m, int err, const char *reason,
 }
 
 /* --- TCP --- */
+
+static void response_in(struct cscf_worker *w, const struct sip_msg *m);
 
 static void conn_free(struct conn *c)
 {
@@ -362,12 +651,12 @@ static void conn_read_cb(struct bufferevent *bev, void *arg)
 			for (unsigned i = 0; i < m.pings; i++)
 				bufferevent_write(bev, "\r\n", 2);
 		} else if (m.is_request) {
-			request(c->w, &m, &c->src, &out);
+			struct cscf_peer peer = {.transport = CSCF_TCP, .conn = c->id};
+			request(c->w, &m, &c->src, &peer, &out);
 			if (out.len && !out.err)
 				bufferevent_write(bev, out.p, out.len);
 		} else {
-			/* We send no requests yet: no transaction to match. */
-			WIMS_DEBUG(LOG, "stray %d response from %s dropped", m.status, c->src.host);
+			response_in(c->w, &m);
 		}
 		buf_free(&out);
 		evbuffer_drain(in, (size_t)rc);
@@ -386,11 +675,22 @@ static void conn_event_cb(struct bufferevent *bev, short what, void *arg)
 {
 	WIMS_UNUSED(bev);
 	struct conn *c = arg;
+	if (what & BEV_EVENT_CONNECTED) {
+		WIMS_DEBUG(LOG, "worker %d: connected to %s", c->w->index, c->key);
+		return;
+	}
 	WIMS_DEBUG(LOG, "TCP %s:%d %s", c->src.host, c->src.port,
 		   (what & BEV_EVENT_TIMEOUT) ? "idle, closed"
 		   : (what & BEV_EVENT_EOF)   ? "closed"
 					      : "failed");
+	struct cscf_worker *w = c->w;
+	struct cscf_hop hop = c->hop;
+	bool ours = c->from == NULL;
 	conn_free(c);
+	/* Branches still waiting on a connection we opened will not hear
+	 * back on it: they end now (503) instead of at Timer B. */
+	if (ours)
+		cscf_proxy_hop_failed(w->px, &hop, now_ms());
 }
 
 static void tcp_accept(struct net_listener *nl, int fd, const struct sockaddr *peer,
@@ -413,6 +713,11 @@ static void tcp_accept(struct net_listener *nl, int fd, const struct sockaddr *p
 	snprintf(c->src.proto, sizeof(c->src.proto), "tcp");
 	net_addr_format_host(peer, c->src.host, sizeof(c->src.host));
 	c->src.port = net_addr_port(peer);
+	c->id = ++w->next_conn_id;
+	if (strchr(c->src.host, ':'))
+		snprintf(c->key, sizeof(c->key), "[%s]:%d", c->src.host, c->src.port);
+	else
+		snprintf(c->key, sizeof(c->key), "%s:%d", c->src.host, c->src.port);
 	c->next = w->conns;
 	if (w->conns)
 		w->conns->prev = c;
@@ -421,6 +726,69 @@ static void tcp_accept(struct net_listener *nl, int fd, const struct sockaddr *p
 	bufferevent_set_timeouts(bev, &idle, NULL);
 	bufferevent_setcb(bev, conn_read_cb, conn_write_cb, conn_event_cb, c);
 	bufferevent_enable(bev, EV_READ | EV_WRITE);
+}
+
+/* The worker's connection with this id (responses go back on it). */
+static struct conn *conn_by_id(struct cscf_worker *w, uint64_t id)
+{
+	for (struct conn *c = w->conns; c; c = c->next)
+		if (c->id == id && !c->closing)
+			return c;
+	return NULL;
+}
+
+static struct conn *conn_by_key(struct cscf_worker *w, const char *key)
+{
+	for (struct conn *c = w->conns; c; c = c->next)
+		if (!c->closing && strcmp(c->key, key) == 0)
+			return c;
+	return NULL;
+}
+
+/* A connection to hop: the hinted one (where a phone registered from),
+ * one to the same host:port, or a new one. */
+static struct conn *conn_for_hop(struct cscf_worker *w, const struct cscf_hop *hop)
+{
+	struct conn *c;
+	char key[80];
+	if (hop->conn_hint[0] && strncmp(hop->conn_hint, "tcp:", 4) == 0 &&
+	    (c = conn_by_key(w, hop->conn_hint + 4)))
+		return c;
+	if (strchr(hop->host, ':'))
+		snprintf(key, sizeof(key), "[%s]:%d", hop->host, hop->port);
+	else
+		snprintf(key, sizeof(key), "%s:%d", hop->host, hop->port);
+	if ((c = conn_by_key(w, key)))
+		return c;
+	char err[256];
+	struct bufferevent *bev = net_connect_tcp(w->base, hop->host, hop->port, NULL, NULL, err,
+						  sizeof(err));
+	if (!bev) {
+		WIMS_WARN(LOG, "worker %d: cannot connect to %s: %s", w->index, key, err);
+		return NULL;
+	}
+	c = calloc(1, sizeof(*c));
+	if (!c) {
+		bufferevent_free(bev);
+		return NULL;
+	}
+	c->w = w;
+	c->bev = bev;
+	c->id = ++w->next_conn_id;
+	c->hop = *hop;
+	snprintf(c->key, sizeof(c->key), "%s", key);
+	snprintf(c->src.proto, sizeof(c->src.proto), "tcp");
+	snprintf(c->src.host, sizeof(c->src.host), "%s", hop->host);
+	c->src.port = hop->port;
+	c->next = w->conns;
+	if (w->conns)
+		w->conns->prev = c;
+	w->conns = c;
+	struct timeval idle = {WIMS_CSCF_TCP_IDLE_S, 0};
+	bufferevent_set_timeouts(bev, &idle, NULL);
+	bufferevent_setcb(bev, conn_read_cb, conn_write_cb, conn_event_cb, c);
+	bufferevent_enable(bev, EV_READ | EV_WRITE);
+	return c;
 }
 
 /* --- UDP --- */
@@ -437,8 +805,54 @@ static void udp_send(struct cscf_worker *w, const char *p, size_t len, const str
 		WIMS_DEBUG(LOG, "UDP send: %s", strerror(errno));
 }
 
-static void udp_one(struct cscf_worker *w, size_t n, const struct sockaddr_storage *from,
-		    socklen_t fromlen)
+/* A UDP datagram for another worker (see the file comment). */
+struct udp_job {
+	int worker;
+	struct sockaddr_storage from;
+	socklen_t fromlen;
+	size_t len;
+	char data[];
+};
+
+static void udp_one(struct cscf_worker *w, const char *p, size_t n,
+		    const struct sockaddr_storage *from, socklen_t fromlen, bool posted);
+
+static void udp_job_run(void *arg)
+{
+	struct udp_job *j = arg;
+	struct cscf_worker *w = &cscf.w[j->worker];
+	if (w->px)
+		udp_one(w, j->data, j->len, &j->from, j->fromlen, true);
+	free(j);
+}
+
+/* Is this response for a transaction of another worker?  Then post it
+ * there and say true. */
+static bool udp_post_owner(struct cscf_worker *w, const struct sip_msg *m,
+			   const struct sockaddr_storage *from, socklen_t fromlen)
+{
+	struct sip_via v;
+	const char *reason;
+	int owner;
+	uint32_t hash;
+	if (sip_msg_top_via(m, &v, &reason) != 0 || cscf_branch_parse(v.branch, &owner, &hash) != 0 ||
+	    owner == w->index || owner >= cscf.nworkers)
+		return false;
+	struct udp_job *j = malloc(sizeof(*j) + m->raw.len);
+	if (!j)
+		return true;
+	j->worker = owner;
+	j->from = *from;
+	j->fromlen = fromlen;
+	j->len = m->raw.len;
+	memcpy(j->data, m->raw.p, m->raw.len);
+	if (workers_post(cscf.workers, owner, udp_job_run, j) != 0)
+		free(j);
+	return true;
+}
+
+static void udp_one(struct cscf_worker *w, const char *p, size_t n,
+		    const struct sockaddr_storage *from, socklen_t fromlen, bool posted)
 {
 	struct cscf_src src = {.proto = "udp"};
 	net_addr_format_host((const struct sockaddr *)from, src.host, sizeof(src.host));
@@ -448,11 +862,11 @@ static void udp_one(struct cscf_worker *w, size_t n, const struct sockaddr_stora
 	int rc;
 	if (n > WIMS_SIP_MAX_MSG) {
 		/* Index what fits so the 513 can still be addressed. */
-		sip_msg_parse(&m, w->udp_buf, WIMS_SIP_MAX_MSG, SIP_FRAMING_DATAGRAM, &reason);
+		sip_msg_parse(&m, p, WIMS_SIP_MAX_MSG, SIP_FRAMING_DATAGRAM, &reason);
 		rc = WIMS_ETOOBIG;
 		reason = "Message Too Large";
 	} else {
-		rc = sip_msg_parse(&m, w->udp_buf, n, SIP_FRAMING_DATAGRAM, &reason);
+		rc = sip_msg_parse(&m, p, n, SIP_FRAMING_DATAGRAM, &reason);
 	}
 	struct buf out = BUF_INIT;
 	if (rc < 0) {
@@ -461,7 +875,8 @@ static void udp_one(struct cscf_worker *w, size_t n, const struct sockaddr_stora
 		/* RFC 5626 4.4.1: on UDP the keep-alive is STUN; bare CRLFs
 		 * get nothing back. */
 	} else if (!m.is_request) {
-		WIMS_DEBUG(LOG, "stray %d response from %s dropped", m.status, src.host);
+		if (posted || !udp_post_owner(w, &m, from, fromlen))
+			response_in(w, &m);
 	} else {
 		struct sip_txn_key key;
 		bool keyed = m.method_id != SIP_METHOD_ACK &&
@@ -473,7 +888,8 @@ static void udp_one(struct cscf_worker *w, size_t n, const struct sockaddr_stora
 			udp_send(w, t->resp, t->len, (const struct sockaddr *)from, fromlen);
 			return;
 		}
-		request(w, &m, &src, &out);
+		struct cscf_peer peer = {.transport = CSCF_UDP, .addr = *from, .addrlen = fromlen};
+		request(w, &m, &src, &peer, &out);
 		if (t && out.len && !out.err) {
 			char *copy = malloc(out.len);
 			if (copy) {
@@ -503,8 +919,116 @@ static void udp_read_cb(evutil_socket_t fd, short what, void *arg)
 				     (struct sockaddr *)&from, &fromlen);
 		if (n < 0)
 			return;
-		udp_one(w, (size_t)n, &from, fromlen);
+		udp_one(w, w->udp_buf, (size_t)n, &from, fromlen, false);
 	}
+}
+
+/* --- the proxy's I/O --- */
+
+/* A request downstream, outside any transaction or for one. */
+static int send_to_hop(struct cscf_worker *w, const struct cscf_hop *hop, const char *p,
+		       size_t len)
+{
+	if (hop->transport == CSCF_TCP) {
+		struct conn *c = conn_for_hop(w, hop);
+		if (!c)
+			return WIMS_EIO;
+		return bufferevent_write(c->bev, p, len) == 0 ? 0 : WIMS_EIO;
+	}
+	struct sockaddr_storage ss;
+	socklen_t sl;
+	if (net_addr_make(hop->host, hop->port, &ss, &sl) != 0) {
+		WIMS_WARN(LOG, "cannot send to %s:%d (UDP): not a numeric address", hop->host,
+			  hop->port);
+		return WIMS_EINVAL;
+	}
+	if (sendto(w->udp_fd, p, len, 0, (const struct sockaddr *)&ss, sl) < 0) {
+		WIMS_DEBUG(LOG, "UDP send to %s:%d: %s", hop->host, hop->port, strerror(errno));
+		return WIMS_EIO;
+	}
+	return 0;
+}
+
+static void stateless_send(struct cscf_worker *w, const struct cscf_hop *hop, const char *p,
+			   size_t len)
+{
+	send_to_hop(w, hop, p, len);
+}
+
+static int io_send_down(void *arg, const struct cscf_hop *to, const char *p, size_t len)
+{
+	return send_to_hop(arg, to, p, len);
+}
+
+static void io_send_up(void *arg, const struct cscf_peer *to, const char *p, size_t len)
+{
+	struct cscf_worker *w = arg;
+	if (to->transport == CSCF_TCP) {
+		struct conn *c = conn_by_id(w, to->conn);
+		if (c)
+			bufferevent_write(c->bev, p, len);
+		else
+			WIMS_DEBUG(LOG, "response dropped: its connection is gone");
+		return;
+	}
+	udp_send(w, p, len, (const struct sockaddr *)&to->addr, to->addrlen);
+}
+
+static void io_flow_failed(void *arg, const char *contact)
+{
+	struct cscf_worker *w = arg;
+	int rc = store_binding_delete_contact(w->st, contact);
+	char safe[160];
+	WIMS_INFO(LOG, "430 Flow Failed for %s: %d bindings removed",
+		  log_safe(slice_from_cstr(contact), safe, sizeof(safe)), rc);
+}
+
+static void io_random(void *arg, uint8_t *p, size_t n)
+{
+	WIMS_UNUSED(arg);
+	if (RAND_bytes(p, (int)n) != 1)
+		memset(p, 0x5a, n); /* To tags need uniqueness, not secrecy */
+}
+
+/* A response from downstream: its branch, or (a 2xx whose transaction is
+ * over, RFC 3261 16.7) forwarded along Via without one. */
+static void response_in(struct cscf_worker *w, const struct sip_msg *m)
+{
+	if (cscf_proxy_response(w->px, m, now_ms()))
+		return;
+	struct sip_msg_via_iter it;
+	struct sip_via top, next;
+	const char *reason;
+	int owner;
+	uint32_t hash;
+	sip_msg_via_iter_init(&it, m);
+	if (m->status < 200 || m->status >= 300 || m->cseq_method_id != SIP_METHOD_INVITE ||
+	    sip_msg_via_iter_next(&it, &top, &reason) != 1 ||
+	    cscf_branch_parse(top.branch, &owner, &hash) != 0 ||
+	    sip_msg_via_iter_next(&it, &next, &reason) != 1) {
+		WIMS_DEBUG(LOG, "stray %d response dropped", m->status);
+		return;
+	}
+	struct cscf_hop hop = {.transport = next.transport_id == SIP_TRANSPORT_UDP ? CSCF_UDP
+										     : CSCF_TCP};
+	struct slice host = next.received.len ? next.received : next.host;
+	if (slice_copy_cstr(host, hop.host, sizeof(hop.host)) != 0)
+		return;
+	hop.port = next.rport_value ? next.rport_value : next.port ? next.port : 5060;
+	struct sip_edit ed;
+	struct buf out = BUF_INIT;
+	sip_edit_init(&ed, m);
+	if (sip_edit_pop_first_value(&ed, SIP_HDR_VIA) == 0 && sip_edit_build(&ed, &out) == 0)
+		send_to_hop(w, &hop, out.p, out.len);
+	buf_free(&out);
+}
+
+static void tick_cb(evutil_socket_t fd, short what, void *arg)
+{
+	WIMS_UNUSED(fd);
+	WIMS_UNUSED(what);
+	struct cscf_worker *w = arg;
+	cscf_proxy_tick(w->px, now_ms());
 }
 
 /* --- expiry --- */
@@ -557,6 +1081,25 @@ static void start_on_worker(int index, struct event_base *base, void *arg)
 		return;
 	}
 	w->io = (struct cscf_reg_io){w->st, w->cx};
+	struct cscf_proxy_conf pc = {
+		.timer_c_ms = (int64_t)cscf_conf.timer_c * 1000,
+		.server = "wims-cscf",
+		.warn_agent = cscf.hostport,
+	};
+	struct cscf_proxy_io pio = {
+		.arg = w,
+		.send_up = io_send_up,
+		.send_down = io_send_down,
+		.flow_failed = io_flow_failed,
+		.random = io_random,
+	};
+	w->px = cscf_proxy_new(&pc, &pio);
+	struct timeval every_tick = {0, WIMS_CSCF_TICK_MS * 1000};
+	w->tick = w->px ? event_new(base, -1, EV_PERSIST, tick_cb, w) : NULL;
+	if (!w->tick || event_add(w->tick, &every_tick) != 0) {
+		fail_worker("start", "cannot start the proxy");
+		return;
+	}
 	w->tcp = net_listen_tcp(base, cscf.host, cscf.port, true, tcp_accept, w, err, sizeof(err));
 	if (!w->tcp) {
 		fail_worker("listen (TCP)", err);
@@ -588,6 +1131,11 @@ static void stop_on_worker(int index, struct event_base *base, void *arg)
 	WIMS_UNUSED(base);
 	WIMS_UNUSED(arg);
 	struct cscf_worker *w = &cscf.w[index];
+	if (w->tick)
+		event_free(w->tick);
+	w->tick = NULL;
+	cscf_proxy_free(w->px);
+	w->px = NULL;
 	net_listener_free(w->tcp);
 	w->tcp = NULL;
 	while (w->conns)
@@ -654,6 +1202,9 @@ static int resolve_conf(struct cscf_reg_conf *rc)
 	else
 		snprintf(hp, sizeof(hp), "%s:%d", cscf.host, cscf.port);
 	snprintf(rc->service_route, sizeof(rc->service_route), "<sip:orig@%s;lr>", hp);
+	snprintf(cscf.hostport, sizeof(cscf.hostport), "%s", hp);
+	snprintf(cscf.record_route, sizeof(cscf.record_route), "Record-Route: <sip:%s;lr>", hp);
+	cscf.self = (struct cscf_self){cscf.host, cscf.port};
 	snprintf(rc->server_name, sizeof(rc->server_name), "sip:%s", hp);
 	snprintf(rc->trusted_nodes, sizeof(rc->trusted_nodes), "%s", cscf_conf.trusted_nodes);
 	return 0;

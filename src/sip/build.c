@@ -13,6 +13,7 @@
 #include "core/wims.h"
 #include "sip/nameaddr.h"
 #include "sip/param.h"
+#include "sip/via.h"
 
 const char *sip_status_reason(int status)
 {
@@ -525,4 +526,48 @@ int sip_branch_format(char *out, size_t outsz, const uint8_t *rnd, size_t n)
 int sip_tag_format(char *out, size_t outsz, const uint8_t *rnd, size_t n)
 {
 	return base32(out, outsz, "", rnd, n);
+}
+
+/* --- CANCEL and ACK of a request we sent (RFC 3261 9.1, 17.1.1.3) --- */
+
+/* The lines a CANCEL and a non-2xx ACK copy from the request: Request-URI,
+ * the top Via only, every Route, From, Call-ID, and CSeq with the new
+ * method; To comes from the caller (request or response). */
+static int build_hop_request(struct buf *out, const struct sip_msg *req, const char *method,
+			     const struct sip_hdr *to)
+{
+	struct sip_via v;
+	const char *reason;
+	if (!req->is_request || !sip_msg_can_answer(req) || !to ||
+	    sip_msg_top_via(req, &v, &reason) != 0)
+		return WIMS_EINVAL;
+	buf_printf(out, "%s ", method);
+	buf_append_slice(out, req->ruri);
+	buf_append_cstr(out, " SIP/2.0\r\nVia: ");
+	buf_append_slice(out, v.entry);
+	buf_append_cstr(out, "\r\n");
+	for (const struct sip_hdr *h = sip_msg_hdr(req, SIP_HDR_ROUTE); h;
+	     h = sip_msg_hdr_next(req, h))
+		buf_append_slice(out, h->line);
+	buf_append_cstr(out, "Max-Forwards: 70\r\n");
+	buf_append_slice(out, sip_msg_hdr(req, SIP_HDR_FROM)->line);
+	buf_append_slice(out, to->line);
+	buf_append_slice(out, sip_msg_hdr(req, SIP_HDR_CALL_ID)->line);
+	buf_printf(out, "CSeq: %u %s\r\nContent-Length: 0\r\n\r\n", (unsigned)req->cseq, method);
+	return out->err;
+}
+
+int sip_build_cancel(struct buf *out, const struct sip_msg *req)
+{
+	if (!req->is_request || req->method_id != SIP_METHOD_INVITE)
+		return WIMS_EINVAL;
+	return build_hop_request(out, req, "CANCEL", sip_msg_hdr(req, SIP_HDR_TO));
+}
+
+int sip_build_ack(struct buf *out, const struct sip_msg *req, const struct sip_msg *resp)
+{
+	if (!req->is_request || req->method_id != SIP_METHOD_INVITE || resp->is_request ||
+	    resp->status < 300)
+		return WIMS_EINVAL;
+	return build_hop_request(out, req, "ACK", sip_msg_hdr(resp, SIP_HDR_TO));
 }

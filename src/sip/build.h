@@ -170,4 +170,21 @@ int sip_branch_format(char *out, size_t outsz, const uint8_t *rnd, size_t n);
  * of randomness or more). */
 int sip_tag_format(char *out, size_t outsz, const uint8_t *rnd, size_t n);
 
+/* --- Requests a transaction sends on its own --- */
+
+/*
+ * The CANCEL of an INVITE we sent (RFC 3261 9.1): the same Request-URI,
+ * top Via (so the same branch), Route set, From, To, Call-ID and CSeq
+ * number, method CANCEL, no body.  req: the INVITE as sent.  0,
+ * WIMS_EINVAL (not an INVITE) or the buf's error.
+ */
+int sip_build_cancel(struct buf *out, const struct sip_msg *req);
+/*
+ * The ACK for a non-2xx final response resp to the INVITE req we sent
+ * (RFC 3261 17.1.1.3): like the CANCEL, but To copied from the response
+ * (with its tag) and method ACK.  0, WIMS_EINVAL (resp is not 3xx-6xx)
+ * or the buf's error.
+ */
+int sip_build_ack(struct buf *out, const struct sip_msg *req, const struct sip_msg *resp);
+
 #endif

@@ -148,6 +148,7 @@ static const char hss_version_sql[] =
 		    "VALUES (?,?,?,?,?,?,?,?,?)")                                         \
 	X(BIND_DEL, "DELETE FROM binding WHERE impu = ? AND contact = ?")                 \
 	X(BIND_DEL_IMPU, "DELETE FROM binding WHERE impu = ?")                            \
+	X(BIND_DEL_CONTACT, "DELETE FROM binding WHERE contact = ?")                      \
 	X(BIND_LIST, "SELECT " BIND_COLS " FROM binding WHERE impu = ? AND expires > ? "  \
 		     "ORDER BY expires, contact")                                         \
 	X(BIND_EXPIRE, "DELETE FROM binding WHERE expires <= ?")                          \
@@ -857,6 +858,19 @@ int store_binding_delete_impu(struct store *st, const char *impu)
 	if (!s)
 		return WIMS_ESTORE;
 	bind_text(s, 1, impu);
+	rc = stmt_exec(st, s);
+	return rc ? rc : sqlite3_changes(st->db);
+}
+
+int store_binding_delete_contact(struct store *st, const char *contact)
+{
+	int rc = arg_ok(contact, WIMS_REG_CONTACT_MAX);
+	if (rc)
+		return rc == WIMS_ETOOBIG ? 0 : rc;
+	sqlite3_stmt *s = stmt_get(st, SQL_BIND_DEL_CONTACT);
+	if (!s)
+		return WIMS_ESTORE;
+	bind_text(s, 1, contact);
 	rc = stmt_exec(st, s);
 	return rc ? rc : sqlite3_changes(st->db);
 }

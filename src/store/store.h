@@ -159,6 +159,9 @@ int store_binding_delete(struct store *st, const char *impu, const char *contact
 /* Remove every binding of impu (deregistration, Contact: *).  Returns the
  * number removed (>= 0) or an error. */
 int store_binding_delete_impu(struct store *st, const char *impu);
+/* Remove the bindings of every IMPU with this Contact (its flow failed:
+ * RFC 5626 430).  Returns the number removed (>= 0) or an error. */
+int store_binding_delete_contact(struct store *st, const char *contact);
 typedef int (*store_binding_fn)(void *arg, const struct store_binding *b);
 /* The bindings of impu still valid at now (expires > now), by expiry. */
 int store_binding_list(struct store *st, const char *impu, int64_t now,

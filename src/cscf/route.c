@@ -1,0 +1,314 @@
+/*
+ * route.c - routing decisions of the cscf proxy (see route.h).
+ */
+#include "cscf/route.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "core/wims.h"
+#include "sip/build.h"
+#include "sip/hdr.h"
+#include "sip/nameaddr.h"
+#include "sip/param.h"
+#include "sip/uri.h"
+#include "sip/via.h"
+
+bool cscf_uri_names(struct slice uri, const struct cscf_self *self)
+{
+	struct sip_uri u;
+	const char *reason;
+	if (sip_uri_parse(&u, uri, &reason) != 0 || u.scheme == SIP_URI_TEL)
+		return false;
+	int port = u.port ? u.port : 5060;
+	return port == self->port && slice_ieq_cstr(u.host, self->host);
+}
+
+static bool user_is_orig(struct slice uri)
+{
+	struct sip_uri u;
+	const char *reason;
+	return sip_uri_parse(&u, uri, &reason) == 0 && slice_eq_cstr(u.user, "orig");
+}
+
+int cscf_route_scan(const struct sip_msg *m, const struct cscf_self *self,
+		    struct cscf_route_info *ri, const char **reason)
+{
+	memset(ri, 0, sizeof(*ri));
+	bool leading = true;
+	for (const struct sip_hdr *h = sip_msg_hdr(m, SIP_HDR_ROUTE); h;
+	     h = sip_msg_hdr_next(m, h)) {
+		struct sip_nameaddr_iter it;
+		struct sip_nameaddr na;
+		int rc;
+		/* An empty Route line is malformed, not an empty list. */
+		if (sip_lws_trim(h->value).len == 0)
+			goto bad;
+		sip_nameaddr_iter_init(&it, h->value);
+		while ((rc = sip_nameaddr_iter_next(&it, &na, reason)) == 1) {
+			if (++ri->total > WIMS_SIP_MAX_VIAS) {
+				*reason = "Too many Route entries";
+				return WIMS_ETOOBIG;
+			}
+			if (na.star)
+				goto bad;
+			if (leading && cscf_uri_names(na.uri, self)) {
+				ri->popped++;
+				if (user_is_orig(na.uri))
+					ri->orig = true;
+				continue;
+			}
+			if (leading) {
+				leading = false;
+				ri->has_next = true;
+				ri->next = na.uri;
+			}
+		}
+		if (rc < 0)
+			goto bad;
+	}
+	return 0;
+bad:
+	*reason = "Bad Route";
+	return WIMS_EPARSE;
+}
+
+int cscf_hop_from_uri(struct slice uri, struct cscf_hop *hop, const char **reason)
+{
+	struct sip_uri u;
+	memset(hop, 0, sizeof(*hop));
+	if (sip_uri_parse(&u, uri, reason) != 0)
+		return WIMS_EPARSE;
+	if (u.scheme == SIP_URI_TEL || u.host.len == 0) {
+		*reason = "Cannot route to a tel: URI";
+		return WIMS_EPARSE;
+	}
+	/* maddr (RFC 3261 19.1.1) overrides the host when present. */
+	struct slice host = u.maddr.len ? u.maddr : u.host;
+	if (slice_copy_cstr(host, hop->host, sizeof(hop->host)) != 0) {
+		*reason = "Bad URI host";
+		return WIMS_EPARSE;
+	}
+	hop->port = u.port ? u.port : 5060;
+	hop->transport = slice_ieq_cstr(u.transport, "tcp") ? CSCF_TCP : CSCF_UDP;
+	return 0;
+}
+
+/* "udp:127.0.0.2:5090" into a hop. */
+static int hop_from_received(const char *received, struct cscf_hop *hop)
+{
+	const char *c1 = strchr(received, ':');
+	const char *c2 = strrchr(received, ':');
+	if (!c1 || c1 == c2)
+		return WIMS_EPARSE;
+	struct slice proto = {received, (size_t)(c1 - received)};
+	if (slice_ieq_cstr(proto, "udp"))
+		hop->transport = CSCF_UDP;
+	else if (slice_ieq_cstr(proto, "tcp"))
+		hop->transport = CSCF_TCP;
+	else
+		return WIMS_EPARSE;
+	struct slice host = {c1 + 1, (size_t)(c2 - c1 - 1)};
+	uint64_t port;
+	if (slice_copy_cstr(host, hop->host, sizeof(hop->host)) != 0 || host.len == 0 ||
+	    slice_to_u64(slice_from_cstr(c2 + 1), 65535, &port) != 0 || port == 0)
+		return WIMS_EPARSE;
+	hop->port = (int)port;
+	return 0;
+}
+
+int cscf_hop_from_binding(const struct store_binding *b, struct cscf_hop *hop)
+{
+	const char *reason;
+	if (b->path[0]) {
+		struct slice rest = slice_from_cstr(b->path), item;
+		struct sip_nameaddr na;
+		if (sip_list_next(&rest, &item) != 1 || sip_nameaddr_parse(&na, item, &reason) != 0)
+			return WIMS_EPARSE;
+		return cscf_hop_from_uri(na.uri, hop, &reason);
+	}
+	struct cscf_hop rcv;
+	memset(&rcv, 0, sizeof(rcv));
+	int rc = hop_from_received(b->received, &rcv);
+	if (rc == 0 && rcv.transport == CSCF_UDP) {
+		*hop = rcv;
+		return 0;
+	}
+	if (cscf_hop_from_uri(slice_from_cstr(b->contact), hop, &reason) != 0)
+		return WIMS_EPARSE;
+	if (rc == 0) {
+		/* Registered over TCP: that connection first, else a new one
+		 * to the Contact (over TCP, whatever the Contact says). */
+		hop->transport = CSCF_TCP;
+		snprintf(hop->conn_hint, sizeof(hop->conn_hint), "tcp:%s:%d", rcv.host, rcv.port);
+	}
+	return 0;
+}
+
+bool cscf_in_dialog(const struct sip_msg *m)
+{
+	const struct sip_hdr *to = sip_msg_hdr(m, SIP_HDR_TO);
+	struct sip_nameaddr na;
+	const char *reason;
+	return to && sip_nameaddr_parse(&na, to->value, &reason) == 0 && na.tag.len > 0;
+}
+
+bool cscf_method_record_routes(enum sip_method method)
+{
+	return method == SIP_METHOD_INVITE || method == SIP_METHOD_SUBSCRIBE ||
+	       method == SIP_METHOD_REFER;
+}
+
+/* --- loop hash and branch --- */
+
+static uint32_t fnv(uint32_t h, struct slice s)
+{
+	for (size_t i = 0; i < s.len; i++) {
+		h ^= (uint8_t)s.p[i];
+		h *= 16777619u;
+	}
+	/* a separator, so that "ab"+"c" and "a"+"bc" differ */
+	h ^= 0xff;
+	h *= 16777619u;
+	return h;
+}
+
+static struct slice tag_of(const struct sip_msg *m, enum sip_hdr_id id)
+{
+	const struct sip_hdr *h = sip_msg_hdr(m, id);
+	struct sip_nameaddr na;
+	const char *reason;
+	if (!h || sip_nameaddr_parse(&na, h->value, &reason) != 0)
+		return SLICE_NULL;
+	return na.tag;
+}
+
+uint32_t cscf_loop_hash(const struct sip_msg *m)
+{
+	uint32_t h = 2166136261u;
+	h = fnv(h, m->ruri);
+	h = fnv(h, tag_of(m, SIP_HDR_FROM));
+	h = fnv(h, tag_of(m, SIP_HDR_TO));
+	const struct sip_hdr *cid = sip_msg_hdr(m, SIP_HDR_CALL_ID);
+	h = fnv(h, cid ? cid->value : SLICE_NULL);
+	char num[16];
+	snprintf(num, sizeof(num), "%u", (unsigned)m->cseq);
+	h = fnv(h, slice_from_cstr(num));
+	h = fnv(h, m->cseq_method);
+	for (const struct sip_hdr *r = sip_msg_hdr(m, SIP_HDR_ROUTE); r; r = sip_msg_hdr_next(m, r))
+		h = fnv(h, r->value);
+	for (const struct sip_hdr *r = sip_msg_hdr(m, SIP_HDR_PROXY_REQUIRE); r;
+	     r = sip_msg_hdr_next(m, r))
+		h = fnv(h, r->value);
+	return h;
+}
+
+static const char branch_prefix[] = "z9hG4bKcs";
+
+int cscf_branch_make(char *out, size_t outsz, int worker, uint32_t hash, const uint8_t *rnd,
+		     size_t n)
+{
+	char tail[64];
+	if (worker < 0 || worker > 255 || sip_tag_format(tail, sizeof(tail), rnd, n) < 0)
+		return WIMS_EINVAL;
+	int len = snprintf(out, outsz, "%s%02x%08x.%s", branch_prefix, (unsigned)worker,
+			   (unsigned)hash, tail);
+	if (len < 0 || (size_t)len >= outsz) {
+		if (outsz)
+			out[0] = '\0';
+		return WIMS_ETOOBIG;
+	}
+	return len;
+}
+
+static int hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	return -1;
+}
+
+int cscf_branch_parse(struct slice branch, int *worker, uint32_t *hash)
+{
+	size_t pl = sizeof(branch_prefix) - 1;
+	if (branch.len < pl + 11 || memcmp(branch.p, branch_prefix, pl) != 0 ||
+	    branch.p[pl + 10] != '.')
+		return WIMS_EPARSE;
+	uint32_t v = 0;
+	for (size_t i = 0; i < 10; i++) {
+		int d = hexval(branch.p[pl + i]);
+		if (d < 0)
+			return WIMS_EPARSE;
+		if (i == 2) {
+			*worker = (int)v;
+			v = 0;
+		}
+		v = v * 16 + (uint32_t)d;
+	}
+	*hash = v;
+	return 0;
+}
+
+bool cscf_loop_detected(const struct sip_msg *m, const struct cscf_self *self, uint32_t hash)
+{
+	struct sip_msg_via_iter it;
+	struct sip_via v;
+	const char *reason;
+	sip_msg_via_iter_init(&it, m);
+	while (sip_msg_via_iter_next(&it, &v, &reason) == 1) {
+		int port = v.port ? v.port : 5060;
+		int worker;
+		uint32_t h;
+		if (port == self->port && slice_ieq_cstr(v.host, self->host) &&
+		    cscf_branch_parse(v.branch, &worker, &h) == 0 && h == hash)
+			return true;
+	}
+	return false;
+}
+
+/* --- forwarding --- */
+
+int cscf_max_forwards(const struct sip_msg *m)
+{
+	const struct sip_hdr *h = sip_msg_hdr(m, SIP_HDR_MAX_FORWARDS);
+	uint32_t v;
+	const char *reason;
+	if (!h)
+		return 70;
+	if (sip_hdr_parse_uint(h->value, 255, &v, &reason) != 0)
+		return WIMS_EPARSE;
+	return (int)v;
+}
+
+int cscf_fwd_build(const struct sip_msg *m, const struct cscf_fwd *f, struct buf *out)
+{
+	struct sip_edit ed;
+	sip_edit_init(&ed, m);
+	int rc = sip_edit_decrement_max_forwards(&ed);
+	if (rc < 0)
+		return rc;
+	for (unsigned i = 0; i < f->pop; i++)
+		if ((rc = sip_edit_pop_first_value(&ed, SIP_HDR_ROUTE)) != 0)
+			return rc;
+	if (f->via && (rc = sip_edit_prepend(&ed, f->via)) != 0)
+		return rc;
+	if (f->record_route && (rc = sip_edit_prepend(&ed, f->record_route)) != 0)
+		return rc;
+	if (f->ruri.len && (rc = sip_edit_set_ruri(&ed, f->ruri)) != 0)
+		return rc;
+	if (f->route) {
+		/* Our own Route entries were all popped: the Path goes where
+		 * the remaining Route set would be, above the others. */
+		const struct sip_hdr *r = sip_msg_hdr(m, SIP_HDR_ROUTE);
+		rc = r ? sip_edit_insert_before(&ed, r, f->route) : sip_edit_add(&ed, f->route);
+		if (rc)
+			return rc;
+	}
+	if (f->strip_pai && (rc = sip_edit_remove_all(&ed, SIP_HDR_P_ASSERTED_IDENTITY)) != 0)
+		return rc;
+	if (f->pai && (rc = sip_edit_add(&ed, f->pai)) != 0)
+		return rc;
+	return sip_edit_build(&ed, out);
+}
