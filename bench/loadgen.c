@@ -41,6 +41,11 @@
  * generator against Kamailio (tests/integration/bench_smoke.sh) checks
  * them against an implementation nobody here wrote.
  *
+ * Call mode (--call URI): each connection registers once while the
+ * connections are set up, and in the window loops on calls instead of
+ * registrations; the statistics (rate, latency, failures by code) are then
+ * those of calls.  See loadgen_call.c.
+ *
  * Output: a human summary on stderr and one line on stdout,
  *	RESULT {"registrations": ..., "rate": ..., ...}
  * (JSON) that bench/run.sh collects.  Exit status 0 when at least one
@@ -72,127 +77,13 @@
 #include "core/wims.h"
 #include "core/ws.h"
 #include "auth/digest.h"
+#include "loadgen.h"
 
-/* TLS + upgrade handshakes in flight per worker: enough to open a few
- * thousand connections in seconds, few enough not to overflow a server's
- * accept backlog or time out handshakes on a 2-core machine. */
-#define LG_MAX_PENDING_CONNECTS 64
-/* Status codes are 100..699; index 0 holds "timeout", 1 "closed", 2 an
- * unreadable or unusable response. */
-#define LG_FAIL_TIMEOUT 0
-#define LG_FAIL_CLOSED 1
-#define LG_FAIL_BAD_RESPONSE 2
-#define LG_FAIL_SLOTS 700
-/* One second buckets of the timeline; longer runs are refused. */
-#define LG_MAX_SECONDS 3600
-/* Latency samples kept per worker (4 bytes each): past this the rest are
- * counted but not sampled for percentiles. */
-#define LG_MAX_SAMPLES (16u * 1024 * 1024)
-/* Bytes of one REGISTER we build. */
-#define LG_MSG_MAX 4096
-/* Longest identity, password, realm, nonce, opaque we handle. */
-#define LG_ID_MAX 160
-#define LG_PARAM_MAX 256
-
-#define NS_PER_S 1000000000ull
-
-struct lg_opts {
-	const char *host;
-	int port;
-	const char *path;
-	const char *origin;
-	const char *host_header;
-	unsigned user_first, user_last;
-	const char *user_pattern;
-	const char *domain;
-	const char *password_pattern;
-	unsigned connections;
-	double duration;
-	uint64_t registrations;
-	unsigned expires;
-	int threads;
-	bool tls;
-	bool insecure;
-	const char *algorithm; /* NULL: the first challenge we can answer */
-	unsigned timeout_ms;
-	unsigned fail_pause_ms;
-	unsigned connect_timeout_s;
-	bool quiet;
-	bool verbose;
-	const char *label;
-};
-
-enum lg_state {
-	LG_CONNECTING,
-	LG_IDLE,           /* open, no registration running */
-	LG_WAIT_CHALLENGE, /* first REGISTER sent */
-	LG_WAIT_FINAL,     /* REGISTER with Authorization sent */
-	LG_PAUSED,         /* after a failure, --fail-pause */
-	LG_CLOSING,
-};
-
-struct lg_worker;
-
-struct lg_conn {
-	struct lg_worker *w;
-	struct ws_conn *ws;
-	struct event *timer; /* response timeout, or the pause after a failure */
-	enum lg_state state;
-	bool opened;
-	unsigned user;
-	uint32_t cseq;
-	uint32_t sent_cseq; /* CSeq of the request we wait an answer for */
-	uint64_t t_start;   /* ns, first REGISTER of the running registration */
-	char impi[LG_ID_MAX];
-	char impu[LG_ID_MAX + 4];
-	char user_part[LG_ID_MAX];
-	char password[LG_ID_MAX];
-	char call_id[40];
-	char from_tag[20];
-	char contact_host[24];
-	/* H(A1) cached per algorithm and realm: the generator's own cost is
-	 * not what is measured. */
-	int ha1_alg; /* enum digest_alg, -1: none yet */
-	char ha1_realm[LG_PARAM_MAX];
-	char ha1[DIGEST_HEX_MAX];
-};
-
-struct lg_worker {
-	int index;
-	struct event_base *base;
-	struct lg_conn **conns;
-	unsigned nconns;
-	unsigned next_connect; /* index in conns of the next to connect */
-	unsigned pending;      /* connects in flight */
-	uint64_t rng;
-	/* statistics, touched only by this worker's thread until joined */
-	uint32_t *lat_us;
-	size_t nlat, caplat;
-	uint64_t per_sec[LG_MAX_SECONDS + 1];
-	uint64_t ok, unchallenged, failed;
-	uint64_t fail[LG_FAIL_SLOTS];
-	unsigned conns_open, conns_failed, conns_dropped;
-	char algorithm_used[32];
-	char first_error[300];
-	unsigned shown; /* failed responses printed with --verbose */
-};
-
-static struct lg_run {
-	struct lg_opts o;
-	SSL_CTX *tls;
-	char host_header[300];
-	uint64_t t0, t_end; /* ns; written before the start post, then read only */
-	atomic_int measuring;  /* 0 before the window, 1 in it, 2 after */
-	atomic_uint settled;   /* connections opened or failed */
-	atomic_uint live;      /* connections not yet closed */
-	atomic_uint_fast64_t started;   /* registrations begun (--registrations) */
-	atomic_uint_fast64_t completed; /* ended, ok or failed, in the window */
-	atomic_uint_fast64_t ok;        /* 200 OK in the window */
-} run;
+struct lg_run lg_run;
 
 static volatile sig_atomic_t interrupted;
 
-static uint64_t now_ns(void)
+uint64_t lg_now_ns(void)
 {
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -208,7 +99,7 @@ static uint64_t lg_rand(struct lg_worker *w)
 	return z ^ (z >> 31);
 }
 
-static void lg_rand_hex(struct lg_worker *w, char *out, size_t n)
+void lg_rand_hex(struct lg_worker *w, char *out, size_t n)
 {
 	static const char hex[] = "0123456789abcdef";
 	uint64_t r = 0;
@@ -227,7 +118,7 @@ static void lg_rand_hex(struct lg_worker *w, char *out, size_t n)
  * "%%" for a percent sign), as "user%04u" or "pw-%u".  A pattern is
  * checked by pattern_check first, so this never sees another conversion.
  * Returns the length or -1 if out is too small. */
-static int pattern_format(const char *pattern, unsigned n, char *out, size_t outsz)
+int lg_pattern_format(const char *pattern, unsigned n, char *out, size_t outsz)
 {
 	size_t o = 0;
 	for (const char *p = pattern; *p; p++) {
@@ -276,9 +167,9 @@ static int pattern_format(const char *pattern, unsigned n, char *out, size_t out
 	return (int)o;
 }
 
-/* A pattern has at most one conversion, "%u" with optional 0 flag and a
- * width below 20; "%%" is a literal percent. */
-static bool pattern_check(const char *pattern, int max_conversions)
+/* The number of conversions of a pattern: "%u" with optional 0 flag and a
+ * width below 20 ("%%" is a literal percent); -1 for any other. */
+static int pattern_conversions(const char *pattern)
 {
 	int conversions = 0;
 	for (const char *p = pattern; *p; p++) {
@@ -293,10 +184,16 @@ static bool pattern_check(const char *pattern, int max_conversions)
 		while (*p >= '0' && *p <= '9')
 			width = width * 10 + (unsigned)(*p++ - '0');
 		if (*p != 'u' || width >= 20)
-			return false;
+			return -1;
 		conversions++;
 	}
-	return conversions <= max_conversions;
+	return conversions;
+}
+
+static bool pattern_check(const char *pattern, int max_conversions)
+{
+	int n = pattern_conversions(pattern);
+	return n >= 0 && n <= max_conversions;
 }
 
 /* --- reading a response ----------------------------------------------- */
@@ -490,7 +387,7 @@ static int choose_challenge(const struct lg_response *r)
 		const char *alg = ch->algorithm[0] ? ch->algorithm : "MD5";
 		if (challenge_alg(ch) < 0)
 			continue;
-		if (run.o.algorithm && strcasecmp(run.o.algorithm, alg) != 0)
+		if (lg_run.o.algorithm && strcasecmp(lg_run.o.algorithm, alg) != 0)
 			continue;
 		if (ch->has_qop) {
 			bool auth = false;
@@ -516,12 +413,12 @@ static int choose_challenge(const struct lg_response *r)
 static void conn_timer_cb(evutil_socket_t fd, short what, void *arg);
 static void registration_begin(struct lg_conn *c);
 
-static bool in_window(uint64_t t)
+bool lg_in_window(uint64_t t)
 {
-	return atomic_load_explicit(&run.measuring, memory_order_acquire) == 1 && t < run.t_end;
+	return atomic_load_explicit(&lg_run.measuring, memory_order_acquire) == 1 && t < lg_run.t_end;
 }
 
-static void timer_arm(struct lg_conn *c, unsigned ms)
+void lg_timer_arm(struct lg_conn *c, unsigned ms)
 {
 	struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
 	evtimer_add(c->timer, &tv);
@@ -540,7 +437,7 @@ static int send_register(struct lg_conn *c, const struct lg_challenge *ch)
 		char uri[LG_ID_MAX + 8], resp[DIGEST_HEX_MAX], cnonce[17];
 		if (alg < 0)
 			return WIMS_EUNSUPPORTED;
-		snprintf(uri, sizeof(uri), "sip:%s", run.o.domain);
+		snprintf(uri, sizeof(uri), "sip:%s", lg_run.o.domain);
 		if (c->ha1_alg != alg || strcmp(c->ha1_realm, ch->realm) != 0) {
 			int rc = digest_ha1((enum digest_alg)alg, slice_from_cstr(c->impi),
 					    slice_from_cstr(ch->realm), slice_from_cstr(c->password),
@@ -597,46 +494,74 @@ static int send_register(struct lg_conn *c, const struct lg_challenge *ch)
 			 "User-Agent: wims-loadgen\r\n"
 			 "%s"
 			 "Content-Length: 0\r\n\r\n",
-			 run.o.domain, run.o.tls ? "WSS" : "WS", c->contact_host, branch, c->impu,
+			 lg_run.o.domain, lg_run.o.tls ? "WSS" : "WS", c->contact_host, branch, c->impu,
 			 c->from_tag, c->impu, c->call_id, c->cseq, c->user_part, c->contact_host,
-			 run.o.expires, run.o.expires, auth);
+			 lg_run.o.expires, lg_run.o.expires, auth);
 	if (n < 0 || (size_t)n >= sizeof(msg))
 		return WIMS_ETOOBIG;
 	c->sent_cseq = c->cseq;
 	return ws_conn_send(c->ws, msg, (size_t)n, false);
 }
 
-static void record_failure(struct lg_conn *c, int slot, uint64_t t)
+void lg_record_failure(struct lg_conn *c, int slot, uint64_t t)
 {
 	struct lg_worker *w = c->w;
-	if (!in_window(t))
+	if (!lg_in_window(t))
 		return;
 	w->failed++;
 	w->fail[slot]++;
-	atomic_fetch_add_explicit(&run.completed, 1, memory_order_relaxed);
+	atomic_fetch_add_explicit(&lg_run.completed, 1, memory_order_relaxed);
+}
+
+/* Counts a connection as ready or failed for the connect phase, once. */
+static void conn_settle(struct lg_conn *c)
+{
+	if (c->settled)
+		return;
+	c->settled = true;
+	atomic_fetch_add(&lg_run.settled, 1);
+}
+
+/* In call mode a connection registers once, before the window: that
+ * registration is part of setting the connection up, not measured. */
+static bool setting_up(const struct lg_conn *c)
+{
+	return lg_run.o.call_target && !c->registered;
+}
+
+/* The registration of a call-mode connection failed: the connection is
+ * counted as failed and closed (it could not place a call anyway). */
+static void setup_failed(struct lg_conn *c)
+{
+	c->w->conns_failed++;
+	conn_settle(c);
+	evtimer_del(c->timer);
+	c->state = LG_CLOSING;
+	ws_conn_close(c->ws, WS_CLOSE_NORMAL, "registration failed");
 }
 
 /* A registration failed: count it and, unless the conn is gone, start a
  * new one after --fail-pause (a refused server is not hammered). */
 static void registration_failed(struct lg_conn *c, int slot)
 {
-	record_failure(c, slot, now_ns());
+	if (setting_up(c)) {
+		setup_failed(c);
+		return;
+	}
+	lg_record_failure(c, slot, lg_now_ns());
 	evtimer_del(c->timer);
 	if (c->state == LG_CLOSING)
 		return;
 	c->state = LG_PAUSED;
-	timer_arm(c, run.o.fail_pause_ms);
+	lg_timer_arm(c, lg_run.o.fail_pause_ms);
 }
 
-static void registration_succeeded(struct lg_conn *c, bool challenged)
+void lg_record_success(struct lg_conn *c, uint64_t latency_ns, uint64_t t)
 {
 	struct lg_worker *w = c->w;
-	uint64_t t = now_ns();
-	evtimer_del(c->timer);
-	c->state = LG_IDLE;
-	if (!in_window(t))
+	if (!lg_in_window(t))
 		return;
-	uint64_t lat = (t - c->t_start) / 1000;
+	uint64_t lat = latency_ns / 1000;
 	if (w->nlat == w->caplat && w->caplat < LG_MAX_SAMPLES) {
 		size_t cap = w->caplat ? w->caplat * 2 : 4096;
 		uint32_t *p = realloc(w->lat_us, cap * sizeof(*p));
@@ -647,26 +572,49 @@ static void registration_succeeded(struct lg_conn *c, bool challenged)
 	}
 	if (w->nlat < w->caplat)
 		w->lat_us[w->nlat++] = lat > UINT32_MAX ? UINT32_MAX : (uint32_t)lat;
-	uint64_t sec = (t - run.t0) / NS_PER_S;
+	uint64_t sec = (t - lg_run.t0) / NS_PER_S;
 	w->per_sec[sec > LG_MAX_SECONDS ? LG_MAX_SECONDS : sec]++;
 	w->ok++;
-	if (!challenged)
-		w->unchallenged++;
-	atomic_fetch_add_explicit(&run.ok, 1, memory_order_relaxed);
-	atomic_fetch_add_explicit(&run.completed, 1, memory_order_relaxed);
+	atomic_fetch_add_explicit(&lg_run.ok, 1, memory_order_relaxed);
+	atomic_fetch_add_explicit(&lg_run.completed, 1, memory_order_relaxed);
+}
+
+static void registration_succeeded(struct lg_conn *c, bool challenged)
+{
+	uint64_t t = lg_now_ns();
+	evtimer_del(c->timer);
+	c->state = LG_IDLE;
+	if (setting_up(c)) {
+		c->registered = true;
+		conn_settle(c);
+		/* Registered after the window started (a slow start): join in. */
+		if (lg_in_window(t))
+			lg_call_begin(c);
+		return;
+	}
+	if (lg_in_window(t) && !challenged)
+		c->w->unchallenged++;
+	lg_record_success(c, t - c->t_start, t);
 	registration_begin(c);
+}
+
+bool lg_may_start(void)
+{
+	return !lg_run.o.max_attempts ||
+	       atomic_fetch_add_explicit(&lg_run.started, 1, memory_order_relaxed) <
+		       lg_run.o.max_attempts;
 }
 
 static void registration_begin(struct lg_conn *c)
 {
-	uint64_t t = now_ns();
-	if (c->state == LG_CLOSING || !c->opened || !in_window(t)) {
+	uint64_t t = lg_now_ns();
+	bool setup = setting_up(c);
+	if (c->state == LG_CLOSING || !c->opened || (!setup && !lg_in_window(t))) {
 		if (c->state != LG_CLOSING)
 			c->state = LG_IDLE;
 		return;
 	}
-	if (run.o.registrations &&
-	    atomic_fetch_add_explicit(&run.started, 1, memory_order_relaxed) >= run.o.registrations) {
+	if (!setup && !lg_may_start()) {
 		c->state = LG_IDLE;
 		return;
 	}
@@ -678,7 +626,7 @@ static void registration_begin(struct lg_conn *c)
 		registration_failed(c, LG_FAIL_CLOSED);
 		return;
 	}
-	timer_arm(c, run.o.timeout_ms);
+	lg_timer_arm(c, lg_run.o.timeout_ms);
 }
 
 static void conn_timer_cb(evutil_socket_t fd, short what, void *arg)
@@ -688,6 +636,10 @@ static void conn_timer_cb(evutil_socket_t fd, short what, void *arg)
 	WIMS_UNUSED(what);
 	if (c->state == LG_WAIT_CHALLENGE || c->state == LG_WAIT_FINAL)
 		registration_failed(c, LG_FAIL_TIMEOUT);
+	else if (c->state == LG_IN_CALL)
+		lg_call_on_timer(c);
+	else if (c->state == LG_PAUSED && c->registered)
+		lg_call_begin(c);
 	else if (c->state == LG_PAUSED)
 		registration_begin(c);
 }
@@ -695,6 +647,25 @@ static void conn_timer_cb(evutil_socket_t fd, short what, void *arg)
 /* --- WebSocket callbacks ---------------------------------------------- */
 
 static void worker_connect_more(struct lg_worker *w);
+
+/* Frees a connection the worker is done with (closed, or never opened). */
+static void conn_free(struct lg_conn *c)
+{
+	struct lg_worker *w = c->w;
+	for (unsigned i = 0; i < w->nconns; i++) {
+		if (w->conns[i] == c) {
+			w->conns[i] = NULL;
+			break;
+		}
+	}
+	if (c->timer)
+		event_free(c->timer);
+	lg_call_free(c);
+	OPENSSL_cleanse(c->password, sizeof(c->password));
+	OPENSSL_cleanse(c->ha1, sizeof(c->ha1));
+	free(c);
+	atomic_fetch_sub(&lg_run.live, 1);
+}
 
 static void on_open(struct ws_conn *ws, void *arg)
 {
@@ -704,27 +675,30 @@ static void on_open(struct ws_conn *ws, void *arg)
 	c->state = LG_IDLE;
 	c->w->conns_open++;
 	c->w->pending--;
-	atomic_fetch_add(&run.settled, 1);
+	if (!lg_run.o.call_target)
+		conn_settle(c);
 	worker_connect_more(c->w);
-	/* Opened after the window started (a slow handshake): join in. */
+	/* Call mode: register now.  Otherwise, opened after the window
+	 * started (a slow handshake): join in. */
 	registration_begin(c);
 }
 
 /* The first failure's status line (with its reason phrase: wims's says
  * why, e.g. "404 Not Found (unknown IMPU)") goes into the report. */
-static void note_status_line(struct lg_worker *w, const char *p, size_t len)
+void lg_note_status_line(struct lg_worker *w, const char *prefix, const char *p, size_t len)
 {
-	if (run.o.verbose && w->shown < 5) {
+	if (lg_run.o.verbose && w->shown < 5) {
 		w->shown++;
-		fprintf(stderr, "--- failed response (worker %d):\n%.*s\n", w->index, (int)len, p);
+		fprintf(stderr, "--- failed %s (worker %d):\n%.*s\n", prefix ? prefix : "response",
+			w->index, (int)len, p);
 	}
 	if (w->first_error[0] != '\0')
 		return;
-	size_t n = 0;
-	while (n < len && n < sizeof(w->first_error) - 1 && p[n] != '\r' && p[n] != '\n')
+	int n = 0;
+	while ((size_t)n < len && n < 200 && p[n] != '\r' && p[n] != '\n')
 		n++;
-	memcpy(w->first_error, p, n);
-	w->first_error[n] = '\0';
+	snprintf(w->first_error, sizeof(w->first_error), "%s%s%.*s", prefix ? prefix : "",
+		 prefix ? ": " : "", n, p);
 }
 
 static void on_message(struct ws_conn *ws, const char *p, size_t len, bool binary, void *arg)
@@ -733,6 +707,10 @@ static void on_message(struct ws_conn *ws, const char *p, size_t len, bool binar
 	struct lg_response r;
 	WIMS_UNUSED(ws);
 	WIMS_UNUSED(binary);
+	if (c->registered) {
+		lg_call_on_message(c, p, len);
+		return;
+	}
 	if (c->state != LG_WAIT_CHALLENGE && c->state != LG_WAIT_FINAL)
 		return; /* late answer to a request that timed out */
 	if (!parse_response(p, len, &r))
@@ -745,7 +723,7 @@ static void on_message(struct ws_conn *ws, const char *p, size_t len, bool binar
 		if (r.status == 200) {
 			registration_succeeded(c, c->state == LG_WAIT_FINAL);
 		} else {
-			note_status_line(c->w, p, len);
+			lg_note_status_line(c->w, "REGISTER", p, len);
 			registration_failed(c, r.status);
 		}
 		return;
@@ -753,10 +731,10 @@ static void on_message(struct ws_conn *ws, const char *p, size_t len, bool binar
 	if (r.status == 401 && c->state == LG_WAIT_CHALLENGE) {
 		int i = choose_challenge(&r);
 		if (i < 0) {
-			note_status_line(c->w, p, len);
+			lg_note_status_line(c->w, "REGISTER", p, len);
 			snprintf(c->w->first_error, sizeof(c->w->first_error),
 				 "401 without a Digest challenge we can answer%s",
-				 run.o.algorithm ? " with --algorithm" : "");
+				 lg_run.o.algorithm ? " with --algorithm" : "");
 			registration_failed(c, LG_FAIL_BAD_RESPONSE);
 			return;
 		}
@@ -769,10 +747,10 @@ static void on_message(struct ws_conn *ws, const char *p, size_t len, bool binar
 			registration_failed(c, LG_FAIL_CLOSED);
 			return;
 		}
-		timer_arm(c, run.o.timeout_ms);
+		lg_timer_arm(c, lg_run.o.timeout_ms);
 		return;
 	}
-	note_status_line(c->w, p, len);
+	lg_note_status_line(c->w, "REGISTER", p, len);
 	registration_failed(c, r.status);
 }
 
@@ -787,30 +765,24 @@ static void on_close(struct ws_conn *ws, int code, void *arg)
 			snprintf(w->first_error, sizeof(w->first_error),
 				 "connect: WebSocket close %d (%s), HTTP status %d", code,
 				 ws_conn_close_reason(ws), ws_conn_http_status(ws));
-		atomic_fetch_add(&run.settled, 1);
+		conn_settle(c);
 		worker_connect_more(w);
 	} else if (c->state != LG_CLOSING) {
-		/* The server dropped us: the registration in flight failed and
-		 * this connection is lost for the rest of the run. */
+		/* The server dropped us: the registration or call in flight
+		 * failed and this connection is lost for the rest of the run. */
 		w->conns_dropped++;
-		if (c->state == LG_WAIT_CHALLENGE || c->state == LG_WAIT_FINAL)
-			record_failure(c, LG_FAIL_CLOSED, now_ns());
+		conn_settle(c);
+		if (c->state == LG_IN_CALL)
+			lg_call_on_close(c);
+		else if (!setting_up(c) &&
+			 (c->state == LG_WAIT_CHALLENGE || c->state == LG_WAIT_FINAL))
+			lg_record_failure(c, LG_FAIL_CLOSED, lg_now_ns());
 		if (w->first_error[0] == '\0')
 			snprintf(w->first_error, sizeof(w->first_error),
 				 "connection closed by the server: %d (%s)", code,
 				 ws_conn_close_reason(ws));
 	}
-	for (unsigned i = 0; i < w->nconns; i++) {
-		if (w->conns[i] == c) {
-			w->conns[i] = NULL;
-			break;
-		}
-	}
-	event_free(c->timer);
-	OPENSSL_cleanse(c->password, sizeof(c->password));
-	OPENSSL_cleanse(c->ha1, sizeof(c->ha1));
-	free(c);
-	atomic_fetch_sub(&run.live, 1);
+	conn_free(c);
 }
 
 static const struct ws_callbacks lg_callbacks = {
@@ -824,15 +796,15 @@ static const struct ws_callbacks lg_callbacks = {
 static void conn_connect(struct lg_worker *w, struct lg_conn *c)
 {
 	char err[256];
-	struct bufferevent *bev = net_connect_tcp(w->base, run.o.host, run.o.port,
-						  run.o.tls ? run.tls : NULL, run.o.host, err,
+	struct bufferevent *bev = net_connect_tcp(w->base, lg_run.o.host, lg_run.o.port,
+						  lg_run.o.tls ? lg_run.tls : NULL, lg_run.o.host, err,
 						  sizeof(err));
 	w->pending++;
 	if (bev) {
 		struct ws_client_opts opts = {
-			.host = run.host_header,
-			.path = run.o.path,
-			.origin = run.o.origin,
+			.host = lg_run.host_header,
+			.path = lg_run.o.path,
+			.origin = lg_run.o.origin,
 			.subprotocol = "sip",
 		};
 		c->ws = ws_conn_connect_opts(bev, &opts, &lg_callbacks, c);
@@ -845,13 +817,8 @@ static void conn_connect(struct lg_worker *w, struct lg_conn *c)
 	w->conns_failed++;
 	if (w->first_error[0] == '\0')
 		snprintf(w->first_error, sizeof(w->first_error), "connect: %s", err);
-	for (unsigned i = 0; i < w->nconns; i++)
-		if (w->conns[i] == c)
-			w->conns[i] = NULL;
-	event_free(c->timer);
-	free(c);
-	atomic_fetch_sub(&run.live, 1);
-	atomic_fetch_add(&run.settled, 1);
+	conn_settle(c);
+	conn_free(c);
 }
 
 static void worker_connect_more(struct lg_worker *w)
@@ -884,7 +851,11 @@ static void start_each(int index, struct event_base *base, void *arg)
 	WIMS_UNUSED(base);
 	for (unsigned i = 0; i < w->nconns; i++) {
 		struct lg_conn *c = w->conns[i];
-		if (c && c->opened && c->state == LG_IDLE)
+		if (!c || !c->opened || c->state != LG_IDLE)
+			continue;
+		if (c->registered)
+			lg_call_begin(c);
+		else if (!lg_run.o.call_target)
 			registration_begin(c);
 	}
 }
@@ -904,11 +875,7 @@ static void close_each(int index, struct event_base *base, void *arg)
 			continue;
 		}
 		/* Never connected (the connect phase timed out first). */
-		w->conns[i] = NULL;
-		event_free(c->timer);
-		OPENSSL_cleanse(c->password, sizeof(c->password));
-		free(c);
-		atomic_fetch_sub(&run.live, 1);
+		conn_free(c);
 	}
 }
 
@@ -939,11 +906,16 @@ static void usage(FILE *f)
 		"  --timeout MS             wait for each response at most (5000)\n"
 		"  --fail-pause MS          pause after a failed registration (1000)\n"
 		"  --connect-timeout S      give up waiting for connections (30)\n"
+		"  --call URI               call mode: register once, then call URI in a loop\n"
+		"                           (INVITE, ACK, BYE); URI may hold one %%u\n"
+		"  --callees FIRST-LAST     numbers for the %%u of --call, taken in turn\n"
+		"  --call-hold MS           time between the ACK and the BYE (0)\n"
+		"  --calls N                stop after N call attempts instead\n"
 		"  --label TEXT             name of the target in the RESULT line\n"
 		"  --quiet                  no progress lines\n"
 		"  --verbose                print the first failed responses whole\n"
 		"Prints a summary on stderr and RESULT {json} on stdout; exits 0 when\n"
-		"registrations succeeded and nothing failed.\n");
+		"registrations (calls) succeeded and nothing failed.\n");
 }
 
 static bool parse_uint(const char *s, unsigned long long max, unsigned long long *out)
@@ -959,6 +931,23 @@ static bool parse_uint(const char *s, unsigned long long max, unsigned long long
 	return true;
 }
 
+/* "FIRST-LAST", both numbers, FIRST <= LAST. */
+static bool parse_range(const char *s, unsigned *first, unsigned *last)
+{
+	const char *dash = strchr(s, '-');
+	unsigned long long a, b;
+	char buf[24];
+	if (!dash || (size_t)(dash - s) >= sizeof(buf))
+		return false;
+	memcpy(buf, s, (size_t)(dash - s));
+	buf[dash - s] = '\0';
+	if (!parse_uint(buf, UINT32_MAX, &a) || !parse_uint(dash + 1, UINT32_MAX, &b) || a > b)
+		return false;
+	*first = (unsigned)a;
+	*last = (unsigned)b;
+	return true;
+}
+
 static int parse_opts(int argc, char **argv, struct lg_opts *o)
 {
 	enum {
@@ -966,6 +955,7 @@ static int parse_opts(int argc, char **argv, struct lg_opts *o)
 		O_DOMAIN, O_PASSWORD_PATTERN, O_CONNECTIONS, O_DURATION, O_REGISTRATIONS,
 		O_EXPIRES, O_THREADS, O_TLS, O_NO_TLS, O_INSECURE, O_ALGORITHM, O_TIMEOUT,
 		O_FAIL_PAUSE, O_CONNECT_TIMEOUT, O_LABEL, O_QUIET, O_VERBOSE, O_HELP,
+		O_CALL, O_CALLEES, O_CALL_HOLD, O_CALLS,
 	};
 	static const struct option longopts[] = {
 		{"host", required_argument, NULL, O_HOST},
@@ -993,6 +983,10 @@ static int parse_opts(int argc, char **argv, struct lg_opts *o)
 		{"quiet", no_argument, NULL, O_QUIET},
 		{"verbose", no_argument, NULL, O_VERBOSE},
 		{"help", no_argument, NULL, O_HELP},
+		{"call", required_argument, NULL, O_CALL},
+		{"callees", required_argument, NULL, O_CALLEES},
+		{"call-hold", required_argument, NULL, O_CALL_HOLD},
+		{"calls", required_argument, NULL, O_CALLS},
 		{NULL, 0, NULL, 0},
 	};
 	*o = (struct lg_opts){
@@ -1016,6 +1010,7 @@ static int parse_opts(int argc, char **argv, struct lg_opts *o)
 		.label = "",
 	};
 	unsigned long long v;
+	bool callees = false;
 	int ch;
 	while ((ch = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
 		switch (ch) {
@@ -1028,20 +1023,10 @@ static int parse_opts(int argc, char **argv, struct lg_opts *o)
 		case O_PATH: o->path = optarg; break;
 		case O_ORIGIN: o->origin = optarg[0] ? optarg : NULL; break;
 		case O_HOST_HEADER: o->host_header = optarg; break;
-		case O_USERS: {
-			char *dash = strchr(optarg, '-');
-			unsigned long long a, b;
-			if (!dash)
+		case O_USERS:
+			if (!parse_range(optarg, &o->user_first, &o->user_last))
 				goto bad;
-			*dash = '\0';
-			bool ok = parse_uint(optarg, UINT32_MAX, &a) && parse_uint(dash + 1, UINT32_MAX, &b);
-			*dash = '-';
-			if (!ok || a > b)
-				goto bad;
-			o->user_first = (unsigned)a;
-			o->user_last = (unsigned)b;
 			break;
-		}
 		case O_USER_PATTERN: o->user_pattern = optarg; break;
 		case O_DOMAIN: o->domain = optarg; break;
 		case O_PASSWORD_PATTERN: o->password_pattern = optarg; break;
@@ -1062,7 +1047,7 @@ static int parse_opts(int argc, char **argv, struct lg_opts *o)
 		case O_REGISTRATIONS:
 			if (!parse_uint(optarg, UINT64_MAX / 2, &v) || v == 0)
 				goto bad;
-			o->registrations = v;
+			o->max_attempts = v;
 			break;
 		case O_EXPIRES:
 			if (!parse_uint(optarg, 86400, &v))
@@ -1098,6 +1083,22 @@ static int parse_opts(int argc, char **argv, struct lg_opts *o)
 			o->connect_timeout_s = (unsigned)v;
 			break;
 		case O_LABEL: o->label = optarg; break;
+		case O_CALL: o->call_target = optarg; break;
+		case O_CALLEES:
+			if (!parse_range(optarg, &o->callee_first, &o->callee_last))
+				goto bad;
+			callees = true;
+			break;
+		case O_CALL_HOLD:
+			if (!parse_uint(optarg, 600000, &v))
+				goto bad;
+			o->call_hold_ms = (unsigned)v;
+			break;
+		case O_CALLS:
+			if (!parse_uint(optarg, UINT64_MAX / 2, &v) || v == 0)
+				goto bad;
+			o->max_attempts = v;
+			break;
 		case O_QUIET: o->quiet = true; break;
 		case O_VERBOSE: o->verbose = true; break;
 		case 'h':
@@ -1111,6 +1112,20 @@ static int parse_opts(int argc, char **argv, struct lg_opts *o)
 	}
 	if (!pattern_check(o->user_pattern, 1) || !pattern_check(o->password_pattern, 1)) {
 		fprintf(stderr, "wims-loadgen: a pattern may hold one %%u (with 0 and a width) and %%%%\n");
+		return -1;
+	}
+	if (o->call_target) {
+		if (!pattern_check(o->call_target, 1) ||
+		    strncasecmp(o->call_target, "sip", 3) != 0 || !strchr(o->call_target, ':')) {
+			fprintf(stderr, "wims-loadgen: --call wants a sip: or sips: URI with at most one %%u\n");
+			return -1;
+		}
+		if (callees != (pattern_conversions(o->call_target) == 1)) {
+			fprintf(stderr, "wims-loadgen: --callees goes with a --call URI holding %%u\n");
+			return -1;
+		}
+	} else if (callees || o->call_hold_ms) {
+		fprintf(stderr, "wims-loadgen: --callees and --call-hold need --call\n");
 		return -1;
 	}
 	if ((unsigned long long)o->user_last - o->user_first + 1 < o->connections) {
@@ -1165,6 +1180,7 @@ static const char *fail_name(int slot, char *buf, size_t bufsz)
 static int report(struct lg_worker *ws, int nw, double elapsed_s)
 {
 	uint64_t ok = 0, failed = 0, unchallenged = 0, fail[LG_FAIL_SLOTS] = {0};
+	uint64_t requests_answered = 0;
 	unsigned conns_open = 0, conns_failed = 0, conns_dropped = 0;
 	size_t nlat = 0;
 	const char *algorithm = "", *first_error = "";
@@ -1172,6 +1188,7 @@ static int report(struct lg_worker *ws, int nw, double elapsed_s)
 		ok += ws[i].ok;
 		failed += ws[i].failed;
 		unchallenged += ws[i].unchallenged;
+		requests_answered += ws[i].requests_answered;
 		conns_open += ws[i].conns_open;
 		conns_failed += ws[i].conns_failed;
 		conns_dropped += ws[i].conns_dropped;
@@ -1217,20 +1234,25 @@ static int report(struct lg_worker *ws, int nw, double elapsed_s)
 	free(lat);
 
 	char target[400];
-	snprintf(target, sizeof(target), "%s://%s:%d%s", run.o.tls ? "wss" : "ws", run.o.host,
-		 run.o.port, run.o.path);
+	snprintf(target, sizeof(target), "%s://%s:%d%s", lg_run.o.tls ? "wss" : "ws", lg_run.o.host,
+		 lg_run.o.port, lg_run.o.path);
 	fprintf(stderr, "wims-loadgen: %s%s%s%s: %u connections (%u open, %u failed, %u dropped), "
 		"%d thread%s, %.1f s\n",
-		target, run.o.label[0] ? " (" : "", run.o.label, run.o.label[0] ? ")" : "",
-		run.o.connections, conns_open, conns_failed, conns_dropped, nw, nw > 1 ? "s" : "",
+		target, lg_run.o.label[0] ? " (" : "", lg_run.o.label, lg_run.o.label[0] ? ")" : "",
+		lg_run.o.connections, conns_open, conns_failed, conns_dropped, nw, nw > 1 ? "s" : "",
 		elapsed_s);
-	fprintf(stderr, "  registrations: %llu ok, %llu failed; algorithm %s%s\n",
-		(unsigned long long)ok, (unsigned long long)failed, algorithm[0] ? algorithm : "-",
-		unchallenged ? " (some were not challenged)" : "");
+	bool calls = lg_run.o.call_target != NULL;
+	const char *what = calls ? "calls" : "registrations";
+	fprintf(stderr, "  %s: %llu ok, %llu failed; %salgorithm %s%s\n", what,
+		(unsigned long long)ok, (unsigned long long)failed, calls ? "registered with " : "",
+		algorithm[0] ? algorithm : "-", unchallenged ? " (some were not challenged)" : "");
+	if (calls)
+		fprintf(stderr, "  calls to %s, %llu requests from the server answered\n",
+			lg_run.o.call_target, (unsigned long long)requests_answered);
 	fprintf(stderr, "  rate: %.1f/s overall, median %.1f/s over %u whole seconds\n", rate,
 		median_rate, nsec);
-	fprintf(stderr, "  latency ms: p50 %.3f  p90 %.3f  p99 %.3f  max %.3f\n", p50, p90, p99,
-		max);
+	fprintf(stderr, "  %slatency ms: p50 %.3f  p90 %.3f  p99 %.3f  max %.3f\n",
+		calls ? "call setup (INVITE to 200) " : "", p50, p90, p99, max);
 	json_t *fails = json_object();
 	for (int s = 0; s < LG_FAIL_SLOTS; s++) {
 		if (!fail[s])
@@ -1248,19 +1270,26 @@ static int report(struct lg_worker *ws, int nw, double elapsed_s)
 		json_array_append_new(tl, json_integer((json_int_t)timeline[s]));
 	json_t *res = json_pack("{s:s, s:s, s:i, s:i, s:i, s:i, s:i, s:f, s:I, s:I, s:I, s:f, s:f,"
 				" s:{s:f, s:f, s:f, s:f}, s:o, s:o, s:s, s:s}",
-				"label", run.o.label, "target", target,
-				"connections", (int)run.o.connections,
+				"label", lg_run.o.label, "target", target,
+				"connections", (int)lg_run.o.connections,
 				"connections_open", (int)conns_open,
 				"connections_failed", (int)(conns_failed + conns_dropped),
-				"threads", nw, "expires", (int)run.o.expires,
+				"threads", nw, "expires", (int)lg_run.o.expires,
 				"duration_s", elapsed_s,
-				"registrations", (json_int_t)ok,
+				what, (json_int_t)ok,
 				"failures", (json_int_t)failed,
 				"unchallenged", (json_int_t)unchallenged,
 				"rate", rate, "rate_median", median_rate,
 				"latency_ms", "p50", p50, "p90", p90, "p99", p99, "max", max,
 				"failures_by_code", fails, "timeline", tl,
 				"algorithm", algorithm, "first_error", first_error);
+	if (res && calls) {
+		json_object_set_new(res, "mode", json_string("call"));
+		json_object_set_new(res, "call_target", json_string(lg_run.o.call_target));
+		json_object_set_new(res, "call_hold_ms", json_integer(lg_run.o.call_hold_ms));
+		json_object_set_new(res, "requests_answered",
+				    json_integer((json_int_t)requests_answered));
+	}
 	if (res) {
 		char *line = json_dumps(res, JSON_COMPACT | JSON_REAL_PRECISION(6));
 		if (line)
@@ -1289,25 +1318,25 @@ static void sleep_ms(unsigned ms)
 
 int main(int argc, char **argv)
 {
-	if (parse_opts(argc, argv, &run.o) != 0)
+	if (parse_opts(argc, argv, &lg_run.o) != 0)
 		return 2;
-	struct lg_opts *o = &run.o;
+	struct lg_opts *o = &lg_run.o;
 	signal(SIGPIPE, SIG_IGN);
 	struct sigaction sa = {.sa_handler = on_signal};
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 
 	if (o->host_header)
-		snprintf(run.host_header, sizeof(run.host_header), "%s", o->host_header);
+		snprintf(lg_run.host_header, sizeof(lg_run.host_header), "%s", o->host_header);
 	else if (strchr(o->host, ':'))
-		snprintf(run.host_header, sizeof(run.host_header), "[%s]:%d", o->host, o->port);
+		snprintf(lg_run.host_header, sizeof(lg_run.host_header), "[%s]:%d", o->host, o->port);
 	else
-		snprintf(run.host_header, sizeof(run.host_header), "%s:%d", o->host, o->port);
+		snprintf(lg_run.host_header, sizeof(lg_run.host_header), "%s:%d", o->host, o->port);
 
 	char err[256];
 	if (o->tls) {
-		run.tls = tls_client_ctx_new(NULL, !o->insecure, err, sizeof(err));
-		if (!run.tls) {
+		lg_run.tls = tls_client_ctx_new(NULL, !o->insecure, err, sizeof(err));
+		if (!lg_run.tls) {
 			fprintf(stderr, "wims-loadgen: %s\n", err);
 			return 1;
 		}
@@ -1319,7 +1348,7 @@ int main(int argc, char **argv)
 		return 1;
 	uint64_t seed;
 	if (RAND_bytes((unsigned char *)&seed, sizeof(seed)) != 1)
-		seed = now_ns();
+		seed = lg_now_ns();
 	for (int i = 0; i < nw; i++) {
 		ws[i].index = i;
 		ws[i].rng = seed + (uint64_t)i * 0x1000193u;
@@ -1336,8 +1365,8 @@ int main(int argc, char **argv)
 		c->w = w;
 		c->user = o->user_first + i;
 		char pw[LG_ID_MAX];
-		if (pattern_format(o->user_pattern, c->user, c->user_part, sizeof(c->user_part)) < 0 ||
-		    pattern_format(o->password_pattern, c->user, pw, sizeof(pw)) < 0 ||
+		if (lg_pattern_format(o->user_pattern, c->user, c->user_part, sizeof(c->user_part)) < 0 ||
+		    lg_pattern_format(o->password_pattern, c->user, pw, sizeof(pw)) < 0 ||
 		    (size_t)snprintf(c->impi, sizeof(c->impi), "%s@%s", c->user_part, o->domain) >=
 			    sizeof(c->impi) ||
 		    (size_t)snprintf(c->impu, sizeof(c->impu), "sip:%s", c->impi) >= sizeof(c->impu)) {
@@ -1352,9 +1381,14 @@ int main(int argc, char **argv)
 		memcpy(c->contact_host + 12, ".invalid", 9);
 		c->cseq = (uint32_t)(lg_rand(w) % 1000) + 1;
 		c->ha1_alg = -1;
+		c->index = i;
+		if (o->call_target && lg_call_new(c) != 0) {
+			fprintf(stderr, "wims-loadgen: out of memory\n");
+			return 1;
+		}
 		w->conns[w->nconns++] = c;
 	}
-	atomic_store(&run.live, o->connections);
+	atomic_store(&lg_run.live, o->connections);
 
 	struct wims_workers *pool = workers_new(nw, "loadgen");
 	if (!pool) {
@@ -1363,53 +1397,62 @@ int main(int argc, char **argv)
 	}
 
 	/* Phase 1: connect. */
-	uint64_t t_connect = now_ns();
+	uint64_t t_connect = lg_now_ns();
 	workers_run_each(pool, connect_each, ws);
-	while (atomic_load(&run.settled) < o->connections && !interrupted &&
-	       now_ns() - t_connect < (uint64_t)o->connect_timeout_s * NS_PER_S)
+	while (atomic_load(&lg_run.settled) < o->connections && !interrupted &&
+	       lg_now_ns() - t_connect < (uint64_t)o->connect_timeout_s * NS_PER_S)
 		sleep_ms(10);
 	if (!o->quiet)
 		fprintf(stderr, "wims-loadgen: %u/%u connections settled in %.2f s\n",
-			atomic_load(&run.settled), o->connections,
-			(double)(now_ns() - t_connect) / NS_PER_S);
+			atomic_load(&lg_run.settled), o->connections,
+			(double)(lg_now_ns() - t_connect) / NS_PER_S);
 
 	/* Phase 2: the measured window. */
-	run.t0 = now_ns();
-	run.t_end = run.t0 + (uint64_t)(o->duration * (double)NS_PER_S);
-	atomic_store_explicit(&run.measuring, 1, memory_order_release);
+	lg_run.t0 = lg_now_ns();
+	lg_run.t_end = lg_run.t0 + (uint64_t)(o->duration * (double)NS_PER_S);
+	atomic_store_explicit(&lg_run.measuring, 1, memory_order_release);
 	workers_run_each(pool, start_each, ws);
-	uint64_t last_ok = 0, next_tick = run.t0 + NS_PER_S;
+	uint64_t last_ok = 0, next_tick = lg_run.t0 + NS_PER_S;
 	unsigned sec = 0;
 	for (;;) {
-		uint64_t t = now_ns();
-		if (t >= run.t_end || interrupted)
+		uint64_t t = lg_now_ns();
+		if (t >= lg_run.t_end || interrupted)
 			break;
-		if (o->registrations && atomic_load(&run.completed) >= o->registrations)
+		if (o->max_attempts && atomic_load(&lg_run.completed) >= o->max_attempts)
 			break;
 		if (t >= next_tick) {
-			uint64_t okn = atomic_load(&run.ok);
+			uint64_t okn = atomic_load(&lg_run.ok);
 			if (!o->quiet)
-				fprintf(stderr, "  t=%us %llu reg/s\n", ++sec,
-					(unsigned long long)(okn - last_ok));
+				fprintf(stderr, "  t=%us %llu %s/s\n", ++sec,
+					(unsigned long long)(okn - last_ok), o->call_target ? "calls" : "reg");
 			last_ok = okn;
 			next_tick += NS_PER_S;
 		}
 		sleep_ms(5);
 	}
-	uint64_t t_stop = now_ns();
-	if (t_stop > run.t_end)
-		t_stop = run.t_end;
-	atomic_store_explicit(&run.measuring, 2, memory_order_release);
-	double elapsed = (double)(t_stop - run.t0) / NS_PER_S;
+	uint64_t t_stop = lg_now_ns();
+	if (t_stop > lg_run.t_end)
+		t_stop = lg_run.t_end;
+	atomic_store_explicit(&lg_run.measuring, 2, memory_order_release);
+	double elapsed = (double)(t_stop - lg_run.t0) / NS_PER_S;
+
+	/* Calls in flight finish (ACK, BYE) without being counted, so that
+	 * the servers are not left holding half-done dialogs for the next
+	 * run; a call that does not end within --timeout is dropped with its
+	 * connection. */
+	uint64_t t_drain = lg_now_ns();
+	while (o->call_target && atomic_load(&lg_run.calls_in_flight) > 0 &&
+	       lg_now_ns() - t_drain < (uint64_t)o->timeout_ms * 1000000u && !interrupted)
+		sleep_ms(5);
 
 	/* Phase 3: close, wait for every on_close, join. */
 	workers_run_each(pool, close_each, ws);
-	uint64_t t_close = now_ns();
-	while (atomic_load(&run.live) > 0 && now_ns() - t_close < 5 * NS_PER_S)
+	uint64_t t_close = lg_now_ns();
+	while (atomic_load(&lg_run.live) > 0 && lg_now_ns() - t_close < 5 * NS_PER_S)
 		sleep_ms(5);
-	if (atomic_load(&run.live) > 0)
+	if (atomic_load(&lg_run.live) > 0)
 		fprintf(stderr, "wims-loadgen: %u connections did not close in time\n",
-			atomic_load(&run.live));
+			atomic_load(&lg_run.live));
 	workers_stop_and_free(pool);
 
 	int rc = report(ws, nw, elapsed);
@@ -1418,6 +1461,6 @@ int main(int argc, char **argv)
 		free(ws[i].conns);
 	}
 	free(ws);
-	SSL_CTX_free(run.tls);
+	SSL_CTX_free(lg_run.tls);
 	return interrupted && rc == 0 ? 1 : rc;
 }

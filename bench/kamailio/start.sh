@@ -1,22 +1,24 @@
 #!/bin/bash
 # start.sh - runs the bench Kamailio (kamailio.cfg beside this file) in the
-# foreground as a WSS registrar with Digest, for bench/run.sh and
-# tests/integration/bench_smoke.sh.  It execs Kamailio, so the PID of this
+# foreground as a WSS registrar with Digest (and with --calls TCP_PORT, as
+# the proxy routing calls between the WSS users and phones on SIP/TCP at
+# 127.0.0.1:TCP_PORT), for bench/run.sh and tests/integration/bench_smoke.sh.  It execs Kamailio, so the PID of this
 # script is the PID of Kamailio's main process: stop it with kill PID.
 #
 #   start.sh --dir DIR --cert CERT --key KEY --users CSV
 #            [--port 7444] [--origin https://127.0.0.1:8443]
-#            [--sha256] [--children 2] [--check]
+#            [--sha256] [--children 2] [--calls TCP_PORT] [--shm MB] [--check]
 #
 # CSV is the file `wims hss import` reads: a header line, then
 # impi,impu,password per subscriber.  DIR (created) receives the db_text
 # table the htable "pw" loads (IMPI -> password), links to CERT and KEY
 # (tls.cfg names them ./cert.pem and ./key.pem) and Kamailio's pid file.
+# --shm is Kamailio's shared memory in MB (256, or 1024 with --calls).
 # --check only checks the configuration (kamailio -c) and exits.
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-dir= cert= key= users= port=7444 origin=https://127.0.0.1:8443 sha256= children=2 check=
+dir= cert= key= users= port=7444 origin=https://127.0.0.1:8443 sha256= children=2 check= calls= shm=
 while [ $# -gt 0 ]; do
 	case $1 in
 	--dir) dir=$2; shift 2 ;;
@@ -27,16 +29,27 @@ while [ $# -gt 0 ]; do
 	--origin) origin=$2; shift 2 ;;
 	--sha256) sha256=1; shift ;;
 	--children) children=$2; shift 2 ;;
+	--calls) calls=$2; shift 2 ;;
+	--shm) shm=$2; shift 2 ;;
 	--check) check=1; shift ;;
 	*) echo "start.sh: unknown option $1" >&2; exit 2 ;;
 	esac
 done
 if [ -z "$dir" ] || [ -z "$cert" ] || [ -z "$key" ] || [ -z "$users" ]; then
-	echo "usage: start.sh --dir DIR --cert CERT --key KEY --users CSV [--port N] [--origin O] [--sha256] [--children N] [--check]" >&2
+	echo "usage: start.sh --dir DIR --cert CERT --key KEY --users CSV [--port N] [--origin O] [--sha256] [--children N] [--calls TCP_PORT] [--check]" >&2
 	exit 2
 fi
 case $port in '' | *[!0-9]*) echo "start.sh: bad --port" >&2; exit 2 ;; esac
 case $children in '' | *[!0-9]*) echo "start.sh: bad --children" >&2; exit 2 ;; esac
+case $calls in *[!0-9]*) echo "start.sh: bad --calls" >&2; exit 2 ;; esac
+case $shm in *[!0-9]*) echo "start.sh: bad --shm" >&2; exit 2 ;; esac
+# Shared memory: 256 MB holds the registrar's bindings and TLS state.  A
+# proxy keeps each finished transaction for tm's wait timer (5 s) at about
+# 15 kB each (INVITE and BYE: two per call), so a few thousand calls per
+# second need 1 GB.
+if [ -z "$shm" ]; then
+	if [ -n "$calls" ]; then shm=1024; else shm=256; fi
+fi
 case $origin in *'"'* | *'\'*) echo "start.sh: bad --origin" >&2; exit 2 ;; esac
 
 KAMAILIO=${KAMAILIO_BIN:-/usr/sbin/kamailio}
@@ -58,10 +71,11 @@ ln -sf "$(readlink -f "$key")" "$dir/key.pem"
 	}'
 } >"$dir/db/bench_pw"
 
-args=(-f "$here/kamailio.cfg" -DD -E -w "$dir" -P "$dir/kamailio.pid" -m 256 -M 16
+args=(-f "$here/kamailio.cfg" -DD -E -w "$dir" -P "$dir/kamailio.pid" -m "$shm" -M 16
 	-A "BENCH_PORT=$port" -A "BENCH_ORIGIN=\"$origin\"" -A "BENCH_CHILDREN=$children"
 	-A "BENCH_TLS_CFG=\"$here/tls.cfg\"" -A "BENCH_DB_URL=\"text://$dir/db\"")
 if [ -n "$sha256" ]; then args+=(-A WITH_SHA256); fi
+if [ -n "$calls" ]; then args+=(-A WITH_CALLS -A "BENCH_TCP_PORT=$calls"); fi
 if [ -n "$check" ]; then
 	exec "$KAMAILIO" -c "${args[@]}"
 fi
