@@ -336,6 +336,7 @@ function onKey(event) {
 
 let conversations = [];
 let selected = null; /* key of the conversation shown */
+let shown = null; /* the one whose address is in the To field */
 
 function msgError(text) {
 	$('msg-error').textContent = text || '';
@@ -349,9 +350,6 @@ function clock(at) {
 
 function select(key) {
 	selected = key;
-	const conv = conversations.find((c) => c.key === key);
-	if (conv)
-		$('msg-to').value = conv.uri;
 	client.markRead(key);
 	drawMessages({ detail: client.conversations });
 }
@@ -398,6 +396,9 @@ function drawMessages({ detail }) {
 	}));
 
 	const conv = conversations.find((c) => c.key === selected);
+	if (conv && shown !== conv.key)
+		$('msg-to').value = conv.uri;
+	shown = conv ? conv.key : null;
 	if (conv && conv.unread)
 		queueMicrotask(() => client.markRead(conv.key));
 	$('thread-name').textContent = conv ? conv.name : 'New message';

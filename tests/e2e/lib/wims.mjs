@@ -157,7 +157,7 @@ export async function startWims({ role = 'demo', sets = [], waitPorts = [WWSF_PO
  * README's ports (or another test's SIP peer on 5060) cannot answer in its
  * place: every role's address, the page's P-CSCF URL and the P-CSCF's
  * allowed Origins are set to match.  Returns startWims()'s handle plus
- * { wwsfUrl, wwsfOrigin, pcscfUrl }.
+ * { wwsfUrl, wwsfOrigin, pcscfUrl, cscfPort, mwPort }.
  */
 export async function startDemo({ sets = [] } = {}) {
 	const [w, p, mw, c] = [await freePort(), await freePort(), await freePort(), await freePort()];
@@ -174,5 +174,5 @@ export async function startDemo({ sets = [] } = {}) {
 		],
 		waitPorts: [w, p, c],
 	});
-	return { ...handle, wwsfUrl: `${wwsfOrigin}/`, wwsfOrigin, pcscfUrl };
+	return { ...handle, wwsfUrl: `${wwsfOrigin}/`, wwsfOrigin, pcscfUrl, cscfPort: c, mwPort: mw };
 }

@@ -1,0 +1,190 @@
+// Calls between two WICs through `wims demo` (pcscf and cscf): two browser
+// contexts with fake audio devices, registered as alice and bob.
+//   (a) alice calls bob: bob's page rings showing the asserted identity
+//       sip:alice@ims.example.org, bob answers, audio flows both ways
+//       (getStats bytesReceived grows on each side), alice hangs up and
+//       both pages show the end; then the same with bob hanging up
+//   (b) bob rejects: alice reads that bob declined
+//   (c) alice hangs up while bob's page rings: bob sees a missed call
+//   (d) calling carol, who is not registered: "carol is not online"
+//   (e) bob's WebSocket closes mid-call: both calls end with a reason, and
+//       a new call to bob reads "bob is not online"
+// Screenshots: call-ringing-caller, call-ringing-callee, call-in-call,
+// call-ended, call-offline, call-lost.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+
+import { launchChromium } from './lib/browser.mjs';
+import { audioGrows, callPanel, dial, newContext, registeredPage, sipTrace, waitCall } from './lib/phone.mjs';
+import { screenshot } from './lib/wic.mjs';
+import { startDemo } from './lib/wims.mjs';
+
+let chrome, wims, startError, aliceCtx, bobCtx;
+before(async () => {
+	chrome = await launchChromium();
+	aliceCtx = chrome.context;
+	bobCtx = await newContext(chrome);
+	wims = await startDemo().catch((e) => {
+		startError = e;
+	});
+});
+after(async () => {
+	await chrome?.close();
+	await wims?.stop();
+});
+
+const demo = () => {
+	if (startError)
+		throw startError;
+	return wims;
+};
+
+/* alice calls bob and bob answers; returns when both are in the call. */
+async function connectedCall(alice, bob) {
+	await dial(alice, 'bob');
+	await waitCall(bob, 'incoming');
+	await bob.click('#accept');
+	await waitCall(bob, 'connected');
+	await waitCall(alice, 'connected');
+}
+
+async function backToDialler(...pages) {
+	for (const p of pages) {
+		if (await callPanel(p))
+			await p.click('#call-done');
+	}
+}
+
+describe('calls between two browsers', () => {
+	let alice, bob;
+	before(async () => {
+		if (startError)
+			return;
+		alice = await registeredPage(aliceCtx, wims.wwsfUrl, 'alice');
+		bob = await registeredPage(bobCtx, wims.wwsfUrl, 'bob');
+	});
+
+	test('(a) bob sees the asserted caller, answers, audio flows both ways, alice hangs up', async () => {
+		demo();
+		await dial(alice, 'bob');
+		const ringing = await waitCall(bob, 'incoming');
+		assert.equal(ringing.uri, 'sip:alice@ims.example.org');
+		assert.equal(ringing.verified, true, `badge: ${ringing.badge}`);
+		assert.match(ringing.badge, /Verified/);
+		assert.equal(ringing.name, 'alice');
+		assert.deepEqual(ringing.buttons, ['accept', 'reject']);
+		assert.match(await bob.title(), /Incoming call from alice/);
+		const caller = await waitCall(alice, 'ringing');
+		assert.equal(caller.status, 'Ringing…');
+		assert.equal(caller.uri, 'sip:bob@ims.example.org');
+		await screenshot(alice, 'call-ringing-caller');
+		await screenshot(bob, 'call-ringing-callee');
+
+		await bob.click('#accept');
+		await waitCall(bob, 'connected');
+		const inCall = await waitCall(alice, 'connected');
+		assert.deepEqual(inCall.buttons, ['hangup', 'mute']);
+		await Promise.all([audioGrows(alice), audioGrows(bob)]);
+		assert.match((await callPanel(alice)).status, /^0:0[1-9]$/, 'the call timer runs');
+		await screenshot(alice, 'call-in-call');
+
+		await alice.click('#hangup');
+		const aliceEnd = await waitCall(alice, 'ended');
+		const bobEnd = await waitCall(bob, 'ended');
+		assert.equal(aliceEnd.endKind, 'hangup');
+		assert.equal(bobEnd.endTitle, 'alice hung up.');
+		assert.match(bobEnd.status, /^Call ended · 0:0\d$/);
+		await screenshot(bob, 'call-ended');
+		await backToDialler(alice, bob);
+	});
+
+	test('(a) bob hangs up: both calls end', async () => {
+		demo();
+		await connectedCall(alice, bob);
+		await audioGrows(alice, 1500);
+		await bob.click('#hangup');
+		assert.equal((await waitCall(alice, 'ended')).endTitle, 'bob hung up.');
+		assert.equal((await waitCall(bob, 'ended')).endKind, 'hangup');
+		await backToDialler(alice, bob);
+	});
+
+	test('(b) bob rejects: alice reads that bob declined', async () => {
+		demo();
+		await dial(alice, 'sip:bob@ims.example.org');
+		await waitCall(bob, 'incoming');
+		await bob.click('#reject');
+		const a = await waitCall(alice, 'ended');
+		assert.equal(a.endKind, 'declined', JSON.stringify(a));
+		assert.equal(a.endTitle, 'bob declined the call.');
+		assert.match(a.endDetail, /603 Decline/);
+		assert.equal((await waitCall(bob, 'ended')).endTitle, 'Call declined.');
+		await backToDialler(alice, bob);
+	});
+
+	test('(c) alice hangs up while bob rings: bob sees a missed call', async () => {
+		demo();
+		await dial(alice, 'bob');
+		await waitCall(bob, 'incoming');
+		await waitCall(alice, 'ringing');
+		await alice.click('#hangup');
+		assert.equal((await waitCall(alice, 'ended')).endTitle, 'Call cancelled.');
+		const b = await waitCall(bob, 'ended');
+		assert.equal(b.endKind, 'missed', JSON.stringify(b));
+		assert.equal(b.endTitle, 'Missed call from alice.');
+		await backToDialler(alice, bob);
+	});
+
+	test('(d) carol is not registered: "carol is not online"', async () => {
+		demo();
+		await dial(alice, 'carol');
+		const a = await waitCall(alice, 'ended');
+		assert.equal(a.endKind, 'offline', JSON.stringify(a));
+		assert.equal(a.endTitle, 'carol is not online.');
+		assert.match(a.endDetail, /480/);
+		await screenshot(alice, 'call-offline');
+		await backToDialler(alice);
+	});
+
+	test('(d) a typo in the dialler is explained before any SIP is sent', async () => {
+		demo();
+		const sent = await alice.evaluate(() => window.wic.trace.length);
+		await dial(alice, 'bob smith');
+		assert.match(await alice.textContent('#dial-error'), /not an address/);
+		assert.equal(await callPanel(alice), null);
+		assert.equal(await alice.evaluate(() => window.wic.trace.length), sent);
+		await alice.fill('#dial', '');
+	});
+
+	test('(e) bob\'s WebSocket closes mid-call: both calls end with a reason, bob is then offline', async () => {
+		demo();
+		await connectedCall(alice, bob);
+		await audioGrows(bob, 1500);
+		/* The flow dies as a dropped network would kill it: bob's socket
+		 * closes under JsSIP. */
+		await bob.evaluate(() => window.wic._socket._ws.close());
+		const b = await waitCall(bob, 'ended');
+		assert.equal(b.endKind, 'lost', JSON.stringify(b));
+		assert.equal(b.endTitle, 'The connection to the network was lost.');
+		const a = await waitCall(alice, 'ended', 20000);
+		assert.equal(a.endKind, 'lost', JSON.stringify(a));
+		assert.equal(a.endTitle, 'The call was cut off.');
+		assert.match(a.endDetail, /bob/);
+		await screenshot(alice, 'call-lost');
+		assert.equal((await bob.evaluate(() => window.wic.snapshot.state)), 'failed');
+		await backToDialler(alice);
+
+		/* bob's binding points at a dead flow: pcscf answers 430, cscf
+		 * drops the binding and tells alice 480. */
+		await dial(alice, 'bob');
+		const again = await waitCall(alice, 'ended', 20000);
+		assert.equal(again.endKind, 'offline', `${JSON.stringify(again)}\n${await sipTrace(alice)}`);
+		assert.equal(again.endTitle, 'bob is not online.');
+		await backToDialler(alice);
+	});
+
+	test('no page errors', () => {
+		demo();
+		assert.deepEqual(alice.problems, []);
+		assert.deepEqual(bob.problems.filter((p) => !/WebSocket/.test(p)), []);
+	});
+});
