@@ -164,6 +164,10 @@ static struct {
 	char mw_hostport[160]; /* "127.0.0.1:5070", "[::1]:5070" */
 	char ws_hostport[160];
 	char ws_name[128];     /* the WSS host in Route entries that name us */
+	/* The To tag of every answer we make ourselves (RFC 3261 8.2.6.2):
+	 * an ACK carrying it acknowledges one of ours and goes no further
+	 * (RFC 3261 17.2.1), without a table of what we answered. */
+	char local_tag[32];
 	struct pcscf_self self;
 	struct ws_server_opts ws_opts;
 	int error;
@@ -252,7 +256,7 @@ static void flow_reply(struct pcscf_flow *f, const struct sip_msg *req, int stat
 		return;
 	struct buf out = BUF_INIT;
 	char warning[400];
-	struct sip_response_opts o = {0};
+	struct sip_response_opts o = {.to_tag = pcscf.local_tag};
 	if (status >= 400 && reason) {
 		/* RFC 3261 20.43: 399 = miscellaneous warning */
 		snprintf(warning, sizeof(warning), "399 %s \"%s\"", pcscf.mw_hostport, reason);
@@ -334,7 +338,7 @@ static void core_reply(struct pcscf_worker *w, const struct sip_msg *req, const 
 	if (!sip_msg_can_answer(req))
 		return;
 	struct buf out = BUF_INIT;
-	struct sip_response_opts o = {.extra_headers = extra};
+	struct sip_response_opts o = {.extra_headers = extra, .to_tag = pcscf.local_tag};
 	if (sip_build_response_opts(&out, req, status, reason, &o) == 0)
 		back_send(w, b, out.p, out.len);
 	buf_free(&out);
@@ -488,6 +492,18 @@ static void register_ok(struct pcscf_flow *f, const struct pcscf_txn *x, const s
 	WIMS_INFO(LOG, "flow %llu: bound %s (%u IMPUs, default %s), %lld s",
 		  (unsigned long long)f->id, impi, f->binding.nimpus,
 		  pcscf_binding_impu(&f->binding, 0), (long long)exp);
+}
+
+/* An ACK to a final answer we made ourselves (its To carries our tag). */
+static bool acks_our_answer(const struct sip_msg *m)
+{
+	if (m->method_id != SIP_METHOD_ACK)
+		return false;
+	const struct sip_hdr *to = sip_msg_hdr(m, SIP_HDR_TO);
+	struct sip_nameaddr na;
+	const char *reason;
+	return to && sip_nameaddr_parse(&na, to->value, &reason) == 0 &&
+	       slice_eq_cstr(na.tag, pcscf.local_tag);
 }
 
 /* --- from the core --- */
@@ -683,6 +699,8 @@ static void core_request(struct pcscf_worker *w, const struct sip_msg *m, const 
 {
 	struct slice token;
 	bool route;
+	if (acks_our_answer(m))
+		return;
 	if (!find_token(m, &token, &route)) {
 		struct sip_uri u;
 		const char *reason;
@@ -835,6 +853,9 @@ static void flow_request(struct pcscf_worker *w, struct pcscf_flow *f, const cha
 	bool in_dialog = false;
 	const char *reason = NULL;
 	int rc;
+
+	if (acks_our_answer(m))
+		return;
 
 	if (m->method_id != SIP_METHOD_REGISTER) {
 		/* DESIGN 4 step 5, TS 24.229 5.2.6.3.3: only what this flow
@@ -1266,7 +1287,10 @@ static int pcscf_start(void)
 		return WIMS_ETLS;
 	}
 	/* Flow tokens die with the process (token.h). */
-	if (RAND_bytes(pcscf.key, sizeof(pcscf.key)) != 1) {
+	uint8_t tag_rnd[8];
+	if (RAND_bytes(pcscf.key, sizeof(pcscf.key)) != 1 ||
+	    RAND_bytes(tag_rnd, sizeof(tag_rnd)) != 1 ||
+	    sip_tag_format(pcscf.local_tag, sizeof(pcscf.local_tag), tag_rnd, sizeof(tag_rnd)) < 0) {
 		WIMS_ERROR(LOG, "no randomness for the flow token key");
 		pcscf_stop();
 		return WIMS_EIO;

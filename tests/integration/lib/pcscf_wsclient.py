@@ -57,6 +57,7 @@ class WsClient:
         self.buf = b""
         self.close_code = None
         self.http_status = None
+        self.deadline = None  # time.time() by which recv() gives up
         key = base64.b64encode(os.urandom(16)).decode()
         req = (f"GET {path} HTTP/1.1\r\nHost: {host}:{port}\r\nUpgrade: websocket\r\n"
                f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\n"
@@ -124,6 +125,11 @@ class WsClient:
             payload = self._read(n)
             if op == 0x9:
                 self.send_frame(0xA, payload)
+                # pings must not stretch a caller's timeout forever
+                if self.deadline is not None and time.time() >= self.deadline:
+                    raise socket.timeout("deadline")
+                if self.deadline is not None:
+                    self.sock.settimeout(max(0.01, self.deadline - time.time()))
             elif op == 0x8:
                 self.close_code = struct.unpack("!H", payload[:2])[0] if len(payload) >= 2 else 1005
                 try:
@@ -237,6 +243,338 @@ class Ua:
         lines.append(f"Content-Length: {len(body)}")
         self.ws.send("\r\n".join(lines) + "\r\n\r\n" + body)
         return self.recv_final()
+
+
+
+# --- calls: a small SIP UA (RFC 3261 dialogs) on one WebSocket flow ---
+
+SDP = ("v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n"
+       "m=audio 9 UDP/TLS/RTP/SAVPF 111\r\na=rtpmap:111 opus/48000/2\r\n")
+
+
+def split_list(value):
+    """The comma-separated elements of a header value, commas inside <>
+    or quotes left alone."""
+    out, cur, depth, quoted = [], "", 0, False
+    for ch in value:
+        if ch == '"':
+            quoted = not quoted
+        elif not quoted and ch == "<":
+            depth += 1
+        elif not quoted and ch == ">":
+            depth -= 1
+        if ch == "," and depth == 0 and not quoted:
+            out.append(cur.strip())
+            cur = ""
+        else:
+            cur += ch
+    if cur.strip():
+        out.append(cur.strip())
+    return out
+
+
+class Msg:
+    """A received SIP message."""
+
+    def __init__(self, text):
+        self.text = text
+        head, _, self.body = text.partition("\r\n\r\n")
+        lines = head.split("\r\n")
+        self.first = lines[0]
+        self.status, self.reason = status(text)
+        self.method = None if self.status else self.first.split(" ", 1)[0]
+        self.ruri = None if self.status else self.first.split(" ")[1]
+        self.headers = []
+        for line in lines[1:]:
+            if ":" in line:
+                k, v = line.split(":", 1)
+                self.headers.append((k.strip(), v.strip()))
+
+    def all(self, name):
+        """Every value of name, header lines in order."""
+        return [v for k, v in self.headers if k.lower() == name.lower()]
+
+    def values(self, name):
+        """Every element of name, comma lists split (Via, Route, ...)."""
+        out = []
+        for v in self.all(name):
+            out += split_list(v)
+        return out
+
+    def one(self, name):
+        v = self.all(name)
+        return v[0] if v else None
+
+    @property
+    def cseq(self):
+        n, m = self.one("CSeq").split()
+        return int(n), m
+
+    def tag(self, name):
+        m = re.search(r";\s*tag=([^;>\s]+)", self.one(name) or "")
+        return m.group(1) if m else None
+
+    def branch(self):
+        m = re.search(r"branch=([^;,\s]+)", self.values("Via")[0])
+        return m.group(1) if m else None
+
+
+def uri_of(nameaddr):
+    m = re.search(r"<([^>]*)>", nameaddr)
+    return m.group(1) if m else nameaddr.split(";")[0].strip()
+
+
+class Check(Exception):
+    pass
+
+
+def expect(cond, why):
+    if not cond:
+        raise Check(why)
+
+
+class Dialog:
+    def __init__(self, call_id, local_tag, remote_tag, local_uri, remote_uri, target, routes,
+                 cseq):
+        self.call_id, self.local_tag, self.remote_tag = call_id, local_tag, remote_tag
+        self.local_uri, self.remote_uri, self.target = local_uri, remote_uri, target
+        self.routes, self.cseq = routes, cseq
+
+
+class Phone:
+    """One WIC: a WebSocket flow, a registration, calls and messages."""
+
+    def __init__(self, name, a, user=None, origin=DEFAULT_ORIGIN):
+        self.name = name
+        self.user = user or a.user
+        self.password = f"{self.user}-secret" if user else a.password
+        self.domain, self.alg = a.domain, a.alg
+        self.ws = WsClient(a.host, a.port, origin=origin, path=a.path)
+        self.impu = f"sip:{self.user}@{self.domain}"
+        self.impi = f"{self.user}@{self.domain}"
+        self.host = rnd(12) + ".invalid"
+        self.contact_uri = f"sip:{rnd(8)}@{self.host};transport=ws"
+        self.reg_call_id = rnd(20)
+        self.reg_cseq = 0
+        self.reg_tag = rnd(10)
+        self.queue = []
+        self.token = None
+        self.log = []
+
+    def say(self, text):
+        print(f"[{self.name}] {text}")
+
+    # -- wire --
+    def send(self, text):
+        first = text.split("\r\n", 1)[0]
+        self.say(f"-> {first}")
+        self.ws.send(text)
+
+    def recv(self, timeout=5.0):
+        """The next message, None on timeout; raises WsError when closed."""
+        self.ws.sock.settimeout(timeout)
+        self.ws.deadline = time.time() + timeout
+        try:
+            text = self.ws.recv()
+        except (socket.timeout, TimeoutError):
+            return None
+        finally:
+            self.ws.deadline = None
+        if text is None:
+            raise WsError(f"closed by the server ({self.ws.close_code})")
+        m = Msg(text)
+        self.say(f"<- {m.first}")
+        return m
+
+    def wait(self, pred, what, timeout=5.0):
+        for i, m in enumerate(self.queue):
+            if pred(m):
+                return self.queue.pop(i)
+        end = time.time() + timeout
+        while time.time() < end:
+            m = self.recv(max(0.05, end - time.time()))
+            if m is None:
+                break
+            if pred(m):
+                return m
+            if m.status == 100:
+                continue
+            self.queue.append(m)
+        raise Check(f"{self.name}: no {what} within {timeout} s")
+
+    def wait_request(self, method, timeout=5.0):
+        return self.wait(lambda m: m.method == method, method, timeout)
+
+    def wait_response(self, call_id, cseq_method, final=True, timeout=5.0, code=None):
+        def pred(m):
+            if m.status is None or m.one("Call-ID") != call_id or m.cseq[1] != cseq_method:
+                return False
+            if code is not None:
+                return m.status == code
+            return m.status >= 200 if final else m.status > 100
+        return self.wait(pred, f"{code or ''} response to {cseq_method}", timeout)
+
+    def via(self, branch=None):
+        return f"Via: SIP/2.0/WSS {self.host};branch={branch or 'z9hG4bK' + rnd(12)}"
+
+    # -- registration --
+    def _register(self, auth=None, expires=600, contact=True):
+        self.reg_cseq += 1
+        lines = [f"REGISTER sip:{self.domain} SIP/2.0", self.via(), "Max-Forwards: 70",
+                 f"To: <{self.impu}>", f"From: <{self.impu}>;tag={self.reg_tag}",
+                 f"Call-ID: {self.reg_call_id}", f"CSeq: {self.reg_cseq} REGISTER",
+                 "Supported: path, outbound, gruu"]
+        if contact:
+            lines.append(f"Contact: <{self.contact_uri}>;expires={expires}")
+        if auth:
+            lines.append(auth)
+        lines.append("Content-Length: 0")
+        self.send("\r\n".join(lines) + "\r\n\r\n")
+        return self.wait_response(self.reg_call_id, "REGISTER")
+
+    def register(self, expires=600, contact=True):
+        r = self._register(expires=expires, contact=contact)
+        if r.status == 401:
+            ua = Ua(None, self.user, self.domain, self.password, self.alg)
+            ch = [c for c in r.all("WWW-Authenticate")
+                  if re.search(r"algorithm=\"?" + re.escape(self.alg) + r"\"?(,|$|\s)", c, re.I)]
+            expect(ch, f"no {self.alg} challenge")
+            r = self._register(ua.digest(ch[0], "REGISTER", f"sip:{self.domain}"), expires,
+                               contact)
+        expect(r.status == 200, f"{self.name}: REGISTER got {r.status} {r.reason}")
+        for p in r.values("Path"):
+            m = re.match(r"<sip:([A-Za-z0-9_-]{34})@127\.0\.0\.1:5070;", p)
+            if m:
+                self.token = m.group(1)
+        return r
+
+    # -- requests --
+    def request(self, method, ruri, to, from_uri=None, call_id=None, cseq=1, from_tag=None,
+                to_tag=None, routes=(), branch=None, extra=(), body="", ctype=None,
+                max_forwards=70, display=None):
+        fr = f"<{from_uri or self.impu}>"
+        if display:
+            fr = f'"{display}" {fr}'
+        lines = [f"{method} {ruri} SIP/2.0", self.via(branch), f"Max-Forwards: {max_forwards}",
+                 f"To: <{to}>" + (f";tag={to_tag}" if to_tag else ""),
+                 f"From: {fr};tag={from_tag or rnd(8)}", f"Call-ID: {call_id or rnd(20)}",
+                 f"CSeq: {cseq} {method}"]
+        lines += [f"Route: {r}" for r in routes]
+        if method in ("INVITE", "SUBSCRIBE", "REFER", "UPDATE") or method == "INVITE":
+            lines.append(f"Contact: <{self.contact_uri};ob>")
+        lines += list(extra)
+        if body:
+            lines.append(f"Content-Type: {ctype or 'application/sdp'}")
+        lines.append(f"Content-Length: {len(body.encode())}")
+        text = "\r\n".join(lines) + "\r\n\r\n" + body
+        self.send(text)
+        return Msg(text)
+
+    def respond(self, req, code, reason=None, to_tag=None, body="", extra=()):
+        reason = reason or {100: "Trying", 180: "Ringing", 200: "OK", 486: "Busy Here",
+                            487: "Request Terminated", 480: "Temporarily Unavailable"}.get(code, "X")
+        to = req.one("To")
+        if to_tag and ";tag=" not in to:
+            to += f";tag={to_tag}"
+        lines = [f"SIP/2.0 {code} {reason}"] + [f"Via: {v}" for v in req.all("Via")]
+        lines += [f"From: {req.one('From')}", f"To: {to}", f"Call-ID: {req.one('Call-ID')}",
+                  f"CSeq: {req.one('CSeq')}"]
+        if 100 < code < 300 and req.method in ("INVITE", "SUBSCRIBE", "REFER"):
+            lines += [f"Record-Route: {r}" for r in req.all("Record-Route")]
+            lines.append(f"Contact: <{self.contact_uri}>")
+        lines += list(extra)
+        if body:
+            lines.append("Content-Type: application/sdp")
+        lines.append(f"Content-Length: {len(body.encode())}")
+        self.send("\r\n".join(lines) + "\r\n\r\n" + body)
+
+    # -- calls --
+    def invite(self, to, from_uri=None, display=None, extra=(), max_forwards=70):
+        """Sends an INVITE; returns the request sent (see call_result)."""
+        return self.request("INVITE", to, to, from_uri=from_uri, display=display, extra=extra,
+                            body=SDP, max_forwards=max_forwards, from_tag=rnd(8))
+
+    def final(self, inv, timeout=8.0, provisional=None):
+        """Waits for the final response to INVITE inv (provisional ones
+        appended to the provisional list if given); ACKs a non-2xx."""
+        while True:
+            r = self.wait_response(inv.one("Call-ID"), "INVITE", final=False, timeout=timeout)
+            if r.status < 200:
+                if provisional is not None:
+                    provisional.append(r)
+                continue
+            if r.status >= 300:
+                self.ack_non2xx(inv, r)
+            return r
+
+    def ack_non2xx(self, inv, resp):
+        """RFC 3261 17.1.1.3: same branch, Request-URI, Route as the INVITE."""
+        lines = [f"ACK {inv.ruri} SIP/2.0", f"Via: {inv.values('Via')[0]}", "Max-Forwards: 70",
+                 f"To: {resp.one('To')}", f"From: {inv.one('From')}",
+                 f"Call-ID: {inv.one('Call-ID')}", f"CSeq: {inv.cseq[0]} ACK"]
+        lines += [f"Route: {r}" for r in inv.all("Route")]
+        lines.append("Content-Length: 0")
+        self.send("\r\n".join(lines) + "\r\n\r\n")
+
+    def uac_dialog(self, inv, ok):
+        """RFC 3261 12.1.2: the caller's dialog from the 2xx."""
+        return Dialog(inv.one("Call-ID"), inv.tag("From"), ok.tag("To"), uri_of(inv.one("From")),
+                      uri_of(inv.one("To")), uri_of(ok.one("Contact")),
+                      list(reversed(ok.values("Record-Route"))), inv.cseq[0])
+
+    def uas_dialog(self, inv, to_tag):
+        """RFC 3261 12.1.1: the callee's dialog from the INVITE."""
+        return Dialog(inv.one("Call-ID"), to_tag, inv.tag("From"), uri_of(inv.one("To")),
+                      uri_of(inv.one("From")), uri_of(inv.one("Contact")),
+                      inv.values("Record-Route"), 100)
+
+    def ack(self, d, inv_cseq=None):
+        return self.in_dialog(d, "ACK", cseq=inv_cseq or d.cseq)
+
+    def in_dialog(self, d, method, cseq=None, body="", ctype=None, from_uri=None):
+        if cseq is None:
+            d.cseq += 1
+            cseq = d.cseq
+        return self.request(method, d.target, d.remote_uri, from_uri=from_uri or d.local_uri,
+                            call_id=d.call_id, cseq=cseq, from_tag=d.local_tag,
+                            to_tag=d.remote_tag, routes=d.routes, body=body, ctype=ctype)
+
+    def cancel(self, inv):
+        lines = [f"CANCEL {inv.ruri} SIP/2.0", f"Via: {inv.values('Via')[0]}", "Max-Forwards: 70",
+                 f"To: {inv.one('To')}", f"From: {inv.one('From')}",
+                 f"Call-ID: {inv.one('Call-ID')}", f"CSeq: {inv.cseq[0]} CANCEL"]
+        lines += [f"Route: {r}" for r in inv.all("Route")]
+        lines.append("Content-Length: 0")
+        self.send("\r\n".join(lines) + "\r\n\r\n")
+
+    def close(self):
+        self.ws.close()
+
+    def drop(self):
+        """The WebSocket vanishes without a close handshake."""
+        try:
+            self.ws.sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+        self.ws.sock.close()
+
+
+def pcscf_rr(token):
+    return f"<sip:{token}@127.0.0.1:5070;transport=tcp;lr>"
+
+
+def run_steps(steps):
+    """Runs named scenario steps, printing ok/FAIL for each; exit status 1
+    if any failed."""
+    failed = 0
+    for name, fn in steps:
+        try:
+            fn()
+            print(f"ok - {name}")
+        except (Check, WsError, OSError, AssertionError) as e:
+            failed += 1
+            print(f"FAIL - {name}: {e}")
+    sys.exit(1 if failed else 0)
 
 
 def answer_until(ws, deadline):
@@ -444,17 +782,173 @@ def do_oversize(a):
     print("ok")
 
 
+# --- call scenarios behind a SIPp core (pcscf_calls.sh) ---
+
+def do_core_calls(a):
+    """WIC -> core through the eP-CSCF; sipp/pcscf_call_core.xml checks
+    the core side."""
+    alice = Phone("alice", a)
+    alice.register()
+    expect(alice.token, "no flow token in the Path")
+    bob = f"sip:bob@{a.domain}"
+
+    def call():
+        inv = alice.invite(bob, display="Bob", extra=[
+            "P-Asserted-Identity: <sip:mallory@ims.example.org>", "Subject: answer"])
+        ok = alice.final(inv)
+        expect(ok.status == 200, f"INVITE got {ok.status}")
+        rr = ok.values("Record-Route")
+        expect(rr == ["<sip:127.0.0.1:5090;transport=tcp;lr>", pcscf_rr(alice.token)],
+               f"Record-Route of the 200: {rr}")
+        d = alice.uac_dialog(inv, ok)
+        alice.ack(d)
+        alice.in_dialog(d, "BYE")
+        r = alice.wait_response(d.call_id, "BYE")
+        expect(r.status == 200, f"BYE got {r.status}")
+
+    def cancel():
+        inv = alice.invite(bob, extra=["Subject: cancel"])
+        alice.wait_response(inv.one("Call-ID"), "INVITE", final=False, code=180)
+        alice.cancel(inv)
+        r = alice.wait_response(inv.one("Call-ID"), "CANCEL")
+        expect(r.status == 200, f"CANCEL got {r.status}")
+        f = alice.final(inv)
+        expect(f.status == 487, f"INVITE after CANCEL got {f.status}")
+
+    def forged_from_invite():
+        inv = alice.invite(bob, from_uri="sip:carol@ims.example.org")
+        r = alice.final(inv)
+        expect(r.status == 403 and "registered identity" in r.reason,
+               f"INVITE with a forged From got {r.status} {r.reason}")
+
+    def forged_from_message():
+        alice.request("MESSAGE", bob, bob, from_uri="sip:carol@ims.example.org", body="hi",
+                      ctype="text/plain")
+        r = alice.wait(lambda m: m.status and m.cseq[1] == "MESSAGE", "MESSAGE answer")
+        expect(r.status == 403, f"MESSAGE with a forged From got {r.status}")
+
+    def forged_pai_message():
+        m = alice.request("MESSAGE", bob, bob, body="hi", ctype="text/plain",
+                          extra=["P-Asserted-Identity: <sip:mallory@ims.example.org>"])
+        r = alice.wait_response(m.one("Call-ID"), "MESSAGE")
+        expect(r.status == 200, f"MESSAGE got {r.status} (the core checks the PAI)")
+
+    def max_forwards_zero():
+        inv = alice.invite(bob, max_forwards=0)
+        r = alice.final(inv)
+        expect(r.status == 483, f"INVITE with Max-Forwards 0 got {r.status}")
+        m = alice.request("MESSAGE", bob, bob, body="hi", ctype="text/plain", max_forwards=0)
+        r = alice.wait_response(m.one("Call-ID"), "MESSAGE")
+        expect(r.status == 483, f"MESSAGE with Max-Forwards 0 got {r.status}")
+
+    run_steps([
+        ("WIC->core INVITE/180/200/ACK/BYE: Record-Route on top, Route popped in dialog", call),
+        ("WIC CANCEL leaves with its INVITE's branch and Route; 487 and its ACK", cancel),
+        ("INVITE with a forged From: 403", forged_from_invite),
+        ("MESSAGE with a forged From: 403", forged_from_message),
+        ("MESSAGE with a forged P-Asserted-Identity: replaced by ours", forged_pai_message),
+        ("Max-Forwards 0 from the WIC: 483 (INVITE, MESSAGE)", max_forwards_zero),
+    ])
+
+
+def do_answer(a):
+    """Holds a flow and answers the core's INVITEs by their Subject
+    (sipp/pcscf_mw_*.xml): answer, cancel, vanish (the last)."""
+    wic = Phone("wic", a)
+    wic.register()
+    with open(a.token_file, "w") as f:
+        f.write(wic.token)
+    failed = 0
+
+    def common(inv):
+        via = inv.values("Via")[0]
+        expect(via.startswith("SIP/2.0/WSS 127.0.0.1:7443;branch=z9hG4bK"), f"top Via {via}")
+        expect(not inv.all("Route"), f"our Route entry left in: {inv.all('Route')}")
+        rr = inv.values("Record-Route")
+        expect(rr and rr[0] == pcscf_rr(wic.token), f"Record-Route {rr}")
+        pai = inv.all("P-Asserted-Identity")
+        if inv.one("Subject") != "vanish":
+            expect(pai == ["<sip:bob@ims.example.org>"], f"P-Asserted-Identity {pai}")
+
+    while True:
+        try:
+            inv = wic.wait_request("INVITE", timeout=a.hold or 30)
+        except Check as e:
+            print(f"FAIL - {e}")
+            sys.exit(1)
+        subject = inv.one("Subject")
+        tag = rnd(8)
+        try:
+            common(inv)
+            wic.respond(inv, 180, to_tag=tag)
+            if subject == "answer":
+                wic.respond(inv, 200, to_tag=tag, body=SDP)
+                ack = wic.wait_request("ACK")
+                expect(not ack.all("Route"), f"ACK Route {ack.all('Route')}")
+                bye = wic.wait_request("BYE")
+                expect(not bye.all("Route"), f"BYE Route {bye.all('Route')}")
+                wic.respond(bye, 200)
+                print("ok - core->WIC call: PAI shown, Record-Route on top, in-dialog by it")
+            elif subject == "cancel":
+                c = wic.wait_request("CANCEL")
+                expect(c.branch() == inv.branch(),
+                       f"CANCEL branch {c.branch()} != INVITE branch {inv.branch()}")
+                wic.respond(c, 200, to_tag=tag)
+                wic.respond(inv, 487, to_tag=tag)
+                ack = wic.wait_request("ACK")
+                expect(ack.branch() == inv.branch(),
+                       f"ACK branch {ack.branch()} != INVITE branch {inv.branch()}")
+                print("ok - core->WIC CANCEL and ACK reach the WIC with the INVITE's branch")
+            elif subject == "vanish":
+                wic.drop()
+                print("ok - dropped the WebSocket while ringing")
+                break
+        except (Check, WsError, OSError) as e:
+            failed += 1
+            print(f"FAIL - {subject}: {e}")
+    sys.exit(1 if failed else 0)
+
+
+def do_silent(a):
+    """Registers, then reads nothing (so answers no ping) for --seconds:
+    the eP-CSCF must drop the flow as dead."""
+    ph = Phone("silent", a)
+    ph.register()
+    with open(a.token_file, "w") as f:
+        f.write(ph.token)
+    time.sleep(a.seconds)
+    ph.ws.sock.settimeout(3)
+    try:
+        while True:
+            chunk = ph.ws.sock.recv(65536)
+            if not chunk:
+                break
+    except (ssl.SSLError, OSError) as e:
+        if isinstance(e, (socket.timeout, TimeoutError)):
+            fail("the eP-CSCF kept a flow that answers no ping")
+    print("ok - the flow that answered no ping was dropped")
+
+
 def main():
     p = argparse.ArgumentParser()
-    p.add_argument("--host", default="127.0.0.1")
-    p.add_argument("--port", type=int, default=7443)
-    p.add_argument("--path", default="/")
-    p.add_argument("--user", default="alice")
-    p.add_argument("--password", default=None)
-    p.add_argument("--domain", default="ims.example.org")
-    p.add_argument("--alg", default="SHA-256", choices=["SHA-256", "MD5"])
+    # The connection options are taken before or after the subcommand
+    # ("--user bob register" and "register --user bob" alike): each
+    # subcommand gets them too, with no default of its own so that it
+    # only overrides what was given.
+    def common(parser, suppress):
+        d = (lambda v: argparse.SUPPRESS) if suppress else (lambda v: v)
+        parser.add_argument("--host", default=d("127.0.0.1"))
+        parser.add_argument("--port", type=int, default=d(7443))
+        parser.add_argument("--path", default=d("/"))
+        parser.add_argument("--user", default=d("alice"))
+        parser.add_argument("--password", default=d(None))
+        parser.add_argument("--domain", default=d("ims.example.org"))
+        parser.add_argument("--alg", default=d("SHA-256"), choices=["SHA-256", "MD5"])
+    common(p, False)
+    shared = argparse.ArgumentParser(add_help=False)
+    common(shared, True)
     sub = p.add_subparsers(dest="cmd", required=True)
-    r = sub.add_parser("register")
+    r = sub.add_parser("register", parents=[shared])
     r.add_argument("--message-to")
     r.add_argument("--spoof-from")
     r.add_argument("--ppi")
@@ -462,20 +956,28 @@ def main():
     r.add_argument("--token-file")
     r.add_argument("--deregister", action="store_true")
     r.add_argument("--hold", type=float, default=0)
-    o = sub.add_parser("origin")
+    o = sub.add_parser("origin", parents=[shared])
     o.add_argument("origin", nargs="?", default="")
-    rs = sub.add_parser("register-status")
+    rs = sub.add_parser("register-status", parents=[shared])
     rs.add_argument("status", type=int)
     rs.add_argument("--within", type=float, default=5)
-    sub.add_parser("unregistered")
-    sub.add_parser("malformed")
-    sub.add_parser("oversize")
+    sub.add_parser("core-calls", parents=[shared])
+    an = sub.add_parser("answer", parents=[shared])
+    an.add_argument("--token-file", required=True)
+    an.add_argument("--hold", type=float, default=30)
+    si = sub.add_parser("silent", parents=[shared])
+    si.add_argument("--token-file", required=True)
+    si.add_argument("--seconds", type=float, default=3)
+    sub.add_parser("unregistered", parents=[shared])
+    sub.add_parser("malformed", parents=[shared])
+    sub.add_parser("oversize", parents=[shared])
     a = p.parse_args()
     if a.password is None:
         a.password = f"{a.user}-secret"
     random.seed()
     {"register": do_register, "origin": do_origin, "register-status": do_register_status, "unregistered": do_unregistered,
-     "malformed": do_malformed, "oversize": do_oversize}[a.cmd](a)
+     "malformed": do_malformed, "oversize": do_oversize, "core-calls": do_core_calls,
+     "answer": do_answer, "silent": do_silent}[a.cmd](a)
 
 
 if __name__ == "__main__":
