@@ -1,35 +1,54 @@
 #!/bin/bash
 # run.sh BUILD_DIR - what `make bench` runs: wims against Kamailio, same
-# generator, same subscribers, same parameters, in the same run.
+# generator, same subscribers, same parameters, in the same run, in two
+# phases (BENCH_PHASES):
+#
+#  reg   registrations over WSS: REGISTER -> 401 -> REGISTER -> 200 in a
+#        loop on each connection, MD5 and SHA-256 (BENCH_ALGORITHMS);
+#  call  calls through the proxies: wims-loadgen --call over WSS is the
+#        callers (each connection registers once, then loops on INVITE ->
+#        100/180/200 -> ACK -> BYE -> 200 to sip:uas@ims.example.org), and
+#        one SIPp UAS over TCP (bench/sipp/uas.xml), registered on both
+#        servers with bench/sipp/register.xml, is the callee: wims-loadgen
+#        -> pcscf -> cscf -> SIPp, or wims-loadgen -> Kamailio -> SIPp.
 #
 #  1. writes BENCH_USERS subscribers (user0000@ims.example.org ..., password
-#     pw-N) to a CSV and imports it into a fresh wims data dir with
-#     `wims hss import`; Kamailio loads the same CSV (bench/kamailio);
-#  2. starts `wims demo` (log level warn) and Kamailio as a WSS registrar
-#     (bench/kamailio/start.sh), all on 127.0.0.1 with one self-signed
-#     certificate, on ports of their own so that a demo or a test running
-#     beside the bench cannot answer in its place (wims's listeners use
-#     SO_REUSEPORT: a second process on the same port would share the
-#     traffic): wims pcscf 17443 (cscf 17060, Mw 17070, wwsf 18443),
-#     Kamailio MD5 17444, SHA-256 17445;
-#  3. warms each target up, then for BENCH_ROUNDS rounds and each Digest
-#     algorithm runs wims-loadgen against wims and against Kamailio,
-#     alternating which goes first (ABBA), and records the server's CPU
-#     time during each run;
+#     pw-N) and the callee uas@ims.example.org (pw-uas) to a CSV and
+#     imports it into a fresh wims data dir with `wims hss import`;
+#     Kamailio loads the same CSV (bench/kamailio);
+#  2. starts `wims demo` (log level warn) and Kamailio (bench/kamailio/
+#     start.sh), all on 127.0.0.1 with one self-signed certificate, on
+#     ports of their own so that a demo or a test running beside the bench
+#     cannot answer in its place (wims's listeners use SO_REUSEPORT: a
+#     second process on the same port would share the traffic): wims pcscf
+#     17443 (cscf 17060, Mw 17070, wwsf 18443); Kamailio registrar MD5
+#     17444, SHA-256 17445; Kamailio proxy WSS 17446 + TCP 17461; SIPp UAS
+#     17090.  For the call phase wims is restarted with [cscf]
+#     digest_algorithms = MD5 (SIPp 3.6.1 answers MD5 only);
+#  3. warms each target up, then for BENCH_ROUNDS rounds (and each Digest
+#     algorithm in the reg phase) runs wims-loadgen against wims and
+#     against Kamailio, alternating which goes first (ABBA), and records
+#     the server's CPU time during each run;
 #  4. prints the medians over the rounds and the ratio wims/Kamailio, and
-#     keeps everything in BUILD_DIR/bench/results-DATE/ (results.jsonl: one
-#     RESULT line of the generator per run; summary.md; logs).
+#     keeps everything in BUILD_DIR/bench/results-DATE/ (results.jsonl and
+#     calls.jsonl: one RESULT line of the generator per run; summary.md;
+#     logs).
 #
 # Builds nothing: BUILD_DIR must hold wims and bench/wims-loadgen.
-# Loopback only; bounded: about ROUNDS x algorithms x 2 x DURATION seconds
-# plus start-up.  Every process it starts is stopped by PID on exit.
+# Loopback only; bounded: about ROUNDS x (algorithms + 1) x 2 x DURATION
+# seconds plus start-up.  Every process it starts is stopped by PID on exit.
+# Fails (exit 1) only when a wims run had failures; Kamailio's are a warning.
 #
-# Knobs (environment): BENCH_CONNECTIONS (100), BENCH_DURATION (20 s),
+# Knobs (environment): BENCH_PHASES ("reg call", or "reg,call"; one alone
+# runs only it), BENCH_CONNECTIONS (100), BENCH_DURATION (20 s),
 # BENCH_ROUNDS (3), BENCH_ALGORITHMS ("MD5 SHA-256"), BENCH_USERS
-# (= connections), BENCH_THREADS (generator threads, 1), BENCH_EXPIRES
-# (600), BENCH_KAMAILIO_CHILDREN (Kamailio TCP workers, 2),
-# BENCH_WIMS_WORKERS (wims [global] workers, 0 = one per core),
-# BENCH_TARGETS ("wims kamailio"; one of them alone measures only it).
+# (= the larger of the connection counts), BENCH_THREADS (generator
+# threads, 1), BENCH_EXPIRES (600), BENCH_KAMAILIO_CHILDREN (Kamailio TCP
+# workers, 2), BENCH_WIMS_WORKERS (wims [global] workers, 0 = one per
+# core), BENCH_TARGETS ("wims kamailio"; one of them alone measures only
+# it); for the call phase BENCH_CALL_CONNECTIONS (callers, 50),
+# BENCH_CALL_DURATION (= BENCH_DURATION), BENCH_CALL_ROUNDS
+# (= BENCH_ROUNDS), BENCH_CALL_HOLD_MS (ACK to BYE, 0).
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -45,11 +64,19 @@ KAMAILIO=${KAMAILIO_BIN:-/usr/sbin/kamailio}
 num() { # num NAME VALUE: a positive integer or die
 	case $2 in '' | *[!0-9]* | 0) echo "run.sh: $1 must be a positive integer" >&2; exit 2 ;; esac
 }
+PHASES=${BENCH_PHASES:-reg call}
+PHASES=${PHASES//,/ }
 CONNECTIONS=${BENCH_CONNECTIONS:-100}
 DURATION=${BENCH_DURATION:-20}
 ROUNDS=${BENCH_ROUNDS:-3}
 ALGORITHMS=${BENCH_ALGORITHMS:-MD5 SHA-256}
-USERS=${BENCH_USERS:-$CONNECTIONS}
+CALL_CONNECTIONS=${BENCH_CALL_CONNECTIONS:-50}
+CALL_DURATION=${BENCH_CALL_DURATION:-$DURATION}
+CALL_ROUNDS=${BENCH_CALL_ROUNDS:-$ROUNDS}
+CALL_HOLD_MS=${BENCH_CALL_HOLD_MS:-0}
+max_conns=$CONNECTIONS
+[ "${CALL_CONNECTIONS:-0}" -gt "$max_conns" ] 2>/dev/null && max_conns=$CALL_CONNECTIONS
+USERS=${BENCH_USERS:-$max_conns}
 THREADS=${BENCH_THREADS:-1}
 EXPIRES=${BENCH_EXPIRES:-600}
 KAM_CHILDREN=${BENCH_KAMAILIO_CHILDREN:-2}
@@ -62,12 +89,22 @@ num BENCH_USERS "$USERS"
 num BENCH_THREADS "$THREADS"
 num BENCH_EXPIRES "$EXPIRES"
 num BENCH_KAMAILIO_CHILDREN "$KAM_CHILDREN"
+num BENCH_CALL_CONNECTIONS "$CALL_CONNECTIONS"
+num BENCH_CALL_DURATION "$CALL_DURATION"
+num BENCH_CALL_ROUNDS "$CALL_ROUNDS"
+case $CALL_HOLD_MS in '' | *[!0-9]*) echo "run.sh: BENCH_CALL_HOLD_MS must be a number" >&2; exit 2 ;; esac
+want_reg= want_call=
+for p in $PHASES; do
+	case $p in reg) want_reg=1 ;; call) want_call=1 ;; *) echo "run.sh: unknown phase $p (reg, call)" >&2; exit 2 ;; esac
+done
+[ -n "$want_reg$want_call" ] || { echo "run.sh: BENCH_PHASES is empty" >&2; exit 2; }
 case $WIMS_WORKERS in '' | *[!0-9]*) echo "run.sh: BENCH_WIMS_WORKERS must be a number" >&2; exit 2 ;; esac
-if [ "$USERS" -lt "$CONNECTIONS" ]; then
-	echo "run.sh: BENCH_USERS ($USERS) < BENCH_CONNECTIONS ($CONNECTIONS)" >&2
+if [ "$USERS" -lt "$max_conns" ]; then
+	echo "run.sh: BENCH_USERS ($USERS) < the connections asked for ($max_conns)" >&2
 	exit 2
 fi
-if [ "$DURATION" -gt 300 ] || [ "$ROUNDS" -gt 20 ] || [ "$CONNECTIONS" -gt 20000 ]; then
+if [ "$DURATION" -gt 300 ] || [ "$CALL_DURATION" -gt 300 ] || [ "$ROUNDS" -gt 20 ] ||
+	[ "$CALL_ROUNDS" -gt 20 ] || [ "$max_conns" -gt 20000 ]; then
 	echo "run.sh: refusing more than 300 s per run, 20 rounds or 20000 connections" >&2
 	exit 2
 fi
@@ -78,19 +115,25 @@ want_wims= want_kam=
 for t in $TARGETS; do
 	case $t in wims) want_wims=1 ;; kamailio) want_kam=1 ;; *) echo "run.sh: unknown target $t" >&2; exit 2 ;; esac
 done
+SIPP=${SIPP_BIN:-$(command -v sipp || echo /usr/bin/sipp)}
 need=("$LOADGEN")
 [ -n "$want_wims" ] && need+=("$WIMS")
 [ -n "$want_kam" ] && need+=("$KAMAILIO")
+[ -n "$want_call" ] && need+=("$SIPP")
 for f in "${need[@]}"; do
 	if [ ! -x "$f" ]; then
-		echo "run.sh: $f is missing (build first: make bench builds it)" >&2
+		echo "run.sh: $f is missing (build first: make bench builds it; sipp: scripts/install-deps.sh)" >&2
 		exit 1
 	fi
 done
 
 WIMS_PORT=17443
-declare -A KAM_PORT=([MD5]=17444 [SHA-256]=17445)
-for port in 17060 17070 17443 18443 17444 17445; do
+CSCF_PORT=17060
+declare -A KAM_PORT=([MD5]=17444 [SHA-256]=17445 [call]=17446)
+KAM_CALL_TCP=17461
+UAS_PORT=17090
+CALLEE=sip:uas@ims.example.org
+for port in 17060 17070 17443 18443 17444 17445 17446 17461 17090; do
 	if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
 		echo "run.sh: something already listens on 127.0.0.1:$port (a wims demo or Kamailio?): stop it first" >&2
 		exit 1
@@ -101,9 +144,16 @@ stamp=$(date -u +%Y%m%dT%H%M%SZ)
 out=$build/bench/results-$stamp
 mkdir -p "$out"
 work=$(mktemp -d /tmp/wims-bench.XXXXXX)
-wims_pid=
+wims_pid= uas_pid=
 declare -A kam_pid
-server_pids() { echo $wims_pid "${kam_pid[@]}"; }
+server_pids() { echo $wims_pid $uas_pid "${kam_pid[@]}"; }
+stop_pid() { # stop_pid PID: TERM, then KILL after 5 s
+	[ -n "$1" ] || return 0
+	kill "$1" 2>/dev/null || true
+	for _ in $(seq 50); do kill -0 "$1" 2>/dev/null || break; sleep 0.1; done
+	kill -9 "$1" 2>/dev/null || true
+	wait "$1" 2>/dev/null || true
+}
 cleanup() {
 	local pid
 	for pid in $(server_pids); do kill "$pid" 2>/dev/null || true; done
@@ -140,7 +190,9 @@ cpu_ticks() {
 }
 HZ=$(getconf CLK_TCK)
 
-echo "== wims bench: $CONNECTIONS connections, $DURATION s x $ROUNDS rounds, algorithms: $ALGORITHMS"
+echo "== wims bench, phases: $PHASES"
+[ -n "$want_reg" ] && echo "   reg: $CONNECTIONS connections, $DURATION s x $ROUNDS rounds, algorithms: $ALGORITHMS"
+[ -n "$want_call" ] && echo "   call: $CALL_CONNECTIONS callers, $CALL_DURATION s x $CALL_ROUNDS rounds, hold $CALL_HOLD_MS ms, to $CALLEE (SIPp over TCP)"
 echo "   machine: $(nproc) cores, $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)"
 echo "   results: $out"
 
@@ -153,6 +205,7 @@ csv=$work/users.csv
 		u=$(printf 'user%04d' "$i")
 		echo "$u@ims.example.org,sip:$u@ims.example.org,pw-$i"
 	done
+	echo "uas@ims.example.org,$CALLEE,pw-uas"
 } >"$csv"
 mkdir -p "$work/tls"
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
@@ -182,14 +235,13 @@ fi
 # versions) and a worker dies.  So each instance first takes a few
 # handshakes one after the other, and a run during which it died is
 # reported, the instance restarted and the run repeated (twice at most).
-start_kamailio() { # start_kamailio ALGORITHM
-	local a=$1 flag=() i old=${kam_pid[$1]:-}
-	if [ -n "$old" ]; then # what is left of a crashed instance
-		kill "$old" 2>/dev/null || true
-		for _ in $(seq 50); do kill -0 "$old" 2>/dev/null || break; sleep 0.1; done
-		kill -9 "$old" 2>/dev/null || true
-	fi
-	[ "$a" = SHA-256 ] && flag=(--sha256)
+start_kamailio() { # start_kamailio INSTANCE: MD5 or SHA-256 (registrar), call (proxy)
+	local a=$1 flag=() alg=$1 i
+	stop_pid "${kam_pid[$a]:-}" # what is left of a crashed instance
+	case $a in
+	SHA-256) flag=(--sha256) ;;
+	call) flag=(--calls "$KAM_CALL_TCP") alg=MD5 ;;
+	esac
 	"$root/bench/kamailio/start.sh" --dir "$work/kamailio-$a" --cert "$work/tls/cert.pem" \
 		--key "$work/tls/key.pem" --users "$csv" --port "${KAM_PORT[$a]}" \
 		--children "$KAM_CHILDREN" "${flag[@]}" >>"$out/kamailio-$a.log" 2>&1 &
@@ -201,22 +253,55 @@ start_kamailio() { # start_kamailio ALGORITHM
 	fi
 	for i in $(seq $((2 * KAM_CHILDREN))); do
 		"$LOADGEN" --host 127.0.0.1 --port "${KAM_PORT[$a]}" --insecure --quiet --users 0-0 \
-			--connections 1 --duration 0.2 --algorithm "$a" >/dev/null 2>&1 || true
+			--connections 1 --duration 0.2 --algorithm "$alg" >/dev/null 2>&1 || true
 	done
+	if [ "$a" = call ]; then
+		register_callee kamailio || return 1
+	fi
 }
-if [ -n "$want_wims" ]; then
-	"$WIMS" "${wims_set[@]}" demo >"$out/wims.log" 2>&1 &
+stop_kamailio() { # stop_kamailio INSTANCE
+	stop_pid "${kam_pid[$1]:-}"
+	unset "kam_pid[$1]"
+}
+start_wims() { # start_wims [--set section.key=value ...]: wims demo, restarted
+	stop_pid "$wims_pid"
+	wims_pid=
+	"$WIMS" "${wims_set[@]}" "$@" demo >>"$out/wims.log" 2>&1 &
 	wims_pid=$!
 	if ! wait_tcp "$WIMS_PORT" "$wims_pid"; then
 		echo "run.sh: wims did not start:" >&2
 		tail -n 20 "$out/wims.log" >&2
-		exit 1
+		return 1
 	fi
-fi
-for a in $ALGORITHMS; do
-	[ -n "$want_kam" ] || break
-	start_kamailio "$a" || exit 1
-done
+}
+
+# The callee of the call phase: one SIPp UAS over TCP on UAS_PORT, which
+# register.xml registers on cscf and on the Kamailio proxy with that port
+# as its Contact.  The REGISTERs go from ports of their own so that SIPp
+# does not take its default 5060 (the demo's cscf).
+start_callee() {
+	"$SIPP" -sf "$root/bench/sipp/uas.xml" -t t1 -i 127.0.0.1 -p "$UAS_PORT" -nostdin \
+		-trace_err -error_file "$out/sipp-uas-errors.log" >"$out/sipp-uas.log" 2>&1 &
+	uas_pid=$!
+	if ! wait_tcp "$UAS_PORT" "$uas_pid"; then
+		echo "run.sh: the SIPp callee did not start:" >&2
+		tail -n 20 "$out/sipp-uas.log" >&2
+		return 1
+	fi
+}
+register_callee() { # register_callee wims|kamailio
+	local port=$CSCF_PORT local_port=17091
+	[ "$1" = kamailio ] && port=$KAM_CALL_TCP local_port=17092
+	if ! timeout 30 "$SIPP" "127.0.0.1:$port" -sf "$root/bench/sipp/register.xml" -t t1 \
+		-i 127.0.0.1 -p "$local_port" -m 1 -s uas -au uas@ims.example.org -ap pw-uas \
+		-auth_uri ims.example.org -key contact_port "$UAS_PORT" -nostdin \
+		-trace_err -error_file "$out/sipp-register-$1-errors.log" \
+		>"$out/sipp-register-$1.log" 2>&1; then
+		echo "run.sh: the SIPp callee could not register on $1:" >&2
+		tail -n 20 "$out/sipp-register-$1-errors.log" "$out/sipp-register-$1.log" >&2
+		return 1
+	fi
+}
 
 # 3. Runs.
 results=$out/results.jsonl
@@ -243,15 +328,32 @@ peer_failed_runs=0
 count_failed() { # count_failed SERVER
 	if [ "$1" = wims ]; then failed_runs=$((failed_runs + 1)); else peer_failed_runs=$((peer_failed_runs + 1)); fi
 }
-one_attempt() { # one_attempt SERVER ALGORITHM ROUND DURATION: 1 if the server died
-	local server=$1 alg=$2 round=$3 secs=$4 port pid before after line rc=0
+# one_attempt SERVER INSTANCE ROUND DURATION: 1 if the server died.
+# INSTANCE is the algorithm of a registration run, or "call" for a run of
+# the call phase.
+one_attempt() {
+	local server=$1 alg=$2 round=$3 secs=$4 port pid before after cbefore=0 cafter=0 line rc=0
+	local mode=(--algorithm "$alg" --connections "$CONNECTIONS") file=$results unit=reg/s
 	if [ "$server" = wims ]; then port=$WIMS_PORT pid=$wims_pid; else port=${KAM_PORT[$alg]} pid=${kam_pid[$alg]}; fi
+	if [ "$alg" = call ]; then
+		mode=(--algorithm MD5 --connections "$CALL_CONNECTIONS" --call "$CALLEE"
+			--call-hold "$CALL_HOLD_MS")
+		file=$calls unit=calls/s
+		cbefore=$(cpu_ticks "$uas_pid")
+	fi
 	before=$(cpu_ticks "$pid")
 	line=$("$LOADGEN" --host 127.0.0.1 --port "$port" --insecure --quiet \
-		--users "0-$((USERS - 1))" --connections "$CONNECTIONS" --duration "$secs" \
-		--threads "$THREADS" --expires "$EXPIRES" --algorithm "$alg" \
+		--users "0-$((USERS - 1))" --duration "$secs" "${mode[@]}" \
+		--threads "$THREADS" --expires "$EXPIRES" \
 		--label "$server $alg $round" 2>>"$out/loadgen.log" | sed -n 's/^RESULT //p') || rc=$?
 	after=$(cpu_ticks "$pid")
+	if [ "$alg" = call ]; then
+		cafter=$(cpu_ticks "$uas_pid")
+		if ! kill -0 "$uas_pid" 2>/dev/null; then
+			echo "run.sh: the SIPp callee died (see $out/sipp-uas.log): stopping" >&2
+			exit 1
+		fi
+	fi
 	# A Kamailio worker that crashes makes the main process stop them all.
 	if ! kill -0 "$pid" 2>/dev/null ||
 		{ [ "$server" = kamailio ] && [ "$(pgrep -c -P "$pid" || true)" -eq 0 ]; }; then
@@ -269,32 +371,64 @@ one_attempt() { # one_attempt SERVER ALGORITHM ROUND DURATION: 1 if the server d
 import json, sys
 r = json.loads(sys.stdin.read())
 r["server"], r["alg"], r["round"] = sys.argv[1], sys.argv[2], int(sys.argv[3])
-r["server_cpu_s"] = (int(sys.argv[5]) - int(sys.argv[4])) / int(sys.argv[6])
-print(json.dumps(r))' "$server" "$alg" "$round" "$before" "$after" "$HZ" >>"$results"
+hz = int(sys.argv[6])
+r["server_cpu_s"] = (int(sys.argv[5]) - int(sys.argv[4])) / hz
+r["callee_cpu_s"] = (int(sys.argv[8]) - int(sys.argv[7])) / hz
+print(json.dumps(r))' "$server" "$alg" "$round" "$before" "$after" "$HZ" "$cbefore" "$cafter" >>"$file"
 	fi
 	python3 -c '
 import json, sys
 r = json.loads(sys.argv[1])
 l = r["latency_ms"]
-print("   %-6s %-7s %-6s %8.0f reg/s (median %8.0f)  p50 %6.2f  p99 %6.2f ms  failures %d, connections failed %d" % (
-    sys.argv[2], sys.argv[3], sys.argv[4], r["rate"], r["rate_median"], l["p50"], l["p99"],
-    r["failures"], r["connections_failed"]))' "$line" "$server" "$alg" "$round"
+print("   %-8s %-7s %-6s %8.0f %s (median %8.0f)  p50 %6.2f  p99 %6.2f ms  failures %d, connections failed %d" % (
+    sys.argv[2], sys.argv[3], sys.argv[4], r["rate"], sys.argv[5], r["rate_median"], l["p50"],
+    l["p99"], r["failures"], r["connections_failed"]))' "$line" "$server" "$alg" "$round" "$unit"
 }
 
-echo "== warm-up (not counted)"
-for a in $ALGORITHMS; do
-	for s in $TARGETS; do one_run "$s" "$a" warmup 3; done
-done
-echo "== measured runs"
-for r in $(seq 1 "$ROUNDS"); do
-	for a in $ALGORITHMS; do
-		order=$TARGETS
-		if [ $((r % 2)) -eq 0 ]; then order=$(echo "$TARGETS" | awk '{ for (i = NF; i > 0; i--) printf "%s ", $i }'); fi
-		for s in $order; do
-			one_run "$s" "$a" "$r" "$DURATION"
+# rounds INSTANCES...: the warm-up, then ROUNDS rounds of every instance
+# (an algorithm, or "call"), the targets alternating which goes first.
+rounds() {
+	local a s r order n=$ROUNDS secs=$DURATION
+	if [ "$1" = call ]; then n=$CALL_ROUNDS secs=$CALL_DURATION; fi
+	echo "== warm-up (not counted): $*"
+	for a in "$@"; do
+		for s in $TARGETS; do one_run "$s" "$a" warmup 3; done
+	done
+	echo "== measured runs: $*"
+	for r in $(seq 1 "$n"); do
+		for a in "$@"; do
+			order=$TARGETS
+			if [ $((r % 2)) -eq 0 ]; then order=$(echo "$TARGETS" | awk '{ for (i = NF; i > 0; i--) printf "%s ", $i }'); fi
+			for s in $order; do
+				one_run "$s" "$a" "$r" "$secs"
+			done
 		done
 	done
-done
+}
+
+calls=$out/calls.jsonl
+: >"$calls"
+if [ -n "$want_reg" ]; then
+	if [ -n "$want_wims" ]; then start_wims || exit 1; fi
+	for a in $ALGORITHMS; do
+		[ -n "$want_kam" ] || break
+		start_kamailio "$a" || exit 1
+	done
+	# shellcheck disable=SC2086
+	rounds $ALGORITHMS
+	# The call phase starts servers of its own.
+	for a in $ALGORITHMS; do stop_kamailio "$a"; done
+fi
+if [ -n "$want_call" ]; then
+	echo "== call phase: starting the SIPp callee, wims with MD5 only, the Kamailio proxy"
+	start_callee || exit 1
+	if [ -n "$want_wims" ]; then
+		start_wims --set cscf.digest_algorithms=MD5 || exit 1
+		register_callee wims || exit 1
+	fi
+	if [ -n "$want_kam" ]; then start_kamailio call || exit 1; fi
+	rounds call
+fi
 
 if [ "$incidents" -gt 0 ]; then
 	echo "   $incidents run(s) repeated after a Kamailio crash; their partial results: $out/incidents.jsonl"
@@ -305,6 +439,9 @@ note_incidents() {
 }
 
 # 4. Summary.
+: >"$out/summary.md"
+if [ -n "$want_reg" ]; then
+echo "== registrations" | tee -a "$out/summary.md"
 python3 - "$results" "$out/summary.md" "$out/summary.json" <<'PY'
 import json, statistics, sys
 runs = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
@@ -351,12 +488,83 @@ head = ("| algorithm | server | reg/s (median of runs) | reg/s per run | p50 ms 
         " | server CPU ms/reg | failures | conns failed |\n"
         "|---|---|---:|---|---:|---:|---:|---:|---:|---:|---:|")
 table = head + "\n" + "\n".join(rows) + "\n"
-open(sys.argv[2], "w").write(table)
+open(sys.argv[2], "a").write(table + "\n")
 json.dump(summary, open(sys.argv[3], "w"), indent=1)
 print(table)
 PY
+fi
+if [ -n "$want_call" ]; then
+# SIPp prints its final screen (cumulative counts in the third column)
+# when it stops.
+stop_pid "$uas_pid"
+uas_pid=
+sipp_count() { # sipp_count "Successful call"|"Failed call"
+	grep -a "$1" "$out/sipp-uas.log" | tail -n 1 | awk -F'|' '{ gsub(/[^0-9]/, "", $3); print $3 }'
+}
+callee_ok=$(sipp_count "Successful call")
+callee_failed=$(sipp_count "Failed call")
+echo "== calls: INVITE -> 100/180/200 -> ACK -> BYE -> 200, $CALL_CONNECTIONS callers over WSS, SIPp callee over TCP" |
+	tee -a "$out/summary.md"
+python3 - "$calls" "$out/summary.md" "$out/summary-calls.json" <<'PY'
+import json, statistics, sys
+runs = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
+def med(rs, f):
+    return statistics.median(f(r) for r in rs)
+rows, per = [], {}
+for server in ("wims", "kamailio"):
+    rs = [r for r in runs if r["server"] == server]
+    if not rs:
+        continue
+    ok = sum(r["calls"] for r in rs)
+    cpu = sum(r["server_cpu_s"] for r in rs)
+    callee = sum(r["callee_cpu_s"] for r in rs)
+    fails = {}
+    for r in rs:
+        for code, n in r["failures_by_code"].items():
+            fails[code] = fails.get(code, 0) + n
+    s = per[server] = {
+        "runs": len(rs),
+        "rate": med(rs, lambda r: r["rate"]),
+        "rate_median": med(rs, lambda r: r["rate_median"]),
+        "p50": med(rs, lambda r: r["latency_ms"]["p50"]),
+        "p90": med(rs, lambda r: r["latency_ms"]["p90"]),
+        "p99": med(rs, lambda r: r["latency_ms"]["p99"]),
+        "max": max(r["latency_ms"]["max"] for r in rs),
+        "failures": sum(r["failures"] for r in rs),
+        "failures_by_code": fails,
+        "connections_failed": sum(r["connections_failed"] for r in rs),
+        "rates": [round(r["rate"]) for r in rs],
+        "cpu_ms_per_call": 1000.0 * cpu / ok if ok else None,
+        "callee_cpu_ms_per_call": 1000.0 * callee / ok if ok else None,
+    }
+    f = lambda v: "%.3f" % v if v is not None else "-"
+    codes = ", ".join("%s: %d" % kv for kv in sorted(fails.items())) or "0"
+    rows.append("| %s | %.0f | %s | %.0f | %.2f | %.2f | %.2f | %.2f | %s | %s | %s | %d |" % (
+        server, s["rate"], " / ".join(str(x) for x in s["rates"]), s["rate_median"], s["p50"],
+        s["p90"], s["p99"], s["max"], f(s["cpu_ms_per_call"]), f(s["callee_cpu_ms_per_call"]),
+        codes, s["connections_failed"]))
+if "wims" in per and "kamailio" in per and per["kamailio"]["rate"]:
+    w, k = per["wims"], per["kamailio"]
+    per["ratio_rate"] = w["rate"] / k["rate"]
+    per["ratio_p50"] = w["p50"] / k["p50"] if k["p50"] else None
+    per["ratio_cpu"] = (w["cpu_ms_per_call"] / k["cpu_ms_per_call"]
+                        if w["cpu_ms_per_call"] and k["cpu_ms_per_call"] else None)
+    g = lambda v: "%.2f" % v if v is not None else "-"
+    rows.append("| **wims/Kamailio** | **%.2f** | | | %s | | | | %s | | | |" % (
+        per["ratio_rate"], g(per["ratio_p50"]), g(per["ratio_cpu"])))
+head = ("| server | calls/s (median of runs) | calls/s per run | per-second median | setup p50 ms"
+        " | p90 ms | p99 ms | max ms | server CPU ms/call | SIPp CPU ms/call | failures | conns failed |\n"
+        "|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---|---:|")
+table = head + "\n" + "\n".join(rows) + "\n"
+open(sys.argv[2], "a").write(table + "\n")
+json.dump(per, open(sys.argv[3], "w"), indent=1)
+print(table)
+PY
+echo "SIPp callee over the whole phase (both targets, warm-ups included): ${callee_ok:-?} calls completed, ${callee_failed:-?} failed." |
+	tee -a "$out/summary.md"
+fi
 note_incidents | tee -a "$out/summary.md"
-echo "raw results: $results"
+echo "raw results: $results $calls"
 if [ "$peer_failed_runs" -ne 0 ]; then
 	echo "run.sh: warning: $peer_failed_runs Kamailio run(s) had failures or dropped connections (see the table)" >&2
 fi
