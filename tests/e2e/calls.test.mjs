@@ -3,15 +3,17 @@
 //   (a) alice calls bob: bob's page rings showing the asserted identity
 //       sip:alice@ims.example.org, bob answers, audio flows both ways
 //       (getStats bytesReceived grows on each side), alice hangs up and
-//       both pages show the end; then the same with bob hanging up
+//       both pages show the end; then alice mutes and bob hangs up;
+//       dialling bob's number (a todo until the cscf looks up
+//       sip:+N@domain;user=phone as tel:+N)
 //   (b) bob rejects: alice reads that bob declined
 //   (c) alice hangs up while bob's page rings: bob sees a missed call
 //   (d) calling carol, who is not registered: "carol is not online"
 //   (e) bob's WebSocket closes mid-call: both calls end with a reason, and
 //       a new call to bob reads "bob is not online"
 // Screenshots: call-ringing-caller, call-ringing-callee, call-in-call,
-// call-ended, call-offline, call-lost.
-import { after, before, describe, test } from 'node:test';
+// call-ended, call-offline, call-lost, call-lost-callee.
+import { after, before, beforeEach, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 
 import { launchChromium } from './lib/browser.mjs';
@@ -50,7 +52,12 @@ async function connectedCall(alice, bob) {
 
 async function backToDialler(...pages) {
 	for (const p of pages) {
-		if (await callPanel(p))
+		const c = await callPanel(p);
+		if (c && c.state !== 'ended') {
+			await p.evaluate(() => window.wic.hangup());
+			await waitCall(p, 'ended');
+		}
+		if (c)
 			await p.click('#call-done');
 	}
 }
@@ -62,6 +69,11 @@ describe('calls between two browsers', () => {
 			return;
 		alice = await registeredPage(aliceCtx, wims.wwsfUrl, 'alice');
 		bob = await registeredPage(bobCtx, wims.wwsfUrl, 'bob');
+	});
+	/* A test that failed half-way leaves no call behind for the next. */
+	beforeEach(async () => {
+		if (alice && bob)
+			await backToDialler(alice, bob);
 	});
 
 	test('(a) bob sees the asserted caller, answers, audio flows both ways, alice hangs up', async () => {
@@ -98,10 +110,15 @@ describe('calls between two browsers', () => {
 		await backToDialler(alice, bob);
 	});
 
-	test('(a) bob hangs up: both calls end', async () => {
+	test('(a) alice mutes, bob hangs up: both calls end', async () => {
 		demo();
 		await connectedCall(alice, bob);
 		await audioGrows(alice, 1500);
+		await alice.click('#mute');
+		assert.equal(await alice.getAttribute('#mute', 'aria-pressed'), 'true');
+		assert.equal(await alice.textContent('#mute-label'), 'Unmute');
+		assert.equal(await alice.evaluate(() => window.wic.peerConnection.getSenders()
+			.filter((s) => s.track).every((s) => !s.track.enabled)), true, 'the microphone track is off');
 		await bob.click('#hangup');
 		assert.equal((await waitCall(alice, 'ended')).endTitle, 'bob hung up.');
 		assert.equal((await waitCall(bob, 'ended')).endKind, 'hangup');
@@ -131,6 +148,26 @@ describe('calls between two browsers', () => {
 		const b = await waitCall(bob, 'ended');
 		assert.equal(b.endKind, 'missed', JSON.stringify(b));
 		assert.equal(b.endTitle, 'Missed call from alice.');
+		await backToDialler(alice, bob);
+	});
+
+	/* The WIC sends sip:+15550000002@ims.example.org;user=phone (JsSIP
+	 * has no tel: URI); the cscf must look it up as tel:+15550000002
+	 * (RFC 3261 19.1.6, TS 24.229 5.4.3.2).  A todo until it does: the
+	 * test runs and reports, without failing the run. */
+	const telTodo = 'cscf answers 404 to sip:+N@domain;user=phone (no tel: lookup yet)';
+	test('(a) dialling bob\'s number reaches bob', { todo: telTodo }, async () => {
+		demo();
+		await dial(alice, '+1 555 000 0002');
+		const first = await waitCall(alice, ['ringing', 'ended']);
+		assert.equal(first.state, 'ringing', JSON.stringify(first));
+		const b = await waitCall(bob, 'incoming');
+		assert.equal(b.uri, 'sip:alice@ims.example.org');
+		await bob.click('#accept');
+		await waitCall(alice, 'connected');
+		await alice.click('#hangup');
+		await waitCall(bob, 'ended');
+		await waitCall(alice, 'ended');
 		await backToDialler(alice, bob);
 	});
 
@@ -165,6 +202,7 @@ describe('calls between two browsers', () => {
 		const b = await waitCall(bob, 'ended');
 		assert.equal(b.endKind, 'lost', JSON.stringify(b));
 		assert.equal(b.endTitle, 'The connection to the network was lost.');
+		await screenshot(bob, 'call-lost-callee');
 		const a = await waitCall(alice, 'ended', 20000);
 		assert.equal(a.endKind, 'lost', JSON.stringify(a));
 		assert.equal(a.endTitle, 'The call was cut off.');

@@ -7,7 +7,8 @@
 //       delivered and why
 //   (c) spoofed From: alice's page sends, over her own registered
 //       WebSocket, a MESSAGE whose From is bob: 403, and bob receives
-//       nothing (a genuine message sent right after does arrive)
+//       nothing (a genuine message sent right after does arrive); a
+//       P-Asserted-Identity the page adds is replaced by the network's
 // Screenshot: message-conversation.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -121,6 +122,23 @@ describe('messages between two browsers', () => {
 			t.text.startsWith('MESSAGE ')).map((t) => t.text), before);
 		assert.equal(seen.length, 1, `bob's page saw:\n${seen.join('\n----\n')}\n${await sipTrace(bob)}`);
 		assert.doesNotMatch(seen[0], /trust me/);
+	});
+
+	test('(c) a P-Asserted-Identity the page adds is replaced: bob sees alice', async () => {
+		demo();
+		const before = await bob.evaluate(() => window.wic.trace.length);
+		await alice.evaluate(() => window.wic._ua.sendMessage('sip:bob@ims.example.org', 'who am I?', {
+			contentType: 'text/plain', extraHeaders: ['P-Asserted-Identity: <sip:bob@ims.example.org>'] }));
+		await bob.waitForFunction((n) => window.wic.trace.slice(n).some((t) => t.dir === 'in' &&
+			t.text.startsWith('MESSAGE ') && t.text.includes('who am I?')), before, { timeout: 10000 });
+		const raw = await bob.evaluate((n) => window.wic.trace.slice(n).find((t) => t.dir === 'in' &&
+			t.text.startsWith('MESSAGE ') && t.text.includes('who am I?')).text, before);
+		const pai = raw.split('\r\n').filter((l) => /^P-Asserted-Identity:/i.test(l));
+		assert.ok(pai.length >= 1 && pai.every((l) => /sip:alice@ims\.example\.org|tel:\+15550000001/.test(l)),
+			`P-Asserted-Identity bob got:\n${raw}`);
+		const b = await messagesPanel(bob);
+		assert.equal(b.conversations.length, 1, 'it joins the conversation with alice');
+		assert.ok(b.bubbles.some((x) => x.text === 'who am I?'));
 	});
 
 	test('no page errors', () => {

@@ -65,7 +65,7 @@ describe('a WIC and a SIP phone on the IMS side', { skip }, () => {
 			]);
 			assert.equal(ringing.uri, 'sip:carol@ims.example.org');
 			assert.equal(ringing.verified, true, ringing.badge);
-			assert.match(ringing.claimed || '', /Carol's desk phone/, 'From shown only as the caller\'s own label');
+			assert.equal(ringing.claimed, 'Calls as "Carol\'s desk phone"', 'From display only as secondary text');
 			await screenshot(alice, 'phone-calls-wic-ringing');
 			await alice.click('#accept');
 			await waitCall(alice, 'connected');

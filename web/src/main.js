@@ -267,8 +267,13 @@ function drawCall({ detail: c }) {
 		badge.hidden = true;
 	}
 	const claimed = peer.claimed;
-	const claimedText = claimed && (claimed.display || (claimed.uri && claimed.uri !== peer.uri)) ?
-		`Caller's own label: ${claimed.display ? `"${claimed.display}" ` : ''}<${claimed.uri}>` : '';
+	/* What the caller's From said, only as a footnote: a name it chose,
+	 * or an address other than the asserted one. */
+	let claimedText = '';
+	if (claimed && claimed.uri && peerKey(claimed.uri) !== peerKey(peer.uri))
+		claimedText = `Claims to be ${claimed.display ? `"${claimed.display}" ` : ''}${claimed.uri}`;
+	else if (claimed && claimed.display && claimed.display !== peer.name)
+		claimedText = `Calls as "${claimed.display}"`;
 	$('call-claimed').textContent = claimedText;
 	$('call-claimed').hidden = !claimedText || c.direction !== 'incoming';
 

@@ -45,6 +45,11 @@ const PC_CONFIG = { iceServers: [] };
  * rather than left silent until ICE gives up (about 30 s). */
 const MEDIA_LOST_MS = 4000;
 
+/* The other side closed its media (DTLS close_notify): its BYE, which
+ * takes the longer way through the IMS core, normally follows within
+ * milliseconds; without one in this time the call is ended as lost. */
+const BYE_GRACE_MS = 2500;
+
 /* How many SIP messages the trace keeps (the advanced panel, the tests). */
 const TRACE_MAX = 200;
 
@@ -416,6 +421,14 @@ export class WicClient extends EventTarget {
 			call.mediaLost = true;
 			s.terminate({ cause: 'Media Lost' });
 		};
+		/* A hang-up closes the other side's media at once, and its BYE
+		 * comes through the core a moment later: give it that moment. */
+		const lostSoon = () => {
+			if (!lostTimer) {
+				lostTimer = setTimeout(lost, BYE_GRACE_MS);
+				call.timers.push(lostTimer);
+			}
+		};
 		pc.addEventListener('iceconnectionstatechange', () => {
 			const st = pc.iceConnectionState;
 			if (st === 'disconnected' && !lostTimer) {
@@ -428,7 +441,7 @@ export class WicClient extends EventTarget {
 		});
 		pc.addEventListener('connectionstatechange', () => {
 			if (pc.connectionState === 'failed')
-				lost();
+				lostSoon();
 			if (pc.connectionState !== 'connected')
 				return;
 			/* DTLS close_notify: the other side closed its connection. */
@@ -436,7 +449,7 @@ export class WicClient extends EventTarget {
 			if (transport)
 				transport.addEventListener('statechange', () => {
 					if (transport.state === 'closed' || transport.state === 'failed')
-						lost();
+						lostSoon();
 				});
 		});
 	}
