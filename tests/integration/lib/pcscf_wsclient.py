@@ -929,6 +929,224 @@ def do_silent(a):
     print("ok - the flow that answered no ping was dropped")
 
 
+# --- calls through the real core (call_ws.sh) ---
+
+CSCF_RR = "<sip:127.0.0.1:5060;lr>"
+
+
+def check_rr(rr, callee, caller):
+    """The Record-Route set of a WIC-to-WIC call: the callee's eP-CSCF
+    entry on top, the cscf's, the caller's eP-CSCF entry last."""
+    expect(rr and rr[0] == pcscf_rr(callee.token), f"top Record-Route {rr}")
+    expect(rr[-1] == pcscf_rr(caller.token), f"last Record-Route {rr}")
+    expect(CSCF_RR in rr, f"no cscf Record-Route in {rr}")
+
+
+def answer_call(callee, caller, inv, body=SDP):
+    tag = rnd(8)
+    callee.respond(inv, 180, to_tag=tag)
+    callee.respond(inv, 200, to_tag=tag, body=body)
+    return callee.uas_dialog(inv, tag)
+
+
+def do_ws_calls(a):
+    alice = Phone("alice", a, user="alice")
+    bob = Phone("bob", a, user="bob")
+    alice.register()
+    bob.register()
+    d = {}
+    bob_uri = f"sip:bob@{a.domain}"
+    alice_uri = f"sip:alice@{a.domain}"
+
+    def call():
+        inv = alice.invite(bob_uri, display="Bob the Builder", extra=[
+            "P-Asserted-Identity: <sip:bob@ims.example.org>"])
+        got = bob.wait_request("INVITE")
+        pai = got.all("P-Asserted-Identity")
+        expect(pai == [f"<{alice_uri}>"], f"bob sees P-Asserted-Identity {pai}")
+        check_rr(got.values("Record-Route"), bob, alice)
+        d["bob"] = answer_call(bob, alice, got)
+        prov = []
+        ok = alice.final(inv, provisional=prov)
+        expect(ok.status == 200, f"INVITE got {ok.status} {ok.reason}")
+        expect(any(p.status == 180 for p in prov), "no 180 reached alice")
+        check_rr(ok.values("Record-Route"), bob, alice)
+        d["alice"] = alice.uac_dialog(inv, ok)
+        d["inv_cseq"] = inv.cseq[0]
+        alice.ack(d["alice"])
+        ack = bob.wait_request("ACK")
+        expect(not ack.all("Route"), f"ACK reached bob with Route {ack.all('Route')}")
+
+    def reinvite():
+        da, db = d["alice"], d["bob"]
+        re_inv = alice.in_dialog(da, "INVITE", body=SDP)
+        got = bob.wait_request("INVITE")
+        expect(got.tag("To") == db.local_tag, "re-INVITE not in bob's dialog")
+        bob.respond(got, 200, body=SDP)
+        ok = alice.final(re_inv)
+        expect(ok.status == 200, f"re-INVITE got {ok.status}")
+        alice.ack(da, inv_cseq=re_inv.cseq[0])
+        bob.wait_request("ACK")
+
+    def update():
+        da, db = d["alice"], d["bob"]
+        up = bob.in_dialog(db, "UPDATE", body=SDP)
+        got = alice.wait_request("UPDATE")
+        expect(got.tag("To") == da.local_tag, "UPDATE not in alice's dialog")
+        alice.respond(got, 200, body=SDP)
+        r = bob.wait_response(db.call_id, "UPDATE")
+        expect(r.status == 200, f"UPDATE got {r.status}")
+
+    def bye_from_callee():
+        db = d["bob"]
+        bob.in_dialog(db, "BYE")
+        got = alice.wait_request("BYE")
+        alice.respond(got, 200)
+        r = bob.wait_response(db.call_id, "BYE")
+        expect(r.status == 200, f"BYE got {r.status}")
+
+    def message():
+        m = alice.request("MESSAGE", bob_uri, bob_uri, body="hello bob", ctype="text/plain",
+                          extra=["P-Asserted-Identity: <sip:carol@ims.example.org>"])
+        got = bob.wait_request("MESSAGE")
+        expect(got.body == "hello bob", f"body {got.body!r}")
+        pai = got.all("P-Asserted-Identity")
+        expect(pai == [f"<{alice_uri}>"], f"MESSAGE P-Asserted-Identity {pai}")
+        bob.respond(got, 200, to_tag=rnd(6))
+        r = alice.wait_response(m.one("Call-ID"), "MESSAGE")
+        expect(r.status == 200, f"MESSAGE got {r.status}")
+
+    def reject():
+        inv = alice.invite(bob_uri)
+        got = bob.wait_request("INVITE")
+        bob.respond(got, 486, to_tag=rnd(8))
+        r = alice.final(inv)
+        expect(r.status == 486, f"rejected call got {r.status} {r.reason}")
+        ack = bob.wait_request("ACK")
+        expect(ack.branch() == got.branch(), "the core's ACK to bob's 486 has another branch")
+
+    def offline():
+        inv = alice.invite(f"sip:carol@{a.domain}")
+        r = alice.final(inv)
+        expect(r.status == 480, f"call to an unregistered user got {r.status} {r.reason}")
+
+    def cancel():
+        inv = alice.invite(bob_uri)
+        got = bob.wait_request("INVITE")
+        tag = rnd(8)
+        bob.respond(got, 180, to_tag=tag)
+        alice.wait_response(inv.one("Call-ID"), "INVITE", final=False, code=180)
+        alice.cancel(inv)
+        r = alice.wait_response(inv.one("Call-ID"), "CANCEL")
+        expect(r.status == 200, f"CANCEL got {r.status}")
+        c = bob.wait_request("CANCEL")
+        expect(c.branch() == got.branch(), "CANCEL reached bob with another branch")
+        bob.respond(c, 200, to_tag=tag)
+        bob.respond(got, 487, to_tag=tag)
+        f = alice.final(inv)
+        expect(f.status == 487, f"cancelled call got {f.status}")
+        bob.wait_request("ACK")
+
+    def spoofed():
+        inv = alice.invite(bob_uri, from_uri=f"sip:carol@{a.domain}")
+        r = alice.final(inv)
+        expect(r.status == 403, f"spoofed From got {r.status}")
+        m = alice.request("MESSAGE", bob_uri, bob_uri, from_uri=f"sip:carol@{a.domain}",
+                          body="x", ctype="text/plain")
+        r = alice.wait_response(m.one("Call-ID"), "MESSAGE")
+        expect(r.status == 403, f"spoofed MESSAGE got {r.status}")
+
+    def two_flows():
+        bob2 = Phone("bob2", a, user="bob")
+        bob2.register()
+        d["bob2"] = bob2
+        bob.drop()
+        time.sleep(0.3)
+        inv = alice.invite(bob_uri)
+        got = bob2.wait_request("INVITE", timeout=10)
+        db = answer_call(bob2, alice, got)
+        ok = alice.final(inv, timeout=10)
+        expect(ok.status == 200, f"call to bob's open flow got {ok.status} {ok.reason}")
+        da = alice.uac_dialog(inv, ok)
+        alice.ack(da)
+        bob2.wait_request("ACK")
+        alice.in_dialog(da, "BYE")
+        bye = bob2.wait_request("BYE")
+        bob2.respond(bye, 200)
+        r = alice.wait_response(da.call_id, "BYE")
+        expect(r.status == 200, f"BYE got {r.status}")
+        q = bob2.register(contact=False)
+        contacts = q.values("Contact")
+        expect(len(contacts) == 1 and bob2.contact_uri in contacts[0],
+               f"bob's bindings after the 430: {contacts}")
+
+    def both_flows_closed():
+        bob2 = d.get("bob2")
+        expect(bob2, "needs the two-flow step")
+        bob2.drop()
+        time.sleep(0.3)
+        inv = alice.invite(bob_uri)
+        r = alice.final(inv, timeout=10)
+        expect(r.status == 480, f"call to bob with every flow closed got {r.status} {r.reason}")
+
+    run_steps([
+        ("alice calls bob: INVITE/180/200/ACK, bob sees alice asserted, Record-Route "
+         "pcscf/cscf/pcscf", call),
+        ("re-INVITE in the dialog", reinvite),
+        ("UPDATE from the callee in the dialog", update),
+        ("BYE from the callee", bye_from_callee),
+        ("MESSAGE delivered with the asserted identity", message),
+        ("callee rejects: 486 reaches alice, the core ACKs bob with the INVITE's branch", reject),
+        ("callee offline: 480", offline),
+        ("CANCEL before the answer: 200, CANCEL reaches bob with the INVITE's branch, 487",
+         cancel),
+        ("spoofed From: 403 (INVITE, MESSAGE)", spoofed),
+        ("bob on two flows, one closed: the call reaches the open one, the closed one's "
+         "binding is gone", two_flows),
+        ("bob's every flow closed: 480", both_flows_closed),
+    ])
+
+
+def do_call_one(a):
+    """Calls --to and expects 200 (then ACK, BYE) or --expect-status."""
+    ph = Phone(a.user, a)
+    ph.register()
+    inv = ph.invite(a.to)
+    r = ph.final(inv, timeout=10)
+    print(f"INVITE {a.to} -> {r.status} {r.reason}")
+    if r.status != a.expect_status:
+        fail(f"expected {a.expect_status}")
+    if r.status == 200:
+        d = ph.uac_dialog(inv, r)
+        ph.ack(d)
+        time.sleep(0.2)
+        ph.in_dialog(d, "BYE")
+        b = ph.wait_response(d.call_id, "BYE")
+        if b.status != 200:
+            fail(f"BYE got {b.status}")
+    print("ok")
+
+
+def do_answer_one(a):
+    """Registers, writes --ready-file, answers one call (checking the
+    caller's asserted identity), then its BYE."""
+    ph = Phone(a.user, a)
+    ph.register()
+    with open(a.ready_file, "w") as f:
+        f.write(ph.token)
+    inv = ph.wait_request("INVITE", timeout=a.hold)
+    pai = inv.all("P-Asserted-Identity")
+    if a.expect_pai and pai != [f"<{a.expect_pai}>"]:
+        fail(f"P-Asserted-Identity {pai}, expected {a.expect_pai}")
+    tag = rnd(8)
+    ph.respond(inv, 180, to_tag=tag)
+    ph.respond(inv, 200, to_tag=tag, body=SDP)
+    ph.wait_request("ACK")
+    bye = ph.wait_request("BYE", timeout=a.hold)
+    ph.respond(bye, 200)
+    print("ok")
+
+
 def main():
     p = argparse.ArgumentParser()
     # The connection options are taken before or after the subcommand
@@ -968,6 +1186,14 @@ def main():
     si = sub.add_parser("silent", parents=[shared])
     si.add_argument("--token-file", required=True)
     si.add_argument("--seconds", type=float, default=3)
+    sub.add_parser("ws-calls", parents=[shared])
+    c1 = sub.add_parser("call-one", parents=[shared])
+    c1.add_argument("--to", required=True)
+    c1.add_argument("--expect-status", type=int, default=200)
+    a1 = sub.add_parser("answer-one", parents=[shared])
+    a1.add_argument("--ready-file", required=True)
+    a1.add_argument("--expect-pai")
+    a1.add_argument("--hold", type=float, default=30)
     sub.add_parser("unregistered", parents=[shared])
     sub.add_parser("malformed", parents=[shared])
     sub.add_parser("oversize", parents=[shared])
@@ -977,7 +1203,8 @@ def main():
     random.seed()
     {"register": do_register, "origin": do_origin, "register-status": do_register_status, "unregistered": do_unregistered,
      "malformed": do_malformed, "oversize": do_oversize, "core-calls": do_core_calls,
-     "answer": do_answer, "silent": do_silent}[a.cmd](a)
+     "answer": do_answer, "silent": do_silent, "ws-calls": do_ws_calls,
+     "call-one": do_call_one, "answer-one": do_answer_one}[a.cmd](a)
 
 
 if __name__ == "__main__":
