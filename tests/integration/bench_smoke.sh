@@ -3,8 +3,14 @@
 # (bench/loadgen.c) registers briefly against the bench Kamailio (MD5 and
 # SHA-256, bench/kamailio) and against `wims demo`, with no failure; and it
 # does count a wrong password as a failure (403) instead of hiding it.
+# Its call mode (--call, bench/loadgen_call.c) places a few seconds of
+# calls over WSS through the Kamailio proxy and through pcscf+cscf to a
+# SIPp callee over TCP (bench/sipp), with no failure; a call to an unknown
+# user is a failure by code; a callee that hangs up first gets its BYE
+# answered through the proxies.
 #
-# Uses 127.0.0.1 ports 7443/5060/8443 (wims demo), 7444/7445 (Kamailio).
+# Uses 127.0.0.1 ports 7443/5060/8443 (wims demo), 7444/7445 (Kamailio
+# registrars), 7446 + TCP 7461 (Kamailio proxy), 7090/7091 (SIPp callees).
 . "$(dirname "$0")/../lib/harness.sh"
 
 LOADGEN=${LOADGEN_BIN:-$(dirname "$WIMS_BIN")/bench/wims-loadgen}
@@ -18,6 +24,8 @@ csv=$TEST_TMP/users.csv
 		u=$(printf 'user%04d' "$i")
 		echo "$u@ims.example.org,sip:$u@ims.example.org,pw-$i"
 	done
+	echo "uas@ims.example.org,sip:uas@ims.example.org,pw-uas"
+	echo "hangup@ims.example.org,sip:hangup@ims.example.org,pw-hangup"
 } >"$csv"
 
 # loadgen PORT [ARGS...]: 5 connections for 3 s; the RESULT line goes to
@@ -53,6 +61,61 @@ refused() { # refused PORT ALGORITHM
 		grep -q '"failures_by_code":{"403":[1-9][0-9]*}' "$TEST_TMP/result"
 }
 
+# --- call mode -------------------------------------------------------------
+
+SIPP_DIR=$HARNESS_ROOT/bench/sipp
+# callee NAME PORT [SCENARIO]: a SIPp UAS over TCP on 127.0.0.1:PORT.
+callee() {
+	spawn "sipp-$1" sipp -sf "$SIPP_DIR/${3:-uas.xml}" -t t1 -i 127.0.0.1 -p "$2" -nostdin \
+		-trace_err -error_file "$TEST_TMP/sipp-$1-errors.log"
+}
+# register_callee REGISTRAR_PORT USER CONTACT_PORT LOCAL_PORT: SIPp registers
+# USER over TCP from LOCAL_PORT (not its default 5060, the demo's cscf) with
+# a Contact on CONTACT_PORT (bench/sipp/register.xml).
+register_callee() {
+	timeout 20 sipp "127.0.0.1:$1" -sf "$SIPP_DIR/register.xml" -t t1 -i 127.0.0.1 -p "$4" -m 1 \
+		-s "$2" -au "$2@ims.example.org" -ap "pw-$2" -auth_uri ims.example.org \
+		-key contact_port "$3" -nostdin -trace_err -error_file "$TEST_TMP/sipp-reg-errors.log" \
+		>"$TEST_TMP/sipp-reg.log" 2>&1 ||
+		{ tail -n 20 "$TEST_TMP/sipp-reg-errors.log" 2>/dev/null; return 1; }
+}
+# calls PORT URI [ARGS...]: 3 callers for 3 s; exit 0, some calls, no failure.
+calls() {
+	local port=$1 uri=$2
+	shift 2
+	"$LOADGEN" --host 127.0.0.1 --port "$port" --insecure --quiet --users "0-$((USERS - 1))" \
+		--connections 3 --duration 3 --timeout 3000 --algorithm MD5 --call "$uri" "$@" \
+		>"$TEST_TMP/result" || { cat "$TEST_TMP/result"; return 1; }
+	cat "$TEST_TMP/result"
+	grep -q '"calls":[1-9]' "$TEST_TMP/result" && grep -q '"failures":0,' "$TEST_TMP/result"
+}
+# calls_refused PORT URI CODE...: exit 1, no call, every failure one of the
+# codes (a 4xx from the proxy, never counted as a call).
+calls_refused() {
+	local port=$1 uri=$2 codes
+	shift 2
+	codes=$(IFS='|'; echo "$*")
+	if "$LOADGEN" --host 127.0.0.1 --port "$port" --insecure --quiet --users 0-1 \
+		--connections 2 --duration 2 --timeout 3000 --fail-pause 200 --algorithm MD5 \
+		--call "$uri" >"$TEST_TMP/result"; then
+		echo "the generator reported success for calls that failed"
+		cat "$TEST_TMP/result"
+		return 1
+	fi
+	cat "$TEST_TMP/result"
+	grep -q '"calls":0,' "$TEST_TMP/result" &&
+		grep -Eq "\"failures_by_code\":\{(\"($codes)\":[1-9][0-9]*,?)+\}" "$TEST_TMP/result"
+}
+# The callee hung up first: its BYEs were answered (requests_answered).
+hangups_answered() {
+	calls "$@" --call-hold 2000 && grep -q '"requests_answered":[1-9]' "$TEST_TMP/result"
+}
+# The calls' count at the callee: SIPp saw them succeed, none fail.
+callee_clean() { # callee_clean NAME
+	[ ! -s "$TEST_TMP/sipp-$1-errors.log" ] || { cat "$TEST_TMP/sipp-$1-errors.log"; return 1; }
+}
+have_sipp() { command -v sipp >/dev/null; }
+
 if [ ! -x "$LOADGEN" ]; then
 	check "wims-loadgen is built ($LOADGEN)" false
 	finish
@@ -64,6 +127,12 @@ expect_fail "loadgen refuses more connections than users" \
 	"$LOADGEN" --users 0-1 --connections 3 --duration 1
 expect_fail "loadgen refuses a pattern with another conversion" \
 	"$LOADGEN" --user-pattern 'user%s' --duration 1
+
+# The SIPp callees serve the calls through Kamailio and through wims.
+if have_sipp; then
+	callee uas 7090
+	callee hangup 7091 uas_hangup.xml
+fi
 
 if [ -x "$KAMAILIO" ]; then
 	mkdir -p "$TEST_TMP/kamtls"
@@ -87,6 +156,22 @@ if [ -x "$KAMAILIO" ]; then
 		check "bench Kamailio starts" false
 		tail -n 20 "$TEST_TMP"/kamailio-*.log | sed 's/^/# /'
 	fi
+	if have_sipp; then
+		kam call 7446 --calls 7461
+		if wait_tcp 7446 && wait_tcp 7090 && wait_tcp 7091; then
+			check "SIPp callees register on the Kamailio proxy over TCP" \
+				eval 'register_callee 7461 uas 7090 7092 && register_callee 7461 hangup 7091 7093'
+			check "loadgen --call: calls through Kamailio to a SIPp callee over TCP" \
+				calls 7446 sip:uas@ims.example.org
+			check "loadgen --call counts Kamailio's 404 for an unknown callee as failures" \
+				calls_refused 7446 sip:nobody@ims.example.org 404
+			check "loadgen --call answers the BYE of a callee that hangs up (via Kamailio)" \
+				hangups_answered 7446 sip:hangup@ims.example.org
+		else
+			check "bench Kamailio proxy and SIPp callees start" false
+			tail -n 20 "$TEST_TMP"/kamailio-call.log | sed 's/^/# /'
+		fi
+	fi
 else
 	echo "# kamailio not installed: Kamailio checks skipped"
 fi
@@ -101,6 +186,23 @@ if [ -e "$TEST_TMP/imported" ]; then
 	check "loadgen registers against wims demo with SHA-256" registers 7443 SHA-256
 	check "loadgen registers against wims demo with MD5" registers 7443 MD5
 	check "loadgen counts wims's 403 for a wrong password as failures" refused 7443 SHA-256
+	# Calls: cscf challenges with MD5 only, the one SIPp answers.
+	if have_sipp; then
+		kill "$WIMS_PID"
+		wait "$WIMS_PID" 2>/dev/null
+		wims_start demo --set global.log_level=warn --set cscf.digest_algorithms=MD5
+		check "SIPp callees register on cscf over TCP" \
+			eval 'register_callee 5060 uas 7090 7094 && register_callee 5060 hangup 7091 7095'
+		check "loadgen --call: calls through pcscf+cscf to a SIPp callee over TCP" \
+			calls 7443 sip:uas@ims.example.org
+		check "loadgen --call counts wims's 404/480 for an unknown callee as failures" \
+			calls_refused 7443 sip:nobody@ims.example.org 404 480
+		check "loadgen --call answers the BYE of a callee that hangs up (via pcscf+cscf)" \
+			hangups_answered 7443 sip:hangup@ims.example.org
+		check "the SIPp callees saw no failed call" eval 'callee_clean uas && callee_clean hangup'
+	else
+		echo "# sipp not installed: call checks skipped"
+	fi
 fi
 
 finish
