@@ -97,6 +97,13 @@ describe('calls between two browsers', () => {
 		const inCall = await waitCall(alice, 'connected');
 		assert.deepEqual(inCall.buttons, ['hangup', 'mute']);
 		await Promise.all([audioGrows(alice), audioGrows(bob)]);
+		for (const p of [alice, bob]) {
+			const playing = await p.evaluate(() => {
+				const a = document.getElementById('remote-audio');
+				return !!a.srcObject && a.srcObject.getAudioTracks().some((t) => t.readyState === 'live') && !a.paused;
+			});
+			assert.ok(playing, `${p.who}: the remote audio plays in the page`);
+		}
 		assert.match((await callPanel(alice)).status, /^0:0[1-9]$/, 'the call timer runs');
 		await screenshot(alice, 'call-in-call');
 
