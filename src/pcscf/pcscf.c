@@ -18,8 +18,17 @@
  *    IMPUs to the flow (ident.h).  Other requests must come from a bound
  *    identity and leave with our P-Asserted-Identity (TS 24.229 5.2.6.3,
  *    RFC 3325), and the Service-Route (RFC 3608) in front.
+ *  - Calls (calls.md): dialog-forming requests get our Record-Route
+ *    <sip:TOKEN@mw;transport=tcp;lr> both ways, so in-dialog requests
+ *    come back through the same flow; in-dialog requests from a flow
+ *    lose the Route entries naming us and go to the core over TCP.
+ *    Requests from the core keep their P-Asserted-Identity (the WIC
+ *    shows who calls).  A CANCEL has its INVITE's branch on either side
+ *    (RFC 3261 9.1; txn.h keeps the core's INVITEs for that).
  *  - A closed WebSocket is a dead flow: requests the core sends to it get
- *    430 Flow Failed at once (RFC 5626 5.3, DESIGN 4 step 5).
+ *    430 Flow Failed at once (RFC 5626 5.3, DESIGN 4 step 5), and so do
+ *    its INVITEs still ringing when it closes.  A WebSocket that answers
+ *    no ping within ping_interval_ms is closed as dead (ws.h).
  *  - The client never hangs: an unreachable core is 503 at once, a silent
  *    one 408 after the RFC 3261 timers (txn.h).
  *

@@ -15,8 +15,10 @@
 #   the call reaches the open one and the dead flow's binding is gone (430
 #   handled in cscf); every flow closed: 480.
 # WIC and SIPp phone: alice (WSS) calls carol (SIPp UAS, sipp/call_phone_uas.xml
-#   checks the cscf's Record-Route and the asserted identity); carol (SIPp
-#   UAC, sipp/cscf_uac.xml) calls alice, who checks carol is asserted.
+#   checks the Record-Route set cscf/pcscf, Max-Forwards and alice
+#   asserted); carol (SIPp UAC, sipp/call_phone_uac.xml, checking the
+#   Record-Route set pcscf/cscf of the 200) calls alice, who checks carol
+#   is asserted.
 . "$(dirname "$0")/../lib/harness.sh"
 
 LIB=$HARNESS_ROOT/tests/integration/lib

@@ -26,6 +26,19 @@ eP-CSCF behaved as it must, 1 otherwise:
   malformed                a broken SIP message must get 400 with a reason
   oversize                 a message above 64 KiB must close the WebSocket
                            with 1009
+
+Calls (class Phone: a small RFC 3261 UA with dialogs, one flow each):
+  core-calls               WIC -> a SIPp core (pcscf_calls.sh): call, CANCEL,
+                           forged From / P-Asserted-Identity, Max-Forwards 0
+  answer --token-file F    holds a flow answering the core's INVITEs by
+                           Subject: answer, cancel, vanish (drops the flow)
+  silent --token-file F    registers, then answers no ping: must be dropped
+  ws-calls                 alice and bob through the real core (call_ws.sh)
+  call-one --to URI        one call, 200 (or --expect-status), ACK, BYE
+  answer-one --ready-file F  answers one call (--expect-pai URI), then BYE
+
+The connection options (--user, --alg, ...) go before or after the
+subcommand.
 """
 import argparse
 import base64
