@@ -1135,8 +1135,10 @@ static void stop_on_worker(int index, struct event_base *base, void *arg)
 		event_free(w->tick);
 	w->tick = NULL;
 	if (w->px)
-		WIMS_INFO(LOG, "worker %d: %u transactions still open at stop", w->index,
-			  cscf_proxy_count(w->px));
+		WIMS_INFO(LOG, "worker %d: %u transactions pending at stop (%u more answered, "
+			       "absorbing retransmissions)",
+			  w->index, cscf_proxy_count_pending(w->px),
+			  cscf_proxy_count(w->px) - cscf_proxy_count_pending(w->px));
 	cscf_proxy_free(w->px);
 	w->px = NULL;
 	net_listener_free(w->tcp);

@@ -169,6 +169,15 @@ unsigned cscf_proxy_count(const struct cscf_proxy *p)
 	return p->count;
 }
 
+unsigned cscf_proxy_count_pending(const struct cscf_proxy *p)
+{
+	unsigned n = 0;
+	for (const struct stxn *t = p->all; t; t = t->next)
+		if (t->state != S_LINGER)
+			n++;
+	return n;
+}
+
 /* --- upstream --- */
 
 static void send_up(struct stxn *t, const struct buf *b)

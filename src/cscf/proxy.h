@@ -111,5 +111,8 @@ void cscf_proxy_tick(struct cscf_proxy *p, int64_t now);
 
 /* Server transactions held (tests, stats). */
 unsigned cscf_proxy_count(const struct cscf_proxy *p);
+/* ... of which not yet answered (or, INVITE, not yet ACKed): the rest
+ * only absorb retransmissions until their Timer J/L/I. */
+unsigned cscf_proxy_count_pending(const struct cscf_proxy *p);
 
 #endif
