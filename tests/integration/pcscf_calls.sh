@@ -17,6 +17,8 @@
 #   turns the INVITE into 430 at once.
 # Dead flow: pings every 500 ms; a client that answers none is dropped, its
 #   flow then answers 430.
+# Core gone: an INVITE ringing when the core's connection closes gets 503
+#   at once (sipp/pcscf_core_dies.xml).
 . "$(dirname "$0")/../lib/harness.sh"
 
 LIB=$HARNESS_ROOT/tests/integration/lib
@@ -93,6 +95,12 @@ else
 fi
 
 check "the SIPp core saw every forwarded request as expected" wait "$SIPP_CORE"
+
+# ---- the core connection dies under a ringing INVITE ---------------------
+spawn sipp-dies sipp -sf "$SIPP/pcscf_core_dies.xml" -t t1 -i 127.0.0.1 -p $CORE_PORT \
+	-m 2 -timeout 30s -nostdin
+sleep 0.5
+check "INVITE ringing when the core connection closes: 503 at once" client core-dies
 
 kill "$PCSCF"
 wait "$PCSCF" 2>/dev/null

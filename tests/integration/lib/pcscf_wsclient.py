@@ -30,6 +30,8 @@ eP-CSCF behaved as it must, 1 otherwise:
 Calls (class Phone: a small RFC 3261 UA with dialogs, one flow each):
   core-calls               WIC -> a SIPp core (pcscf_calls.sh): call, CANCEL,
                            forged From / P-Asserted-Identity, Max-Forwards 0
+  core-dies                an INVITE ringing when the core connection
+                           closes must get 503 at once
   answer --token-file F    holds a flow answering the core's INVITEs by
                            Subject: answer, cancel, vanish (drops the flow)
   silent --token-file F    registers, then answers no ping: must be dropped
@@ -864,6 +866,20 @@ def do_core_calls(a):
     ])
 
 
+def do_core_dies(a):
+    """An INVITE rings, then the core's connection closes: 503 at once."""
+    alice = Phone("alice", a)
+    alice.register()
+    inv = alice.invite(f"sip:bob@{a.domain}")
+    t0 = time.time()
+    r = alice.final(inv, timeout=10)
+    took = time.time() - t0
+    print(f"INVITE -> {r.status} {r.reason} after {took:.2f} s")
+    if r.status != 503 or took > 5:
+        fail("expected 503 within 5 s")
+    print("ok")
+
+
 def do_answer(a):
     """Holds a flow and answers the core's INVITEs by their Subject
     (sipp/pcscf_mw_*.xml): answer, cancel, vanish (the last)."""
@@ -1193,6 +1209,7 @@ def main():
     rs.add_argument("status", type=int)
     rs.add_argument("--within", type=float, default=5)
     sub.add_parser("core-calls", parents=[shared])
+    sub.add_parser("core-dies", parents=[shared])
     an = sub.add_parser("answer", parents=[shared])
     an.add_argument("--token-file", required=True)
     an.add_argument("--hold", type=float, default=30)
@@ -1215,7 +1232,7 @@ def main():
         a.password = f"{a.user}-secret"
     random.seed()
     {"register": do_register, "origin": do_origin, "register-status": do_register_status, "unregistered": do_unregistered,
-     "malformed": do_malformed, "oversize": do_oversize, "core-calls": do_core_calls,
+     "malformed": do_malformed, "oversize": do_oversize, "core-calls": do_core_calls, "core-dies": do_core_dies,
      "answer": do_answer, "silent": do_silent, "ws-calls": do_ws_calls,
      "call-one": do_call_one, "answer-one": do_answer_one}[a.cmd](a)
 
