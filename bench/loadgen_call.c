@@ -442,12 +442,11 @@ void lg_call_begin(struct lg_conn *c)
 	lg_rand_hex(c->w, k->call_id, 24);
 	lg_rand_hex(c->w, k->from_tag, 12);
 	lg_rand_hex(c->w, k->branch, 16);
+	/* The callees of --callees in turn (without it the range is 0-0 and
+	 * the URI has no %u). */
 	const struct lg_opts *o = &lg_run.o;
-	unsigned n = 0;
-	if (o->callee_last > o->callee_first || o->callee_first) {
-		unsigned count = o->callee_last - o->callee_first + 1;
-		n = o->callee_first + (unsigned)((c->index + (uint64_t)k->seq) % count);
-	}
+	uint64_t count = (uint64_t)o->callee_last - o->callee_first + 1;
+	unsigned n = o->callee_first + (unsigned)((c->index + (uint64_t)k->seq) % count);
 	if (lg_pattern_format(o->call_target, n, k->target, sizeof(k->target)) < 0) {
 		call_send_failed(c, "INVITE", WIMS_ETOOBIG);
 		return;

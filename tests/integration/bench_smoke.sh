@@ -127,6 +127,10 @@ expect_fail "loadgen refuses more connections than users" \
 	"$LOADGEN" --users 0-1 --connections 3 --duration 1
 expect_fail "loadgen refuses a pattern with another conversion" \
 	"$LOADGEN" --user-pattern 'user%s' --duration 1
+expect_fail "loadgen refuses --callees for a --call URI without %u" \
+	"$LOADGEN" --call sip:uas@ims.example.org --callees 0-3 --duration 1
+expect_fail "loadgen refuses a --call URI that is not sip:" \
+	"$LOADGEN" --call http://ims.example.org/ --duration 1
 
 # The SIPp callees serve the calls through Kamailio and through wims.
 if have_sipp; then
