@@ -341,8 +341,10 @@ static void forward_ack(struct cscf_worker *w, const struct sip_msg *m,
 		return; /* not routed through us: nowhere we would send it */
 	if (cscf_max_forwards(m) <= 0 || cscf_hop_from_uri(to, &hop, &reason) != 0)
 		return;
-	if (!ri->has_next && cscf_uri_names(m->ruri, &cscf.self))
-		return;
+	struct sip_uri u;
+	if (!ri->has_next && (sip_uri_parse(&u, m->ruri, &reason) != 0 ||
+			      u.scheme == SIP_URI_TEL || host_is_ours(u.host)))
+		return; /* the ACK of a final we sent ourselves */
 	uint8_t rnd[10];
 	char branch[CSCF_BRANCH_MAX], via[300];
 	if (RAND_bytes(rnd, sizeof(rnd)) != 1 ||

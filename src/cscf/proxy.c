@@ -362,6 +362,10 @@ static void check_done(struct stxn *t, int64_t now)
 			snprintf(warn, sizeof(warn), "399 %s \"Flow failed: the callee's connection is gone\"",
 				 t->p->conf.warn_agent ? t->p->conf.warn_agent : "cscf");
 			own_response(t, 480, NULL, warn, &out);
+		} else if (t->best == 503) {
+			/* RFC 3261 16.7 step 6: a 503 means the next hop is
+			 * overloaded or gone, not us: upstream it is a 500 */
+			own_response(t, 500, "Next hop unavailable", NULL, &out);
 		} else if (t->bestmsg.len) {
 			buf_append(&out, t->bestmsg.p, t->bestmsg.len);
 		} else {

@@ -394,6 +394,24 @@ static void bindings_persist_across_reopen(void)
 	EXPECT_INT(store_binding_list(st, "sip:alice@ims.example.org", 0, collect_binding, &bs),
 		   ==, 0);
 	EXPECT_INT(bs.n, ==, 0);
+	/* A failed flow (430): its Contact goes from every IMPU, the others stay. */
+	struct store_binding f1 = b2, f2 = b2;
+	snprintf(f1.contact, sizeof(f1.contact), "sip:dead@flow.invalid;transport=ws");
+	snprintf(f2.contact, sizeof(f2.contact), "sip:live@flow.invalid;transport=ws");
+	EXPECT_INT(store_binding_upsert(st, &f1), ==, 0);
+	EXPECT_INT(store_binding_upsert(st, &f2), ==, 0);
+	EXPECT_INT(store_binding_delete_contact(st, f1.contact), ==, 1);
+	EXPECT_INT(store_binding_delete_contact(st, f1.contact), ==, 0);
+	char longc[WIMS_REG_CONTACT_MAX + 8];
+	memset(longc, 'x', sizeof(longc) - 1);
+	longc[sizeof(longc) - 1] = '\0';
+	EXPECT_INT(store_binding_delete_contact(st, longc), ==, 0);
+	bs.n = 0;
+	EXPECT_INT(store_binding_list(st, "sip:alice@ims.example.org", 0, collect_binding, &bs),
+		   ==, 0);
+	EXPECT_INT(bs.n, ==, 1);
+	EXPECT_STR(bs.b[0].contact, f2.contact);
+	EXPECT_INT(store_binding_delete_impu(st, "sip:alice@ims.example.org"), ==, 1);
 	/* Refusals: no contact, too long a path. */
 	struct store_binding bad = b;
 	bad.contact[0] = '\0';

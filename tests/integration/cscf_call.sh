@@ -173,14 +173,14 @@ check "cscf stops cleanly" stop_cscf
 wims_start cscf
 for t in tcp udp; do
 	c=("${SIPC[@]}" --transport "$t")
-	fake_pcscf "wic-call-$t" 5070 frank --expect-methods INVITE,ACK,BYE \
+	fake_pcscf "wic-call-$t" 5070 frank --expect-methods INVITE,ACK,UPDATE,BYE \
 		--expect-header '^Record-Route: <sip:127\.0\.0\.1:5060;lr>' \
 		--expect-header '^Max-Forwards: 69' \
 		--expect-header '^P-Asserted-Identity: <sip:alice@ims.example.org>'
-	check "$t: alice (via pcscf) calls frank's WIC: INVITE routed by Path, ACK and BYE by Record-Route" \
-		"${c[@]}" call alice --to sip:frank@ims.example.org --route "<sip:orig@127.0.0.1:5060;lr>" \
+	check "$t: alice (via pcscf) calls frank's WIC: INVITE by Path; ACK, re-INVITE, UPDATE, BYE by Record-Route" \
+		"${c[@]}" call alice --in-dialog --to sip:frank@ims.example.org --route "<sip:orig@127.0.0.1:5060;lr>" \
 		--header "P-Asserted-Identity: <sip:alice@ims.example.org>" --expect 200
-	check "$t: frank's P-CSCF got INVITE (Route = Path, RR, MF 69, PAI kept), ACK, BYE" fake_ok "wic-call-$t"
+	check "$t: frank's P-CSCF got INVITE (Route = Path, RR, MF 69, PAI kept), ACK, re-INVITE, UPDATE, BYE" fake_ok "wic-call-$t"
 	fake_pcscf "wic-msg-$t" 5070 frank --expect-methods MESSAGE --check-method MESSAGE \
 		--answer 200 --expect-header '^P-Asserted-Identity: <sip:alice@ims.example.org>'
 	check "$t: MESSAGE to frank's WIC -> 200" "${c[@]}" call alice --method MESSAGE \

@@ -759,7 +759,20 @@ def cmd_call(a):
             target = re.search(r"<([^>]+)>", hdrs(h, "contact")[0]).group(1)
             c.request("ACK", target, cseq=1, to_tag=ttag, routes=routes)
             time.sleep(a.hold)
-            c.request("BYE", target, cseq=2, to_tag=ttag, routes=routes)
+            cseq = 2
+            if a.in_dialog:
+                # re-INVITE and UPDATE inside the dialog, along its route set
+                for meth in ("INVITE", "UPDATE"):
+                    c.request(meth, target, cseq=cseq, to_tag=ttag, routes=routes,
+                              body=SDP)
+                    rc_, rstart, rh, rraw = c.final(method=meth)
+                    if rc_ != 200:
+                        fail("in-dialog %s answered %s" % (meth, rstart))
+                    if meth == "INVITE":
+                        c.request("ACK", target, cseq=cseq, to_tag=ttag, routes=routes)
+                    print("in-dialog %s: %s" % (meth, rstart))
+                    cseq += 1
+            c.request("BYE", target, cseq=cseq, to_tag=ttag, routes=routes)
             bc, bstart, bh, braw = c.final(method="BYE")
             if bc != 200:
                 fail("BYE answered %s" % bstart)
@@ -861,7 +874,10 @@ class FakePcscf:
                 seen.append(method)
                 print("got %s" % raw.split("\r\n")[0], flush=True)
                 self.log.append(raw)
-                if method == "INVITE":
+                if method == "INVITE" and re.search(r";tag=", hdrs(h, "to")[0]):
+                    s.sendall(response_to(raw, 200, "OK", "Contact: <%s>\r\n" % self.contact,
+                                          ttag, SDP).encode())
+                elif method == "INVITE":
                     invite = raw
                     for ans in answers:
                         if ans.startswith("sleep"):
@@ -1009,6 +1025,8 @@ def main():
     p.add_argument("--answer", default="180,200")
     p.add_argument("--min-copies", type=int, default=3)
     p.add_argument("--absent", action="store_true")
+    p.add_argument("--in-dialog", action="store_true",
+                   help="call: re-INVITE and UPDATE before the BYE")
     p.add_argument("--path", default=None)
     p.add_argument("--raw-file", default=None)
     p.add_argument("cmd")
