@@ -6,7 +6,8 @@
 //       both pages show the end; then alice mutes and bob hangs up;
 //       dialling bob's number (a todo until the cscf looks up
 //       sip:+N@domain;user=phone as tel:+N)
-//   (b) bob rejects: alice reads that bob declined
+//   (b) bob rejects: alice reads that bob declined; carol calls bob while
+//       he is in a call: she reads that bob is busy
 //   (c) alice hangs up while bob's page rings: bob sees a missed call
 //   (d) calling carol, who is not registered: "carol is not online"
 //   (e) bob's WebSocket closes mid-call: both calls end with a reason, and
@@ -18,7 +19,7 @@ import assert from 'node:assert/strict';
 
 import { launchChromium } from './lib/browser.mjs';
 import { audioGrows, callPanel, dial, newContext, registeredPage, sipTrace, waitCall } from './lib/phone.mjs';
-import { screenshot } from './lib/wic.mjs';
+import { screenshot, waitForState } from './lib/wic.mjs';
 import { startDemo } from './lib/wims.mjs';
 
 let chrome, wims, startError, aliceCtx, bobCtx;
@@ -143,6 +144,27 @@ describe('calls between two browsers', () => {
 		assert.match(a.endDetail, /603 Decline/);
 		assert.equal((await waitCall(bob, 'ended')).endTitle, 'Call declined.');
 		await backToDialler(alice, bob);
+	});
+
+	test('(b) bob is in a call with alice: carol reads that bob is busy', async () => {
+		demo();
+		const carol = await registeredPage(await newContext(chrome), wims.wwsfUrl, 'carol');
+		try {
+			await connectedCall(alice, bob);
+			await dial(carol, 'bob');
+			const c = await waitCall(carol, 'ended');
+			assert.equal(c.endKind, 'busy', JSON.stringify(c));
+			assert.equal(c.endTitle, 'bob is busy.');
+			assert.match(c.endDetail, /486 Busy Here/);
+			assert.equal((await callPanel(bob)).state, 'connected', 'bob\'s call goes on');
+			await alice.click('#hangup');
+			await waitCall(bob, 'ended');
+		} finally {
+			/* carol leaves the network: (d) expects her offline */
+			await carol.click('#unregister');
+			await waitForState(carol, 'unregistered');
+			await carol.context().close();
+		}
 	});
 
 	test('(c) alice hangs up while bob rings: bob sees a missed call', async () => {

@@ -227,7 +227,7 @@ export class WicClient extends EventTarget {
 
 	/** The RTCPeerConnection of the current call, or null (for tests). */
 	get peerConnection() {
-		return (this._call && this._call.session.connection) || null;
+		return (this._call && this._call.session && this._call.session.connection) || null;
 	}
 
 	/** The home domain, which completes a dialled user name. */
