@@ -141,6 +141,8 @@ static const struct conf_section cscf_section = {
 
 struct cscf_worker;
 
+#define CONN_BUCKETS 1024
+
 struct conn {
 	struct cscf_worker *w;
 	struct bufferevent *bev;
@@ -149,6 +151,7 @@ struct conn {
 	uint64_t id;               /* per worker, from 1 */
 	char key[80];              /* "host:port" of the peer, for reuse */
 	struct cscf_hop hop;       /* ours: where it goes */
+	struct conn *id_next, *key_next; /* hash chains (conn_index) */
 	bool closing; /* framing lost: answer sent or sending, input discarded */
 	bool shut;    /* our side half-closed, waiting for the peer's EOF */
 	struct conn *prev, *next;
@@ -178,6 +181,10 @@ struct cscf_worker {
 	struct cscf_proxy *px;
 	struct event *tick;
 	uint64_t next_conn_id;
+	/* Connections by id (responses upstream) and by "host:port" (reuse
+	 * downstream): a worker may hold max_connections of them. */
+	struct conn *by_id[CONN_BUCKETS];
+	struct conn *by_key[CONN_BUCKETS];
 };
 
 static struct {
@@ -582,9 +589,41 @@ static void malformed(const struct sip_msg *m, int err, const char *reason,
 
 static void response_in(struct cscf_worker *w, const struct sip_msg *m);
 
+static unsigned key_bucket(const char *key)
+{
+	uint32_t h = 2166136261u;
+	for (; *key; key++)
+		h = (h ^ (uint8_t)*key) * 16777619u;
+	return h % CONN_BUCKETS;
+}
+
+/* Put a new connection (id and key set) on the worker's list and tables. */
+static void conn_index(struct cscf_worker *w, struct conn *c)
+{
+	c->next = w->conns;
+	if (w->conns)
+		w->conns->prev = c;
+	w->conns = c;
+	unsigned i = (unsigned)(c->id % CONN_BUCKETS), k = key_bucket(c->key);
+	c->id_next = w->by_id[i];
+	w->by_id[i] = c;
+	c->key_next = w->by_key[k];
+	w->by_key[k] = c;
+}
+
 static void conn_free(struct conn *c)
 {
 	struct cscf_worker *w = c->w;
+	struct conn **pp = &w->by_id[c->id % CONN_BUCKETS];
+	while (*pp && *pp != c)
+		pp = &(*pp)->id_next;
+	if (*pp)
+		*pp = c->id_next;
+	pp = &w->by_key[key_bucket(c->key)];
+	while (*pp && *pp != c)
+		pp = &(*pp)->key_next;
+	if (*pp)
+		*pp = c->key_next;
 	if (c->prev)
 		c->prev->next = c->next;
 	else
@@ -720,10 +759,7 @@ static void tcp_accept(struct net_listener *nl, int fd, const struct sockaddr *p
 		snprintf(c->key, sizeof(c->key), "[%s]:%d", c->src.host, c->src.port);
 	else
 		snprintf(c->key, sizeof(c->key), "%s:%d", c->src.host, c->src.port);
-	c->next = w->conns;
-	if (w->conns)
-		w->conns->prev = c;
-	w->conns = c;
+	conn_index(w, c);
 	struct timeval idle = {WIMS_CSCF_TCP_IDLE_S, 0};
 	bufferevent_set_timeouts(bev, &idle, NULL);
 	bufferevent_setcb(bev, conn_read_cb, conn_write_cb, conn_event_cb, c);
@@ -733,7 +769,7 @@ static void tcp_accept(struct net_listener *nl, int fd, const struct sockaddr *p
 /* The worker's connection with this id (responses go back on it). */
 static struct conn *conn_by_id(struct cscf_worker *w, uint64_t id)
 {
-	for (struct conn *c = w->conns; c; c = c->next)
+	for (struct conn *c = w->by_id[id % CONN_BUCKETS]; c; c = c->id_next)
 		if (c->id == id && !c->closing)
 			return c;
 	return NULL;
@@ -741,7 +777,7 @@ static struct conn *conn_by_id(struct cscf_worker *w, uint64_t id)
 
 static struct conn *conn_by_key(struct cscf_worker *w, const char *key)
 {
-	for (struct conn *c = w->conns; c; c = c->next)
+	for (struct conn *c = w->by_key[key_bucket(key)]; c; c = c->key_next)
 		if (!c->closing && strcmp(c->key, key) == 0)
 			return c;
 	return NULL;
@@ -782,10 +818,7 @@ static struct conn *conn_for_hop(struct cscf_worker *w, const struct cscf_hop *h
 	snprintf(c->src.proto, sizeof(c->src.proto), "tcp");
 	snprintf(c->src.host, sizeof(c->src.host), "%s", hop->host);
 	c->src.port = hop->port;
-	c->next = w->conns;
-	if (w->conns)
-		w->conns->prev = c;
-	w->conns = c;
+	conn_index(w, c);
 	struct timeval idle = {WIMS_CSCF_TCP_IDLE_S, 0};
 	bufferevent_set_timeouts(bev, &idle, NULL);
 	bufferevent_setcb(bev, conn_read_cb, conn_write_cb, conn_event_cb, c);

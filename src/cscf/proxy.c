@@ -456,12 +456,15 @@ bool cscf_proxy_response(struct cscf_proxy *p, const struct sip_msg *m, int64_t 
 		buf_free(&ack);
 	}
 	if (m->status < 300) {
-		/* Every 2xx goes up, retransmissions included (RFC 3261
-		 * 16.7 step 5). */
-		struct buf out = BUF_INIT;
-		if (pop_via(m, &out) == 0)
-			up_keep(t, &out);
-		buf_free(&out);
+		/* Every 2xx to an INVITE goes up, retransmissions included
+		 * (RFC 3261 16.7 step 5); of a non-INVITE only the first
+		 * final answer does. */
+		if (t->method == SIP_METHOD_INVITE || !t->final_sent) {
+			struct buf out = BUF_INIT;
+			if (pop_via(m, &out) == 0)
+				up_keep(t, &out);
+			buf_free(&out);
+		}
 		if (b->done)
 			return true;
 		t->final_sent = true;

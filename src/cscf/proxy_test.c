@@ -360,6 +360,23 @@ static void cancel_racing_a_200(void)
 	clear();
 }
 
+static void non_invite_forwards_one_final(void)
+{
+	struct cscf_proxy *p = new_proxy();
+	make_request("MESSAGE", "z9hG4bKupb");
+	struct cscf_branch_spec s[2];
+	make_spec(&s[0], "z9hG4bKbh", 5070, false, NULL);
+	make_spec(&s[1], "z9hG4bKbi", 5071, false, NULL);
+	EXPECT_INT(cscf_proxy_start(p, &req, &tcp_peer, s, 2, 0), ==, 0);
+	answer(p, find(false, "MESSAGE ", 0), 200, 10);
+	answer(p, find(false, "MESSAGE ", 1), 200, 20);
+	EXPECT_INT(count(true, "SIP/2.0 200"), ==, 1);
+	EXPECT_INT(count(false, "CANCEL "), ==, 0); /* a MESSAGE is not CANCELled */
+	EXPECT_INT(cscf_proxy_count(p), ==, 0);
+	cscf_proxy_free(p);
+	clear();
+}
+
 static void transaction_limit(void)
 {
 	struct cscf_proxy_conf c = {.timer_c_ms = 1000, .max_txns = 1};
@@ -386,6 +403,7 @@ int main(void)
 	UNIT_RUN(timer_b_and_send_failure);
 	UNIT_RUN(upstream_cancel_and_retransmission);
 	UNIT_RUN(cancel_racing_a_200);
+	UNIT_RUN(non_invite_forwards_one_final);
 	UNIT_RUN(transaction_limit);
 	return UNIT_MAIN_END();
 }
