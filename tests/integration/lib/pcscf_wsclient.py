@@ -377,7 +377,9 @@ class Phone:
         self.log = []
 
     def say(self, text):
-        print(f"[{self.name}] {text}")
+        now = time.time()
+        stamp = time.strftime("%H:%M:%S", time.gmtime(now)) + f".{int(now * 1000) % 1000:03d}"
+        print(f"{stamp} [{self.name}] {text}")
 
     # -- wire --
     def send(self, text):
