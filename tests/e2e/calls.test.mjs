@@ -12,6 +12,8 @@
 //   (d) calling carol, who is not registered: "carol is not online"
 //   (e) bob's WebSocket closes mid-call: both calls end with a reason, and
 //       a new call to bob reads "bob is not online"
+//   (f) nobody answers (cscf Timer C at 3 s): alice reads "bob did not
+//       answer" (487 after the cscf's CANCEL, or 408), bob a missed call
 // Screenshots: call-ringing-caller, call-ringing-callee, call-in-call,
 // call-ended, call-offline, call-lost, call-lost-callee.
 import { after, before, beforeEach, describe, test } from 'node:test';
@@ -253,5 +255,39 @@ describe('calls between two browsers', () => {
 		demo();
 		assert.deepEqual(alice.problems, []);
 		assert.deepEqual(bob.problems.filter((p) => !/WebSocket/.test(p)), []);
+	});
+});
+
+describe('a call nobody answers (cscf Timer C shortened to 3 s)', () => {
+	let short, shortError, alice, bob;
+	before(async () => {
+		short = await startDemo({ sets: ['cscf.timer_c=3'] }).catch((e) => {
+			shortError = e;
+		});
+		if (shortError)
+			return;
+		alice = await registeredPage(aliceCtx, short.wwsfUrl, 'alice');
+		bob = await registeredPage(bobCtx, short.wwsfUrl, 'bob');
+	});
+	after(async () => {
+		await alice?.close();
+		await bob?.close();
+		await short?.stop();
+	});
+
+	test('(f) alice reads that bob did not answer; bob sees a missed call', async () => {
+		if (shortError)
+			throw shortError;
+		await dial(alice, 'bob');
+		await waitCall(bob, 'incoming');
+		await waitCall(alice, 'ringing');
+		const a = await waitCall(alice, 'ended', 15000);
+		assert.equal(a.endKind, 'no-answer', JSON.stringify(a));
+		assert.equal(a.endTitle, 'bob did not answer.');
+		/* RFC 3261 16.8: a branch that rang gets CANCEL and its 487 is
+		 * the best answer; one that never rang ends as 408. */
+		assert.match(a.endDetail, /408 |487 /);
+		const b = await waitCall(bob, 'ended');
+		assert.equal(b.endTitle, 'Missed call from alice.');
 	});
 });

@@ -180,9 +180,12 @@ export function explainCallFailure({ status = 0, reason = '', warnings = [], cau
 			return { kind: 'forbidden', title: 'The network refused the call.', detail: said };
 		if (NO_ANSWER.has(status))
 			return { kind: 'no-answer', title: `${who} did not answer.`, detail: said };
+		/* Our own CANCEL ends the call before its 487 arrives (cause
+		 * Canceled, no response): a 487 that reaches us is the network
+		 * giving up on a call that rang too long (RFC 3261 16.8 Timer C). */
 		if (status === 487)
-			return { kind: 'cancelled', title: 'The call was cancelled.',
-				detail: `It ended before ${who} answered. ${said}` };
+			return { kind: 'no-answer', title: `${who} did not answer.`,
+				detail: `The network stopped the call after it rang for too long. ${said}` };
 		if (status === 488 || status === 606)
 			return { kind: 'media', title: 'The call could not agree on audio.', detail: said };
 		if (status === 430 || status === 503 || status === 504 || status === 500 || status === 502)

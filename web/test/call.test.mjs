@@ -96,7 +96,8 @@ test('failure responses read as sentences naming the callee', () => {
 	assert.equal(f(403, 'Forbidden').kind, 'forbidden');
 	assert.match(f(403, 'Not our domain').detail, /403 Not our domain/);
 	assert.equal(f(408, 'Request Timeout').title, 'bob did not answer.');
-	assert.equal(f(487, 'Request Terminated').kind, 'cancelled');
+	assert.equal(f(487, 'Request Terminated').kind, 'no-answer', 'cancelled by the network (Timer C), not by us');
+	assert.equal(f(487, 'Request Terminated').title, 'bob did not answer.');
 	assert.equal(f(503, 'Service Unavailable').kind, 'network');
 	assert.equal(f(488, 'Not Acceptable Here').kind, 'media');
 	assert.equal(f(499, 'Odd').kind, 'failed');
