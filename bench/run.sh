@@ -256,6 +256,7 @@ start_kamailio() { # start_kamailio INSTANCE: MD5 or SHA-256 (registrar), call (
 			--connections 1 --duration 0.2 --algorithm "$alg" >/dev/null 2>&1 || true
 	done
 	if [ "$a" = call ]; then
+		ensure_callee || return 1
 		register_callee kamailio || return 1
 	fi
 }
@@ -288,6 +289,19 @@ start_callee() {
 		tail -n 20 "$out/sipp-uas.log" >&2
 		return 1
 	fi
+}
+# SIPp (-t t1) stops when a peer resets its connection, as a crashing
+# Kamailio does (kamailio issue #3791): the callee is then started again and
+# registered again on both servers.
+ensure_callee() {
+	[ -n "$uas_pid" ] && kill -0 "$uas_pid" 2>/dev/null && return 0
+	if [ -n "$uas_pid" ]; then
+		echo "   ! the SIPp callee had stopped (see sipp-uas.log): started again"
+		wait "$uas_pid" 2>/dev/null || true
+		mv "$out/sipp-uas.log" "$out/sipp-uas-$(date +%H%M%S).log"
+	fi
+	start_callee || return 1
+	if [ -n "$want_wims" ] && [ -n "$wims_pid" ]; then register_callee wims || return 1; fi
 }
 register_callee() { # register_callee wims|kamailio
 	local port=$CSCF_PORT local_port=17091
@@ -347,18 +361,17 @@ one_attempt() {
 		--threads "$THREADS" --expires "$EXPIRES" \
 		--label "$server $alg $round" 2>>"$out/loadgen.log" | sed -n 's/^RESULT //p') || rc=$?
 	after=$(cpu_ticks "$pid")
-	if [ "$alg" = call ]; then
-		cafter=$(cpu_ticks "$uas_pid")
-		if ! kill -0 "$uas_pid" 2>/dev/null; then
-			echo "run.sh: the SIPp callee died (see $out/sipp-uas.log): stopping" >&2
-			exit 1
-		fi
-	fi
-	# A Kamailio worker that crashes makes the main process stop them all.
+	[ "$alg" = call ] && cafter=$(cpu_ticks "$uas_pid")
+	# A Kamailio worker that crashes makes the main process stop them all
+	# (and the SIPp callee, whose connection it resets).
 	if ! kill -0 "$pid" 2>/dev/null ||
 		{ [ "$server" = kamailio ] && [ "$(pgrep -c -P "$pid" || true)" -eq 0 ]; }; then
 		[ -n "$line" ] && echo "$line" >>"$out/incidents.jsonl"
 		return 1
+	fi
+	if [ "$alg" = call ] && ! kill -0 "$uas_pid" 2>/dev/null; then
+		echo "run.sh: the SIPp callee stopped during a $server run (see $out/sipp-uas.log): stopping" >&2
+		exit 1
 	fi
 	if [ -z "$line" ]; then
 		echo "run.sh: the generator printed no result against $server ($alg); see $out/loadgen.log" >&2
@@ -560,7 +573,7 @@ open(sys.argv[2], "a").write(table + "\n")
 json.dump(per, open(sys.argv[3], "w"), indent=1)
 print(table)
 PY
-echo "SIPp callee over the whole phase (both targets, warm-ups included): ${callee_ok:-?} calls completed, ${callee_failed:-?} failed." |
+echo "SIPp callee since it (last) started (both targets, warm-ups included): ${callee_ok:-?} calls completed, ${callee_failed:-?} failed." |
 	tee -a "$out/summary.md"
 fi
 note_incidents | tee -a "$out/summary.md"
