@@ -256,20 +256,6 @@ static bool from_pcscf(const char *host)
 	return false;
 }
 
-/* The IMPU a Request-URI of ours stands for; our own address as host
- * means the home domain ("sip:bob@127.0.0.1:5060" is bob). */
-static int ruri_impu(const struct sip_uri *u, struct slice ruri, char *out, size_t outsz)
-{
-	if (u->scheme != SIP_URI_TEL && !slice_ieq_cstr(u->host, wims_global.domain)) {
-		if (u->user.len == 0)
-			return WIMS_EPARSE;
-		int n = snprintf(out, outsz, "sip:%.*s@%s", (int)u->user.len, u->user.p,
-				 wims_global.domain);
-		return n < 0 || (size_t)n >= outsz ? WIMS_ETOOBIG : 0;
-	}
-	return cscf_reg_impu(ruri, out, outsz);
-}
-
 struct src_match {
 	const struct cscf_src *src;
 	bool found;
@@ -490,7 +476,7 @@ static void route_request(struct cscf_worker *w, const struct sip_msg *m,
 	} else {
 		/* Terminating: the callee's bindings. */
 		char impu[WIMS_IMPU_MAX];
-		if (ruri_impu(&u, m->ruri, impu, sizeof(impu)) != 0) {
+		if (cscf_route_impu(m->ruri, wims_global.domain, impu, sizeof(impu)) != 0) {
 			respond(m, 404, "Not Found", NULL, out);
 			return;
 		}
@@ -725,13 +711,11 @@ static void conn_event_cb(struct bufferevent *bev, short what, void *arg)
 		   : (what & BEV_EVENT_EOF)   ? "closed"
 					      : "failed");
 	struct cscf_worker *w = c->w;
-	struct cscf_hop hop = c->hop;
-	bool ours = c->from == NULL;
+	uint64_t id = c->id;
 	conn_free(c);
-	/* Branches still waiting on a connection we opened will not hear
-	 * back on it: they end now (503) instead of at Timer B. */
-	if (ours)
-		cscf_proxy_hop_failed(w->px, &hop, now_ms());
+	/* Branches still waiting on this connection will not hear back on
+	 * it: they end now (503) instead of at Timer B. */
+	cscf_proxy_conn_failed(w->px, id, now_ms());
 }
 
 static void tcp_accept(struct net_listener *nl, int fd, const struct sockaddr *peer,
@@ -961,11 +945,11 @@ static void udp_read_cb(evutil_socket_t fd, short what, void *arg)
 /* --- the proxy's I/O --- */
 
 /* A request downstream, outside any transaction or for one. */
-static int send_to_hop(struct cscf_worker *w, const struct cscf_hop *hop, const char *p,
-		       size_t len)
+static int send_to_hop(struct cscf_worker *w, struct cscf_hop *hop, const char *p, size_t len)
 {
 	if (hop->transport == CSCF_TCP) {
 		struct conn *c = conn_for_hop(w, hop);
+		hop->conn = c ? c->id : 0;
 		if (!c)
 			return WIMS_EIO;
 		return bufferevent_write(c->bev, p, len) == 0 ? 0 : WIMS_EIO;
@@ -987,10 +971,11 @@ static int send_to_hop(struct cscf_worker *w, const struct cscf_hop *hop, const 
 static void stateless_send(struct cscf_worker *w, const struct cscf_hop *hop, const char *p,
 			   size_t len)
 {
-	send_to_hop(w, hop, p, len);
+	struct cscf_hop h = *hop;
+	send_to_hop(w, &h, p, len);
 }
 
-static int io_send_down(void *arg, const struct cscf_hop *to, const char *p, size_t len)
+static int io_send_down(void *arg, struct cscf_hop *to, const char *p, size_t len)
 {
 	return send_to_hop(arg, to, p, len);
 }

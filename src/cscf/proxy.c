@@ -479,7 +479,7 @@ bool cscf_proxy_response(struct cscf_proxy *p, const struct sip_msg *m, int64_t 
 	return true;
 }
 
-void cscf_proxy_hop_failed(struct cscf_proxy *p, const struct cscf_hop *hop, int64_t now)
+void cscf_proxy_conn_failed(struct cscf_proxy *p, uint64_t conn, int64_t now)
 {
 	struct stxn *t = p->all;
 	while (t) {
@@ -488,8 +488,7 @@ void cscf_proxy_hop_failed(struct cscf_proxy *p, const struct cscf_hop *hop, int
 		bool hit = false;
 		for (unsigned i = 0; i < t->nb; i++) {
 			struct branch *b = t->b[i];
-			if (!b->done && b->hop.transport == hop->transport && b->hop.port == hop->port &&
-			    strcmp(b->hop.host, hop->host) == 0) {
+			if (!b->done && b->hop.transport == CSCF_TCP && b->hop.conn == conn) {
 				hit = true;
 				branch_end(b, 503, NULL, now);
 			}

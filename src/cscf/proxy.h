@@ -48,8 +48,9 @@ struct cscf_proxy_io {
 	/* A response upstream. */
 	void (*send_up)(void *arg, const struct cscf_peer *to, const char *p, size_t len);
 	/* A request (or CANCEL, ACK) downstream: 0, or < 0 when it cannot
-	 * be sent at all (the branch then ends with 503). */
-	int (*send_down)(void *arg, const struct cscf_hop *to, const char *p, size_t len);
+	 * be sent at all (the branch then ends with 503).  TCP: sets
+	 * to->conn to the connection used. */
+	int (*send_down)(void *arg, struct cscf_hop *to, const char *p, size_t len);
 	/* A branch to this Contact got 430 Flow Failed. */
 	void (*flow_failed)(void *arg, const char *contact);
 	/* n random bytes (To tags of our own responses). */
@@ -102,9 +103,10 @@ int cscf_proxy_start(struct cscf_proxy *p, const struct sip_msg *m,
  * false: no such branch here (the caller may forward a 2xx statelessly). */
 bool cscf_proxy_response(struct cscf_proxy *p, const struct sip_msg *m, int64_t now);
 
-/* A TCP connection to hop could not be made or broke: every pending
- * branch sent there ends with 503. */
-void cscf_proxy_hop_failed(struct cscf_proxy *p, const struct cscf_hop *hop, int64_t now);
+/* TCP connection conn (an id io->send_down gave) could not be made or
+ * broke: every pending branch sent on it ends with 503 (its answer can
+ * only come back on that connection). */
+void cscf_proxy_conn_failed(struct cscf_proxy *p, uint64_t conn, int64_t now);
 
 /* Run the timers due at now. */
 void cscf_proxy_tick(struct cscf_proxy *p, int64_t now);

@@ -61,11 +61,12 @@ static void io_up(void *arg, const struct cscf_peer *to, const char *p, size_t l
 
 static int down_fails; /* port whose sends fail */
 
-static int io_down(void *arg, const struct cscf_hop *to, const char *p, size_t len)
+static int io_down(void *arg, struct cscf_hop *to, const char *p, size_t len)
 {
 	WIMS_UNUSED(arg);
 	if (to->port == down_fails)
 		return WIMS_EIO;
+	to->conn = (uint64_t)to->port; /* one connection per port here */
 	record(false, to, p, len);
 	return 0;
 }
@@ -377,6 +378,32 @@ static void non_invite_forwards_one_final(void)
 	clear();
 }
 
+static void broken_connection_ends_its_branches_only(void)
+{
+	struct cscf_proxy *p = new_proxy();
+	make_request("INVITE", "z9hG4bKupc");
+	struct cscf_branch_spec s[2];
+	make_spec(&s[0], "z9hG4bKbj", 5070, false, NULL);
+	make_spec(&s[1], "z9hG4bKbk", 5071, false, NULL);
+	EXPECT_INT(cscf_proxy_start(p, &req, &tcp_peer, s, 2, 0), ==, 0);
+	cscf_proxy_conn_failed(p, 5070, 10); /* the fake io's id for port 5070 */
+	EXPECT_INT(count(true, "SIP/2.0 5"), ==, 0); /* the other still runs */
+	answer(p, find(false, "INVITE ", 1), 486, 20);
+	EXPECT_INT(status_of(find(true, "SIP/2.0 4", 0)), ==, 486);
+	cscf_proxy_conn_failed(p, 5071, 30); /* nothing pending there now */
+	cscf_proxy_free(p);
+
+	/* alone: our 503 goes up as 500 (RFC 3261 16.7 step 6) */
+	p = new_proxy();
+	make_request("INVITE", "z9hG4bKupd");
+	make_spec(&s[0], "z9hG4bKbl", 5070, false, NULL);
+	EXPECT_INT(cscf_proxy_start(p, &req, &tcp_peer, s, 1, 0), ==, 0);
+	cscf_proxy_conn_failed(p, 5070, 10);
+	EXPECT_INT(status_of(find(true, "SIP/2.0 5", 0)), ==, 500);
+	cscf_proxy_free(p);
+	clear();
+}
+
 static void transaction_limit(void)
 {
 	struct cscf_proxy_conf c = {.timer_c_ms = 1000, .max_txns = 1};
@@ -404,6 +431,7 @@ int main(void)
 	UNIT_RUN(upstream_cancel_and_retransmission);
 	UNIT_RUN(cancel_racing_a_200);
 	UNIT_RUN(non_invite_forwards_one_final);
+	UNIT_RUN(broken_connection_ends_its_branches_only);
 	UNIT_RUN(transaction_limit);
 	return UNIT_MAIN_END();
 }

@@ -3,6 +3,8 @@
  */
 #include "cscf/route.h"
 
+#include "cscf/reg.h"
+
 #include <stdio.h>
 #include <string.h>
 
@@ -143,6 +145,48 @@ int cscf_hop_from_binding(const struct store_binding *b, struct cscf_hop *hop)
 		snprintf(hop->conn_hint, sizeof(hop->conn_hint), "tcp:%s:%d", rcv.host, rcv.port);
 	}
 	return 0;
+}
+
+/* "+1-555-000-0002" -> "tel:+15550000002"; false if not a global number. */
+static bool global_number(struct slice user, char *out, size_t outsz)
+{
+	if (user.len < 2 || user.p[0] != '+' || outsz < 6)
+		return false;
+	size_t n = (size_t)snprintf(out, outsz, "tel:+");
+	unsigned digits = 0;
+	for (size_t i = 1; i < user.len; i++) {
+		char c = user.p[i];
+		if (c >= '0' && c <= '9') {
+			if (n + 1 >= outsz)
+				return false;
+			out[n++] = c;
+			digits++;
+		} else if (c != '-' && c != '.' && c != '(' && c != ')') {
+			return false;
+		}
+	}
+	out[n] = '\0';
+	return digits > 0;
+}
+
+int cscf_route_impu(struct slice ruri, const char *domain, char *out, size_t outsz)
+{
+	struct sip_uri u;
+	const char *reason;
+	if (sip_uri_parse(&u, ruri, &reason) != 0)
+		return WIMS_EPARSE;
+	if (u.scheme == SIP_URI_TEL)
+		return cscf_reg_impu(ruri, out, outsz);
+	if (u.user.len == 0)
+		return WIMS_EPARSE;
+	if (global_number(u.user, out, outsz))
+		return 0;
+	if (!slice_ieq_cstr(u.host, domain)) {
+		/* our own address as the host: the home domain's user */
+		int n = snprintf(out, outsz, "sip:%.*s@%s", (int)u.user.len, u.user.p, domain);
+		return n < 0 || (size_t)n >= outsz ? WIMS_ETOOBIG : 0;
+	}
+	return cscf_reg_impu(ruri, out, outsz);
 }
 
 bool cscf_in_dialog(const struct sip_msg *m)

@@ -48,6 +48,9 @@ struct cscf_hop {
 	/* A connection to prefer (TCP): "tcp:127.0.0.3:40211", the address a
 	 * directly attached phone registered from; "" for none. */
 	char conn_hint[80];
+	/* TCP: the worker's connection the last message went out on (the
+	 * sender sets it), 0 none. */
+	uint64_t conn;
 };
 
 /* Does URI text (no <>) name self?  A URI that does not parse: false. */
@@ -77,6 +80,18 @@ int cscf_hop_from_uri(struct slice uri, struct cscf_hop *hop, const char **reaso
  * for UDP, and for TCP the Contact's host:port with that connection as
  * the hint.  0 or WIMS_EPARSE. */
 int cscf_hop_from_binding(const struct store_binding *b, struct cscf_hop *hop);
+
+/*
+ * The IMPU a Request-URI of ours stands for, into out:
+ *	tel:+15550000002                            -> tel:+15550000002
+ *	sip:+1-555-000-0002@ims.example.org;user=phone -> tel:+15550000002
+ *	sip:bob@127.0.0.1:5060 (our address)        -> sip:bob@<domain>
+ *	sip:bob@ims.example.org;transport=tcp       -> sip:bob@ims.example.org
+ * A SIP user part that is a global number (RFC 3966 "+" digits and visual
+ * separators) is the tel: IMPU, user=phone or not (RFC 3261 19.1.6).
+ * 0, WIMS_EPARSE (no user) or WIMS_ETOOBIG.
+ */
+int cscf_route_impu(struct slice ruri, const char *domain, char *out, size_t outsz);
 
 /* Is the To of m tagged (a request inside a dialog)? */
 bool cscf_in_dialog(const struct sip_msg *m);

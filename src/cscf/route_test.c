@@ -235,6 +235,32 @@ static void forwarded_request_for_a_branch(void)
 	EXPECT_INT(cscf_max_forwards(&msg), ==, WIMS_EPARSE);
 }
 
+static void impus_of_request_uris(void)
+{
+	char impu[256];
+	const char *d = "ims.example.org";
+	EXPECT_INT(cscf_route_impu(SLICE_LIT("tel:+15550000002"), d, impu, sizeof(impu)), ==, 0);
+	EXPECT_STR(impu, "tel:+15550000002");
+	EXPECT_INT(cscf_route_impu(SLICE_LIT("sip:+1-555-000-0002@ims.example.org;user=phone"), d,
+				   impu, sizeof(impu)),
+		   ==, 0);
+	EXPECT_STR(impu, "tel:+15550000002");
+	EXPECT_INT(cscf_route_impu(SLICE_LIT("sip:bob@127.0.0.1:5060"), d, impu, sizeof(impu)), ==,
+		   0);
+	EXPECT_STR(impu, "sip:bob@ims.example.org");
+	EXPECT_INT(cscf_route_impu(SLICE_LIT("sip:Bob@IMS.example.org;transport=tcp"), d, impu,
+				   sizeof(impu)),
+		   ==, 0);
+	EXPECT_STR(impu, "sip:Bob@ims.example.org");
+	EXPECT_INT(cscf_route_impu(SLICE_LIT("sip:ims.example.org"), d, impu, sizeof(impu)), ==,
+		   WIMS_EPARSE);
+	EXPECT_INT(cscf_route_impu(SLICE_LIT("sip:+1x2@ims.example.org"), d, impu, sizeof(impu)),
+		   ==, 0);
+	EXPECT_STR(impu, "sip:+1x2@ims.example.org"); /* not a number: a user name */
+	EXPECT_INT(cscf_route_impu(SLICE_LIT("sip:+15550000002@ims.example.org"), d, impu, 8), ==,
+		   WIMS_ETOOBIG);
+}
+
 static void dialogs_and_record_routing(void)
 {
 	EXPECT_INT(parse_invite("sip:bob@ims.example.org", ""), ==, 0);
@@ -264,6 +290,7 @@ int main(void)
 	UNIT_RUN(branch_round_trip);
 	UNIT_RUN(loops_are_detected_spirals_are_not);
 	UNIT_RUN(forwarded_request_for_a_branch);
+	UNIT_RUN(impus_of_request_uris);
 	UNIT_RUN(dialogs_and_record_routing);
 	return UNIT_MAIN_END();
 }

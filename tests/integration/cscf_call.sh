@@ -192,6 +192,11 @@ for t in tcp udp; do
 		--to sip:frank@ims.example.org --method OPTIONS --expect 200
 	check "$t: frank's P-CSCF got the OPTIONS" fake_ok "wic-opt-$t"
 done
+fake_pcscf wic-tel 5070 frank --expect-methods MESSAGE --check-method MESSAGE --answer 200
+check "a MESSAGE to sip:+1-555-000-0006@ims.example.org;user=phone reaches frank (tel:+15550000006)" \
+	"${SIPC[@]}" call alice --method MESSAGE --to "tel:+15550000006" \
+	--ruri "sip:+1-555-000-0006@ims.example.org;user=phone" --expect 200
+check "frank's P-CSCF got the MESSAGE sent to his number" fake_ok wic-tel
 check "grace is registered nowhere -> 480" "${SIPC[@]}" call alice --to sip:grace@ims.example.org \
 	--expect 480
 check "mallory is nobody -> 404" "${SIPC[@]}" call alice --to sip:mallory@ims.example.org --expect 404

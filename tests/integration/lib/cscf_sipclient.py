@@ -539,6 +539,14 @@ class Stream:
     def __init__(self, s, udp=False):
         self.s, self.udp, self.buf = s, udp, b""
 
+    def has_msg(self):
+        """A whole message already buffered (TCP): read() returns it at once."""
+        head_end = self.buf.find(b"\r\n\r\n")
+        if self.udp or head_end < 0:
+            return False
+        m = re.search(rb"(?im)^(?:content-length|l)\s*:\s*(\d+)", self.buf[:head_end])
+        return len(self.buf) >= head_end + 4 + (int(m.group(1)) if m else 0)
+
     def read(self, timeout=10):
         self.s.settimeout(timeout)
         if self.udp:
@@ -849,7 +857,10 @@ class FakePcscf:
         while time.time() < deadline:
             if want and want.issubset(set(seen)):
                 break
-            r, _, _ = select.select([ls] + conns, [], [], 0.2)
+            # messages that came in one segment with the last one first
+            r = [c for c in conns if streams[c].has_msg()]
+            if not r:
+                r, _, _ = select.select([ls] + conns, [], [], 0.2)
             for s in r:
                 if s is ls:
                     c, _ = ls.accept()
