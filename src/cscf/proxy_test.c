@@ -158,7 +158,7 @@ static void answer(struct cscf_proxy *p, const struct sent *to, int status, int6
 
 static int status_of(const struct sent *s)
 {
-	return s ? atoi(s->p + 8) : 0;
+	return s ? (int)strtol(s->p + 8, NULL, 10) : 0;
 }
 
 static const struct cscf_peer tcp_peer = {.transport = CSCF_TCP, .conn = 1};
