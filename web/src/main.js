@@ -256,6 +256,10 @@ function drawCall({ detail: c }) {
 	$('call-avatar').style.setProperty('--hue', String(hue(peer.uri)));
 	$('call-name').textContent = peer.name || peer.uri || '';
 	$('call-uri').textContent = peer.uri || '';
+	const number = peer.number && peer.number !== peer.name && !(peer.uri || '').includes(peer.number) ?
+		peer.number : '';
+	$('call-number').textContent = number;
+	$('call-number').hidden = !number;
 	const badge = $('call-badge');
 	if (c.direction === 'incoming') {
 		badge.hidden = false;
