@@ -110,7 +110,8 @@ static const struct conf_key pcscf_keys[] = {
 	CONF_KEY_INT(struct pcscf_conf, max_connections, "20000", 1, WIMS_MAX_CONNECTIONS,
 		     "WebSocket connections each worker holds at once"),
 	CONF_KEY_INT(struct pcscf_conf, ping_interval_ms, "30000", -1, 3600000,
-		     "WebSocket ping interval in ms (keep-alive, dead flow detection); -1 never"),
+		     "WebSocket ping after this many ms of silence (keep-alive); a flow that "
+		     "answers no ping within as long again is closed as dead; -1 never"),
 };
 
 static const struct conf_section pcscf_section = {
@@ -668,10 +669,12 @@ static void to_flow(struct pcscf_worker *w, const struct sip_msg *m, uint64_t fl
 
 /* The flow answered an INVITE from the core: a 2xx ends it here (its ACK
  * is a new transaction), a non-2xx waits for the core's ACK (Timer H). */
-static void flow_invite_answered(struct pcscf_worker *w, uint64_t txn_id, int status)
+static void flow_invite_answered(struct pcscf_worker *w, const struct pcscf_flow *f,
+				 uint64_t txn_id, int status)
 {
 	struct pcscf_txn *x = pcscf_txns_find(&w->in_txns, txn_id, SIP_METHOD_INVITE);
-	if (!x)
+	/* the txn part of a branch is not signed: only the flow's own */
+	if (!x || x->flow_id != f->id)
 		return;
 	if (status < 300) {
 		pcscf_txns_remove(&w->in_txns, x);
@@ -962,7 +965,7 @@ static void flow_response(struct pcscf_worker *w, struct pcscf_flow *f, const st
 		return;
 	}
 	if (m->cseq_method_id == SIP_METHOD_INVITE && m->status >= 200)
-		flow_invite_answered(w, txn_id, m->status);
+		flow_invite_answered(w, f, txn_id, m->status);
 	struct pcscf_back b = {.worker = bw, .link = bl};
 	if (bl == 0) {
 		/* UDP: RFC 3261 18.2.2 / RFC 3581 4: received and rport of

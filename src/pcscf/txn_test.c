@@ -1,0 +1,66 @@
+/* txn_test.c - the per-worker transaction tables (txn.h): a request is
+ * recorded once (a retransmission is WIMS_EEXIST), a CANCEL shares its
+ * INVITE's id but not its entry (RFC 3261 9.1), the table is bounded, and
+ * removal keeps both the buckets and the sweep list whole. */
+#include "pcscf/txn.h"
+
+#include <string.h>
+
+#include "core/limits.h"
+#include "core/wims.h"
+#include "unit.h"
+
+static struct pcscf_txns t;
+
+static void add_find_remove(void)
+{
+	int err = 0;
+	pcscf_txns_init(&t);
+	struct pcscf_txn *inv = pcscf_txns_add(&t, 42, SIP_METHOD_INVITE, 7, 1, 1000, "INVITE", 6, &err);
+	EXPECT_TRUE(inv);
+	EXPECT_TRUE(pcscf_txns_find(&t, 42, SIP_METHOD_INVITE) == inv);
+	EXPECT_INT(inv->len, ==, 6);
+	EXPECT_TRUE(memcmp(inv->req, "INVITE", 6) == 0);
+	/* the retransmission */
+	EXPECT_TRUE(pcscf_txns_add(&t, 42, SIP_METHOD_INVITE, 7, 1, 1000, "INVITE", 6, &err) == NULL);
+	EXPECT_INT(err, ==, WIMS_EEXIST);
+	/* its CANCEL: same id, its own entry */
+	EXPECT_TRUE(pcscf_txns_find(&t, 42, SIP_METHOD_CANCEL) == NULL);
+	struct pcscf_txn *can = pcscf_txns_add(&t, 42, SIP_METHOD_CANCEL, 7, 1, 1000, "CANCEL", 6, &err);
+	EXPECT_TRUE(can && can != inv);
+	EXPECT_INT(t.count, ==, 2);
+	/* same bucket, other id */
+	struct pcscf_txn *other = pcscf_txns_add(&t, 42 + PCSCF_TXN_BUCKETS, SIP_METHOD_INVITE, 8, 1,
+						 1000, "X", 1, &err);
+	EXPECT_TRUE(other);
+	pcscf_txns_remove(&t, inv);
+	EXPECT_TRUE(pcscf_txns_find(&t, 42, SIP_METHOD_INVITE) == NULL);
+	EXPECT_TRUE(pcscf_txns_find(&t, 42, SIP_METHOD_CANCEL) == can);
+	EXPECT_TRUE(pcscf_txns_find(&t, 42 + PCSCF_TXN_BUCKETS, SIP_METHOD_INVITE) == other);
+	int n = 0;
+	for (struct pcscf_txn *x = t.head; x; x = x->next)
+		n++;
+	EXPECT_INT(n, ==, 2);
+	pcscf_txns_free(&t);
+	EXPECT_INT(t.count, ==, 0);
+	EXPECT_TRUE(t.head == NULL);
+}
+
+static void table_is_bounded(void)
+{
+	int err = 0;
+	pcscf_txns_init(&t);
+	for (uint64_t i = 0; i < WIMS_PCSCF_MAX_TXNS; i++)
+		EXPECT_TRUE(pcscf_txns_add(&t, i, SIP_METHOD_MESSAGE, 1, 1, 0, "m", 1, &err));
+	EXPECT_TRUE(pcscf_txns_add(&t, WIMS_PCSCF_MAX_TXNS, SIP_METHOD_MESSAGE, 1, 1, 0, "m", 1,
+				   &err) == NULL);
+	EXPECT_INT(err, ==, WIMS_ETOOBIG);
+	pcscf_txns_free(&t);
+}
+
+int main(void)
+{
+	UNIT_RUN(add_find_remove);
+	UNIT_RUN(table_is_bounded);
+	return UNIT_MAIN_END();
+}
