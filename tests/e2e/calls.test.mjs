@@ -4,8 +4,7 @@
 //       sip:alice@ims.example.org, bob answers, audio flows both ways
 //       (getStats bytesReceived grows on each side), alice hangs up and
 //       both pages show the end; then alice mutes and bob hangs up;
-//       dialling bob's number (a todo until the cscf looks up
-//       sip:+N@domain;user=phone as tel:+N)
+//       dialling bob's number (+1 555 000 0002) reaches him too
 //   (b) bob rejects: alice reads that bob declined; carol calls bob while
 //       he is in a call: she reads that bob is busy
 //   (c) alice hangs up while bob's page rings: bob sees a missed call
@@ -183,11 +182,9 @@ describe('calls between two browsers', () => {
 	});
 
 	/* The WIC sends sip:+15550000002@ims.example.org;user=phone (JsSIP
-	 * has no tel: URI); the cscf must look it up as tel:+15550000002
-	 * (RFC 3261 19.1.6, TS 24.229 5.4.3.2).  A todo until it does: the
-	 * test runs and reports, without failing the run. */
-	const telTodo = 'cscf answers 404 to sip:+N@domain;user=phone (no tel: lookup yet)';
-	test('(a) dialling bob\'s number reaches bob', { todo: telTodo }, async () => {
+	 * has no tel: URI); the cscf looks it up as tel:+15550000002
+	 * (RFC 3261 19.1.6, TS 24.229 5.4.3.2). */
+	test('(a) dialling bob\'s number reaches bob', async () => {
 		demo();
 		await dial(alice, '+1 555 000 0002');
 		const first = await waitCall(alice, ['ringing', 'ended']);
