@@ -90,6 +90,8 @@ describe('calls between two browsers', () => {
 		assert.match(await bob.title(), /Incoming call from alice/);
 		const caller = await waitCall(alice, 'ringing');
 		assert.equal(caller.status, 'Ringing…');
+		assert.equal(await bob.evaluate(() => document.body.dataset.tone), 'ring', 'bob\'s page rings');
+		assert.equal(await alice.evaluate(() => document.body.dataset.tone), 'ringback', 'alice hears it ring');
 		assert.equal(caller.uri, 'sip:bob@ims.example.org');
 		await screenshot(alice, 'call-ringing-caller');
 		await screenshot(bob, 'call-ringing-callee');
@@ -98,6 +100,7 @@ describe('calls between two browsers', () => {
 		await waitCall(bob, 'connected');
 		const inCall = await waitCall(alice, 'connected');
 		assert.deepEqual(inCall.buttons, ['hangup', 'mute']);
+		assert.equal(await bob.evaluate(() => document.body.dataset.tone), undefined, 'the ringing stops');
 		await Promise.all([audioGrows(alice), audioGrows(bob)]);
 		for (const p of [alice, bob]) {
 			const playing = await p.evaluate(() => {

@@ -228,6 +228,62 @@ function hue(text) {
 	return h;
 }
 
+/*
+ * Ring tones, made with Web Audio (no sound files to serve): the ringtone
+ * for an incoming call, the ringback tone while the callee's phone rings
+ * (440 + 480 Hz, as the North American tones).  The browser may refuse
+ * sound before the person has clicked on the page: then it stays silent.
+ */
+const tone = { ctx: null, gain: null, oscs: [], timer: null, kind: null };
+
+function stopTone() {
+	clearInterval(tone.timer);
+	tone.timer = null;
+	for (const o of tone.oscs)
+		o.stop();
+	tone.oscs = [];
+	tone.kind = null;
+	delete document.body.dataset.tone;
+}
+
+function playTone(kind) {
+	if (tone.kind === kind)
+		return;
+	stopTone();
+	try {
+		tone.ctx = tone.ctx || new AudioContext();
+		tone.ctx.resume().catch(() => {});
+		const ctx = tone.ctx;
+		tone.gain = ctx.createGain();
+		tone.gain.gain.value = 0;
+		tone.gain.connect(ctx.destination);
+		tone.oscs = [440, 480].map((hz) => {
+			const o = ctx.createOscillator();
+			o.frequency.value = hz;
+			o.connect(tone.gain);
+			o.start();
+			return o;
+		});
+		/* [on, off] seconds: ringtone 0.4 on 0.2 off 0.4 on 2 off; ringback 2 on 4 off */
+		const pattern = kind === 'ring' ? [[0, 0.4], [0.6, 1.0]] : [[0, 2]];
+		const period = kind === 'ring' ? 3 : 6;
+		const level = kind === 'ring' ? 0.12 : 0.06;
+		const cycle = () => {
+			const t = ctx.currentTime;
+			for (const [on, off] of pattern) {
+				tone.gain.gain.setValueAtTime(level, t + on);
+				tone.gain.gain.setValueAtTime(0, t + off);
+			}
+		};
+		cycle();
+		tone.timer = setInterval(cycle, period * 1000);
+		tone.kind = kind;
+		document.body.dataset.tone = kind; /* what is sounding, for the tests */
+	} catch {
+		stopTone();
+	}
+}
+
 function dialError(text) {
 	$('dial-error').textContent = text || '';
 	$('dial-error').hidden = !text;
@@ -240,6 +296,12 @@ function drawCall({ detail: c }) {
 	$('call-screen').hidden = !c;
 	clearInterval(callTimer);
 	callTimer = null;
+	if (c && c.state === 'incoming')
+		playTone('ring');
+	else if (c && c.state === 'ringing')
+		playTone('ringback');
+	else
+		stopTone();
 	if (!c) {
 		document.title = TITLE;
 		$('remote-audio').srcObject = null;
