@@ -867,6 +867,9 @@ static bool udp_post_owner(struct cscf_worker *w, const struct sip_msg *m,
 	memcpy(j->data, m->raw.p, m->raw.len);
 	if (workers_post(cscf.workers, owner, udp_job_run, j) != 0)
 		free(j);
+	else
+		WIMS_DEBUG(LOG, "worker %d: %d response posted to worker %d", w->index, m->status,
+			   owner);
 	return true;
 }
 
