@@ -282,7 +282,8 @@ start_wims() { # start_wims [--set section.key=value ...]: wims demo, restarted
 # does not take its default 5060 (the demo's cscf).
 start_callee() {
 	"$SIPP" -sf "$root/bench/sipp/uas.xml" -t t1 -i 127.0.0.1 -p "$UAS_PORT" -nostdin \
-		-trace_err -error_file "$out/sipp-uas-errors.log" >"$out/sipp-uas.log" 2>&1 &
+		-trace_err -error_file "$out/sipp-uas-errors.log" \
+		-trace_stat -stf "$out/sipp-uas-stats.csv" -fd 1 >"$out/sipp-uas.log" 2>&1 &
 	uas_pid=$!
 	if ! wait_tcp "$UAS_PORT" "$uas_pid"; then
 		echo "run.sh: the SIPp callee did not start:" >&2
@@ -299,9 +300,18 @@ ensure_callee() {
 		echo "   ! the SIPp callee had stopped (see sipp-uas.log): started again"
 		wait "$uas_pid" 2>/dev/null || true
 		mv "$out/sipp-uas.log" "$out/sipp-uas-$(date +%H%M%S).log"
+		mv "$out/sipp-uas-stats.csv" "$out/sipp-uas-stats-$(date +%H%M%S).csv"
 	fi
 	start_callee || return 1
 	if [ -n "$want_wims" ] && [ -n "$wims_pid" ]; then register_callee wims || return 1; fi
+}
+# callee_count SuccessfulCall|FailedCall: SIPp's cumulative count, from the
+# statistics it writes every second (-trace_stat).
+callee_count() {
+	local n
+	n=$(awk -F';' -v col="$1(C)" 'NR == 1 { for (i = 1; i <= NF; i++) if ($i == col) c = i; next }
+		c { v = $c } END { print v + 0 }' "$out/sipp-uas-stats.csv" 2>/dev/null)
+	echo "${n:-0}"
 }
 register_callee() { # register_callee wims|kamailio
 	local port=$CSCF_PORT local_port=17091
@@ -347,6 +357,7 @@ count_failed() { # count_failed SERVER
 # the call phase.
 one_attempt() {
 	local server=$1 alg=$2 round=$3 secs=$4 port pid before after cbefore=0 cafter=0 line rc=0
+	local fbefore=0 fafter=0
 	local mode=(--algorithm "$alg" --connections "$CONNECTIONS") file=$results unit=reg/s
 	if [ "$server" = wims ]; then port=$WIMS_PORT pid=$wims_pid; else port=${KAM_PORT[$alg]} pid=${kam_pid[$alg]}; fi
 	if [ "$alg" = call ]; then
@@ -354,6 +365,7 @@ one_attempt() {
 			--call-hold "$CALL_HOLD_MS")
 		file=$calls unit=calls/s
 		cbefore=$(cpu_ticks "$uas_pid")
+		fbefore=$(callee_count FailedCall)
 	fi
 	before=$(cpu_ticks "$pid")
 	line=$("$LOADGEN" --host 127.0.0.1 --port "$port" --insecure --quiet \
@@ -373,6 +385,17 @@ one_attempt() {
 		echo "run.sh: the SIPp callee stopped during a $server run (see $out/sipp-uas.log): stopping" >&2
 		exit 1
 	fi
+	# The generator cannot see everything: a lost ACK, for one, shows only
+	# at the callee (SIPp aborts that call on the BYE).  SIPp refreshes its
+	# counts every second.
+	if [ "$alg" = call ]; then
+		sleep 1.2
+		fafter=$(callee_count FailedCall)
+		if [ "$((fafter - fbefore))" -gt 0 ]; then
+			echo "   ! the SIPp callee failed $((fafter - fbefore)) call(s) during that run (see sipp-uas-errors.log)"
+			rc=1
+		fi
+	fi
 	if [ -z "$line" ]; then
 		echo "run.sh: the generator printed no result against $server ($alg); see $out/loadgen.log" >&2
 		count_failed "$server"
@@ -387,7 +410,9 @@ r["server"], r["alg"], r["round"] = sys.argv[1], sys.argv[2], int(sys.argv[3])
 hz = int(sys.argv[6])
 r["server_cpu_s"] = (int(sys.argv[5]) - int(sys.argv[4])) / hz
 r["callee_cpu_s"] = (int(sys.argv[8]) - int(sys.argv[7])) / hz
-print(json.dumps(r))' "$server" "$alg" "$round" "$before" "$after" "$HZ" "$cbefore" "$cafter" >>"$file"
+r["callee_failed"] = int(sys.argv[9])
+print(json.dumps(r))' "$server" "$alg" "$round" "$before" "$after" "$HZ" "$cbefore" "$cafter" \
+			"$((fafter - fbefore))" >>"$file"
 	fi
 	python3 -c '
 import json, sys
@@ -511,11 +536,8 @@ if [ -n "$want_call" ]; then
 # when it stops.
 stop_pid "$uas_pid"
 uas_pid=
-sipp_count() { # sipp_count "Successful call"|"Failed call"
-	grep -a "$1" "$out/sipp-uas.log" | tail -n 1 | awk -F'|' '{ gsub(/[^0-9]/, "", $3); print $3 }'
-}
-callee_ok=$(sipp_count "Successful call")
-callee_failed=$(sipp_count "Failed call")
+callee_ok=$(callee_count SuccessfulCall)
+callee_failed=$(callee_count FailedCall)
 echo "== calls: INVITE -> 100/180/200 -> ACK -> BYE -> 200, $CALL_CONNECTIONS callers over WSS, SIPp callee over TCP" |
 	tee -a "$out/summary.md"
 python3 - "$calls" "$out/summary.md" "$out/summary-calls.json" <<'PY'
@@ -545,6 +567,7 @@ for server in ("wims", "kamailio"):
         "max": max(r["latency_ms"]["max"] for r in rs),
         "failures": sum(r["failures"] for r in rs),
         "failures_by_code": fails,
+        "callee_failed": sum(r.get("callee_failed", 0) for r in rs),
         "connections_failed": sum(r["connections_failed"] for r in rs),
         "rates": [round(r["rate"]) for r in rs],
         "cpu_ms_per_call": 1000.0 * cpu / ok if ok else None,
@@ -552,10 +575,10 @@ for server in ("wims", "kamailio"):
     }
     f = lambda v: "%.3f" % v if v is not None else "-"
     codes = ", ".join("%s: %d" % kv for kv in sorted(fails.items())) or "0"
-    rows.append("| %s | %.0f | %s | %.0f | %.2f | %.2f | %.2f | %.2f | %s | %s | %s | %d |" % (
+    rows.append("| %s | %.0f | %s | %.0f | %.2f | %.2f | %.2f | %.2f | %s | %s | %s | %d | %d |" % (
         server, s["rate"], " / ".join(str(x) for x in s["rates"]), s["rate_median"], s["p50"],
         s["p90"], s["p99"], s["max"], f(s["cpu_ms_per_call"]), f(s["callee_cpu_ms_per_call"]),
-        codes, s["connections_failed"]))
+        codes, s["callee_failed"], s["connections_failed"]))
 if "wims" in per and "kamailio" in per and per["kamailio"]["rate"]:
     w, k = per["wims"], per["kamailio"]
     per["ratio_rate"] = w["rate"] / k["rate"]
@@ -563,11 +586,12 @@ if "wims" in per and "kamailio" in per and per["kamailio"]["rate"]:
     per["ratio_cpu"] = (w["cpu_ms_per_call"] / k["cpu_ms_per_call"]
                         if w["cpu_ms_per_call"] and k["cpu_ms_per_call"] else None)
     g = lambda v: "%.2f" % v if v is not None else "-"
-    rows.append("| **wims/Kamailio** | **%.2f** | | | %s | | | | %s | | | |" % (
+    rows.append("| **wims/Kamailio** | **%.2f** | | | %s | | | | %s | | | | |" % (
         per["ratio_rate"], g(per["ratio_p50"]), g(per["ratio_cpu"])))
 head = ("| server | calls/s (median of runs) | calls/s per run | per-second median | setup p50 ms"
-        " | p90 ms | p99 ms | max ms | server CPU ms/call | SIPp CPU ms/call | failures | conns failed |\n"
-        "|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---|---:|")
+        " | p90 ms | p99 ms | max ms | server CPU ms/call | SIPp CPU ms/call | failures"
+        " | failed at SIPp | conns failed |\n"
+        "|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|")
 table = head + "\n" + "\n".join(rows) + "\n"
 open(sys.argv[2], "a").write(table + "\n")
 json.dump(per, open(sys.argv[3], "w"), indent=1)
@@ -582,6 +606,6 @@ if [ "$peer_failed_runs" -ne 0 ]; then
 	echo "run.sh: warning: $peer_failed_runs Kamailio run(s) had failures or dropped connections (see the table)" >&2
 fi
 if [ "$failed_runs" -ne 0 ]; then
-	echo "run.sh: $failed_runs wims run(s) had failures or dropped connections (see the table and $out/loadgen.log)" >&2
+	echo "run.sh: $failed_runs wims run(s) had failures, calls failed at the SIPp callee or dropped connections (see the table, $out/loadgen.log and sipp-uas-errors.log)" >&2
 	exit 1
 fi
