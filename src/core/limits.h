@@ -151,5 +151,9 @@
 /* Outgoing TCP connections (to pcscfs and phones) are found by address
  * among the worker's connections; the proxy's timers run this often. */
 #define WIMS_CSCF_TICK_MS 50
+/* A TCP peer (pcscf, phone) that lets this much of what we send pile up
+ * is not reading: further messages to it fail (503 upstream) instead of
+ * growing the queue without bound. */
+#define WIMS_CSCF_MAX_QUEUED (4 * 1024 * 1024)
 
 #endif

@@ -955,6 +955,11 @@ static int send_to_hop(struct cscf_worker *w, struct cscf_hop *hop, const char *
 		hop->conn = c ? c->id : 0;
 		if (!c)
 			return WIMS_EIO;
+		if (evbuffer_get_length(bufferevent_get_output(c->bev)) > WIMS_CSCF_MAX_QUEUED) {
+			WIMS_WARN(LOG, "worker %d: %s is not reading: message dropped", w->index,
+				  c->key);
+			return WIMS_EIO;
+		}
 		return bufferevent_write(c->bev, p, len) == 0 ? 0 : WIMS_EIO;
 	}
 	struct sockaddr_storage ss;
@@ -988,10 +993,13 @@ static void io_send_up(void *arg, const struct cscf_peer *to, const char *p, siz
 	struct cscf_worker *w = arg;
 	if (to->transport == CSCF_TCP) {
 		struct conn *c = conn_by_id(w, to->conn);
-		if (c)
-			bufferevent_write(c->bev, p, len);
-		else
+		if (!c)
 			WIMS_DEBUG(LOG, "response dropped: its connection is gone");
+		else if (evbuffer_get_length(bufferevent_get_output(c->bev)) > WIMS_CSCF_MAX_QUEUED)
+			WIMS_WARN(LOG, "worker %d: %s is not reading: response dropped", w->index,
+				  c->key);
+		else
+			bufferevent_write(c->bev, p, len);
 		return;
 	}
 	udp_send(w, p, len, (const struct sockaddr *)&to->addr, to->addrlen);
