@@ -238,11 +238,16 @@ static void respond(const struct sip_msg *m, int status, const char *reason, con
 	sip_build_response_opts(out, m, status, reason, &o);
 }
 
-/* Is the Request-URI host ours: the home domain, or our own address? */
-static bool host_is_ours(struct slice host)
+/* Is the Request-URI ours: a tel: number, the home domain, or our own
+ * address with our port?  The port matters: a phone registered from our
+ * host on another port (127.0.0.1:17090) is somebody else. */
+static bool uri_is_ours(const struct sip_uri *u)
 {
-	return slice_ieq_cstr(host, wims_global.domain) || slice_ieq_cstr(host, cscf.host) ||
-	       (slice_ieq_cstr(host, "localhost") && strcmp(cscf.host, "127.0.0.1") == 0);
+	if (u->scheme == SIP_URI_TEL || slice_ieq_cstr(u->host, wims_global.domain))
+		return true;
+	bool host = slice_ieq_cstr(u->host, cscf.host) ||
+		    (slice_ieq_cstr(u->host, "localhost") && strcmp(cscf.host, "127.0.0.1") == 0);
+	return host && sip_uri_port_or_default(u) == cscf.port;
 }
 
 /* Is host (numeric) one of [cscf] pcscf_nodes? */
@@ -332,12 +337,11 @@ static void forward_ack(struct cscf_worker *w, const struct sip_msg *m,
 	struct slice to = ri->has_next ? ri->next : m->ruri;
 	if (!ri->has_next && ri->popped == 0)
 		return; /* not routed through us: nowhere we would send it */
+	struct sip_uri u;
+	if (!ri->has_next && (sip_uri_parse(&u, m->ruri, &reason) != 0 || uri_is_ours(&u)))
+		return; /* the ACK of a final we sent ourselves */
 	if (cscf_max_forwards(m) <= 0 || cscf_hop_from_uri(to, &hop, &reason) != 0)
 		return;
-	struct sip_uri u;
-	if (!ri->has_next && (sip_uri_parse(&u, m->ruri, &reason) != 0 ||
-			      u.scheme == SIP_URI_TEL || host_is_ours(u.host)))
-		return; /* the ACK of a final we sent ourselves */
 	uint8_t rnd[10];
 	char branch[CSCF_BRANCH_MAX], via[300];
 	if (RAND_bytes(rnd, sizeof(rnd)) != 1 ||
@@ -396,7 +400,7 @@ static void route_request(struct cscf_worker *w, const struct sip_msg *m,
 		respond(m, 400, reason, NULL, out);
 		return;
 	}
-	bool ruri_ours = u.scheme == SIP_URI_TEL || host_is_ours(u.host);
+	bool ruri_ours = uri_is_ours(&u);
 	if (!ri.has_next && ruri_ours && m->method_id == SIP_METHOD_OPTIONS &&
 	    (u.user.len == 0 || u.scheme == SIP_URI_TEL ||
 	     !slice_ieq_cstr(u.host, wims_global.domain))) {
