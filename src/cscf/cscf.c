@@ -1013,6 +1013,8 @@ static void io_flow_failed(void *arg, const char *contact)
 {
 	struct cscf_worker *w = arg;
 	int rc = store_binding_delete_contact(w->st, contact);
+	if (rc > 0)
+		cscf_reg_bindings_removed(cscf.reg);
 	char safe[160];
 	WIMS_INFO(LOG, "430 Flow Failed for %s: %d bindings removed",
 		  log_safe(slice_from_cstr(contact), safe, sizeof(safe)), rc);

@@ -11,6 +11,7 @@
 #include "cscf/reg.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -42,6 +43,10 @@ struct cscf_reg {
 	struct nonce_tracker *tracker;
 	struct ratelimit *failures;
 	pthread_mutex_t locks[WIMS_CSCF_REG_LOCKS];
+	/* Bindings were removed by something other than expiry (a 430 from
+	 * the P-CSCF): the next purge tells the HSS about subscriptions left
+	 * without one, as it does after an expiry. */
+	atomic_bool removed_elsewhere;
 };
 
 struct cscf_reg *cscf_reg_new(const struct cscf_reg_conf *conf, const uint8_t secret[32])
@@ -919,12 +924,18 @@ static int impu_cb(void *arg, const struct store_impu *u)
 	return 0;
 }
 
+void cscf_reg_bindings_removed(struct cscf_reg *r)
+{
+	atomic_store(&r->removed_elsewhere, true);
+}
+
 int cscf_reg_purge(struct cscf_reg *r, const struct cscf_reg_io *io, int64_t now)
 {
 	struct store *st = io->st;
 	struct cx *cx = io->cx;
 	int removed = store_binding_expire(st, now);
-	if (removed <= 0)
+	bool elsewhere = atomic_exchange(&r->removed_elsewhere, false);
+	if (removed < 0 || (removed == 0 && !elsewhere))
 		return removed;
 	/* Which of our subscriptions has no binding left?  The HSS is told,
 	 * so that it no longer names us for them (TS 29.228 6.1.2). */

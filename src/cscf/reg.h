@@ -108,6 +108,11 @@ int cscf_reg_count(struct store *st, const char *impu, int64_t now);
  * TIMEOUT_DEREGISTRATION).  Returns bindings removed (>= 0) or an error. */
 int cscf_reg_purge(struct cscf_reg *r, const struct cscf_reg_io *io, int64_t now);
 
+/* Bindings were removed outside the registrar (store_binding_delete_contact
+ * after 430 Flow Failed): the next cscf_reg_purge() deregisters in the HSS
+ * every subscription of ours left without a binding.  Any thread. */
+void cscf_reg_bindings_removed(struct cscf_reg *r);
+
 /* The IMPU a To/From URI stands for: "sip:user@host" (scheme and host
  * lower-cased, no port, parameters or headers), "tel:+number".  0 or
  * WIMS_EPARSE / WIMS_ETOOBIG. */

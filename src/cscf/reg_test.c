@@ -473,6 +473,23 @@ static void purge_expires_and_deregisters_in_the_hss(void)
 	EXPECT_INT(cx_lir(cx, "sip:bob@" DOMAIN, &lia), ==, CX_ERROR_IDENTITY_NOT_REGISTERED);
 }
 
+static void bindings_removed_elsewhere_deregister_in_the_hss(void)
+{
+	struct ua u;
+	struct cx_lia lia;
+	ua_init(&u, "bob", "bob-secret", "c-430");
+	EXPECT_INT(register_full(&u, "Expires: 600\r\n", T0 + 6000), ==, 200);
+	EXPECT_INT(cx_lir(cx, "sip:bob@" DOMAIN, &lia), ==, CX_SUCCESS);
+	/* a 430 made the proxy drop the contact: nothing expired, yet the
+	 * HSS must stop naming us */
+	EXPECT_INT(store_binding_delete_contact(st, "sip:bob@192.0.2.10:5060;transport=tcp"), >=, 1);
+	EXPECT_INT(cscf_reg_purge(reg, &io, T0 + 6001), ==, 0);
+	EXPECT_INT(cx_lir(cx, "sip:bob@" DOMAIN, &lia), ==, CX_SUCCESS);
+	cscf_reg_bindings_removed(reg);
+	EXPECT_INT(cscf_reg_purge(reg, &io, T0 + 6001), ==, 0);
+	EXPECT_INT(cx_lir(cx, "sip:bob@" DOMAIN, &lia), ==, CX_ERROR_IDENTITY_NOT_REGISTERED);
+}
+
 static void impu_is_canonical(void)
 {
 	char out[128];
@@ -510,6 +527,7 @@ int main(void)
 	UNIT_RUN(instance_reg_id_replaces_the_flow);
 	UNIT_RUN(oldest_binding_makes_room);
 	UNIT_RUN(purge_expires_and_deregisters_in_the_hss);
+	UNIT_RUN(bindings_removed_elsewhere_deregister_in_the_hss);
 	teardown();
 	return UNIT_MAIN_END();
 }
