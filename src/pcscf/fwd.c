@@ -5,6 +5,7 @@
 
 #include <string.h>
 
+#include "core/limits.h"
 #include "core/wims.h"
 #include "sip/build.h"
 #include "sip/nameaddr.h"
@@ -142,6 +143,31 @@ static int fail(int rc, int code, const char *why, int *status, const char **rea
 	return rc;
 }
 
+/*
+ * What we add (Via, Route, Record-Route, P-Asserted-Identity, Path) can
+ * push a message the client sent at the limits past them.  The next hop
+ * parses with the same limits; on TCP it would have to drop the connection
+ * every flow shares, so the sender gets 513 here instead.  Header lines
+ * are counted as the parser counts header fields (a folded line counts
+ * twice: refusing such a message early is fine).
+ */
+static bool fits_next_hop(const struct buf *out)
+{
+	if (out->len > WIMS_SIP_MAX_MSG)
+		return false;
+	unsigned lines = 0;
+	const char *p = out->p, *end = out->p + out->len;
+	for (;;) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		if (!nl || nl + 1 >= end || nl[1] == '\r' || nl[1] == '\n')
+			break; /* the blank line ends the headers */
+		if (++lines > WIMS_SIP_MAX_HEADERS)
+			return false;
+		p = nl + 1;
+	}
+	return true;
+}
+
 int pcscf_fwd_request(struct buf *out, const struct sip_msg *req, const struct pcscf_fwd *f,
 		      int *status, const char **reason)
 {
@@ -207,6 +233,8 @@ int pcscf_fwd_request(struct buf *out, const struct sip_msg *req, const struct p
 	if (rc)
 		fail(rc, rc == WIMS_EPARSE ? 400 : 500,
 		     rc == WIMS_EPARSE ? "Bad Request" : "Server Internal Error", status, reason);
+	else if (!fits_next_hop(out))
+		rc = fail(WIMS_ETOOBIG, 513, "Message Too Large once forwarded", status, reason);
 out:
 	buf_free(&via);
 	buf_free(&pai);
@@ -216,6 +244,15 @@ out:
 int pcscf_fwd_response(struct buf *out, const struct sip_msg *resp)
 {
 	struct sip_edit ed;
+	/* RFC 3261 16.7 step 3: with no Via left under ours, the response
+	 * was for us, and there is nowhere to send it. */
+	struct sip_msg_via_iter it;
+	struct sip_via v;
+	const char *reason;
+	sip_msg_via_iter_init(&it, resp);
+	if (sip_msg_via_iter_next(&it, &v, &reason) != 1 ||
+	    sip_msg_via_iter_next(&it, &v, &reason) != 1)
+		return WIMS_EPARSE;
 	sip_edit_init(&ed, resp);
 	int rc = sip_edit_pop_first_value(&ed, SIP_HDR_VIA);
 	if (rc)
@@ -245,5 +282,7 @@ int pcscf_fwd_to_flow(struct buf *out, const struct sip_msg *req, const char *vi
 	rc = sip_edit_build(&ed, out);
 	if (rc)
 		return fail(rc, 500, "Server Internal Error", status, reason);
+	if (!fits_next_hop(out))
+		return fail(WIMS_ETOOBIG, 513, "Message Too Large once forwarded", status, reason);
 	return 0;
 }

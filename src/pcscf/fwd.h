@@ -84,13 +84,16 @@ struct pcscf_fwd {
  * client did not list it (RFC 3327 5.1).  With f->asserted, removes
  * P-Preferred-Identity (RFC 3325 9.1) and adds P-Asserted-Identity.
  * Errors: WIMS_EDENIED with 483 (Max-Forwards 0), WIMS_EPARSE with 400
- * (bad Via, Max-Forwards or Route), or the buffer's error with 500.
+ * (bad Via, Max-Forwards or Route), WIMS_ETOOBIG with 513 when what we
+ * add takes the message past WIMS_SIP_MAX_MSG or WIMS_SIP_MAX_HEADERS (the
+ * next hop could not parse it), or the buffer's error with 500.
  */
 int pcscf_fwd_request(struct buf *out, const struct sip_msg *req, const struct pcscf_fwd *f,
 		      int *status, const char **reason);
 
 /* A response going back one hop: the same message without its top Via
- * entry (ours).  WIMS_ENOTFOUND/EPARSE if it has none. */
+ * entry (ours).  WIMS_ENOTFOUND/EPARSE if it has none, or no Via under
+ * ours (RFC 3261 16.7 step 3: nowhere to send it). */
 int pcscf_fwd_response(struct buf *out, const struct sip_msg *resp);
 
 /*

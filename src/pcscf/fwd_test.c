@@ -8,6 +8,7 @@
 
 #include <string.h>
 
+#include "core/limits.h"
 #include "core/wims.h"
 #include "sip/via.h"
 #include "unit.h"
@@ -439,6 +440,55 @@ static void to_flow_max_forwards_zero_is_483(void)
 	buf_free(&out);
 }
 
+static void response_with_only_our_via_goes_nowhere(void)
+{
+	static const char resp[] =
+		"SIP/2.0 200 OK" CRLF
+		"Via: SIP/2.0/TCP 127.0.0.1:5070;branch=z9hG4bKours" CRLF
+		"From: <sip:alice@ims.example.org>;tag=1" CRLF
+		"To: <sip:bob@ims.example.org>;tag=2" CRLF
+		"Call-ID: c1" CRLF
+		"CSeq: 1 MESSAGE" CRLF
+		"Content-Length: 0" CRLF CRLF;
+	struct buf out = BUF_INIT;
+	EXPECT_INT(parse(&in, resp, strlen(resp)), ==, 0);
+	EXPECT_TRUE(pcscf_fwd_response(&out, &in) < 0);
+	buf_free(&out);
+}
+
+/* A MESSAGE at the parser's header limit: what we add would take it past
+ * the limit, so the client gets 513 rather than the core a message it
+ * must refuse (on the connection every flow shares). */
+static void request_grown_past_the_limits_is_513(void)
+{
+	struct buf big = BUF_INIT, out = BUF_INIT;
+	int status = 0;
+	const char *why = NULL;
+	const char *body = strstr(msg, "Content-Type:");
+	buf_append(&big, msg, (size_t)(body - msg));
+	/* msg has 11 header fields: filled up to exactly the limit */
+	for (int i = 0; i < WIMS_SIP_MAX_HEADERS - 11; i++)
+		buf_printf(&big, "X-Filler-%d: x" CRLF, i);
+	buf_append_cstr(&big, body);
+	EXPECT_INT(parse(&in, big.p, big.len), ==, 0);
+	struct pcscf_fwd f = {
+		.via = "Via: SIP/2.0/TCP 127.0.0.1:5070;branch=z9hG4bKours",
+		.asserted = SLICE_LIT("sip:alice@ims.example.org"),
+		.route = "Route: <sip:orig@127.0.0.1:5060;lr>",
+		.record_route = "Record-Route: <sip:t@127.0.0.1:5070;transport=tcp;lr>",
+	};
+	EXPECT_INT(pcscf_fwd_request(&out, &in, &f, &status, &why), ==, WIMS_ETOOBIG);
+	EXPECT_INT(status, ==, 513);
+	buf_reset(&out);
+	EXPECT_INT(pcscf_fwd_to_flow(&out, &in, "Via: SIP/2.0/WSS 127.0.0.1:7443;branch=z9hG4bKx",
+				     false, "Record-Route: <sip:t@127.0.0.1:5070;transport=tcp;lr>",
+				     &status, &why),
+		   ==, WIMS_ETOOBIG);
+	EXPECT_INT(status, ==, 513);
+	buf_free(&big);
+	buf_free(&out);
+}
+
 int main(void)
 {
 	UNIT_RUN(register_gets_via_path_supported);
@@ -455,5 +505,7 @@ int main(void)
 	UNIT_RUN(to_flow_invite_keeps_pai_and_record_routes);
 	UNIT_RUN(to_flow_privacy_id_removes_pai);
 	UNIT_RUN(to_flow_max_forwards_zero_is_483);
+	UNIT_RUN(response_with_only_our_via_goes_nowhere);
+	UNIT_RUN(request_grown_past_the_limits_is_513);
 	return UNIT_MAIN_END();
 }
