@@ -324,6 +324,17 @@ static int make_branch(struct cscf_worker *w, const struct sip_msg *m, uint32_t 
 	return rc;
 }
 
+/* Why a branch could not be built, as the answer upstream. */
+static void respond_build_error(const struct sip_msg *m, int rc, struct buf *out)
+{
+	if (rc == WIMS_EDENIED)
+		respond(m, 483, "Too Many Hops", NULL, out);
+	else if (rc == WIMS_ETOOBIG)
+		respond(m, 513, "Message Too Large once forwarded", NULL, out);
+	else
+		respond(m, 500, "Cannot forward", NULL, out);
+}
+
 static void stateless_send(struct cscf_worker *w, const struct cscf_hop *hop, const char *p,
 			   size_t len);
 
@@ -469,8 +480,7 @@ static void route_request(struct cscf_worker *w, const struct sip_msg *m,
 			return;
 		}
 		if ((rc = make_branch(w, m, hash, &f, &hop, branches[0], &spec[0])) != 0) {
-			respond(m, rc == WIMS_EDENIED ? 483 : 500,
-				rc == WIMS_EDENIED ? "Too Many Hops" : "Cannot forward", NULL, out);
+			respond_build_error(m, rc, out);
 			return;
 		}
 		n = 1;
@@ -503,6 +513,7 @@ static void route_request(struct cscf_worker *w, const struct sip_msg *m,
 		if (rc == CX_SUCCESS)
 			store_binding_list(w->st, impu, time(NULL), fork_cb, fc);
 		char route[WIMS_REG_PATH_MAX + 16];
+		int build_err = 0;
 		for (unsigned i = 0; i < fc->n; i++) {
 			const struct store_binding *b = &fc->b[i];
 			if (cscf_hop_from_binding(b, &hop) != 0) {
@@ -516,14 +527,19 @@ static void route_request(struct cscf_worker *w, const struct sip_msg *m,
 			} else {
 				f.route = NULL;
 			}
-			if (make_branch(w, m, hash, &f, &hop, branches[n], &spec[n]) != 0)
+			if ((rc = make_branch(w, m, hash, &f, &hop, branches[n], &spec[n])) != 0) {
+				build_err = rc;
 				continue;
+			}
 			spec[n].contact = b->contact;
 			n++;
 		}
 		if (n == 0) {
 			free(fc);
-			respond(m, 480, "Not registered", NULL, out);
+			if (build_err)
+				respond_build_error(m, build_err, out);
+			else
+				respond(m, 480, "Not registered", NULL, out);
 			return;
 		}
 		/* spec[].contact points into fc: start before freeing it */

@@ -354,5 +354,7 @@ int cscf_fwd_build(const struct sip_msg *m, const struct cscf_fwd *f, struct buf
 		return rc;
 	if (f->pai && (rc = sip_edit_add(&ed, f->pai)) != 0)
 		return rc;
-	return sip_edit_build(&ed, out);
+	if ((rc = sip_edit_build(&ed, out)) != 0)
+		return rc;
+	return sip_build_within_limits(out->p, out->len) ? 0 : WIMS_ETOOBIG;
 }

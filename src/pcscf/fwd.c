@@ -5,7 +5,6 @@
 
 #include <string.h>
 
-#include "core/limits.h"
 #include "core/wims.h"
 #include "sip/build.h"
 #include "sip/nameaddr.h"
@@ -143,31 +142,6 @@ static int fail(int rc, int code, const char *why, int *status, const char **rea
 	return rc;
 }
 
-/*
- * What we add (Via, Route, Record-Route, P-Asserted-Identity, Path) can
- * push a message the client sent at the limits past them.  The next hop
- * parses with the same limits; on TCP it would have to drop the connection
- * every flow shares, so the sender gets 513 here instead.  Header lines
- * are counted as the parser counts header fields (a folded line counts
- * twice: refusing such a message early is fine).
- */
-static bool fits_next_hop(const struct buf *out)
-{
-	if (out->len > WIMS_SIP_MAX_MSG)
-		return false;
-	unsigned lines = 0;
-	const char *p = out->p, *end = out->p + out->len;
-	for (;;) {
-		const char *nl = memchr(p, '\n', (size_t)(end - p));
-		if (!nl || nl + 1 >= end || nl[1] == '\r' || nl[1] == '\n')
-			break; /* the blank line ends the headers */
-		if (++lines > WIMS_SIP_MAX_HEADERS)
-			return false;
-		p = nl + 1;
-	}
-	return true;
-}
-
 int pcscf_fwd_request(struct buf *out, const struct sip_msg *req, const struct pcscf_fwd *f,
 		      int *status, const char **reason)
 {
@@ -233,7 +207,7 @@ int pcscf_fwd_request(struct buf *out, const struct sip_msg *req, const struct p
 	if (rc)
 		fail(rc, rc == WIMS_EPARSE ? 400 : 500,
 		     rc == WIMS_EPARSE ? "Bad Request" : "Server Internal Error", status, reason);
-	else if (!fits_next_hop(out))
+	else if (!sip_build_within_limits(out->p, out->len))
 		rc = fail(WIMS_ETOOBIG, 513, "Message Too Large once forwarded", status, reason);
 out:
 	buf_free(&via);
@@ -282,7 +256,7 @@ int pcscf_fwd_to_flow(struct buf *out, const struct sip_msg *req, const char *vi
 	rc = sip_edit_build(&ed, out);
 	if (rc)
 		return fail(rc, 500, "Server Internal Error", status, reason);
-	if (!fits_next_hop(out))
+	if (!sip_build_within_limits(out->p, out->len))
 		return fail(WIMS_ETOOBIG, 513, "Message Too Large once forwarded", status, reason);
 	return 0;
 }

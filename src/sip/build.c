@@ -571,3 +571,19 @@ int sip_build_ack(struct buf *out, const struct sip_msg *req, const struct sip_m
 		return WIMS_EINVAL;
 	return build_hop_request(out, req, "ACK", sip_msg_hdr(resp, SIP_HDR_TO));
 }
+
+bool sip_build_within_limits(const char *p, size_t len)
+{
+	if (len > WIMS_SIP_MAX_MSG)
+		return false;
+	const char *end = p + len;
+	unsigned lines = 0;
+	for (;;) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		if (!nl || nl + 1 >= end || nl[1] == '\r' || nl[1] == '\n')
+			return true; /* the blank line: the headers end here */
+		if (++lines > WIMS_SIP_MAX_HEADERS)
+			return false;
+		p = nl + 1;
+	}
+}

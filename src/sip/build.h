@@ -157,6 +157,15 @@ int sip_edit_set_body(struct sip_edit *ed, struct slice body,
  */
 int sip_edit_build(struct sip_edit *ed, struct buf *out);
 
+/* Would a parser with our limits (WIMS_SIP_MAX_MSG bytes,
+ * WIMS_SIP_MAX_HEADERS header lines) accept this built message?  A proxy
+ * asks before sending: what it adds (Via, Route, Record-Route,
+ * P-Asserted-Identity) can take a message received at the limits past
+ * them, and on a shared TCP connection the next hop would have to drop
+ * every transaction with it.  A folded line counts as a header of its own:
+ * such a message is refused a little early, never late. */
+bool sip_build_within_limits(const char *p, size_t len);
+
 /* --- Tokens from the caller's random bytes --- */
 
 /*

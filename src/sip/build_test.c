@@ -4,6 +4,7 @@
 
 #include <string.h>
 
+#include "core/limits.h"
 #include "core/wims.h"
 #include "sip/nameaddr.h"
 #include "sip/param.h"
@@ -378,6 +379,32 @@ static void branch_and_tag(void)
 	EXPECT_STR(sip_status_reason(499), "Client Error");
 }
 
+static void within_limits_counts_bytes_and_header_lines(void)
+{
+	struct buf b = BUF_INIT;
+	buf_append_cstr(&b, "MESSAGE sip:bob@ims.example.org SIP/2.0\r\n");
+	for (int i = 0; i < WIMS_SIP_MAX_HEADERS; i++)
+		buf_printf(&b, "X-H%d: v\r\n", i);
+	buf_append_cstr(&b, "\r\nbody\nwith\nmany\nlines\n");
+	EXPECT_TRUE(sip_build_within_limits(b.p, b.len)); /* exactly the limit */
+	/* one more header line, after the request line */
+	struct buf more = BUF_INIT;
+	const char *first = (const char *)memchr(b.p, '\n', b.len) + 1;
+	buf_append(&more, b.p, (size_t)(first - b.p));
+	buf_append_cstr(&more, "X-One-More: v\r\n");
+	buf_append(&more, first, b.len - (size_t)(first - b.p));
+	EXPECT_TRUE(!sip_build_within_limits(more.p, more.len));
+	struct buf big = BUF_INIT;
+	big.max = 2 * WIMS_SIP_MAX_MSG;
+	buf_append_cstr(&big, "MESSAGE sip:bob@ims.example.org SIP/2.0\r\n\r\n");
+	while (big.len <= WIMS_SIP_MAX_MSG)
+		buf_append_cstr(&big, "0123456789abcdef");
+	EXPECT_TRUE(!sip_build_within_limits(big.p, big.len));
+	buf_free(&b);
+	buf_free(&more);
+	buf_free(&big);
+}
+
 int main(void)
 {
 	UNIT_RUN(response_copies_vias_and_adds_to_tag);
@@ -391,5 +418,6 @@ int main(void)
 	UNIT_RUN(response_forward_pops_own_via);
 	UNIT_RUN(insert_before_replace_and_limits);
 	UNIT_RUN(branch_and_tag);
+	UNIT_RUN(within_limits_counts_bytes_and_header_lines);
 	return UNIT_MAIN_END();
 }
