@@ -1367,13 +1367,18 @@ static int cscf_start(void)
 		snprintf(algs + l, sizeof(algs) - l, "%s%s", i ? ", " : "",
 			 digest_alg_name(cscf.rc.algs[i]));
 	}
-	char safe[128];
+	char safe[128], safe_pcscf[128];
 	WIMS_INFO(LOG, "SIP on %s (UDP, TCP), %d workers; realm %s, Digest %s; HSS %s; "
-		       "bindings in %s; trusted nodes: %s",
+		       "bindings in %s; trusted nodes: %s; P-Asserted-Identity believed from: %s; "
+		       "Timer C %d s",
 		  cscf_conf.listen, cscf.nworkers, cscf.rc.realm, algs, hss_path, cscf.store_path,
 		  cscf_conf.trusted_nodes[0]
 			  ? log_safe(slice_from_cstr(cscf_conf.trusted_nodes), safe, sizeof(safe))
-			  : "none");
+			  : "none",
+		  cscf_conf.pcscf_nodes[0] ? log_safe(slice_from_cstr(cscf_conf.pcscf_nodes),
+						      safe_pcscf, sizeof(safe_pcscf))
+					   : "nobody",
+		  cscf_conf.timer_c);
 	return 0;
 }
 
