@@ -18,30 +18,13 @@
 import { after, before, beforeEach, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 
-import { launchChromium } from './lib/browser.mjs';
 import { audioGrows, callPanel, dial, newContext, registeredPage, sipTrace, waitCall } from './lib/phone.mjs';
+import { demoSession } from './lib/session.mjs';
 import { screenshot, waitForState } from './lib/wic.mjs';
 import { startDemo } from './lib/wims.mjs';
 
-let chrome, wims, startError, aliceCtx, bobCtx;
-before(async () => {
-	chrome = await launchChromium();
-	aliceCtx = chrome.context;
-	bobCtx = await newContext(chrome);
-	wims = await startDemo().catch((e) => {
-		startError = e;
-	});
-});
-after(async () => {
-	await chrome?.close();
-	await wims?.stop();
-});
-
-const demo = () => {
-	if (startError)
-		throw startError;
-	return wims;
-};
+const session = demoSession({ contexts: 2 });
+const demo = () => session.demo();
 
 /* alice calls bob and bob answers; returns when both are in the call. */
 async function connectedCall(alice, bob) {
@@ -67,10 +50,10 @@ async function backToDialler(...pages) {
 describe('calls between two browsers', () => {
 	let alice, bob;
 	before(async () => {
-		if (startError)
+		if (session.error)
 			return;
-		alice = await registeredPage(aliceCtx, wims.wwsfUrl, 'alice');
-		bob = await registeredPage(bobCtx, wims.wwsfUrl, 'bob');
+		alice = await registeredPage(session.contexts[0], session.wims.wwsfUrl, 'alice');
+		bob = await registeredPage(session.contexts[1], session.wims.wwsfUrl, 'bob');
 	});
 	/* A test that failed half-way leaves no call behind for the next. */
 	beforeEach(async () => {
@@ -152,7 +135,7 @@ describe('calls between two browsers', () => {
 
 	test('(b) bob is in a call with alice: carol reads that bob is busy', async () => {
 		demo();
-		const carol = await registeredPage(await newContext(chrome), wims.wwsfUrl, 'carol');
+		const carol = await registeredPage(await newContext(session.chrome), session.wims.wwsfUrl, 'carol');
 		try {
 			await connectedCall(alice, bob);
 			await dial(carol, 'bob');
@@ -266,8 +249,8 @@ describe('a call nobody answers (cscf Timer C shortened to 3 s)', () => {
 		});
 		if (shortError)
 			return;
-		alice = await registeredPage(aliceCtx, short.wwsfUrl, 'alice');
-		bob = await registeredPage(bobCtx, short.wwsfUrl, 'bob');
+		alice = await registeredPage(session.contexts[0], short.wwsfUrl, 'alice');
+		bob = await registeredPage(session.contexts[1], short.wwsfUrl, 'bob');
 	});
 	after(async () => {
 		await alice?.close();

@@ -10,41 +10,24 @@
 //       nothing (a genuine message sent right after does arrive); a
 //       P-Asserted-Identity the page adds is replaced by the network's
 // Screenshot: message-conversation.
-import { after, before, describe, test } from 'node:test';
+import { before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 
-import { launchChromium } from './lib/browser.mjs';
-import { messagesPanel, newContext, registeredPage, sendText, sipTrace, waitBubble } from './lib/phone.mjs';
+import { messagesPanel, registeredPage, sendText, sipTrace, waitBubble } from './lib/phone.mjs';
+import { demoSession } from './lib/session.mjs';
 import { screenshot } from './lib/wic.mjs';
-import { startDemo } from './lib/wims.mjs';
 
-let chrome, wims, startError, bobCtx;
-before(async () => {
-	chrome = await launchChromium();
-	bobCtx = await newContext(chrome);
-	wims = await startDemo().catch((e) => {
-		startError = e;
-	});
-});
-after(async () => {
-	await chrome?.close();
-	await wims?.stop();
-});
-
-const demo = () => {
-	if (startError)
-		throw startError;
-	return wims;
-};
+const session = demoSession({ contexts: 2 });
+const demo = () => session.demo();
 
 describe('messages between two browsers', () => {
 	let alice, bob;
 	before(async () => {
-		if (startError)
+		if (session.error)
 			return;
-		alice = await registeredPage(chrome.context, wims.wwsfUrl, 'alice');
-		bob = await registeredPage(bobCtx, wims.wwsfUrl, 'bob');
+		alice = await registeredPage(session.contexts[0], session.wims.wwsfUrl, 'alice');
+		bob = await registeredPage(session.contexts[1], session.wims.wwsfUrl, 'bob');
 	});
 
 	test('(a) alice writes to bob, bob answers: one conversation on each side', async () => {

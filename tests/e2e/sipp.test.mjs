@@ -11,43 +11,25 @@
 //       phone's answer is accepted by the browser, alice hangs up, the
 //       phone answers the BYE
 // No media flows to or from SIPp: the calls must set up and end cleanly.
-import { after, before, describe, test } from 'node:test';
+import { before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 
-import { launchChromium } from './lib/browser.mjs';
 import { dial, registeredPage, sipTrace, waitCall } from './lib/phone.mjs';
 import { runSipp, sippAvailable, startSipp } from './lib/sipp.mjs';
+import { demoSession } from './lib/session.mjs';
 import { screenshot } from './lib/wic.mjs';
-import { startDemo } from './lib/wims.mjs';
 
 const skip = sippAvailable() ? false : 'sipp is not installed';
 const MD5 = ['-auth_uri', 'ims.example.org'];
 
-let chrome, wims, startError;
-before(async () => {
-	if (skip)
-		return;
-	chrome = await launchChromium();
-	wims = await startDemo({ sets: ['cscf.digest_algorithms=MD5'] }).catch((e) => {
-		startError = e;
-	});
-});
-after(async () => {
-	await chrome?.close();
-	await wims?.stop();
-});
-
-const demo = () => {
-	if (startError)
-		throw startError;
-	return wims;
-};
+const session = demoSession({ sets: ['cscf.digest_algorithms=MD5'], skip });
+const demo = () => session.demo();
 
 describe('a WIC and a SIP phone on the IMS side', { skip }, () => {
 	let alice;
 	before(async () => {
-		if (!startError)
-			alice = await registeredPage(chrome.context, wims.wwsfUrl, 'alice');
+		if (!session.error)
+			alice = await registeredPage(session.contexts[0], session.wims.wwsfUrl, 'alice');
 	});
 
 	test('(a) carol\'s phone calls alice\'s WIC', async () => {
