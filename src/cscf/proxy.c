@@ -7,10 +7,14 @@
  * branches (struct branch), each with a copy of the request as sent on it
  * (retransmissions, and the CANCEL and ACK built from it).  Two hash
  * tables find them: server transactions by the RFC 3261 17.2.3 key of the
- * request, branches by the 17.1.3 key of their responses.  All server
- * transactions are also on a list that cscf_proxy_tick walks; timers are
+ * request, branches by the 17.1.3 key of their responses.  Timers are
  * deadlines in the structs, not events, so that the state machine stays
- * free of libevent.
+ * free of libevent.  cscf_proxy_tick walks the transactions still at work
+ * (the active list).  Answered ones only wait out Timer J or I (UDP): each
+ * waits in a queue of its own, which stays sorted because every entry
+ * gets the same delay, so the tick looks at the heads only; at thousands
+ * of requests a second on UDP, walking those too would cost more than the
+ * requests.
  */
 #include "cscf/proxy.h"
 
@@ -34,6 +38,11 @@ enum sstate {
 
 struct stxn;
 
+/* A list of server transactions in the order they joined it. */
+struct txn_list {
+	struct stxn *head, *tail;
+};
+
 struct branch {
 	struct stxn *t;
 	struct sip_txn_key key; /* branch + INVITE/method */
@@ -54,7 +63,9 @@ struct branch {
 struct stxn {
 	struct cscf_proxy *p;
 	struct sip_txn_key key;
-	struct stxn *hnext, *prev, *next;
+	struct stxn *hnext;
+	struct txn_list *list; /* the proxy's active list or a linger queue */
+	struct stxn *prev, *next;
 	struct cscf_peer from;
 	char *req;
 	size_t reqlen;
@@ -76,10 +87,38 @@ struct cscf_proxy {
 	struct cscf_proxy_conf conf;
 	struct cscf_proxy_io io;
 	unsigned count;
-	struct stxn *all;
+	struct txn_list active;   /* not answered, or INVITE waiting for the ACK */
+	struct txn_list linger_j; /* answered, absorbing until Timer J / L */
+	struct txn_list linger_i; /* ACKed non-2xx, absorbing until Timer I */
 	struct stxn *sbuckets[BUCKETS];
 	struct branch *cbuckets[BUCKETS];
 };
+
+static void list_append(struct txn_list *l, struct stxn *t)
+{
+	t->list = l;
+	t->next = NULL;
+	t->prev = l->tail;
+	if (l->tail)
+		l->tail->next = t;
+	else
+		l->head = t;
+	l->tail = t;
+}
+
+static void list_unlink(struct stxn *t)
+{
+	struct txn_list *l = t->list;
+	if (t->prev)
+		t->prev->next = t->next;
+	else
+		l->head = t->next;
+	if (t->next)
+		t->next->prev = t->prev;
+	else
+		l->tail = t->prev;
+	t->list = NULL;
+}
 
 static unsigned bucket(const struct sip_txn_key *k)
 {
@@ -140,12 +179,7 @@ static void stxn_free(struct stxn *t)
 		pp = &(*pp)->hnext;
 	if (*pp)
 		*pp = t->hnext;
-	if (t->prev)
-		t->prev->next = t->next;
-	else
-		p->all = t->next;
-	if (t->next)
-		t->next->prev = t->prev;
+	list_unlink(t);
 	for (unsigned i = 0; i < t->nb; i++)
 		branch_free(p, t->b[i]);
 	buf_free(&t->last);
@@ -159,8 +193,12 @@ void cscf_proxy_free(struct cscf_proxy *p)
 {
 	if (!p)
 		return;
-	while (p->all)
-		stxn_free(p->all);
+	while (p->active.head)
+		stxn_free(p->active.head);
+	while (p->linger_j.head)
+		stxn_free(p->linger_j.head);
+	while (p->linger_i.head)
+		stxn_free(p->linger_i.head);
 	free(p);
 }
 
@@ -172,10 +210,20 @@ unsigned cscf_proxy_count(const struct cscf_proxy *p)
 unsigned cscf_proxy_count_pending(const struct cscf_proxy *p)
 {
 	unsigned n = 0;
-	for (const struct stxn *t = p->all; t; t = t->next)
-		if (t->state != S_LINGER)
-			n++;
+	for (const struct stxn *t = p->active.head; t; t = t->next)
+		n++;
 	return n;
+}
+
+/* Answered: from the active list to queue q until `until` (every entry of
+ * q waits the same time, so q stays in deadline order). */
+static void linger(struct stxn *t, struct txn_list *q, int64_t until)
+{
+	list_unlink(t);
+	t->state = S_LINGER;
+	t->g_at = 0;
+	t->end_at = until;
+	list_append(q, t);
 }
 
 /* --- upstream --- */
@@ -391,8 +439,7 @@ static void check_done(struct stxn *t, int64_t now)
 		stxn_free(t);
 		return;
 	}
-	t->state = S_LINGER;
-	t->end_at = now + SIP_TIMER_J_MS;
+	linger(t, &t->p->linger_j, now + SIP_TIMER_J_MS);
 }
 
 static void provisional(struct branch *b, const struct sip_msg *m, int64_t now)
@@ -481,7 +528,7 @@ bool cscf_proxy_response(struct cscf_proxy *p, const struct sip_msg *m, int64_t 
 
 void cscf_proxy_conn_failed(struct cscf_proxy *p, uint64_t conn, int64_t now)
 {
-	struct stxn *t = p->all;
+	struct stxn *t = p->active.head;
 	while (t) {
 		/* check_done may free t: step first. */
 		struct stxn *next = t->next;
@@ -517,9 +564,7 @@ bool cscf_proxy_request_seen(struct cscf_proxy *p, const struct sip_msg *m, int6
 		if (t->from.transport != CSCF_UDP) {
 			stxn_free(t);
 		} else {
-			t->state = S_LINGER;
-			t->g_at = 0;
-			t->end_at = now + SIP_TIMER_I_MS;
+			linger(t, &p->linger_i, now + SIP_TIMER_I_MS);
 		}
 		return true;
 	}
@@ -608,10 +653,7 @@ int cscf_proxy_start(struct cscf_proxy *p, const struct sip_msg *m,
 	unsigned h = bucket(&t->key);
 	t->hnext = p->sbuckets[h];
 	p->sbuckets[h] = t;
-	t->next = p->all;
-	if (p->all)
-		p->all->prev = t;
-	p->all = t;
+	list_append(&p->active, t);
 	p->count++;
 
 	if (t->method == SIP_METHOD_INVITE) {
@@ -684,7 +726,7 @@ static void branch_tick(struct branch *b, int64_t now)
 
 void cscf_proxy_tick(struct cscf_proxy *p, int64_t now)
 {
-	struct stxn *t = p->all;
+	struct stxn *t = p->active.head;
 	while (t) {
 		struct stxn *next = t->next;
 		if (t->state == S_PROCEEDING) {
@@ -703,4 +745,8 @@ void cscf_proxy_tick(struct cscf_proxy *p, int64_t now)
 			stxn_free(t);
 		t = next;
 	}
+	while (p->linger_j.head && now >= p->linger_j.head->end_at)
+		stxn_free(p->linger_j.head);
+	while (p->linger_i.head && now >= p->linger_i.head->end_at)
+		stxn_free(p->linger_i.head);
 }

@@ -421,8 +421,49 @@ static void transaction_limit(void)
 	clear();
 }
 
+/* From a UDP caller an answered transaction lingers (RFC 3261 17.2.2
+ * Timer J, 17.2.1 Timer I): a retransmission gets the last answer again,
+ * and the transaction is gone once its timer has run, not before. */
+static void udp_answered_transactions_linger_until_j_and_i(void)
+{
+	static const struct cscf_peer udp_peer = {.transport = CSCF_UDP};
+	struct cscf_proxy *p = new_proxy();
+	struct cscf_branch_spec s[1];
+
+	make_request("MESSAGE", "z9hG4bKuj");
+	make_spec(&s[0], "z9hG4bKbj", 5070, false, NULL);
+	EXPECT_INT(cscf_proxy_start(p, &req, &udp_peer, s, 1, 0), ==, 0);
+	answer(p, find(false, "MESSAGE ", 0), 200, 10);
+	EXPECT_INT(cscf_proxy_count(p), ==, 1);
+	EXPECT_INT(cscf_proxy_count_pending(p), ==, 0);
+	EXPECT_TRUE(cscf_proxy_request_seen(p, &req, 20)); /* retransmitted */
+	EXPECT_INT(count(true, "SIP/2.0 200"), ==, 2);
+
+	make_request("INVITE", "z9hG4bKui");
+	make_spec(&s[0], "z9hG4bKbi", 5071, false, NULL);
+	EXPECT_INT(cscf_proxy_start(p, &req, &udp_peer, s, 1, 100), ==, 0);
+	answer(p, find(false, "INVITE ", 0), 486, 110);
+	EXPECT_INT(cscf_proxy_count_pending(p), ==, 1); /* waits for the ACK */
+	make_request("ACK", "z9hG4bKui");
+	EXPECT_TRUE(cscf_proxy_request_seen(p, &req, 120));
+	EXPECT_INT(cscf_proxy_count(p), ==, 2);
+	EXPECT_INT(cscf_proxy_count_pending(p), ==, 0);
+
+	cscf_proxy_tick(p, 120 + SIP_TIMER_I_MS - 1);
+	EXPECT_INT(cscf_proxy_count(p), ==, 2);
+	cscf_proxy_tick(p, 120 + SIP_TIMER_I_MS);
+	EXPECT_INT(cscf_proxy_count(p), ==, 1); /* the INVITE's Timer I ran */
+	cscf_proxy_tick(p, 10 + SIP_TIMER_J_MS - 1);
+	EXPECT_INT(cscf_proxy_count(p), ==, 1);
+	cscf_proxy_tick(p, 10 + SIP_TIMER_J_MS);
+	EXPECT_INT(cscf_proxy_count(p), ==, 0);
+	cscf_proxy_free(p);
+	clear();
+}
+
 int main(void)
 {
+	UNIT_RUN(udp_answered_transactions_linger_until_j_and_i);
 	UNIT_RUN(fork_200_cancels_the_other_branch);
 	UNIT_RUN(best_response_and_flow_failure);
 	UNIT_RUN(six_hundred_wins_and_cancels);
