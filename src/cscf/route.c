@@ -16,21 +16,17 @@
 #include "sip/uri.h"
 #include "sip/via.h"
 
+static bool parsed_uri_names(const struct sip_uri *u, const struct cscf_self *self)
+{
+	return u->scheme != SIP_URI_TEL && sip_uri_port_or_default(u) == self->port &&
+	       slice_ieq_cstr(u->host, self->host);
+}
+
 bool cscf_uri_names(struct slice uri, const struct cscf_self *self)
 {
 	struct sip_uri u;
 	const char *reason;
-	if (sip_uri_parse(&u, uri, &reason) != 0 || u.scheme == SIP_URI_TEL)
-		return false;
-	int port = u.port ? u.port : 5060;
-	return port == self->port && slice_ieq_cstr(u.host, self->host);
-}
-
-static bool user_is_orig(struct slice uri)
-{
-	struct sip_uri u;
-	const char *reason;
-	return sip_uri_parse(&u, uri, &reason) == 0 && slice_eq_cstr(u.user, "orig");
+	return sip_uri_parse(&u, uri, &reason) == 0 && parsed_uri_names(&u, self);
 }
 
 int cscf_route_scan(const struct sip_msg *m, const struct cscf_self *self,
@@ -54,9 +50,12 @@ int cscf_route_scan(const struct sip_msg *m, const struct cscf_self *self,
 			}
 			if (na.star)
 				goto bad;
-			if (leading && cscf_uri_names(na.uri, self)) {
+			struct sip_uri u;
+			const char *why;
+			if (leading && sip_uri_parse(&u, na.uri, &why) == 0 &&
+			    parsed_uri_names(&u, self)) {
 				ri->popped++;
-				if (user_is_orig(na.uri))
+				if (slice_eq_cstr(u.user, "orig"))
 					ri->orig = true;
 				continue;
 			}
@@ -91,7 +90,7 @@ int cscf_hop_from_uri(struct slice uri, struct cscf_hop *hop, const char **reaso
 		*reason = "Bad URI host";
 		return WIMS_EPARSE;
 	}
-	hop->port = u.port ? u.port : 5060;
+	hop->port = sip_uri_port_or_default(&u);
 	hop->transport = slice_ieq_cstr(u.transport, "tcp") ? CSCF_TCP : CSCF_UDP;
 	return 0;
 }
