@@ -193,11 +193,16 @@ int net_addr_format(const struct sockaddr *sa, char *out, size_t outsz)
 			out[0] = '\0';
 		return r;
 	}
-	int n = sa->sa_family == AF_INET6
-			? snprintf(out, outsz, "[%s]:%d", host, net_addr_port(sa))
-			: snprintf(out, outsz, "%s:%d", host, net_addr_port(sa));
+	return net_hostport_format(host, net_addr_port(sa), out, outsz);
+}
+
+int net_hostport_format(const char *host, int port, char *out, size_t outsz)
+{
+	int n = strchr(host, ':') ? snprintf(out, outsz, "[%s]:%d", host, port)
+				  : snprintf(out, outsz, "%s:%d", host, port);
 	if (n < 0 || (size_t)n >= outsz) {
-		out[0] = '\0';
+		if (outsz)
+			out[0] = '\0';
 		return WIMS_ETOOBIG;
 	}
 	return n;

@@ -95,6 +95,10 @@ int net_addr_parse(const char *hostport, int default_port, struct sockaddr_stora
  * enough).  Returns the length, or WIMS_EINVAL / WIMS_ETOOBIG (out = ""). */
 int net_addr_format(const struct sockaddr *sa, char *out, size_t outsz);
 
+/* The same from a host string and a port: "[...]" around a host with a
+ * ':' (IPv6).  Returns the length, or WIMS_ETOOBIG (out = ""). */
+int net_hostport_format(const char *host, int port, char *out, size_t outsz);
+
 /* Only the host: "127.0.0.1" or "::1" (no brackets). */
 int net_addr_format_host(const struct sockaddr *sa, char *out, size_t outsz);
 

@@ -32,6 +32,13 @@ static void formats_v4_and_v6(void)
 	EXPECT_INT(net_addr_format((struct sockaddr *)&ss, small, sizeof(small)), ==,
 		   WIMS_ETOOBIG);
 	EXPECT_STR(small, "");
+	/* from strings: the same spelling */
+	EXPECT_INT(net_hostport_format("127.0.0.3", 40123, out, sizeof(out)), ==, 15);
+	EXPECT_STR(out, "127.0.0.3:40123");
+	EXPECT_INT(net_hostport_format("::1", 7443, out, sizeof(out)), >, 0);
+	EXPECT_STR(out, "[::1]:7443");
+	EXPECT_INT(net_hostport_format("::1", 7443, small, sizeof(small)), ==, WIMS_ETOOBIG);
+	EXPECT_STR(small, "");
 }
 
 static void parses_host_port_forms(void)

@@ -299,19 +299,29 @@ static int fork_cb(void *arg, const struct store_binding *b)
 	return 0;
 }
 
+/* Our Via line towards hop, with a fresh branch (CSCF_BRANCH_MAX) naming
+ * this worker and the loop hash. */
+static int our_via(const struct cscf_worker *w, uint32_t hash, const struct cscf_hop *hop,
+		   char *branch, char *via, size_t viasz)
+{
+	uint8_t rnd[10];
+	if (RAND_bytes(rnd, sizeof(rnd)) != 1 ||
+	    cscf_branch_make(branch, CSCF_BRANCH_MAX, w->index, hash, rnd, sizeof(rnd)) < 0)
+		return WIMS_EIO;
+	snprintf(via, viasz, "Via: SIP/2.0/%s %s;branch=%s;rport",
+		 hop->transport == CSCF_TCP ? "TCP" : "UDP", cscf.hostport, branch);
+	return 0;
+}
+
 /* One branch of request m: our Via with a fresh branch, the request
  * edited for it (route.h), ready for cscf_proxy_start. */
 static int make_branch(struct cscf_worker *w, const struct sip_msg *m, uint32_t hash,
 		       struct cscf_fwd *f, const struct cscf_hop *hop, char *branch,
 		       struct cscf_branch_spec *spec)
 {
-	uint8_t rnd[10];
 	char via[300];
-	if (RAND_bytes(rnd, sizeof(rnd)) != 1 ||
-	    cscf_branch_make(branch, CSCF_BRANCH_MAX, w->index, hash, rnd, sizeof(rnd)) < 0)
+	if (our_via(w, hash, hop, branch, via, sizeof(via)) != 0)
 		return WIMS_EIO;
-	snprintf(via, sizeof(via), "Via: SIP/2.0/%s %s;branch=%s;rport",
-		 hop->transport == CSCF_TCP ? "TCP" : "UDP", cscf.hostport, branch);
 	f->via = via;
 	spec->hop = *hop;
 	spec->branch = slice_from_cstr(branch);
@@ -353,14 +363,9 @@ static void forward_ack(struct cscf_worker *w, const struct sip_msg *m,
 		return; /* the ACK of a final we sent ourselves */
 	if (cscf_max_forwards(m) <= 0 || cscf_hop_from_uri(to, &hop, &reason) != 0)
 		return;
-	uint8_t rnd[10];
 	char branch[CSCF_BRANCH_MAX], via[300];
-	if (RAND_bytes(rnd, sizeof(rnd)) != 1 ||
-	    cscf_branch_make(branch, sizeof(branch), w->index, cscf_loop_hash(m), rnd,
-			     sizeof(rnd)) < 0)
+	if (our_via(w, cscf_loop_hash(m), &hop, branch, via, sizeof(via)) != 0)
 		return;
-	snprintf(via, sizeof(via), "Via: SIP/2.0/%s %s;branch=%s;rport",
-		 hop.transport == CSCF_TCP ? "TCP" : "UDP", cscf.hostport, branch);
 	struct cscf_fwd f = {.via = via, .pop = ri->popped};
 	struct buf out = BUF_INIT;
 	if (cscf_fwd_build(m, &f, &out) == 0)
@@ -759,10 +764,7 @@ static void tcp_accept(struct net_listener *nl, int fd, const struct sockaddr *p
 	net_addr_format_host(peer, c->src.host, sizeof(c->src.host));
 	c->src.port = net_addr_port(peer);
 	c->id = ++w->next_conn_id;
-	if (strchr(c->src.host, ':'))
-		snprintf(c->key, sizeof(c->key), "[%s]:%d", c->src.host, c->src.port);
-	else
-		snprintf(c->key, sizeof(c->key), "%s:%d", c->src.host, c->src.port);
+	net_hostport_format(c->src.host, c->src.port, c->key, sizeof(c->key));
 	conn_index(w, c);
 	struct timeval idle = {WIMS_CSCF_TCP_IDLE_S, 0};
 	bufferevent_set_timeouts(bev, &idle, NULL);
@@ -796,10 +798,7 @@ static struct conn *conn_for_hop(struct cscf_worker *w, const struct cscf_hop *h
 	if (hop->conn_hint[0] && strncmp(hop->conn_hint, "tcp:", 4) == 0 &&
 	    (c = conn_by_key(w, hop->conn_hint + 4)))
 		return c;
-	if (strchr(hop->host, ':'))
-		snprintf(key, sizeof(key), "[%s]:%d", hop->host, hop->port);
-	else
-		snprintf(key, sizeof(key), "%s:%d", hop->host, hop->port);
+	net_hostport_format(hop->host, hop->port, key, sizeof(key));
 	if ((c = conn_by_key(w, key)))
 		return c;
 	char err[256];
@@ -1255,10 +1254,7 @@ static int resolve_conf(struct cscf_reg_conf *rc)
 	rc->max_expires = (uint32_t)cscf_conf.max_expires;
 	rc->default_expires = (uint32_t)cscf_conf.default_expires;
 	char hp[160];
-	if (strchr(cscf.host, ':'))
-		snprintf(hp, sizeof(hp), "[%s]:%d", cscf.host, cscf.port);
-	else
-		snprintf(hp, sizeof(hp), "%s:%d", cscf.host, cscf.port);
+	net_hostport_format(cscf.host, cscf.port, hp, sizeof(hp));
 	snprintf(rc->service_route, sizeof(rc->service_route), "<sip:orig@%s;lr>", hp);
 	snprintf(cscf.hostport, sizeof(cscf.hostport), "%s", hp);
 	snprintf(cscf.record_route, sizeof(cscf.record_route), "Record-Route: <sip:%s;lr>", hp);

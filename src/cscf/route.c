@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "core/net.h"
 #include "core/wims.h"
 #include "sip/build.h"
 #include "sip/hdr.h"
@@ -141,7 +142,9 @@ int cscf_hop_from_binding(const struct store_binding *b, struct cscf_hop *hop)
 		/* Registered over TCP: that connection first, else a new one
 		 * to the Contact (over TCP, whatever the Contact says). */
 		hop->transport = CSCF_TCP;
-		snprintf(hop->conn_hint, sizeof(hop->conn_hint), "tcp:%s:%d", rcv.host, rcv.port);
+		memcpy(hop->conn_hint, "tcp:", 4); /* the key conn_for_hop looks up */
+		net_hostport_format(rcv.host, rcv.port, hop->conn_hint + 4,
+				    sizeof(hop->conn_hint) - 4);
 	}
 	return 0;
 }
