@@ -1067,10 +1067,8 @@ static void response_in(struct cscf_worker *w, const struct sip_msg *m)
 	if (slice_copy_cstr(host, hop.host, sizeof(hop.host)) != 0)
 		return;
 	hop.port = next.rport_value ? next.rport_value : next.port ? next.port : 5060;
-	struct sip_edit ed;
 	struct buf out = BUF_INIT;
-	sip_edit_init(&ed, m);
-	if (sip_edit_pop_first_value(&ed, SIP_HDR_VIA) == 0 && sip_edit_build(&ed, &out) == 0)
+	if (sip_build_response_upstream(&out, m) == 0)
 		send_to_hop(w, &hop, out.p, out.len);
 	buf_free(&out);
 }

@@ -259,24 +259,6 @@ static int own_response(struct stxn *t, int status, const char *reason, const ch
 	return sip_build_response_opts(out, &m, status, reason, &o);
 }
 
-/* A downstream response with our Via popped, into out. */
-static int pop_via(const struct sip_msg *m, struct buf *out)
-{
-	struct sip_edit ed;
-	sip_edit_init(&ed, m);
-	if (sip_edit_pop_first_value(&ed, SIP_HDR_VIA) != 0 || !sip_msg_hdr(m, SIP_HDR_VIA))
-		return WIMS_EPARSE;
-	int rc = sip_edit_build(&ed, out);
-	if (rc)
-		return rc;
-	/* Only our Via was there: nowhere to send it. */
-	struct sip_msg check;
-	const char *why;
-	if (sip_msg_parse(&check, out->p, out->len, SIP_FRAMING_DATAGRAM, &why) < 0)
-		return WIMS_EPARSE;
-	return 0;
-}
-
 /* --- downstream --- */
 
 static int send_down(struct branch *b, const struct buf *msg)
@@ -360,7 +342,7 @@ static void consider(struct stxn *t, int status, const struct sip_msg *resp)
 	t->best = status;
 	t->best_flow = flow;
 	buf_reset(&t->bestmsg);
-	if (resp && !flow && pop_via(resp, &t->bestmsg) != 0)
+	if (resp && !flow && sip_build_response_upstream(&t->bestmsg, resp) != 0)
 		buf_reset(&t->bestmsg);
 }
 
@@ -461,7 +443,7 @@ static void provisional(struct branch *b, const struct sip_msg *m, int64_t now)
 		send_cancel(b, now);
 	if (m->status > 100 && !t->final_sent) {
 		struct buf out = BUF_INIT;
-		if (pop_via(m, &out) == 0)
+		if (sip_build_response_upstream(&out, m) == 0)
 			up_keep(t, &out);
 		buf_free(&out);
 	}
@@ -508,7 +490,7 @@ bool cscf_proxy_response(struct cscf_proxy *p, const struct sip_msg *m, int64_t 
 		 * final answer does. */
 		if (t->method == SIP_METHOD_INVITE || !t->final_sent) {
 			struct buf out = BUF_INIT;
-			if (pop_via(m, &out) == 0)
+			if (sip_build_response_upstream(&out, m) == 0)
 				up_keep(t, &out);
 			buf_free(&out);
 		}

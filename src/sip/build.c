@@ -572,6 +572,21 @@ int sip_build_ack(struct buf *out, const struct sip_msg *req, const struct sip_m
 	return build_hop_request(out, req, "ACK", sip_msg_hdr(resp, SIP_HDR_TO));
 }
 
+int sip_build_response_upstream(struct buf *out, const struct sip_msg *resp)
+{
+	struct sip_msg_via_iter it;
+	struct sip_via v;
+	const char *reason;
+	sip_msg_via_iter_init(&it, resp);
+	if (resp->is_request || sip_msg_via_iter_next(&it, &v, &reason) != 1 ||
+	    sip_msg_via_iter_next(&it, &v, &reason) != 1)
+		return WIMS_EPARSE;
+	struct sip_edit ed;
+	sip_edit_init(&ed, resp);
+	sip_edit_pop_first_value(&ed, SIP_HDR_VIA);
+	return sip_edit_build(&ed, out);
+}
+
 bool sip_build_within_limits(const char *p, size_t len)
 {
 	if (len > WIMS_SIP_MAX_MSG)

@@ -157,6 +157,11 @@ int sip_edit_set_body(struct sip_edit *ed, struct slice body,
  */
 int sip_edit_build(struct sip_edit *ed, struct buf *out);
 
+/* A response going back one hop (RFC 3261 16.7 step 3): the same bytes
+ * without the top Via entry (ours), into out.  WIMS_EPARSE when no Via
+ * entry is left under it: the response was for us and goes nowhere. */
+int sip_build_response_upstream(struct buf *out, const struct sip_msg *resp);
+
 /* Would a parser with our limits (WIMS_SIP_MAX_MSG bytes,
  * WIMS_SIP_MAX_HEADERS header lines) accept this built message?  A proxy
  * asks before sending: what it adds (Via, Route, Record-Route,

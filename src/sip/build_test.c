@@ -379,6 +379,23 @@ static void branch_and_tag(void)
 	EXPECT_STR(sip_status_reason(499), "Client Error");
 }
 
+static void response_upstream_pops_ours_and_refuses_the_last_via(void)
+{
+	struct buf b = BUF_INIT;
+	EXPECT_INT(sip_msg_parse(&req, LIT(cscf_401), SIP_FRAMING_STREAM, &why), >, 0);
+	EXPECT_INT(sip_build_response_upstream(&b, &req), ==, 0);
+	EXPECT_INT(reparse(&b), ==, 0);
+	EXPECT_INT(sip_msg_hdr_count(&out, SIP_HDR_VIA), ==, 1);
+	EXPECT_INT(b.len, ==, req.raw.len - sip_msg_hdr(&req, SIP_HDR_VIA)->line.len);
+	/* the popped copy has one Via left: ours would be the last, so no */
+	struct sip_msg once;
+	EXPECT_INT(sip_msg_parse(&once, b.p, b.len, SIP_FRAMING_STREAM, &why), >, 0);
+	struct buf b2 = BUF_INIT;
+	EXPECT_INT(sip_build_response_upstream(&b2, &once), ==, WIMS_EPARSE);
+	buf_free(&b);
+	buf_free(&b2);
+}
+
 static void within_limits_counts_bytes_and_header_lines(void)
 {
 	struct buf b = BUF_INIT;
@@ -419,5 +436,6 @@ int main(void)
 	UNIT_RUN(insert_before_replace_and_limits);
 	UNIT_RUN(branch_and_tag);
 	UNIT_RUN(within_limits_counts_bytes_and_header_lines);
+	UNIT_RUN(response_upstream_pops_ours_and_refuses_the_last_via);
 	return UNIT_MAIN_END();
 }
