@@ -619,8 +619,9 @@ static void to_flow(struct pcscf_worker *w, const struct sip_msg *m, uint64_t fl
 		return;
 	}
 	char branch[PCSCF_BRANCH_BACK_LEN + 1];
+	uint64_t txn_id;
 	if (pcscf_branch_make_back(pcscf.key, w->index, f->id, v.branch, v.sent_by, b->worker,
-				   b->link, branch) != 0) {
+				   b->link, branch, &txn_id) != 0) {
 		core_reply(w, m, b, 400, "Bad Via", NULL);
 		return;
 	}
@@ -628,13 +629,9 @@ static void to_flow(struct pcscf_worker *w, const struct sip_msg *m, uint64_t fl
 	 * to its non-2xx answer (same core branch, RFC 3261 9.1, 17.1.1.3)
 	 * leave with the branch it got (txn.h). */
 	struct pcscf_txn *inv = NULL;
-	uint64_t txn_id = 0;
 	if (m->method_id == SIP_METHOD_INVITE || m->method_id == SIP_METHOD_CANCEL ||
 	    m->method_id == SIP_METHOD_ACK) {
-		char plain[PCSCF_BRANCH_LEN + 1];
-		if (pcscf_branch_make(pcscf.key, w->index, f->id, v.branch, v.sent_by, plain,
-				      &txn_id) == 0)
-			inv = pcscf_txns_find(&w->in_txns, txn_id, SIP_METHOD_INVITE);
+		inv = pcscf_txns_find(&w->in_txns, txn_id, SIP_METHOD_INVITE);
 		if (inv)
 			memcpy(branch, inv->branch, sizeof(branch));
 	}

@@ -179,13 +179,14 @@ static int back_mac(const uint8_t key[PCSCF_TOKEN_KEY_LEN], uint64_t conn_id, co
 
 int pcscf_branch_make_back(const uint8_t key[PCSCF_TOKEN_KEY_LEN], int worker, uint64_t conn_id,
 			   struct slice core_branch, struct slice core_sent_by, int back_worker,
-			   uint64_t back_link, char out[PCSCF_BRANCH_BACK_LEN + 1])
+			   uint64_t back_link, char out[PCSCF_BRANCH_BACK_LEN + 1],
+			   uint64_t *txn_id)
 {
 	if (back_worker < 0 || back_worker > 255) {
 		out[0] = '\0';
 		return WIMS_EINVAL;
 	}
-	int rc = pcscf_branch_make(key, worker, conn_id, core_branch, core_sent_by, out, NULL);
+	int rc = pcscf_branch_make(key, worker, conn_id, core_branch, core_sent_by, out, txn_id);
 	if (rc)
 		return rc;
 	uint8_t raw[BACK_RAW_LEN];

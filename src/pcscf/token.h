@@ -85,7 +85,8 @@ int pcscf_branch_parse(const uint8_t key[PCSCF_TOKEN_KEY_LEN], struct slice bran
 #define PCSCF_BRANCH_BACK_LEN (PCSCF_BRANCH_LEN + 1 + 20)
 int pcscf_branch_make_back(const uint8_t key[PCSCF_TOKEN_KEY_LEN], int worker, uint64_t conn_id,
 			   struct slice core_branch, struct slice core_sent_by, int back_worker,
-			   uint64_t back_link, char out[PCSCF_BRANCH_BACK_LEN + 1]);
+			   uint64_t back_link, char out[PCSCF_BRANCH_BACK_LEN + 1],
+			   uint64_t *txn_id);
 
 /* Reads a branch made by pcscf_branch_make_back; *txn_id (may be NULL) is
  * the txn id pcscf_branch_make gave for the core's branch.  WIMS_EAUTH for

@@ -173,9 +173,9 @@ static void branch_back_round_trip_and_forgery(void)
 {
 	char b[PCSCF_BRANCH_BACK_LEN + 1];
 	int w, bw;
-	uint64_t id, bl;
+	uint64_t id, bl, made;
 	EXPECT_INT(pcscf_branch_make_back(key, 2, 55, SLICE_LIT("z9hG4bKcore"),
-					  SLICE_LIT("127.0.0.1:5060"), 1, 0x1234, b),
+					  SLICE_LIT("127.0.0.1:5060"), 1, 0x1234, b, &made),
 		   ==, 0);
 	EXPECT_INT(strlen(b), ==, PCSCF_BRANCH_BACK_LEN);
 	uint64_t txn, want;
@@ -186,6 +186,7 @@ static void branch_back_round_trip_and_forgery(void)
 				     SLICE_LIT("127.0.0.1:5060"), plain, &want),
 		   ==, 0);
 	EXPECT_TRUE(txn == want);
+	EXPECT_TRUE(made == want);
 	EXPECT_TRUE(strncmp(plain, b, PCSCF_BRANCH_LEN) == 0);
 	EXPECT_INT(w, ==, 2);
 	EXPECT_TRUE(id == 55);
