@@ -23,15 +23,20 @@ bool pcscf_has_option_tag(const struct sip_msg *m, enum sip_hdr_id id, const cha
 	return false;
 }
 
+bool pcscf_parsed_uri_names_us(const struct pcscf_self *s, const struct sip_uri *u)
+{
+	if (u->scheme == SIP_URI_TEL)
+		return false;
+	int port = u->port ? u->port : 5060;
+	return (port == s->mw_port && s->mw_host && slice_ieq_cstr(u->host, s->mw_host)) ||
+	       (port == s->ws_port && s->ws_host && slice_ieq_cstr(u->host, s->ws_host));
+}
+
 bool pcscf_uri_names_us(const struct pcscf_self *s, struct slice uri)
 {
 	struct sip_uri u;
 	const char *reason;
-	if (sip_uri_parse(&u, uri, &reason) != 0 || u.scheme == SIP_URI_TEL)
-		return false;
-	int port = u.port ? u.port : 5060;
-	return (port == s->mw_port && s->mw_host && slice_ieq_cstr(u.host, s->mw_host)) ||
-	       (port == s->ws_port && s->ws_host && slice_ieq_cstr(u.host, s->ws_host));
+	return sip_uri_parse(&u, uri, &reason) == 0 && pcscf_parsed_uri_names_us(s, &u);
 }
 
 bool pcscf_in_dialog(const struct sip_msg *req)

@@ -45,6 +45,7 @@
 #include "core/buf.h"
 #include "core/slice.h"
 #include "sip/msg.h"
+#include "sip/uri.h"
 
 /* The addresses that name this eP-CSCF in a Route entry: the Mw and the
  * WSS address (a missing port in the entry counts as 5060). */
@@ -58,6 +59,8 @@ struct pcscf_self {
 /* True if uri (a SIP URI, no angle brackets) names s: host equal
  * (case-insensitive) and port equal. */
 bool pcscf_uri_names_us(const struct pcscf_self *s, struct slice uri);
+/* The same for a URI the caller has parsed already. */
+bool pcscf_parsed_uri_names_us(const struct pcscf_self *s, const struct sip_uri *u);
 
 struct pcscf_fwd {
 	const char *via;       /* our Via line ("Via: SIP/2.0/TCP ...") */

@@ -576,8 +576,8 @@ static bool find_token(const struct sip_msg *m, struct slice *token, bool *route
 		struct sip_nameaddr na;
 		sip_nameaddr_iter_init(&it, r->value);
 		if (sip_nameaddr_iter_next(&it, &na, &reason) == 1 &&
-		    pcscf_uri_names_us(&pcscf.self, na.uri) &&
-		    sip_uri_parse(&u, na.uri, &reason) == 0 && u.user.len) {
+		    sip_uri_parse(&u, na.uri, &reason) == 0 &&
+		    pcscf_parsed_uri_names_us(&pcscf.self, &u) && u.user.len) {
 			*token = u.user;
 			*route = true;
 			return true;
