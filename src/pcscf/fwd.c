@@ -222,21 +222,7 @@ out:
 
 int pcscf_fwd_response(struct buf *out, const struct sip_msg *resp)
 {
-	struct sip_edit ed;
-	/* RFC 3261 16.7 step 3: with no Via left under ours, the response
-	 * was for us, and there is nowhere to send it. */
-	struct sip_msg_via_iter it;
-	struct sip_via v;
-	const char *reason;
-	sip_msg_via_iter_init(&it, resp);
-	if (sip_msg_via_iter_next(&it, &v, &reason) != 1 ||
-	    sip_msg_via_iter_next(&it, &v, &reason) != 1)
-		return WIMS_EPARSE;
-	sip_edit_init(&ed, resp);
-	int rc = sip_edit_pop_first_value(&ed, SIP_HDR_VIA);
-	if (rc)
-		return rc;
-	return sip_edit_build(&ed, out);
+	return sip_build_response_upstream(out, resp);
 }
 
 int pcscf_fwd_to_flow(struct buf *out, const struct sip_msg *req, const char *via, bool pop_route,

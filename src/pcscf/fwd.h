@@ -95,8 +95,8 @@ int pcscf_fwd_request(struct buf *out, const struct sip_msg *req, const struct p
 		      int *status, const char **reason);
 
 /* A response going back one hop: the same message without its top Via
- * entry (ours).  WIMS_ENOTFOUND/EPARSE if it has none, or no Via under
- * ours (RFC 3261 16.7 step 3: nowhere to send it). */
+ * entry (ours), as sip_build_response_upstream.  WIMS_EPARSE if it has
+ * none, or no Via under ours (RFC 3261 16.7 step 3: nowhere to send it). */
 int pcscf_fwd_response(struct buf *out, const struct sip_msg *resp);
 
 /*
