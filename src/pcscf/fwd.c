@@ -47,12 +47,15 @@ bool pcscf_in_dialog(const struct sip_msg *req)
 	return to && sip_nameaddr_parse(&na, to->value, &reason) == 0 && na.tag.len > 0;
 }
 
+bool pcscf_forms_dialog(enum sip_method method)
+{
+	return method == SIP_METHOD_INVITE || method == SIP_METHOD_SUBSCRIBE ||
+	       method == SIP_METHOD_REFER;
+}
+
 bool pcscf_wants_record_route(const struct sip_msg *req)
 {
-	if (req->method_id != SIP_METHOD_INVITE && req->method_id != SIP_METHOD_SUBSCRIBE &&
-	    req->method_id != SIP_METHOD_REFER)
-		return false;
-	return !pcscf_in_dialog(req);
+	return pcscf_forms_dialog(req->method_id) && !pcscf_in_dialog(req);
 }
 
 /* RFC 3261 16.6 step 4: our entry above the ones already recorded. */

@@ -116,6 +116,10 @@ int pcscf_fwd_to_flow(struct buf *out, const struct sip_msg *req, const char *vi
  * RFC 3515 2.4.5). */
 bool pcscf_wants_record_route(const struct sip_msg *req);
 
+/* True for the methods whose initial request opens a dialog (INVITE,
+ * SUBSCRIBE, REFER): with !pcscf_in_dialog, pcscf_wants_record_route. */
+bool pcscf_forms_dialog(enum sip_method method);
+
 /* True if req's To has a tag (in a dialog, RFC 3261 12.2). */
 bool pcscf_in_dialog(const struct sip_msg *req);
 

@@ -227,6 +227,8 @@ static void request_method_and_tag_decide_record_route(void)
 	EXPECT_TRUE(pcscf_in_dialog(&in));
 	EXPECT_INT(parse(&in, msg, strlen(msg)), ==, 0);
 	EXPECT_TRUE(!pcscf_wants_record_route(&in)); /* MESSAGE: no dialog */
+	EXPECT_TRUE(!pcscf_forms_dialog(SIP_METHOD_MESSAGE));
+	EXPECT_TRUE(pcscf_forms_dialog(SIP_METHOD_REFER));
 	static const char sub[] =
 		"SUBSCRIBE sip:bob@ims.example.org SIP/2.0" CRLF
 		"Via: SIP/2.0/WSS x.invalid;branch=z9hG4bK3" CRLF

@@ -898,7 +898,8 @@ static void flow_request(struct pcscf_worker *w, struct pcscf_flow *f, const cha
 	}
 	char via[256], path[256], rr[256];
 	snprintf(via, sizeof(via), "Via: SIP/2.0/TCP %s;branch=%s", pcscf.mw_hostport, branch);
-	bool want_rr = pcscf_wants_record_route(m);
+	/* in_dialog is known already: To is not parsed again */
+	bool want_rr = pcscf_forms_dialog(m->method_id) && !in_dialog;
 	if (want_rr)
 		record_route_line(rr, sizeof(rr), f);
 	/* RFC 3327 5.1, RFC 5626 5.1: our flow token, ";ob" for outbound */
