@@ -75,7 +75,8 @@ struct ws_conn {
 	int (*check_origin)(void *arg, struct slice origin);
 	size_t max_message;
 	int ping_ms, pong_ms, idle_ms, handshake_ms;
-	bool ping_pending; /* a ping went out and nothing came in since */
+	bool ping_pending; /* a ping went out, nothing came in since, and
+			    * pong_ms > 0 (the dead peer check is on) */
 
 	struct event *timer;   /* handshake, keep-alive, close and flush timeouts */
 	struct event *done_ev; /* runs on_close from the loop */
@@ -223,15 +224,13 @@ static void keepalive_arm(struct ws_conn *c)
 	}
 	/* While a ping waits for its answer, the next event is its deadline,
 	 * not another ping (which would move the deadline on forever). */
-	bool awaiting = c->ping_pending && c->pong_ms > 0;
-	if (c->ping_ms > 0 && !awaiting) {
+	if (c->ping_ms > 0 && !c->ping_pending) {
 		uint64_t base = c->last_rx_ms > c->last_ping_ms ? c->last_rx_ms : c->last_ping_ms;
 		uint64_t due = base + (uint64_t)c->ping_ms;
 		uint64_t d = due > now ? due - now : 0;
 		if (d < next)
 			next = d;
-	}
-	if (awaiting) {
+	} else if (c->ping_pending) {
 		uint64_t due = c->last_ping_ms + (uint64_t)c->pong_ms;
 		uint64_t d = due > now ? due - now : 0;
 		if (d < next)
@@ -565,8 +564,7 @@ static void timer_cb(evutil_socket_t fd, short what, void *arg)
 		/* RFC 6455 5.5.2: a live peer answers a ping.  One that
 		 * stays silent is gone (its host died, a NAT dropped it): a
 		 * close handshake would only wait for it, so drop it now. */
-		if (c->ping_pending && c->pong_ms > 0 &&
-		    now - c->last_ping_ms >= (uint64_t)c->pong_ms) {
+		if (c->ping_pending && now - c->last_ping_ms >= (uint64_t)c->pong_ms) {
 			set_close(c, WS_CLOSE_ABNORMAL, "no answer to ping");
 			conn_done(c);
 			return;
@@ -577,12 +575,11 @@ static void timer_cb(evutil_socket_t fd, short what, void *arg)
 		}
 		uint64_t quiet_since =
 			c->last_rx_ms > c->last_ping_ms ? c->last_rx_ms : c->last_ping_ms;
-		if (c->ping_ms > 0 && !(c->ping_pending && c->pong_ms > 0) &&
-		    now - quiet_since >= (uint64_t)c->ping_ms) {
+		if (c->ping_ms > 0 && !c->ping_pending && now - quiet_since >= (uint64_t)c->ping_ms) {
 			struct wslay_event_msg ping = {WSLAY_PING, (const uint8_t *)"", 0};
 			c->last_ping_ms = now;
 			if (wslay_event_queue_msg(c->wslay, &ping) == 0) {
-				c->ping_pending = true;
+				c->ping_pending = c->pong_ms > 0;
 				after_io(c);
 				if (c->state != WS_OPEN)
 					return;
