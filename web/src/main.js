@@ -6,11 +6,19 @@
  *
  * The P-CSCF address comes from /config.json, served by the wwsf beside
  * this page, so the same build works wherever it is served from; the
- * "Advanced" section lets the person point it elsewhere.
+ * "Advanced" section lets the person point it elsewhere.  So does the ME
+ * agent's address (me_url).
+ *
+ * Three ways to sign in (the radio buttons): a password (SIP Digest), or
+ * IMS AKA answered by this device's ISIM through the ME agent, or by the
+ * network ISIM of this site once the person has signed in to the site
+ * with its own web account.  For both ISIMs the page first asks which
+ * subscriptions there are and fills the identity fields from the answer.
  */
 import { WicClient } from './wic.js';
 import { dialTarget, formatDuration, peerKey, uriParts } from './call.js';
 import { impiFromImpu, normaliseImpu } from './identity.js';
+import { explainIsimFailure, meAgent, networkIsim } from './isim.js';
 
 const $ = (id) => document.getElementById(id);
 
@@ -22,9 +30,15 @@ const STATE_TEXT = {
 	failed: 'Failed',
 };
 
-const config = { pcscf_url: '', domain: 'ims.example.org' };
+const config = { pcscf_url: '', domain: 'ims.example.org', me_url: '' };
 const client = new WicClient();
 let countdown = null;
+
+/* The ISIMs: the ME agent (made once config.json names it) and this
+ * site's network ISIM; the web account signed in to the latter. */
+let me = null;
+const siteIsim = networkIsim();
+let webAccount = null;
 
 async function loadConfig() {
 	try {
@@ -45,6 +59,173 @@ async function loadConfig() {
 		$('impu').value = impu;
 	$('impu').placeholder = `sip:alice@${config.domain}`;
 	updateImpiHint();
+	config.me_url = config.me_url || 'https://127.0.0.1:8445';
+	me = meAgent({ url: config.me_url });
+	const saved_auth = localStorage.getItem('wic.auth');
+	const radio = document.querySelector(`input[name="auth"][value="${saved_auth}"]`);
+	if (radio)
+		radio.checked = true;
+	setAuthMode(authMode());
+}
+
+/* ---- how to sign in ---- */
+
+const AUTH_MODES = ['digest', 'me', 'network-isim'];
+
+function authMode() {
+	const r = document.querySelector('input[name="auth"]:checked');
+	return r && AUTH_MODES.includes(r.value) ? r.value : 'digest';
+}
+
+function setAuthMode(mode) {
+	$('password-row').hidden = mode !== 'digest';
+	$('me-panel').hidden = mode !== 'me';
+	$('isim-panel').hidden = mode !== 'network-isim';
+	$('auth-choice').dataset.mode = mode;
+	formError('');
+	if (mode === 'me')
+		askMe();
+	else if (mode === 'network-isim')
+		checkSession();
+}
+
+function onAuthChange() {
+	const mode = authMode();
+	localStorage.setItem('wic.auth', mode);
+	setAuthMode(mode);
+}
+
+/* Fill the identity fields with a subscription an ISIM holds. */
+function useSubscription(sub) {
+	if (!sub)
+		return;
+	$('impu').value = sub.impu;
+	$('impi').value = sub.impi;
+	updateImpiHint();
+}
+
+function fillSelect(select, subs) {
+	select.replaceChildren(...subs.map((sub, i) => {
+		const o = document.createElement('option');
+		o.value = String(i);
+		o.textContent = sub.impu === `sip:${sub.impi}` ? sub.impu : `${sub.impu} (${sub.impi})`;
+		return o;
+	}));
+}
+
+function meStatus(text, state) {
+	$('me-status').textContent = text;
+	$('me-status').dataset.state = state;
+}
+
+let meIdentities = [];
+let meAsking = null;
+
+/* Which subscriptions does this device's ISIM hold?  (GET /identity) */
+function askMe() {
+	if (!me || meAsking)
+		return meAsking;
+	meStatus(`Asking this device's ISIM (ME agent at ${config.me_url})…`, 'busy');
+	$('me-retry').hidden = true;
+	meAsking = me.identities().then((list) => {
+		meIdentities = list;
+		fillSelect($('me-identity'), list);
+		$('me-identity-row').hidden = list.length < 2;
+		if (!list.length) {
+			meStatus('This device\'s ISIM holds no IMS subscription.', 'error');
+			$('me-retry').hidden = false;
+			return;
+		}
+		useSubscription(list[0]);
+		meStatus(list.length === 1 ?
+			`This device's ISIM holds ${list[0].impi}; it will answer the network's challenge.` :
+			`This device's ISIM holds ${list.length} subscriptions; choose one.`, 'ok');
+	}, (e) => {
+		meIdentities = [];
+		$('me-identity-row').hidden = true;
+		const f = explainIsimFailure(e, { source: 'me', meUrl: config.me_url });
+		meStatus(`${f.title} ${f.detail}`, 'error');
+		$('me-retry').hidden = false;
+	}).finally(() => {
+		meAsking = null;
+	});
+	return meAsking;
+}
+
+function webError(text) {
+	$('web-error').textContent = text || '';
+	$('web-error').hidden = !text;
+}
+
+/* Show the signed-in web account and its subscriptions, or the sign-in box. */
+function drawAccount(account) {
+	webAccount = account && account.user ? account : null;
+	$('web-signin-box').hidden = !!webAccount;
+	$('web-account-box').hidden = !webAccount;
+	if (!webAccount)
+		return;
+	const subs = webAccount.subscriptions;
+	$('web-account').textContent = subs.length ?
+		`Signed in to this site as ${webAccount.user}; the network ISIM answers for ${subs.length === 1 ?
+			subs[0].impi : `${subs.length} subscriptions`}.` :
+		`Signed in to this site as ${webAccount.user}, but no IMS subscription is mapped to this account.`;
+	$('web-account').dataset.state = subs.length ? 'ok' : 'error';
+	fillSelect($('isim-subscription'), subs);
+	$('isim-subscription').disabled = subs.length < 2;
+	useSubscription(subs[0]);
+}
+
+async function checkSession() {
+	webError('');
+	try {
+		drawAccount(await siteIsim.session());
+	} catch {
+		drawAccount(null); /* no network ISIM here: signing in will say so */
+	}
+}
+
+function webLoginError(e) {
+	if (e.kind === 'not-signed-in')
+		return 'Wrong user name or password for this site.';
+	if (e.kind === 'rate-limit')
+		return 'Too many sign-in attempts: wait a minute and try again.';
+	if (e.kind === 'unreachable' || e.status === 404 || e.status === 405)
+		return `This site has no network ISIM to sign in to (${e.message}).`;
+	return `Signing in failed: ${e.message}.`;
+}
+
+/* POST /login with what is typed; true once signed in. */
+async function webSignIn() {
+	webError('');
+	const user = $('web-user').value.trim();
+	const password = $('web-password').value;
+	if (!user || !password) {
+		webError('Enter your user name and password on this site.');
+		$(user ? 'web-password' : 'web-user').focus();
+		return false;
+	}
+	$('web-signin').disabled = true;
+	try {
+		drawAccount(await siteIsim.login(user, password));
+		$('web-password').value = '';
+		return true;
+	} catch (e) {
+		webError(webLoginError(e));
+		return false;
+	} finally {
+		$('web-signin').disabled = false;
+	}
+}
+
+async function webSignOut() {
+	webError('');
+	try {
+		await siteIsim.logout();
+	} catch {
+		/* the session is gone either way for this page */
+	}
+	drawAccount(null);
+	$('web-user').focus();
 }
 
 function updateImpiHint() {
@@ -61,9 +242,17 @@ function formError(text) {
 	$('form-error').hidden = !text;
 }
 
-function onSubmit(event) {
+async function onSubmit(event) {
 	event.preventDefault();
 	formError('');
+	const mode = authMode();
+	/* network ISIM: Register first signs in with what is typed */
+	if (mode === 'network-isim' && !webAccount && !(await webSignIn()))
+		return;
+	if (mode === 'network-isim' && !webAccount.subscriptions.length) {
+		formError('No IMS subscription is mapped to your account on this site.');
+		return;
+	}
 	const impu = normaliseImpu($('impu').value, config.domain);
 	if (!impu) {
 		formError('Enter your public identity, e.g. sip:alice@' + config.domain + '.');
@@ -77,7 +266,7 @@ function onSubmit(event) {
 		return;
 	}
 	const password = $('password').value;
-	if (!password) {
+	if (mode === 'digest' && !password) {
 		formError('Enter your password.');
 		$('password').focus();
 		return;
@@ -94,8 +283,13 @@ function onSubmit(event) {
 		localStorage.setItem('wic.server', server);
 	else
 		localStorage.removeItem('wic.server');
+	let aka = null;
+	if (mode === 'me')
+		aka = { source: me };
+	else if (mode === 'network-isim')
+		aka = { source: siteIsim, account: webAccount.user };
 	try {
-		client.register({ impu, impi, password, server });
+		client.register({ impu, impi, password: aka ? undefined : password, server, aka });
 	} catch (e) {
 		formError(e.message);
 	}
@@ -130,8 +324,11 @@ function draw({ detail: s }) {
 	$('register').textContent = s.state === 'registered' ? 'Register again' : 'Register';
 	$('unregister').disabled = !(s.state === 'registered' || s.state === 'registering');
 	$('unregister').hidden = !(s.state === 'registered' || s.state === 'registering' || s.state === 'unregistering');
-	for (const id of ['impu', 'impi', 'password', 'server'])
+	for (const id of ['impu', 'impi', 'password', 'server', 'web-user', 'web-password', 'me-identity',
+		'isim-subscription', 'auth-password', 'auth-me', 'auth-network'])
 		$(id).disabled = busy;
+	if (!busy && webAccount)
+		$('isim-subscription').disabled = webAccount.subscriptions.length < 2;
 
 	const showId = s.state !== 'unregistered' && s.impu;
 	$('identity-row').hidden = !showId;
@@ -148,8 +345,10 @@ function draw({ detail: s }) {
 		countdown = setInterval(() => tick(s), 1000);
 	}
 
+	const aka = /^AKA/i.test(s.algorithm || '');
 	$('algorithm-row').hidden = !(registered && s.algorithm);
-	$('algorithm').textContent = s.algorithm ? `SIP Digest ${s.algorithm}` : '';
+	$('algorithm').textContent = s.algorithm ? `${aka ? 'IMS AKA' : 'SIP Digest'} ${s.algorithm}` : '';
+	drawAuthVia(s, registered);
 
 	const list = $('associated');
 	list.replaceChildren(...(registered ? s.associated || [] : []).map((uri) => {
@@ -166,6 +365,24 @@ function draw({ detail: s }) {
 	$('failure-detail').textContent = failed ? s.failure.detail : '';
 
 	$('idle-note').hidden = s.state !== 'unregistered';
+}
+
+/* Registered how: the words the person reads, and data-auth-source. */
+function authViaText(s) {
+	const alg = s.algorithm || '';
+	const resynced = s.akaResyncs ? ' (after resynchronising the sequence numbers with the network)' : '';
+	if (s.authSource === 'me')
+		return `Registered with IMS AKA (${alg}) using this device's ISIM (ME agent)${resynced}`;
+	if (s.authSource === 'network-isim')
+		return `Registered with IMS AKA (${alg}) using the network ISIM, signed in as ${s.authAccount}${resynced}`;
+	return `Registered with your password (SIP Digest ${alg})`;
+}
+
+function drawAuthVia(s, registered) {
+	const el = $('auth-via');
+	el.hidden = !(registered && s.algorithm);
+	el.dataset.authSource = registered ? s.authSource || 'digest' : '';
+	el.textContent = registered && s.algorithm ? authViaText(s) : '';
 }
 
 function drawTrace({ detail }) {
@@ -541,6 +758,20 @@ client.addEventListener('call', drawCall);
 client.addEventListener('media', drawMedia);
 client.addEventListener('messages', drawMessages);
 $('register-form').addEventListener('submit', onSubmit);
+for (const r of document.querySelectorAll('input[name="auth"]'))
+	r.addEventListener('change', onAuthChange);
+$('me-retry').addEventListener('click', () => askMe());
+$('me-identity').addEventListener('change', () => useSubscription(meIdentities[Number($('me-identity').value)]));
+$('isim-subscription').addEventListener('change', () =>
+	useSubscription(webAccount && webAccount.subscriptions[Number($('isim-subscription').value)]));
+$('web-signin').addEventListener('click', () => webSignIn());
+$('web-password').addEventListener('keydown', (e) => {
+	if (e.key === 'Enter') {
+		e.preventDefault();
+		webSignIn();
+	}
+});
+$('web-signout').addEventListener('click', () => webSignOut());
 $('unregister').addEventListener('click', () => client.unregister());
 $('impu').addEventListener('input', updateImpiHint);
 $('dialer').addEventListener('submit', onDial);

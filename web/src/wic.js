@@ -11,8 +11,11 @@
  *                endedAt, end, muted } or null  (one call at a time)
  *   'media'    { stream } the remote audio of the call, to be played
  *   'messages' [{ key, uri, name, verified, unread, messages }]
- * AKA and OAuth sign-in will hang off the same UA later; that is why the
- * UA is kept here and not in the page.
+ * The registration authenticates with a password (SIP Digest, digest.js)
+ * or with IMS AKA, the password for each challenge coming from an ISIM
+ * (aka.js, isim.js): this device's, through the ME agent, or the network
+ * ISIM of the site; the snapshot's authSource says which ('digest', 'me',
+ * 'network-isim') and akaFailure why an ISIM did not answer.
  *
  * Registration states: 'unregistered' -> 'registering' -> 'registered' |
  * 'failed'; 'unregistering' -> 'unregistered'.
@@ -22,14 +25,16 @@
  */
 import JsSIP from 'jssip';
 
-import { install as installDigest, algorithmName, preferChallenge } from './digest.js';
+import { AKA_ALGORITHM, AKA_NO_SECRET, AkaGate, install as installAka } from './aka.js';
+import { algorithmName, preferChallenge } from './digest.js';
+import { explainIsimFailure } from './isim.js';
 import { callerIdentity, dialTarget, explainCallEnd, explainCallFailure, explainMessageFailure,
 	peerKey, peerName, uriParts } from './call.js';
 import { explainConnectFailure, explainSipFailure, probeUrlFor } from './failure.js';
 import { impiFromImpu, impuDomain } from './identity.js';
 import { associatedUris, challengeAlgorithms, registrationExpires, sipParse, uriUser, warnings } from './sipmsg.js';
 
-installDigest();
+installAka();
 
 /* How long a probe of the server's HTTPS port may take. */
 const PROBE_TIMEOUT_MS = 4000;
@@ -62,18 +67,31 @@ let nextId = 1;
  * JsSIP's WebSocket transport, watched: every message in and out is
  * parsed so the page can show each REGISTER's outcome (JsSIP reports only
  * the first 200 OK) and know whether a rejected REGISTER carried
- * credentials.  Only the public socket interface (send, ondata) is used.
- * Incoming 401/407s pass through preferChallenge() (see digest.js).
+ * credentials.  Only the public socket interface (send, ondata,
+ * disconnect) is used.  Incoming 401/407s pass through preferChallenge()
+ * (see digest.js); in AKA mode every incoming message goes through the
+ * AkaGate first (see aka.js), in order: a held 401 holds back what
+ * follows it.
  */
 class WatchedSocket extends JsSIP.WebSocketInterface {
-	constructor(url, watcher) {
+	constructor(url, watcher, gate = null) {
 		super(url);
 		this._watcher = watcher;
+		this._gate = gate;
+		this._queue = Promise.resolve();
+		this._closed = false;
 	}
 
 	send(message) {
 		this._watcher('out', message);
+		if (this._gate && typeof message === 'string')
+			this._gate.outgoing(message);
 		return super.send(message);
+	}
+
+	disconnect() {
+		this._closed = true;
+		return super.disconnect();
 	}
 
 	get ondata() {
@@ -84,9 +102,26 @@ class WatchedSocket extends JsSIP.WebSocketInterface {
 		this._ondata = typeof fn === 'function' ?
 			(data) => {
 				this._watcher('in', data);
-				fn(preferChallenge(data));
+				this._deliver(fn, data);
 			} :
 			fn;
+	}
+
+	_deliver(fn, data) {
+		const gate = this._gate;
+		if (!gate) {
+			fn(preferChallenge(data));
+			return;
+		}
+		this._queue = this._queue
+			.then(async () => {
+				const text = typeof data === 'string' ? await gate.incoming(data) : null;
+				if (!this._closed)
+					fn(text ?? preferChallenge(data));
+			})
+			.catch((e) => setTimeout(() => {
+				throw e; /* JsSIP's own error, reported as before */
+			}));
 	}
 }
 
@@ -110,11 +145,14 @@ export class WicClient extends EventTarget {
 	}
 
 	/**
-	 * Register impu with password over the wss:// server.  impi may be
-	 * empty: it is then derived from impu (TS 33.203 Annex N).
+	 * Register impu over the wss:// server, with password (SIP Digest) or,
+	 * given aka = { source, account }, with IMS AKA: source is an ISIM
+	 * client of isim.js (meAgent or networkIsim), account the web user
+	 * signed in to the network ISIM, if any.  impi may be empty: it is
+	 * then derived from impu (TS 33.203 Annex N).
 	 * Throws TypeError on unusable input (the page checks first).
 	 */
-	register({ impu, impi, password, server }) {
+	register({ impu, impi, password, server, aka = null }) {
 		this._teardown();
 		this.trace = [];
 		this.dispatchEvent(new CustomEvent('trace', { detail: null }));
@@ -128,19 +166,31 @@ export class WicClient extends EventTarget {
 			lastRegisterHadCredentials: false,
 			algorithm: null,
 			done: false,
+			authSource: aka ? aka.source.kind : 'digest',
+			akaFailure: null,
+			akaResyncs: 0,
 		};
 		if (impu !== this._snapshot.impu) {
 			this._conversations.clear();
 			this._emitMessages();
 		}
 		this._domain = impuDomain(impu) || '';
-		const socket = new WatchedSocket(server, (dir, data) => this._watch(dir, data));
+		this._akaSource = aka ? aka.source : null;
+		const attempt = this._attempt;
+		const gate = aka ? new AkaGate({
+			impi: authUser,
+			source: aka.source,
+			onAnswer: (kind, e) => this._onAkaAnswer(attempt, kind, e),
+		}) : null;
+		const socket = new WatchedSocket(server, (dir, data) => this._watch(dir, data), gate);
 		this._socket = socket;
 		this._ua = new JsSIP.UA({
 			sockets: [socket],
 			uri: impu,
 			authorization_user: authUser,
-			password,
+			/* AKA: no long-term secret in the page; each challenge is
+			 * answered from what the ISIM gave for its nonce (aka.js). */
+			...(aka ? { ha1: AKA_NO_SECRET } : { password }),
 			register: false,
 			register_expires: 600,
 			user_agent: 'wims-WIC/0.1 JsSIP',
@@ -150,7 +200,9 @@ export class WicClient extends EventTarget {
 			connection_recovery_max_interval: 30,
 		});
 		this._set({ state: 'registering', impu, impi: authUser, server, failure: null,
-			associated: [], expiresAt: null, algorithm: null });
+			associated: [], expiresAt: null, algorithm: null,
+			authSource: attempt.authSource, authAccount: aka ? aka.account || null : null,
+			akaResyncs: 0 });
 		const ua = this._ua;
 		ua.on('connected', () => {
 			if (ua !== this._ua)
@@ -627,19 +679,51 @@ export class WicClient extends EventTarget {
 		}
 	}
 
+	/* What the ISIM said about a challenge of this attempt. */
+	_onAkaAnswer(attempt, kind, e) {
+		if (attempt !== this._attempt)
+			return;
+		if (kind === 'auts') {
+			attempt.akaResyncs++;
+			this._set({ akaResyncs: attempt.akaResyncs });
+		} else if (kind === 'mac-failure' || kind === 'error') {
+			attempt.akaFailure = e;
+		} else if (kind === 'password') {
+			attempt.akaFailure = null;
+		}
+	}
+
 	_onRegistrationFailed({ response, cause }) {
 		const a = this._attempt;
 		a.done = true;
 		let failure;
-		if (response) {
+		if (a.akaFailure) {
+			/* the ISIM refused or could not be asked: its reason, not the
+			 * 401 (or the 403 to the refused AUTN) it led to */
+			failure = explainIsimFailure(a.akaFailure, { source: a.authSource,
+				meUrl: this._akaMeUrl(a) });
+		} else if (response) {
 			failure = explainSipFailure(a.lastFailure && a.lastFailure.status === response.status_code ?
 				a.lastFailure :
 				{ status: response.status_code, reason: response.reason_phrase,
 					withCredentials: a.lastRegisterHadCredentials });
 			if ((response.status_code === 401 || response.status_code === 407) &&
 			    !a.sentCredentials && a.offered && a.offered.length &&
-			    !a.offered.some((alg) => algorithmName(alg)))
-				failure.detail += ` The server offered ${a.offered.join(', ')}, which this client does not support.`;
+			    a.authSource !== 'digest' &&
+			    !a.offered.some((alg) => alg.toUpperCase() === AKA_ALGORITHM.toUpperCase())) {
+				failure = { kind: 'no-aka', title: 'The network does not offer IMS AKA for this identity.',
+					detail: `It challenged with ${a.offered.join(', ')}, not ${AKA_ALGORITHM}: ` +
+						'register with the password instead.' };
+			} else if ((response.status_code === 401 || response.status_code === 407) &&
+			    !a.sentCredentials && a.offered && a.offered.length &&
+			    !a.offered.some((alg) => algorithmName(alg))) {
+				if (a.authSource === 'digest' && a.offered.some((alg) => /^AKA/i.test(alg)))
+					failure = { kind: 'aka-only', title: 'This identity registers with IMS AKA, not a password.',
+						detail: `The network challenged with ${a.offered.join(', ')}: choose this ` +
+							'device\'s ISIM or the network ISIM to sign in.' };
+				else
+					failure.detail += ` The server offered ${a.offered.join(', ')}, which this client does not support.`;
+			}
 		} else if (cause === JsSIP.C.causes.REQUEST_TIMEOUT) {
 			failure = { kind: 'timeout', title: 'The server did not answer the registration.',
 				detail: 'No response to REGISTER within the SIP timeout (32 s).' };
@@ -648,6 +732,10 @@ export class WicClient extends EventTarget {
 		}
 		this._teardown();
 		this._set({ state: 'failed', failure, expiresAt: null, associated: [] });
+	}
+
+	_akaMeUrl(a) {
+		return a && a.authSource === 'me' && this._akaSource ? this._akaSource.url || '' : '';
 	}
 
 	async _onDisconnected({ code, reason }) {
