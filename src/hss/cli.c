@@ -127,6 +127,35 @@ static int read_password(char *pw, size_t pwsz, size_t *len)
 	return 0;
 }
 
+/* The scheme names of the CLI and the CSV, in bit order. */
+static const struct {
+	const char *name;
+	unsigned bit;
+} scheme_names[] = {
+	{"digest", STORE_SCHEME_DIGEST},
+	{"akav1", STORE_SCHEME_AKAV1},
+	{"tna", STORE_SCHEME_TNA},
+	{"akav2", STORE_SCHEME_AKAV2},
+};
+
+/* "digest,akav2" (or "none") */
+static void schemes_format(unsigned schemes, char *out, size_t outsz)
+{
+	size_t len = 0;
+	out[0] = '\0';
+	for (size_t i = 0; i < WIMS_ARRAY_LEN(scheme_names); i++) {
+		if (!(schemes & scheme_names[i].bit))
+			continue;
+		int n = snprintf(out + len, outsz - len, "%s%s", len ? "," : "",
+				 scheme_names[i].name);
+		if (n < 0 || (size_t)n >= outsz - len)
+			break;
+		len += (size_t)n;
+	}
+	if (!len)
+		snprintf(out, outsz, "none");
+}
+
 static void explain(const char *what, const char *impi, int rc)
 {
 	const char *why = rc == WIMS_EEXIST     ? "already exists (IMPI or IMPU)"
@@ -276,13 +305,12 @@ static int cmd_show(struct store *st, const char *impi)
 		explain("show", impi, rc);
 		return 1;
 	}
-	printf("impi %s\nrealm %s\nha1 md5 %s, sha-256 %s\nschemes%s%s%s\nbarred %s\n"
+	char schemes[64];
+	schemes_format(s.schemes, schemes, sizeof(schemes));
+	printf("impi %s\nrealm %s\nha1 md5 %s, sha-256 %s\nschemes %s\nbarred %s\n"
 	       "created %lld\nscscf %s\n",
 	       s.impi, s.realm, s.ha1_md5[0] ? "set" : "unset",
-	       s.ha1_sha256[0] ? "set" : "unset",
-	       (s.schemes & STORE_SCHEME_DIGEST) ? " digest" : "",
-	       (s.schemes & STORE_SCHEME_AKA) ? " aka" : "",
-	       (s.schemes & STORE_SCHEME_TNA) ? " tna" : "", s.barred ? "yes" : "no",
+	       s.ha1_sha256[0] ? "set" : "unset", schemes, s.barred ? "yes" : "no",
 	       (long long)s.created_at, s.scscf_name[0] ? s.scscf_name : "(none)");
 	OPENSSL_cleanse(&s, sizeof(s));
 	rc = store_impu_list(st, impi, show_impu, st);

@@ -66,11 +66,13 @@ static const char schema_v1[] =
 	"CREATE INDEX IF NOT EXISTS binding_by_expiry ON binding(expires);"
 	"CREATE TABLE IF NOT EXISTS counter (name TEXT PRIMARY KEY, value INTEGER NOT NULL);"
 	"INSERT OR IGNORE INTO counter VALUES ('irs', 0);"
-	/* Digest AKA (later): K and OPc are 16 bytes, AMF 2, SQN 48 bits. */
+	/* Digest AKA: K and OPc are 16 bytes, AMF 2, SQN 48 bits (the last
+	 * one handed out), ind the IND slot of the next vector. */
 	"CREATE TABLE IF NOT EXISTS aka ("
 	"  impi TEXT PRIMARY KEY REFERENCES subscriber(impi) ON DELETE CASCADE,"
 	"  k BLOB NOT NULL, opc BLOB NOT NULL, amf BLOB NOT NULL,"
-	"  sqn INTEGER NOT NULL DEFAULT 0);"
+	"  sqn INTEGER NOT NULL DEFAULT 0,"
+	"  ind INTEGER NOT NULL DEFAULT 0);"
 	/* TR 33.871 REQ 2.1: the WWSFs a subscriber allows to register it. */
 	"CREATE TABLE IF NOT EXISTS wwsf_allowed ("
 	"  impi TEXT NOT NULL REFERENCES subscriber(impi) ON DELETE CASCADE,"
@@ -108,9 +110,14 @@ static const char hss_version_sql[] =
 	"CREATE TRIGGER IF NOT EXISTS hss_v_impu_del AFTER DELETE ON impu " HSS_BUMP;
 #define HSS_VERSION_TRIGGERS 6
 
+/* The aka table was created empty, without ind, before the AKA work:
+ * such a file gets the column on open (older binaries never read it). */
+static const char aka_ind_sql[] = "ALTER TABLE aka ADD COLUMN ind INTEGER NOT NULL DEFAULT 0";
+
 #define SUB_COLS "impi, realm, ha1_md5, ha1_sha256, schemes, barred, created_at, scscf_name"
 #define IMPU_COLS "impu, impi, barred, irs_id, service_profile"
 #define BIND_COLS "impu, contact, path, instance_id, reg_id, expires, call_id, cseq, received"
+#define AKA_COLS "impi, k, opc, amf, sqn, ind"
 
 /* X(ID, "SQL"): every statement, prepared once per handle. */
 #define STORE_SQL(X)                                                                      \
@@ -129,6 +136,13 @@ static const char hss_version_sql[] =
 	X(SUB_SET_HA1, "UPDATE subscriber SET ha1_md5 = ?, ha1_sha256 = ? WHERE impi = ?") \
 	X(SUB_SET_BARRED, "UPDATE subscriber SET barred = ? WHERE impi = ?")              \
 	X(SUB_SET_SCSCF, "UPDATE subscriber SET scscf_name = ? WHERE impi = ?")           \
+	X(SUB_SET_SCHEMES, "UPDATE subscriber SET schemes = ? WHERE impi = ?")            \
+	X(AKA_PUT, "INSERT INTO aka (impi, k, opc, amf) VALUES (?,?,?,?) "                \
+		   "ON CONFLICT (impi) DO UPDATE SET k = excluded.k, opc = excluded.opc, "   \
+		   "amf = excluded.amf")                                                  \
+	X(AKA_GET, "SELECT " AKA_COLS " FROM aka WHERE impi = ?")                         \
+	X(AKA_SET_SQN, "UPDATE aka SET sqn = ? WHERE impi = ?")                           \
+	X(AKA_ADVANCE, "UPDATE aka SET sqn = ?, ind = ? WHERE impi = ?")                  \
 	X(SUB_BIND_DEL, "DELETE FROM binding WHERE impu IN "                              \
 			"(SELECT impu FROM impu WHERE impi = ?)")                         \
 	X(IMPU_ADD, "INSERT INTO impu (" IMPU_COLS ") VALUES (?,?,?,?,?)")                \
@@ -254,6 +268,20 @@ static int col_copy(sqlite3_stmt *s, int i, char *dst, size_t dstsz)
 	return 0;
 }
 
+/* Whether the aka table has the ind column (-1: error). */
+static int aka_has_ind(sqlite3 *db)
+{
+	sqlite3_stmt *s = NULL;
+	int n = -1;
+	if (sqlite3_prepare_v2(db,
+			       "SELECT count(*) FROM pragma_table_info('aka') WHERE name = 'ind'",
+			       -1, &s, NULL) == SQLITE_OK &&
+	    sqlite3_step(s) == SQLITE_ROW)
+		n = sqlite3_column_int(s, 0);
+	sqlite3_finalize(s);
+	return n;
+}
+
 /* How many of the HSS data version triggers the file has (-1: error). */
 static int hss_triggers(sqlite3 *db)
 {
@@ -335,11 +363,15 @@ int store_open(const char *path, struct store **out, char *err, size_t errsz)
 			sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
 			goto fail;
 		}
-	} else if (hss_triggers(st->db) < HSS_VERSION_TRIGGERS) {
-		/* A file made before the HSS data version: add it. */
+	} else if (hss_triggers(st->db) < HSS_VERSION_TRIGGERS || aka_has_ind(st->db) < 1) {
+		/* A file made before the HSS data version or the IND column:
+		 * add what it lacks (checked again under the write lock, as
+		 * another process may be doing the same). */
 		rc = sqlite3_exec(st->db, "BEGIN IMMEDIATE", NULL, NULL, &msg);
 		if (rc == SQLITE_OK)
 			rc = sqlite3_exec(st->db, hss_version_sql, NULL, NULL, &msg);
+		if (rc == SQLITE_OK && aka_has_ind(st->db) == 0)
+			rc = sqlite3_exec(st->db, aka_ind_sql, NULL, NULL, &msg);
 		if (rc == SQLITE_OK)
 			rc = sqlite3_exec(st->db, "COMMIT", NULL, NULL, &msg);
 		if (rc != SQLITE_OK) {
@@ -618,6 +650,13 @@ static int set_flag(struct store *st, enum store_sql id, const char *key, size_t
 int store_subscriber_set_barred(struct store *st, const char *impi, bool barred)
 {
 	return set_flag(st, SQL_SUB_SET_BARRED, impi, WIMS_IMPI_MAX, barred);
+}
+
+int store_subscriber_set_schemes(struct store *st, const char *impi, unsigned schemes)
+{
+	if (schemes == 0 || (schemes & ~(unsigned)STORE_SCHEMES_ALL))
+		return WIMS_EINVAL;
+	return set_flag(st, SQL_SUB_SET_SCHEMES, impi, WIMS_IMPI_MAX, (int)schemes);
 }
 
 int store_subscriber_set_scscf(struct store *st, const char *impi, const char *server_name)
@@ -927,6 +966,124 @@ int store_binding_expire(struct store *st, int64_t now)
 	sqlite3_bind_int64(s, 1, now);
 	int rc = stmt_exec(st, s);
 	return rc ? rc : sqlite3_changes(st->db);
+}
+
+/* --- Digest AKA data --- */
+
+static int col_blob(sqlite3_stmt *s, int i, uint8_t *dst, size_t len)
+{
+	if (sqlite3_column_type(s, i) != SQLITE_BLOB || (size_t)sqlite3_column_bytes(s, i) != len)
+		return WIMS_ESTORE;
+	memcpy(dst, sqlite3_column_blob(s, i), len);
+	return 0;
+}
+
+static int row_aka(sqlite3_stmt *s, struct store_aka *out)
+{
+	memset(out, 0, sizeof(*out));
+	int rc = col_copy(s, 0, out->impi, sizeof(out->impi));
+	if (!rc)
+		rc = col_blob(s, 1, out->k, sizeof(out->k));
+	if (!rc)
+		rc = col_blob(s, 2, out->opc, sizeof(out->opc));
+	if (!rc)
+		rc = col_blob(s, 3, out->amf, sizeof(out->amf));
+	sqlite3_int64 sqn = sqlite3_column_int64(s, 4);
+	sqlite3_int64 ind = sqlite3_column_int64(s, 5);
+	if (!rc && (sqn < 0 || (uint64_t)sqn > AKA_SQN_MAX || ind < 0 || ind >= AKA_IND_SLOTS))
+		rc = WIMS_ESTORE;
+	if (rc) {
+		/* A row written by hand with the wrong sizes: say which, not
+		 * what it holds. */
+		WIMS_ERROR("store", "aka row of %s is malformed", out->impi);
+		OPENSSL_cleanse(out, sizeof(*out));
+		return WIMS_ESTORE;
+	}
+	out->sqn = (uint64_t)sqn;
+	out->ind = (unsigned)ind;
+	return 0;
+}
+
+int store_aka_set(struct store *st, const struct store_aka *aka)
+{
+	int rc = arg_ok(aka->impi, sizeof(aka->impi));
+	if (rc)
+		return rc == WIMS_ETOOBIG ? WIMS_ENOTFOUND : rc;
+	sqlite3_stmt *s = stmt_get(st, SQL_AKA_PUT);
+	if (!s)
+		return WIMS_ESTORE;
+	bind_text(s, 1, aka->impi);
+	sqlite3_bind_blob(s, 2, aka->k, sizeof(aka->k), SQLITE_STATIC);
+	sqlite3_bind_blob(s, 3, aka->opc, sizeof(aka->opc), SQLITE_STATIC);
+	sqlite3_bind_blob(s, 4, aka->amf, sizeof(aka->amf), SQLITE_STATIC);
+	rc = stmt_exec(st, s);
+	/* Unbind now: the statement must not point at the caller's K. */
+	sqlite3_clear_bindings(s);
+	return rc;
+}
+
+int store_aka_get(struct store *st, const char *impi, struct store_aka *out)
+{
+	int rc = arg_ok(impi, WIMS_IMPI_MAX);
+	if (rc)
+		return rc == WIMS_ETOOBIG ? WIMS_ENOTFOUND : rc;
+	sqlite3_stmt *s = stmt_get(st, SQL_AKA_GET);
+	if (!s)
+		return WIMS_ESTORE;
+	bind_text(s, 1, impi);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW)
+		return stmt_done(s, row_aka(s, out));
+	if (rc == SQLITE_DONE)
+		return stmt_done(s, WIMS_ENOTFOUND);
+	return stmt_done(s, db_error(st, "aka get"));
+}
+
+int store_aka_take(struct store *st, const char *impi, unsigned n, struct store_aka *out)
+{
+	if (n == 0 || n > AKA_IND_SLOTS)
+		return WIMS_EINVAL;
+	enum op_mode mode;
+	int rc = op_begin(st, &mode);
+	if (rc)
+		return rc;
+	/* Read inside the write transaction: nobody else takes between. */
+	rc = store_aka_get(st, impi, out);
+	uint64_t sqn = out->sqn;
+	unsigned ind = out->ind;
+	for (unsigned i = 0; !rc && i < n; i++) {
+		sqn = store_aka_sqn_next(sqn, ind);
+		ind = (ind + 1) % AKA_IND_SLOTS;
+		if (sqn > AKA_SQN_MAX)
+			rc = WIMS_ETOOBIG;
+	}
+	sqlite3_stmt *s = NULL;
+	if (!rc && !(s = stmt_get(st, SQL_AKA_ADVANCE)))
+		rc = WIMS_ESTORE;
+	if (!rc) {
+		sqlite3_bind_int64(s, 1, (sqlite3_int64)sqn);
+		sqlite3_bind_int(s, 2, (int)ind);
+		bind_text(s, 3, impi);
+		rc = exec_changed(st, s);
+	}
+	if (rc)
+		OPENSSL_cleanse(out, sizeof(*out));
+	return op_end(st, mode, rc);
+}
+
+int store_aka_set_sqn(struct store *st, const char *impi, uint64_t sqn)
+{
+	int rc = arg_ok(impi, WIMS_IMPI_MAX);
+	if (rc)
+		return rc == WIMS_ETOOBIG ? WIMS_ENOTFOUND : rc;
+	if (sqn > AKA_SQN_MAX)
+		return WIMS_EINVAL;
+	sqlite3_stmt *s = stmt_get(st, SQL_AKA_SET_SQN);
+	if (!s)
+		return WIMS_ESTORE;
+	sqlite3_bind_int64(s, 1, (sqlite3_int64)sqn);
+	bind_text(s, 2, impi);
+	return exec_changed(st, s);
 }
 
 int store_hss_version(struct store *st, int64_t *version)

@@ -3,10 +3,13 @@
  * open, subscribers (add/get/list/remove, password -> H(A1) only), IMPUs
  * and implicit registration sets, bindings (upsert rules, expiry) and that
  * they survive close/reopen, refusals (duplicates, unknown, too long,
- * newer schema).
+ * newer schema), the allowed schemes, the AKA data (set/get, SQN
+ * reservation by take, from several threads too, set-SQN) and a file made
+ * before the aka.ind column.
  */
 #include "store/store.h"
 
+#include <pthread.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -509,6 +512,237 @@ static void hss_version_moves_on_hss_changes(void)
 	store_close(a);
 }
 
+static void schemes_set_and_refused(void)
+{
+	fresh_path("schemes.db");
+	struct store *st = open_ok();
+	EXPECT_TRUE(st != NULL);
+	EXPECT_INT(add_sub(st, "s@x"), ==, 0);
+	int64_t v0 = -1, v1 = -1;
+	EXPECT_INT(store_hss_version(st, &v0), ==, 0);
+	EXPECT_INT(store_subscriber_set_schemes(st, "s@x", STORE_SCHEME_AKAV2 | STORE_SCHEME_AKAV1),
+		   ==, 0);
+	struct store_subscriber got;
+	EXPECT_INT(store_subscriber_get(st, "s@x", &got), ==, 0);
+	EXPECT_INT(got.schemes, ==, STORE_SCHEME_AKAV2 | STORE_SCHEME_AKAV1);
+	/* The Cx cache must see it at once. */
+	EXPECT_INT(store_hss_version(st, &v1), ==, 0);
+	EXPECT_TRUE(v1 != v0);
+	EXPECT_INT(store_subscriber_set_schemes(st, "s@x", 0), ==, WIMS_EINVAL);
+	EXPECT_INT(store_subscriber_set_schemes(st, "s@x", 1u << 4), ==, WIMS_EINVAL);
+	EXPECT_INT(store_subscriber_set_schemes(st, "nobody@x", STORE_SCHEME_DIGEST), ==,
+		   WIMS_ENOTFOUND);
+	EXPECT_INT(store_subscriber_get(st, "s@x", &got), ==, 0);
+	EXPECT_INT(got.schemes, ==, STORE_SCHEME_AKAV2 | STORE_SCHEME_AKAV1);
+	/* The bit values are the contract (they are in files). */
+	EXPECT_INT(STORE_SCHEME_DIGEST, ==, 1);
+	EXPECT_INT(STORE_SCHEME_AKAV1, ==, 2);
+	EXPECT_INT(STORE_SCHEME_TNA, ==, 4);
+	EXPECT_INT(STORE_SCHEME_AKAV2, ==, 8);
+	store_close(st);
+}
+
+static struct store_aka aka_of(const char *impi, uint8_t fill)
+{
+	struct store_aka a;
+	memset(&a, 0, sizeof(a));
+	snprintf(a.impi, sizeof(a.impi), "%s", impi);
+	memset(a.k, fill, sizeof(a.k));
+	memset(a.opc, fill + 1, sizeof(a.opc));
+	a.amf[0] = 0x80;
+	return a;
+}
+
+static void aka_set_get_take(void)
+{
+	fresh_path("aka.db");
+	struct store *st = open_ok();
+	EXPECT_TRUE(st != NULL);
+	EXPECT_INT(add_sub(st, "k@x"), ==, 0);
+	struct store_aka got, a = aka_of("k@x", 0x11);
+	EXPECT_INT(store_aka_get(st, "k@x", &got), ==, WIMS_ENOTFOUND);
+	EXPECT_INT(store_aka_take(st, "k@x", 1, &got), ==, WIMS_ENOTFOUND);
+	EXPECT_INT(store_aka_set_sqn(st, "k@x", 5), ==, WIMS_ENOTFOUND);
+	struct store_aka nobody = aka_of("nobody@x", 1);
+	EXPECT_INT(store_aka_set(st, &nobody), ==, WIMS_ENOTFOUND);
+
+	int64_t v0 = -1, v1 = -1;
+	EXPECT_INT(store_hss_version(st, &v0), ==, 0);
+	EXPECT_INT(store_aka_set(st, &a), ==, 0);
+	EXPECT_INT(store_aka_get(st, "k@x", &got), ==, 0);
+	EXPECT_STR(got.impi, "k@x");
+	EXPECT_MEM(got.k, a.k, 16);
+	EXPECT_MEM(got.opc, a.opc, 16);
+	EXPECT_MEM(got.amf, a.amf, 2);
+	EXPECT_INT(got.sqn, ==, 0);
+	EXPECT_INT(got.ind, ==, 0);
+
+	/* Three vectors: IND 0, 1, 2 with SEQ 1, 2, 3. */
+	EXPECT_INT(store_aka_take(st, "k@x", 3, &got), ==, 0);
+	EXPECT_INT(got.sqn, ==, 0);
+	EXPECT_INT(got.ind, ==, 0);
+	EXPECT_MEM(got.k, a.k, 16);
+	EXPECT_INT(store_aka_get(st, "k@x", &got), ==, 0);
+	EXPECT_INT(got.sqn, ==, (3 << AKA_IND_BITS) | 2);
+	EXPECT_INT(got.ind, ==, 3);
+	EXPECT_INT(store_aka_take(st, "k@x", 1, &got), ==, 0);
+	EXPECT_INT(got.sqn, ==, (3 << AKA_IND_BITS) | 2);
+	EXPECT_INT(store_aka_get(st, "k@x", &got), ==, 0);
+	EXPECT_INT(got.sqn, ==, (4 << AKA_IND_BITS) | 3);
+	EXPECT_INT(got.ind, ==, 4);
+	/* AKA writes are not HSS data changes: the Cx cache stays. */
+	EXPECT_INT(store_hss_version(st, &v1), ==, 0);
+	EXPECT_INT(v1, ==, v0);
+
+	/* IND wraps around the 32 slots. */
+	EXPECT_INT(store_aka_take(st, "k@x", 30, &got), ==, 0);
+	EXPECT_INT(store_aka_get(st, "k@x", &got), ==, 0);
+	EXPECT_INT(got.ind, ==, 2);
+	EXPECT_INT(got.sqn, ==, (34 << AKA_IND_BITS) | 1);
+	EXPECT_INT(store_aka_take(st, "k@x", 0, &got), ==, WIMS_EINVAL);
+	EXPECT_INT(store_aka_take(st, "k@x", AKA_IND_SLOTS + 1, &got), ==, WIMS_EINVAL);
+
+	/* New keys keep the SQN; set_sqn moves it, keeping IND. */
+	struct store_aka b = aka_of("k@x", 0x55);
+	b.sqn = 999; /* ignored by set */
+	EXPECT_INT(store_aka_set(st, &b), ==, 0);
+	EXPECT_INT(store_aka_get(st, "k@x", &got), ==, 0);
+	EXPECT_MEM(got.k, b.k, 16);
+	EXPECT_INT(got.sqn, ==, (34 << AKA_IND_BITS) | 1);
+	EXPECT_INT(store_aka_set_sqn(st, "k@x", 7 << AKA_IND_BITS), ==, 0);
+	EXPECT_INT(store_aka_get(st, "k@x", &got), ==, 0);
+	EXPECT_INT(got.sqn, ==, 7 << AKA_IND_BITS);
+	EXPECT_INT(got.ind, ==, 2);
+	EXPECT_INT(store_aka_set_sqn(st, "k@x", AKA_SQN_MAX + 1), ==, WIMS_EINVAL);
+
+	/* The SQN space ends: refused, nothing changed. */
+	EXPECT_INT(store_aka_set_sqn(st, "k@x", AKA_SQN_MAX - 40), ==, 0);
+	EXPECT_INT(store_aka_take(st, "k@x", 2, &got), ==, WIMS_ETOOBIG);
+	EXPECT_INT(store_aka_get(st, "k@x", &got), ==, 0);
+	EXPECT_INT(got.sqn, ==, AKA_SQN_MAX - 40);
+	EXPECT_INT(store_aka_take(st, "k@x", 1, &got), ==, 0);
+
+	/* Inside a caller's transaction (a savepoint), undone by rollback. */
+	EXPECT_INT(store_aka_set_sqn(st, "k@x", 0), ==, 0);
+	EXPECT_INT(store_begin(st), ==, 0);
+	EXPECT_INT(store_aka_take(st, "k@x", 2, &got), ==, 0);
+	EXPECT_INT(store_rollback(st), ==, 0);
+	EXPECT_INT(store_aka_get(st, "k@x", &got), ==, 0);
+	EXPECT_INT(got.sqn, ==, 0);
+
+	/* Gone with its subscriber. */
+	EXPECT_INT(store_subscriber_remove(st, "k@x"), ==, 0);
+	EXPECT_INT(store_aka_get(st, "k@x", &got), ==, WIMS_ENOTFOUND);
+	store_close(st);
+}
+
+/* Workers of several processes reserve SQNs at once: never the same one. */
+#define TAKERS 4
+#define TAKES 100
+
+struct taker {
+	uint64_t sqn[TAKES];
+	int rc;
+};
+
+static void *take_thread(void *arg)
+{
+	struct taker *t = arg;
+	struct store *st = open_ok();
+	t->rc = st ? 0 : -1;
+	for (int i = 0; st && i < TAKES && !t->rc; i++) {
+		struct store_aka a;
+		t->rc = store_aka_take(st, "t@x", 1, &a);
+		t->sqn[i] = store_aka_sqn_next(a.sqn, a.ind);
+	}
+	store_close(st);
+	return NULL;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+static void aka_take_from_threads(void)
+{
+	fresh_path("takers.db");
+	struct store *st = open_ok();
+	EXPECT_TRUE(st != NULL);
+	EXPECT_INT(add_sub(st, "t@x"), ==, 0);
+	struct store_aka a = aka_of("t@x", 3);
+	EXPECT_INT(store_aka_set(st, &a), ==, 0);
+	static struct taker t[TAKERS];
+	pthread_t th[TAKERS];
+	for (int i = 0; i < TAKERS; i++)
+		pthread_create(&th[i], NULL, take_thread, &t[i]);
+	for (int i = 0; i < TAKERS; i++)
+		pthread_join(th[i], NULL);
+	static uint64_t all[TAKERS * TAKES];
+	for (int i = 0; i < TAKERS; i++) {
+		EXPECT_INT(t[i].rc, ==, 0);
+		memcpy(all + i * TAKES, t[i].sqn, sizeof(t[i].sqn));
+	}
+	qsort(all, TAKERS * TAKES, sizeof(all[0]), cmp_u64);
+	for (int i = 1; i < TAKERS * TAKES; i++)
+		EXPECT_TRUE(all[i] > all[i - 1]);
+	EXPECT_INT(store_aka_get(st, "t@x", &a), ==, 0);
+	EXPECT_INT(a.sqn, ==, all[TAKERS * TAKES - 1]);
+	EXPECT_INT(a.sqn >> AKA_IND_BITS, ==, TAKERS * TAKES);
+	store_close(st);
+}
+
+/* A store made before the IND column (the demo stores of earlier
+ * versions) opens, gets the column and keeps its rows. */
+static void aka_ind_column_added_on_open(void)
+{
+	fresh_path("old-aka.db");
+	struct store *st = open_ok();
+	EXPECT_TRUE(st != NULL);
+	EXPECT_INT(add_sub(st, "o@x"), ==, 0);
+	store_close(st);
+	sqlite3 *db;
+	EXPECT_INT(sqlite3_open(path, &db), ==, SQLITE_OK);
+	EXPECT_INT(sqlite3_exec(db,
+				"DROP TABLE aka;"
+				"CREATE TABLE aka ("
+				"  impi TEXT PRIMARY KEY REFERENCES subscriber(impi) ON DELETE CASCADE,"
+				"  k BLOB NOT NULL, opc BLOB NOT NULL, amf BLOB NOT NULL,"
+				"  sqn INTEGER NOT NULL DEFAULT 0);"
+				"INSERT INTO aka VALUES ('o@x', zeroblob(16), zeroblob(16), x'8000', 64);",
+				NULL, NULL, NULL),
+		   ==, SQLITE_OK);
+	sqlite3_close(db);
+	char n[32] = "";
+	EXPECT_INT(pragma_text("SELECT count(*) FROM pragma_table_info('aka') WHERE name = 'ind'", n,
+			       sizeof(n)),
+		   ==, 0);
+	EXPECT_STR(n, "0");
+	st = open_ok();
+	EXPECT_TRUE(st != NULL);
+	EXPECT_INT(pragma_text("SELECT count(*) FROM pragma_table_info('aka') WHERE name = 'ind'", n,
+			       sizeof(n)),
+		   ==, 0);
+	EXPECT_STR(n, "1");
+	EXPECT_INT(pragma_text("PRAGMA user_version", n, sizeof(n)), ==, 0);
+	EXPECT_STR(n, "1");
+	struct store_aka got;
+	EXPECT_INT(store_aka_take(st, "o@x", 1, &got), ==, 0);
+	EXPECT_INT(got.sqn, ==, 64);
+	EXPECT_INT(got.ind, ==, 0);
+	EXPECT_INT(store_aka_get(st, "o@x", &got), ==, 0);
+	EXPECT_INT(got.sqn, ==, 3 << AKA_IND_BITS);
+	store_close(st);
+	/* A row of the wrong shape is an error, not a short key. */
+	EXPECT_INT(sqlite3_open(path, &db), ==, SQLITE_OK);
+	EXPECT_INT(sqlite3_exec(db, "UPDATE aka SET k = x'00'", NULL, NULL, NULL), ==, SQLITE_OK);
+	sqlite3_close(db);
+	st = open_ok();
+	EXPECT_INT(store_aka_get(st, "o@x", &got), ==, WIMS_ESTORE);
+	store_close(st);
+}
+
 int main(void)
 {
 	snprintf(dir, sizeof(dir), "/tmp/wims-store-test-XXXXXX");
@@ -527,6 +761,10 @@ int main(void)
 	UNIT_RUN(transaction_rollback_and_commit);
 	UNIT_RUN(two_handles_share_a_file);
 	UNIT_RUN(hss_version_moves_on_hss_changes);
+	UNIT_RUN(schemes_set_and_refused);
+	UNIT_RUN(aka_set_get_take);
+	UNIT_RUN(aka_take_from_threads);
+	UNIT_RUN(aka_ind_column_added_on_open);
 	char cmd[128];
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
 	if (system(cmd) != 0)

@@ -16,9 +16,13 @@
  *   binding        per IMPU registration bindings of the S-CSCF: Contact,
  *                  Path, +sip.instance / reg-id, absolute expiry, Call-ID,
  *                  CSeq, received-from.  They survive a cscf restart.
- *   aka, wwsf_allowed, wwsf_pool, web_identity
- *                  created empty now for the later Digest-AKA and TNA
- *                  (TR 33.871 REQ 2.1, 2.5, 3.1) work.
+ *   aka            Digest AKA data of an IMPI: K, OPc (secrets), AMF, the
+ *                  SQN of the last vector handed out and the IND slot of
+ *                  the next (TS 33.102 C.3.2).  The ind column came after
+ *                  the table: store_open adds it to files made without it.
+ *   wwsf_allowed, wwsf_pool, web_identity
+ *                  created empty now for the later TNA (TR 33.871 REQ
+ *                  2.1, 2.5, 3.1) work.
  *
  * Threads: a struct store belongs to one thread.  Open one per worker
  * (WAL lets readers run beside one writer; a writer waits up to
@@ -39,17 +43,22 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "auth/aka.h"
 #include "auth/digest.h"
 #include "core/limits.h"
 
 #define STORE_SCHEMA_VERSION 1
 
-/* Authentication schemes a subscription allows (bit mask). */
+/* Authentication schemes a subscription allows (bit mask).  AKAv1 keeps
+ * the bit the one "AKA" scheme had, so older files read the same. */
 enum store_scheme {
 	STORE_SCHEME_DIGEST = 1 << 0, /* SIP Digest, MD5 and SHA-256 */
-	STORE_SCHEME_AKA = 1 << 1,    /* Digest AKA (later) */
+	STORE_SCHEME_AKAV1 = 1 << 1,  /* Digest AKAv1-MD5 (RFC 3310) */
 	STORE_SCHEME_TNA = 1 << 2,    /* trusted node authentication (later) */
+	STORE_SCHEME_AKAV2 = 1 << 3,  /* Digest AKAv2-SHA-256 (RFC 4169) */
 };
+#define STORE_SCHEMES_ALL                                                                \
+	(STORE_SCHEME_DIGEST | STORE_SCHEME_AKAV1 | STORE_SCHEME_TNA | STORE_SCHEME_AKAV2)
 
 struct store_subscriber {
 	char impi[WIMS_IMPI_MAX];
@@ -117,6 +126,9 @@ int store_subscriber_list(struct store *st, store_subscriber_fn fn, void *arg);
 int store_subscriber_set_password(struct store *st, const char *impi, const char *password,
 				  size_t password_len);
 int store_subscriber_set_barred(struct store *st, const char *impi, bool barred);
+/* The schemes the IMPI may authenticate with: a non-empty set of enum
+ * store_scheme bits (WIMS_EINVAL otherwise).  ENOTFOUND. */
+int store_subscriber_set_schemes(struct store *st, const char *impi, unsigned schemes);
 /* The S-CSCF assigned by SAR; "" or NULL clears it.  ENOTFOUND. */
 int store_subscriber_set_scscf(struct store *st, const char *impi, const char *server_name);
 /* Number of subscribers (for the CLI and tests). */
@@ -141,6 +153,46 @@ int store_impu_list(struct store *st, const char *impi, store_impu_fn fn, void *
 int store_irs_list(struct store *st, const char *impu, store_impu_fn fn, void *arg);
 /* A fresh IRS id (for a second set under one IMPI). */
 int store_irs_new(struct store *st, int64_t *irs_id);
+
+/* --- Digest AKA data (the AuC part of the HSS) --- */
+
+struct store_aka {
+	char impi[WIMS_IMPI_MAX];
+	uint8_t k[AKA_K_LEN];    /* secret: never log it, cleanse copies */
+	uint8_t opc[AKA_OP_LEN]; /* secret (OP is turned into OPc before) */
+	uint8_t amf[AKA_AMF_LEN];
+	uint64_t sqn; /* the SQN (SEQ || IND) of the last vector made; 0: none */
+	unsigned ind; /* the IND slot of the next vector, < AKA_IND_SLOTS */
+};
+
+/* The SQN of the vector after one with SQN sqn, in slot ind: SEQ + 1 with
+ * that IND -- libosmogsm's rule (osmo_auth_gen_vec with ind_bitlen
+ * AKA_IND_BITS), restated so that the store can reserve SQNs before the
+ * HSS makes the vectors. */
+static inline uint64_t store_aka_sqn_next(uint64_t sqn, unsigned ind)
+{
+	return ((sqn + AKA_IND_SLOTS) & ~(uint64_t)(AKA_IND_SLOTS - 1)) | ind;
+}
+
+/* Set K, OPc and AMF of an existing IMPI (insert or replace); a new row
+ * starts at SQN 0, IND 0, an existing one keeps its SQN and IND.
+ * ENOTFOUND (no such IMPI). */
+int store_aka_set(struct store *st, const struct store_aka *aka);
+/* ENOTFOUND when the IMPI has no AKA data. */
+int store_aka_get(struct store *st, const char *impi, struct store_aka *out);
+/*
+ * Reserve the SQNs of n (>= 1) vectors at once: in one write transaction
+ * (or a savepoint of the caller's) read the row into *out, then store
+ * the SQN of the n-th vector and the IND after it, the vectors taking IND
+ * out->ind, out->ind + 1, ... (mod AKA_IND_SLOTS) and SQNs by
+ * store_aka_sqn_next from out->sqn.  Concurrent callers (threads,
+ * processes) never get the same SQN.  ENOTFOUND; WIMS_ETOOBIG when the
+ * SQN would pass AKA_SQN_MAX.
+ */
+int store_aka_take(struct store *st, const char *impi, unsigned n, struct store_aka *out);
+/* Set the SQN (resynchronisation from AUTS, a restored HSS); the IND is
+ * kept.  sqn <= AKA_SQN_MAX.  ENOTFOUND. */
+int store_aka_set_sqn(struct store *st, const char *impi, uint64_t sqn);
 
 /* The HSS data version: a number that changes (triggers in the schema)
  * whenever a subscriber or impu row is added, changed or removed, by any
