@@ -1,0 +1,71 @@
+/*
+ * session.h - signed-in web users of the WWSF, in memory.
+ *
+ * A session is a random 32-byte token the browser holds in the
+ * `wims_session` cookie (base64url, 43 characters) and the user it stands
+ * for.  The table keeps SHA-256 of the token, not the token, so a memory
+ * dump gives no cookie to replay; lookups compare in constant time.
+ *
+ * Bounded: at most max sessions, spread over WWSF_SESSION_SHARDS shards
+ * with one lock each (DESIGN 6), every one expiring lifetime seconds after
+ * sign-in.  A full shard first drops expired sessions, then the one
+ * closest to expiry: a flood of sign-ins (which needs a password each)
+ * costs old sessions, never memory.
+ *
+ * Each session also counts its network ISIM requests in a one-minute
+ * window (the per-session rate limit of the contract).
+ *
+ * The caller passes the time (seconds, monotonic) and nothing here does
+ * I/O except RAND_bytes for new tokens.  Every function locks one shard.
+ */
+#ifndef WIMS_WWSF_SESSION_H
+#define WIMS_WWSF_SESSION_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/b64url.h"
+#include "core/slice.h"
+#include "wwsf/account.h"
+
+#define WWSF_SESSION_TOKEN_BYTES 32
+#define WWSF_SESSION_TOKEN_LEN B64URL_LEN(WWSF_SESSION_TOKEN_BYTES) /* 43 */
+#define WWSF_SESSION_COOKIE "wims_session"
+/* Shards: enough that the workers of a large host rarely meet on a lock. */
+#define WWSF_SESSION_SHARDS 16
+/* Sessions held at once by default: ~200 bytes each, 13 MB at most. */
+#define WWSF_SESSION_MAX_DEFAULT 65536
+
+struct wwsf_sessions;
+
+/* max 0: WWSF_SESSION_MAX_DEFAULT.  NULL if out of memory or lifetime 0. */
+struct wwsf_sessions *wwsf_sessions_new(size_t max, uint64_t lifetime_s);
+void wwsf_sessions_free(struct wwsf_sessions *s); /* NULL is fine */
+
+/* A new session for user (a valid user name): token gets
+ * WWSF_SESSION_TOKEN_LEN characters + NUL.  0, WIMS_EINVAL or WIMS_EIO (no
+ * randomness). */
+int wwsf_session_create(struct wwsf_sessions *s, const char *user, uint64_t now_s,
+			char token[WWSF_SESSION_TOKEN_LEN + 1]);
+/* The user of a live session (user gets up to WWSF_USER_MAX bytes with
+ * NUL): 0, or WIMS_ENOTFOUND (unknown, malformed or expired token). */
+int wwsf_session_lookup(struct wwsf_sessions *s, struct slice token, uint64_t now_s,
+			char user[WWSF_USER_MAX]);
+/* Forget a session (sign-out).  0 or WIMS_ENOTFOUND. */
+int wwsf_session_delete(struct wwsf_sessions *s, struct slice token);
+/* Forget every session of user (account removed).  Returns how many. */
+size_t wwsf_session_delete_user(struct wwsf_sessions *s, const char *user);
+/* Count one ISIM request of a live session: 0 while it has made fewer
+ * than limit in the current minute, WIMS_EDENIED past it, WIMS_ENOTFOUND
+ * for no session. */
+int wwsf_session_isim_allow(struct wwsf_sessions *s, struct slice token, uint64_t now_s,
+			    unsigned limit);
+/* Live sessions (all shards). */
+size_t wwsf_session_count(struct wwsf_sessions *s, uint64_t now_s);
+
+/* The wims_session token in a Cookie header value (NULL: none): 0 with
+ * *token pointing into cookie, or WIMS_ENOTFOUND.  Only a value of the
+ * right length and alphabet counts. */
+int wwsf_session_cookie_token(const char *cookie, struct slice *token);
+
+#endif
