@@ -7,10 +7,10 @@
  *	     k BLOB(16), opc BLOB(16), amf BLOB(2),
  *	     seq BLOB(AKA_IND_SLOTS * 8))   -- SEQ per IND slot, big-endian
  *
- * The file is created 0600 before SQLite opens it (the WAL and -shm files
- * take its mode), runs in WAL mode with a busy timeout so that the CLI and
- * a running role can share it, and with secure_delete so that a removed
- * K does not linger in free pages.
+ * The file is created 0600 (its directory 0700) before SQLite opens it:
+ * the WAL and -shm files take its mode.  It runs in WAL mode with a busy
+ * timeout so that the CLI and a running role can share it, and with
+ * secure_delete so that a removed K does not linger in free pages.
  *
  * An authentication is BEGIN IMMEDIATE; read K, OPc, SQN state; run the
  * card (aka_usim_authenticate); write the new SQN state; COMMIT -- all
@@ -32,6 +32,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <openssl/crypto.h>
@@ -229,10 +230,40 @@ static int schema_init(struct isim *is, char *err, size_t errsz, const char *pat
 	return 0;
 }
 
+/* mkdir -p of path's directory, owner-only for the parts we create. */
+static int make_parent_dirs(const char *path)
+{
+	char dir[1024];
+	size_t n = strlen(path);
+	if (n >= sizeof(dir))
+		return WIMS_ETOOBIG;
+	memcpy(dir, path, n + 1);
+	char *slash = strrchr(dir, '/');
+	if (!slash || slash == dir)
+		return 0;
+	*slash = '\0';
+	for (char *p = dir + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(dir, 0700) != 0 && errno != EEXIST)
+			return WIMS_EIO;
+		*p = '/';
+	}
+	if (mkdir(dir, 0700) != 0 && errno != EEXIST)
+		return WIMS_EIO;
+	return 0;
+}
+
 struct isim *isim_open(const char *path, char *err, size_t errsz)
 {
 	if (!path || !*path) {
 		snprintf(err, errsz, "no ISIM store path");
+		return NULL;
+	}
+	if (make_parent_dirs(path)) {
+		snprintf(err, errsz, "%s: cannot create its directory: %s", path,
+			 strerror(errno));
 		return NULL;
 	}
 	/* Created owner-only before SQLite sees it: it holds K and OPc. */

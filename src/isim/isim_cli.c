@@ -8,11 +8,9 @@
  */
 #include "isim/isim_cli.h"
 
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include <openssl/crypto.h>
 
@@ -20,15 +18,7 @@
 #include "core/wims.h"
 #include "isim/isim.h"
 
-const char isim_cli_usage[] =
-	"  isim-add IMPI [--impu URI] --k HEX32 (--opc HEX32 | --op HEX32) [--amf HEX4]\n"
-	"           [--realm R]   add or replace a soft ISIM entry (IMPU default sip:IMPI,\n"
-	"                         realm the [global] domain, AMF 8000); a new K starts\n"
-	"                         the SQN state again\n"
-	"  isim-list              every entry: IMPI, IMPU, realm (never K/OPc)\n"
-	"  isim-remove IMPI       remove an entry\n"
-	"  isim-seq IMPI SEQ      set the SEQ of every IND slot (the card has seen SQNs\n"
-	"                         the HSS has not: shows resynchronisation)\n";
+const char isim_cli_usage[] = ISIM_CLI_USAGE;
 
 static const char *const commands[] = {"isim-add", "isim-list", "isim-remove", "isim-seq"};
 
@@ -38,31 +28,6 @@ bool isim_cli_is_command(const char *cmd)
 		if (strcmp(cmd, commands[i]) == 0)
 			return true;
 	return false;
-}
-
-/* mkdir -p of path's directory, owner-only for the parts we create. */
-static int make_parent_dirs(const char *path)
-{
-	char dir[1024];
-	size_t n = strlen(path);
-	if (n >= sizeof(dir))
-		return WIMS_ETOOBIG;
-	memcpy(dir, path, n + 1);
-	char *slash = strrchr(dir, '/');
-	if (!slash || slash == dir)
-		return 0;
-	*slash = '\0';
-	for (char *p = dir + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		if (mkdir(dir, 0700) != 0 && errno != EEXIST)
-			return WIMS_EIO;
-		*p = '/';
-	}
-	if (mkdir(dir, 0700) != 0 && errno != EEXIST)
-		return WIMS_EIO;
-	return 0;
 }
 
 static int hexval(char c)
@@ -267,11 +232,6 @@ int isim_cli(const char *prog, const char *db_path, int argc, char **argv)
 	if (argc < 1 || !isim_cli_is_command(argv[0])) {
 		fprintf(stderr, "usage:\n%s", isim_cli_usage);
 		return 2;
-	}
-	if (!db_path || !*db_path || make_parent_dirs(db_path)) {
-		fprintf(stderr, "%s: %s: cannot create its directory\n", prog,
-			db_path ? db_path : "");
-		return 1;
 	}
 	char err[512];
 	struct isim *is = isim_open(db_path, err, sizeof(err));

@@ -21,7 +21,17 @@
 #include <stdbool.h>
 
 /* The lines of the commands above, for a role's --help text (each line
- * starts with two spaces and ends with a newline). */
+ * starts with two spaces and ends with a newline); the macro lets a role
+ * join it to its own usage text at compile time. */
+#define ISIM_CLI_USAGE                                                                         \
+	"  isim-add IMPI [--impu URI] --k HEX32 (--opc HEX32 | --op HEX32) [--amf HEX4]\n"    \
+	"           [--realm R]   add or replace a soft ISIM entry (IMPU default sip:IMPI,\n"   \
+	"                         realm the [global] domain, AMF 8000); a new K starts\n"     \
+	"                         the SQN state again\n"                                       \
+	"  isim-list              every entry: IMPI, IMPU, realm (never K/OPc)\n"              \
+	"  isim-remove IMPI       remove an entry\n"                                           \
+	"  isim-seq IMPI SEQ      set the SEQ of every IND slot (the card has seen SQNs\n"     \
+	"                         the HSS has not: shows resynchronisation)\n"
 extern const char isim_cli_usage[];
 
 /* True if cmd names one of the commands above ("isim-add", ...). */
@@ -30,7 +40,7 @@ bool isim_cli_is_command(const char *cmd);
 /*
  * Runs one command: argv[0] is the command name ("isim-add"), the rest its
  * arguments.  prog names the caller in messages ("wims me").  db_path is
- * the store's file; its directory is created (0700) if missing.  Defaults:
+ * the store's file (isim_open creates it and its directory).  Defaults:
  * --impu sip:IMPI, --realm the [global] domain, --amf 8000.  Prints errors
  * to stderr as "PROG: ..." and returns the exit status: 0 done, 1 failed
  * (unknown IMPI, store error), 2 usage error.
