@@ -25,6 +25,38 @@ export function httpsRequest(url, { method = 'GET', headers = {}, path } = {}) {
 }
 
 /**
+ * HTTPS request with a JSON body (or none); resolves { status, headers,
+ * body, json } (json null when the body is not JSON).
+ */
+export function httpsJson(url, { method = 'POST', headers = {}, body } = {}) {
+	const u = new URL(url);
+	const data = body === undefined ? null : Buffer.from(JSON.stringify(body));
+	return new Promise((res, rej) => {
+		const req = request({
+			host: u.hostname, port: u.port, method, path: u.pathname + u.search,
+			headers: { ...(data ? { 'content-type': 'application/json', 'content-length': data.length } : {}), ...headers },
+			rejectUnauthorized: false,
+		}, (r) => {
+			let text = '';
+			r.setEncoding('utf8');
+			r.on('data', (d) => (text += d));
+			r.on('end', () => {
+				let json = null;
+				try {
+					json = JSON.parse(text);
+				} catch {
+					json = null;
+				}
+				res({ status: r.statusCode, headers: r.headers, body: text, json });
+			});
+		});
+		req.on('error', rej);
+		req.setTimeout(10000, () => req.destroy(new Error('timeout')));
+		req.end(data || undefined);
+	});
+}
+
+/**
  * Send a WebSocket upgrade (RFC 6455 4.1, subprotocol "sip" as RFC 7118
  * asks) with the given Origin to a wss:// URL; resolves with the HTTP
  * status of the answer (101 accepted) or 0 if the server closed without

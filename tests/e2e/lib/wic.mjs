@@ -20,8 +20,10 @@ export async function openWic(context, url) {
 	return page;
 }
 
-/** Fill the form and press Register. */
+/** Fill the form and press Register (with a password: SIP Digest). */
 export async function register(page, { impu, password, impi = '', server } = {}) {
+	if (await page.$('#auth-password'))
+		await page.check('#auth-password');
 	await page.fill('#impu', impu);
 	await page.fill('#impi', impi);
 	await page.fill('#password', password);
@@ -30,6 +32,57 @@ export async function register(page, { impu, password, impi = '', server } = {})
 		await page.fill('#server', server);
 	}
 	await page.click('#register');
+}
+
+/**
+ * Choose "IMS AKA — this device's ISIM (ME agent)", wait until the page
+ * has asked the agent which subscriptions it holds, and press Register.
+ * Returns the agent's status line.
+ */
+export async function registerWithMe(page, { server } = {}) {
+	await page.check('#auth-me');
+	await page.waitForFunction(() => ['ok', 'error'].includes(document.getElementById('me-status').dataset.state),
+		null, { timeout: 15000 });
+	const status = await page.textContent('#me-status');
+	if (server) {
+		await page.click('#advanced summary');
+		await page.fill('#server', server);
+	}
+	await page.click('#register');
+	return status;
+}
+
+/**
+ * Choose "IMS AKA — network ISIM (sign in to this site)", sign in to the
+ * site as user and wait for the subscriptions (or the sign-in error).
+ * Returns { account, error } as the page shows them.
+ */
+export async function signInToSite(page, { user, password }) {
+	await page.check('#auth-network');
+	await page.waitForSelector('#web-user:visible, #web-account:visible');
+	if (await page.isVisible('#web-signout'))
+		await page.click('#web-signout');
+	await page.fill('#web-user', user);
+	await page.fill('#web-password', password);
+	await page.click('#web-signin');
+	await page.waitForFunction(() => !document.getElementById('web-account-box').hidden ||
+		!document.getElementById('web-error').hidden, null, { timeout: 15000 });
+	return page.evaluate(() => ({
+		account: document.getElementById('web-account-box').hidden ? null :
+			document.getElementById('web-account').textContent.trim(),
+		error: document.getElementById('web-error').hidden ? null :
+			document.getElementById('web-error').textContent.trim(),
+		impu: document.getElementById('impu').value,
+		impi: document.getElementById('impi').value,
+	}));
+}
+
+/** How the status card says the registration was authenticated. */
+export function authVia(page) {
+	return page.evaluate(() => {
+		const el = document.getElementById('auth-via');
+		return { source: el.dataset.authSource, text: el.hidden ? null : el.textContent.trim() };
+	});
 }
 
 /** Wait until the state shown is one of states; returns it. */

@@ -67,15 +67,18 @@ export async function waitForPort(port, ms = 20000, isAlive = () => true) {
 	}
 }
 
+let helpText = null;
+
 /** Does this binary know a configuration key ("section.key")? */
 export async function wimsHasKey(key) {
-	const out = await new Promise((res) => {
+	helpText = helpText || new Promise((res) => {
 		const p = spawn(WIMS_BIN, ['--help'], { stdio: ['ignore', 'pipe', 'ignore'] });
 		let text = '';
 		p.stdout.on('data', (d) => (text += d));
 		p.on('close', () => res(text));
 		p.on('error', () => res(''));
 	});
+	const out = await helpText;
 	const [section, name] = key.split('.');
 	/* --help lists keys per section: "[section]" then "  name ..." lines */
 	const at = out.indexOf(`[${section}]`);
@@ -155,24 +158,58 @@ export async function startWims({ role = 'demo', sets = [], waitPorts = [WWSF_PO
 /**
  * `wims demo` on ports of its own, so that a demo someone runs on the
  * README's ports (or another test's SIP peer on 5060) cannot answer in its
- * place: every role's address, the page's P-CSCF URL and the P-CSCF's
- * allowed Origins are set to match.  Returns startWims()'s handle plus
- * { wwsfUrl, wwsfOrigin, pcscfUrl, cscfPort, mwPort }.
+ * place: every role's address, the page's P-CSCF URL and ME agent URL, and
+ * the allowed Origins of the P-CSCF, the WWSF and the ME agent are set to
+ * match (the ME agent's only when this wims has the me role).  Returns
+ * startWims()'s handle plus { wwsfUrl, wwsfOrigin, pcscfUrl, cscfPort,
+ * mwPort, meUrl (null without the me role) }.
  */
 export async function startDemo({ sets = [] } = {}) {
-	const [w, p, mw, c] = [await freePort(), await freePort(), await freePort(), await freePort()];
+	const [w, p, mw, c, m] = [await freePort(), await freePort(), await freePort(), await freePort(),
+		await freePort()];
 	const wwsfOrigin = `https://127.0.0.1:${w}`;
+	const origins = `${wwsfOrigin}, https://localhost:${w}`;
 	const pcscfUrl = `wss://127.0.0.1:${p}/`;
+	const hasMe = await wimsHasKey('me.allowed_origins').catch(() => false);
+	const meUrl = hasMe ? `https://127.0.0.1:${m}` : null;
+	const optional = [];
+	if (hasMe)
+		optional.push(`me.listen=127.0.0.1:${m}`, `me.allowed_origins=${origins}`);
+	if (await wimsHasKey('wwsf.me_url').catch(() => false))
+		optional.push(`wwsf.me_url=${meUrl || `https://127.0.0.1:${m}`}`);
+	if (await wimsHasKey('wwsf.allowed_origins').catch(() => false))
+		optional.push(`wwsf.allowed_origins=${origins}`);
 	const handle = await startWims({
 		sets: [
 			`wwsf.listen=127.0.0.1:${w}`, `wwsf.pcscf_url=${pcscfUrl}`,
 			`pcscf.listen=127.0.0.1:${p}`, `pcscf.mw_listen=127.0.0.1:${mw}`,
 			`pcscf.cscf_addr=127.0.0.1:${c}`,
-			`pcscf.allowed_origins=${wwsfOrigin}, https://localhost:${w}`,
+			`pcscf.allowed_origins=${origins}`,
 			`cscf.listen=127.0.0.1:${c}`,
+			...optional,
 			...sets,
 		],
-		waitPorts: [w, p, c],
+		waitPorts: hasMe ? [w, p, c, m] : [w, p, c],
 	});
-	return { ...handle, wwsfUrl: `${wwsfOrigin}/`, wwsfOrigin, pcscfUrl, cscfPort: c, mwPort: mw };
+	return { ...handle, wwsfUrl: `${wwsfOrigin}/`, wwsfOrigin, pcscfUrl, cscfPort: c, mwPort: mw, meUrl };
+}
+
+/**
+ * Run a wims command-line tool (`wims hss ...`, `wims me isim-seq ...`)
+ * against a test's data directory; resolves { code, out } (stdout and
+ * stderr together).
+ */
+export function wimsCli(args, { dataDir } = {}) {
+	return new Promise((res, rej) => {
+		const p = spawn(WIMS_BIN, [...(dataDir ? ['--set', `global.data_dir=${dataDir}`] : []), ...args], {
+			cwd: REPO,
+			stdio: ['ignore', 'pipe', 'pipe'],
+			env: { ...process.env, ASAN_OPTIONS: process.env.ASAN_OPTIONS || 'detect_leaks=1' },
+		});
+		let out = '';
+		p.stdout.on('data', (d) => (out += d));
+		p.stderr.on('data', (d) => (out += d));
+		p.on('error', rej);
+		p.on('close', (code) => res({ code, out }));
+	});
 }
