@@ -50,6 +50,21 @@ function registers(page) {
 		.map((m) => ({ dir: m.dir, text: m.text })));
 }
 
+/* A real challenge's nonce the page saw, else one of the right shape
+ * (the refusals tested with it come before any look at the nonce). */
+async function someNonce(page) {
+	const regs = page ? await registers(page).catch(() => []) : [];
+	const c = regs.find((m) => m.dir === 'in' && AKA_NONCE_RE.test(m.text));
+	return c ? AKA_NONCE_RE.exec(c.text)[1] : Buffer.alloc(32, 7).toString('base64');
+}
+
+/* Fail at once, not after a click's timeout, when an earlier step did
+ * not leave this page registered. */
+async function needRegistered(page, who) {
+	assert.ok(page, `${who} has no page: an earlier test failed`);
+	assert.equal((await statusPanel(page)).state, 'registered', `${who} is not registered`);
+}
+
 async function waitRegistered(page) {
 	const state = await waitForState(page, ['registered', 'failed'], 30000);
 	if (state !== 'registered') {
@@ -152,7 +167,8 @@ describe('IMS AKA through both ISIMs', { skip }, () => {
 
 	test('(d) dave (ME agent) calls erin (network ISIM): the call connects', async () => {
 		demo();
-		assert.ok(dave && erin, 'dave and erin registered');
+		await needRegistered(dave, 'dave');
+		await needRegistered(erin, 'erin');
 		await dial(dave, 'erin');
 		const ringing = await waitCall(erin, 'incoming');
 		assert.equal(ringing.uri, 'sip:dave@ims.example.org');
@@ -171,8 +187,7 @@ describe('IMS AKA through both ISIMs', { skip }, () => {
 	test('(e) a page from a foreign Origin asking the ME agent is refused and gets no password', async () => {
 		const { meUrl } = demo();
 		/* a real nonce, so that only the Origin can make the difference */
-		const nonce = AKA_NONCE_RE.exec((await registers(dave)).find((m) => m.dir === 'in' &&
-			/^SIP\/2\.0 401/.test(m.text)).text)[1];
+		const nonce = await someNonce(dave);
 		const page = await openWic(session.contexts[2], foreign.url);
 		const asked = await page.evaluate(async ({ meUrl, nonce }) => {
 			const out = {};
@@ -218,8 +233,7 @@ describe('IMS AKA through both ISIMs', { skip }, () => {
 
 	test('(f) the network ISIM refuses a user not signed in (401) and another user\'s subscription (403)', async () => {
 		const { wwsfUrl, wwsfOrigin } = demo();
-		const nonce = AKA_NONCE_RE.exec((await registers(erin)).find((m) => m.dir === 'in' &&
-			/^SIP\/2\.0 401/.test(m.text)).text)[1];
+		const nonce = await someNonce(erin);
 		const ask = (impi, cookie) => httpsJson(`${wwsfUrl}isim/aka`, {
 			headers: { origin: wwsfOrigin, ...(cookie ? { cookie } : {}) },
 			body: { impi, nonce, algorithm: 'AKAv2-SHA-256' } });
@@ -253,6 +267,7 @@ describe('IMS AKA through both ISIMs', { skip }, () => {
 
 	test('(g) dave\'s AKA REGISTER replayed on a new WebSocket gets 401, never 200', async () => {
 		const { pcscfUrl } = demo();
+		await needRegistered(dave, 'dave');
 		const sent = (await registers(dave)).filter((m) => m.dir === 'out' &&
 			/^Authorization:.*AKAv2-SHA-256/m.test(m.text));
 		assert.ok(sent.length, 'dave sent an AKA REGISTER');
@@ -288,6 +303,7 @@ describe('IMS AKA through both ISIMs', { skip }, () => {
 
 	test('(h) the card is ahead of the network (SQN): the page resynchronises with auts and registers', async () => {
 		const w = demo();
+		await needRegistered(dave, 'dave');
 		const seq = await wimsCli(['me', 'isim-seq', DAVE, '5000'], { dataDir: w.dataDir });
 		assert.equal(seq.code, 0, seq.out);
 		await dave.click('#unregister');
@@ -310,6 +326,7 @@ describe('IMS AKA through both ISIMs', { skip }, () => {
 
 	test('(i) a network the ISIM cannot verify (MAC failure): the page stops and says so', async () => {
 		const w = demo();
+		await needRegistered(dave, 'dave');
 		/* the card now holds another K than the HSS: the network's AUTN
 		 * fails its MAC, as a false base station's would */
 		let r = await wimsCli(['me', 'isim-remove', DAVE], { dataDir: w.dataDir });

@@ -83,6 +83,13 @@ function setAuthMode(mode) {
 	$('isim-panel').hidden = mode !== 'network-isim';
 	$('auth-choice').dataset.mode = mode;
 	formError('');
+	/* one ISIM's subscription is not the identity of another way in */
+	if (filledBy && filledBy !== mode) {
+		$('impu').value = '';
+		$('impi').value = '';
+		filledBy = null;
+		updateImpiHint();
+	}
 	if (mode === 'me')
 		askMe();
 	else if (mode === 'network-isim')
@@ -95,12 +102,16 @@ function onAuthChange() {
 	setAuthMode(mode);
 }
 
+/* Which way filled the identity fields, if an ISIM did. */
+let filledBy = null;
+
 /* Fill the identity fields with a subscription an ISIM holds. */
-function useSubscription(sub) {
+function useSubscription(sub, by = authMode()) {
 	if (!sub)
 		return;
 	$('impu').value = sub.impu;
 	$('impi').value = sub.impi;
+	filledBy = by;
 	updateImpiHint();
 }
 

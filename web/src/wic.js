@@ -89,6 +89,13 @@ class WatchedSocket extends JsSIP.WebSocketInterface {
 		return super.send(message);
 	}
 
+	/* JsSIP reconnects the same socket object after a loss. */
+	connect() {
+		const r = super.connect(); /* which may first disconnect() */
+		this._closed = false;
+		return r;
+	}
+
 	disconnect() {
 		this._closed = true;
 		return super.disconnect();
