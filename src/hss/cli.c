@@ -7,11 +7,17 @@
  * stored.  `import` runs in one transaction: bad lines are reported as
  * FILE:LINE: reason and skipped, the good ones are committed, and the exit
  * status is 1 when any line was skipped.
+ *
+ * AKA data (K, OP or OPc, AMF) comes from arguments or the CSV's extra
+ * columns; an OP is turned into OPc here (TS 35.206 4.1) and only K and
+ * OPc are stored.  Like passwords they are wiped from argv at once and
+ * never printed: `show` says the schemes, the SQN and the AMF only.
  */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <termios.h>
 #include <time.h>
@@ -19,7 +25,9 @@
 
 #include <openssl/crypto.h>
 
+#include "auth/aka.h"
 #include "core/global.h"
+#include "core/slice.h"
 #include "core/wims.h"
 #include "hss/cx.h"
 #include "hss/hss_int.h"
@@ -27,18 +35,26 @@
 
 const char hss_cli_usage[] =
 	"usage: wims hss [--db PATH] COMMAND [ARGS]\n"
-	"  add IMPI [--impu URI]... [--password P | --password-stdin]\n"
+	"  add IMPI [--impu URI]... [--password P | --password-stdin] [--schemes LIST]\n"
 	"                     add a subscriber (IMPUs default to sip:IMPI, all in one\n"
 	"                     implicit registration set; realm = [global] domain)\n"
 	"  list               every subscriber with its IMPUs\n"
 	"  show IMPI          one subscriber, its IMPUs and registrations (no secrets)\n"
 	"  remove IMPI        remove it with its IMPUs and registrations\n"
 	"  passwd IMPI        new password from stdin (not echoed on a terminal)\n"
-	"  import FILE.csv    lines impi,impu[;impu...],password after a header line;\n"
+	"  schemes IMPI LIST  the authentication schemes IMPI may use\n"
+	"  aka IMPI --k HEX32 (--opc HEX32 | --op HEX32) [--amf HEX4] [--sqn N]\n"
+	"                     set its AKA data (AMF default 8000; a new IMPI starts at\n"
+	"                     SQN 0); `aka IMPI --sqn N` alone sets the SQN\n"
+	"  import FILE.csv    lines impi,impu[;impu...],password after a header line\n"
+	"                     that may add the columns schemes (a ;-list), k, opc or\n"
+	"                     op, amf (the password may then be empty: AKA only);\n"
 	"                     one transaction; bad lines are reported FILE:LINE and\n"
 	"                     skipped (exit status 1 if any)\n"
 	"  --db PATH          the store (default: [hss] db, else <data_dir>/hss.db)\n"
-	"Only H(A1) for MD5 and SHA-256 is stored, never the password.\n";
+	"LIST is a comma list of digest, akav1, akav2, tna (default digest).\n"
+	"Only H(A1) for MD5 and SHA-256 is stored, never the password; K and OPc\n"
+	"are stored for AKA and never printed.\n";
 
 #define PASSWORD_MAX 256
 
@@ -156,6 +172,99 @@ static void schemes_format(unsigned schemes, char *out, size_t outsz)
 		snprintf(out, outsz, "none");
 }
 
+/* "digest,akav2" (',' or ';' between names) -> bits.  0 or WIMS_EPARSE
+ * with the reason in *why. */
+static int schemes_parse(const char *list, unsigned *out, const char **why)
+{
+	unsigned bits = 0;
+	const char *p = list;
+	for (;;) {
+		size_t n = strcspn(p, ",;");
+		size_t i;
+		for (i = 0; i < WIMS_ARRAY_LEN(scheme_names); i++)
+			if (strlen(scheme_names[i].name) == n &&
+			    strncasecmp(p, scheme_names[i].name, n) == 0)
+				break;
+		if (i == WIMS_ARRAY_LEN(scheme_names)) {
+			*why = "schemes: expected a list of digest, akav1, akav2, tna";
+			return WIMS_EPARSE;
+		}
+		bits |= scheme_names[i].bit;
+		if (!p[n])
+			break;
+		p += n + 1;
+	}
+	*out = bits;
+	return 0;
+}
+
+/* Exactly 2 * n hex digits (either case) into n bytes. */
+static int hex_parse(const char *h, uint8_t *out, size_t n)
+{
+	if (strlen(h) != 2 * n)
+		return WIMS_EPARSE;
+	for (size_t i = 0; i < 2 * n; i++) {
+		char c = h[i];
+		int v = c >= '0' && c <= '9'   ? c - '0'
+			: c >= 'a' && c <= 'f' ? c - 'a' + 10
+			: c >= 'A' && c <= 'F' ? c - 'A' + 10
+					       : -1;
+		if (v < 0)
+			return WIMS_EPARSE;
+		if (i % 2 == 0)
+			out[i / 2] = (uint8_t)(v << 4);
+		else
+			out[i / 2] |= (uint8_t)v;
+	}
+	return 0;
+}
+
+/* The AKA data as given: K, then OPc or OP (turned into OPc), AMF (NULL:
+ * 8000).  0 or WIMS_EPARSE with the reason in *why. */
+static int aka_keys_parse(const char *k, const char *opc, const char *op, const char *amf,
+			  struct aka_keys *keys, uint8_t amf_out[AKA_AMF_LEN], const char **why)
+{
+	uint8_t opb[AKA_OP_LEN];
+	int rc = 0;
+	if (!k || hex_parse(k, keys->k, sizeof(keys->k))) {
+		*why = "k: expected 32 hex digits (16 bytes)";
+		rc = WIMS_EPARSE;
+	} else if ((opc && op) || (!opc && !op)) {
+		*why = "give one of opc and op";
+		rc = WIMS_EPARSE;
+	} else if (opc && hex_parse(opc, keys->opc, sizeof(keys->opc))) {
+		*why = "opc: expected 32 hex digits (16 bytes)";
+		rc = WIMS_EPARSE;
+	} else if (op && hex_parse(op, opb, sizeof(opb))) {
+		*why = "op: expected 32 hex digits (16 bytes)";
+		rc = WIMS_EPARSE;
+	} else if (op && aka_opc_from_op(keys->k, opb, keys->opc)) {
+		*why = "op: could not compute OPc";
+		rc = WIMS_EPARSE;
+	} else if (amf && *amf && hex_parse(amf, amf_out, AKA_AMF_LEN)) {
+		*why = "amf: expected 4 hex digits (2 bytes)";
+		rc = WIMS_EPARSE;
+	} else if (!amf || !*amf) {
+		amf_out[0] = 0x80;
+		amf_out[1] = 0x00;
+	}
+	OPENSSL_cleanse(opb, sizeof(opb));
+	if (rc)
+		OPENSSL_cleanse(keys, sizeof(*keys));
+	return rc;
+}
+
+/* Copy a secret argument (NULL: nothing) and wipe it, so that ps(1) no
+ * longer shows it.  A longer one than buf is cut: the length check
+ * refuses it then. */
+static void take_secret(char *arg, char *buf, size_t bufsz)
+{
+	if (!arg)
+		return;
+	snprintf(buf, bufsz, "%s", arg);
+	OPENSSL_cleanse(arg, strlen(arg));
+}
+
 static void explain(const char *what, const char *impi, int rc)
 {
 	const char *why = rc == WIMS_EEXIST     ? "already exists (IMPI or IMPU)"
@@ -177,6 +286,7 @@ static int cmd_add(struct store *st, int argc, char **argv)
 	char pw[PASSWORD_MAX];
 	size_t pwlen = 0;
 	bool have_pw = false, from_stdin = false;
+	unsigned schemes = STORE_SCHEME_DIGEST;
 	for (int i = 2; i < argc; i++) {
 		if (strcmp(argv[i], "--impu") == 0 && i + 1 < argc) {
 			if (n_impus == WIMS_IRS_MAX_IMPUS) {
@@ -197,6 +307,13 @@ static int cmd_add(struct store *st, int argc, char **argv)
 			have_pw = true;
 		} else if (strcmp(argv[i], "--password-stdin") == 0) {
 			from_stdin = true;
+		} else if (strcmp(argv[i], "--schemes") == 0 && i + 1 < argc) {
+			const char *why;
+			if (schemes_parse(argv[++i], &schemes, &why)) {
+				fprintf(stderr, "wims hss: %s\n", why);
+				OPENSSL_cleanse(pw, sizeof(pw));
+				return 2;
+			}
 		} else {
 			fprintf(stderr, "wims hss add: unexpected \"%s\"\n%s", argv[i],
 				hss_cli_usage);
@@ -225,6 +342,8 @@ static int cmd_add(struct store *st, int argc, char **argv)
 	if (!rc)
 		rc = hss_provision(st, impi, wims_global.domain, have_pw ? pw : NULL, pwlen, impus,
 				   n_impus);
+	if (!rc && schemes != STORE_SCHEME_DIGEST)
+		rc = store_subscriber_set_schemes(st, impi, schemes);
 	OPENSSL_cleanse(pw, sizeof(pw));
 	if (rc) {
 		store_rollback(st);
@@ -235,8 +354,12 @@ static int cmd_add(struct store *st, int argc, char **argv)
 		explain("add", impi, rc);
 		return 1;
 	}
-	printf("added %s (%zu IMPU%s)%s\n", impi, n_impus, n_impus == 1 ? "" : "s",
-	       have_pw ? "" : "; no password set: use `wims hss passwd`");
+	const char *hint = "";
+	if (!have_pw && (schemes & STORE_SCHEME_DIGEST))
+		hint = "; no password set: use `wims hss passwd`";
+	else if (schemes & (STORE_SCHEME_AKAV1 | STORE_SCHEME_AKAV2))
+		hint = "; set its AKA data with `wims hss aka`";
+	printf("added %s (%zu IMPU%s)%s\n", impi, n_impus, n_impus == 1 ? "" : "s", hint);
 	return 0;
 }
 
@@ -313,8 +436,134 @@ static int cmd_show(struct store *st, const char *impi)
 	       s.ha1_sha256[0] ? "set" : "unset", schemes, s.barred ? "yes" : "no",
 	       (long long)s.created_at, s.scscf_name[0] ? s.scscf_name : "(none)");
 	OPENSSL_cleanse(&s, sizeof(s));
+	/* Never K or OPc. */
+	struct store_aka a;
+	rc = store_aka_get(st, impi, &a);
+	if (rc == 0)
+		printf("aka sqn %llu amf %02x%02x\n", (unsigned long long)a.sqn, a.amf[0],
+		       a.amf[1]);
+	else if (rc == WIMS_ENOTFOUND)
+		printf("aka none\n");
+	OPENSSL_cleanse(&a, sizeof(a));
+	if (rc && rc != WIMS_ENOTFOUND) {
+		explain("show", impi, rc);
+		return 1;
+	}
 	rc = store_impu_list(st, impi, show_impu, st);
 	return rc ? 1 : 0;
+}
+
+static int cmd_schemes(struct store *st, const char *impi, const char *list)
+{
+	unsigned schemes;
+	const char *why;
+	if (schemes_parse(list, &schemes, &why)) {
+		fprintf(stderr, "wims hss: %s\n", why);
+		return 2;
+	}
+	int rc = store_subscriber_set_schemes(st, impi, schemes);
+	if (rc) {
+		explain("schemes", impi, rc);
+		return 1;
+	}
+	char names[64];
+	schemes_format(schemes, names, sizeof(names));
+	printf("schemes of %s: %s\n", impi, names);
+	return 0;
+}
+
+static int cmd_aka(struct store *st, int argc, char **argv)
+{
+	/* argv[0] "aka", argv[1] IMPI */
+	const char *impi = argv[1];
+	char *k = NULL, *opc = NULL, *op = NULL, *amf = NULL, *sqn = NULL;
+	int usage = 0;
+	for (int i = 2; i < argc; i++) {
+		char **dst = strcmp(argv[i], "--k") == 0     ? &k
+			     : strcmp(argv[i], "--opc") == 0 ? &opc
+			     : strcmp(argv[i], "--op") == 0  ? &op
+			     : strcmp(argv[i], "--amf") == 0 ? &amf
+			     : strcmp(argv[i], "--sqn") == 0 ? &sqn
+							     : NULL;
+		if (!dst || i + 1 >= argc || *dst) {
+			fprintf(stderr, "wims hss aka: unexpected or repeated \"%s\"\n", argv[i]);
+			usage = 1;
+			break;
+		}
+		*dst = argv[++i];
+	}
+	/* Copy the secrets, then keep them out of ps(1). */
+	char kbuf[40] = "", opcbuf[40] = "", opbuf[40] = "";
+	take_secret(k, kbuf, sizeof(kbuf));
+	take_secret(opc, opcbuf, sizeof(opcbuf));
+	take_secret(op, opbuf, sizeof(opbuf));
+	struct aka_keys keys;
+	uint8_t amfb[AKA_AMF_LEN];
+	uint64_t sqnv = 0;
+	int rc = usage ? 2 : 0;
+	const char *why = NULL;
+	if (!rc && !k && !sqn) {
+		why = "give --k with --opc or --op, or --sqn";
+		rc = 2;
+	} else if (!rc && !k && (opc || op || amf)) {
+		why = "--opc, --op and --amf go with --k";
+		rc = 2;
+	} else if (!rc && k &&
+		   aka_keys_parse(kbuf, opc ? opcbuf : NULL, op ? opbuf : NULL, amf, &keys, amfb,
+				  &why)) {
+		rc = 2;
+	} else if (!rc && sqn && slice_to_u64(slice_from_cstr(sqn), AKA_SQN_MAX, &sqnv)) {
+		why = "--sqn: expected a decimal SQN below 2^48";
+		rc = 2;
+	}
+	OPENSSL_cleanse(kbuf, sizeof(kbuf));
+	OPENSSL_cleanse(opcbuf, sizeof(opcbuf));
+	OPENSSL_cleanse(opbuf, sizeof(opbuf));
+	if (rc) {
+		if (k)
+			OPENSSL_cleanse(&keys, sizeof(keys));
+		if (why)
+			fprintf(stderr, "wims hss aka: %s\n", why);
+		fprintf(stderr, "usage: wims hss aka IMPI --k HEX32 (--opc HEX32 | --op HEX32) "
+				"[--amf HEX4] [--sqn N]\n");
+		return rc;
+	}
+	struct store_subscriber sub;
+	rc = store_subscriber_get(st, impi, &sub);
+	OPENSSL_cleanse(&sub, sizeof(sub));
+	if (!rc)
+		rc = store_begin(st);
+	if (rc) {
+		if (k)
+			OPENSSL_cleanse(&keys, sizeof(keys));
+		explain("aka", impi, rc);
+		return 1;
+	}
+	if (k)
+		rc = hss_set_aka(st, impi, &keys, amfb);
+	if (!rc && sqn)
+		rc = store_aka_set_sqn(st, impi, sqnv);
+	if (k)
+		OPENSSL_cleanse(&keys, sizeof(keys));
+	if (!rc)
+		rc = store_commit(st);
+	else
+		store_rollback(st);
+	if (rc == WIMS_ENOTFOUND && !k) {
+		fprintf(stderr, "wims hss aka %s: no AKA data yet: give --k and --opc or --op\n",
+			impi);
+		return 1;
+	}
+	if (rc) {
+		explain("aka", impi, rc);
+		return 1;
+	}
+	struct store_aka a;
+	if (store_aka_get(st, impi, &a) == 0)
+		printf("AKA data of %s set: sqn %llu amf %02x%02x\n", impi,
+		       (unsigned long long)a.sqn, a.amf[0], a.amf[1]);
+	OPENSSL_cleanse(&a, sizeof(a));
+	return 0;
 }
 
 static int cmd_remove(struct store *st, const char *impi)
@@ -364,28 +613,126 @@ static void progress(size_t done_bytes, size_t total_bytes, unsigned long rows)
 	fprintf(stderr, "\r[%s] %3d%% %lu rows", bar, pct, rows);
 }
 
-/* impi,impu[;impu...],password -- the password is everything after the
- * second comma, so it may itself hold commas. */
-static int import_line(struct store *st, char *line, const char **why)
+/*
+ * The CSV columns: impi,impu[;impu...],password, then optionally (named
+ * by the header line, in any order) schemes, k, opc or op, amf.  The
+ * password is everything between the second comma and the extra columns,
+ * so it may itself hold commas (the extra columns hold none: schemes are
+ * separated by ';' there).
+ */
+enum import_col { COL_SCHEMES, COL_K, COL_OPC, COL_OP, COL_AMF, COL_COUNT_ };
+
+static const char *const import_col_names[COL_COUNT_] = {"schemes", "k", "opc", "op", "amf"};
+
+struct import_cols {
+	size_t n_extra;
+	int at[COL_COUNT_]; /* index among the extra columns, -1 if absent */
+};
+
+/* The header line.  0 or WIMS_EPARSE with *why. */
+static int import_header(char *line, struct import_cols *cols, const char **why)
+{
+	for (int c = 0; c < COL_COUNT_; c++)
+		cols->at[c] = -1;
+	cols->n_extra = 0;
+	size_t i = 0;
+	for (char *f = line, *next; f; f = next, i++) {
+		next = strchr(f, ',');
+		if (next)
+			*next++ = '\0';
+		while (*f == ' ')
+			f++;
+		if (i < 3) {
+			static const char *const first[] = {"impi", "impu", "password"};
+			if (strncmp(f, first[i], strlen(first[i])) != 0) {
+				*why = "header: expected impi,impu,password first";
+				return WIMS_EPARSE;
+			}
+			continue;
+		}
+		int c;
+		for (c = 0; c < COL_COUNT_; c++)
+			if (strcmp(f, import_col_names[c]) == 0)
+				break;
+		if (c == COL_COUNT_ || cols->at[c] >= 0) {
+			*why = "header: extra columns are schemes, k, opc or op, amf (once each)";
+			return WIMS_EPARSE;
+		}
+		cols->at[c] = (int)cols->n_extra++;
+	}
+	if (i < 3) {
+		*why = "header: expected impi,impu,password first";
+		return WIMS_EPARSE;
+	}
+	if (cols->at[COL_OPC] >= 0 && cols->at[COL_OP] >= 0) {
+		*why = "header: opc and op together";
+		return WIMS_EPARSE;
+	}
+	if ((cols->at[COL_K] >= 0) != (cols->at[COL_OPC] >= 0 || cols->at[COL_OP] >= 0)) {
+		*why = "header: k goes with opc or op";
+		return WIMS_EPARSE;
+	}
+	if (cols->at[COL_AMF] >= 0 && cols->at[COL_K] < 0) {
+		*why = "header: amf goes with k";
+		return WIMS_EPARSE;
+	}
+	return 0;
+}
+
+static int import_line(struct store *st, const struct import_cols *cols, char *line,
+		       const char **why)
 {
 	char *c1 = strchr(line, ',');
 	char *c2 = c1 ? strchr(c1 + 1, ',') : NULL;
 	if (!c2) {
-		*why = "expected impi,impu[;impu...],password";
+		*why = cols->n_extra ? "expected impi,impu[;impu...],password and the header's columns"
+				     : "expected impi,impu[;impu...],password";
 		return WIMS_EPARSE;
 	}
 	*c1 = '\0';
 	*c2 = '\0';
 	const char *impi = line;
 	char *impu_list = c1 + 1;
-	const char *pw = c2 + 1;
+	char *pw = c2 + 1;
+	/* The extra columns, from the right. */
+	const char *extra[COL_COUNT_] = {NULL};
+	char *end = pw + strlen(pw);
+	for (size_t i = cols->n_extra; i > 0; i--) {
+		char *comma = end;
+		while (comma > pw && *comma != ',')
+			comma--;
+		if (*comma != ',') {
+			*why = "fewer fields than the header names";
+			return WIMS_EPARSE;
+		}
+		*comma = '\0';
+		for (int c = 0; c < COL_COUNT_; c++)
+			if (cols->at[c] == (int)(i - 1))
+				extra[c] = comma + 1;
+		end = comma;
+	}
 	size_t pwlen = strlen(pw);
-	if (pwlen == 0 || pwlen >= PASSWORD_MAX) {
+	unsigned schemes = STORE_SCHEME_DIGEST;
+	if (extra[COL_SCHEMES] && *extra[COL_SCHEMES] &&
+	    schemes_parse(extra[COL_SCHEMES], &schemes, why))
+		return WIMS_EPARSE;
+	if (pwlen >= PASSWORD_MAX || (pwlen == 0 && (schemes & STORE_SCHEME_DIGEST))) {
 		*why = "password empty or too long";
 		return WIMS_EPARSE;
 	}
+	bool have_aka = extra[COL_K] && *extra[COL_K];
+	if (!have_aka && (schemes & (STORE_SCHEME_AKAV1 | STORE_SCHEME_AKAV2))) {
+		*why = "schemes akav1/akav2 need k and opc or op";
+		return WIMS_EPARSE;
+	}
+	struct aka_keys keys;
+	uint8_t amf[AKA_AMF_LEN];
+	if (have_aka && aka_keys_parse(extra[COL_K], extra[COL_OPC], extra[COL_OP],
+				       extra[COL_AMF], &keys, amf, why))
+		return WIMS_EPARSE;
 	const char *impus[WIMS_IRS_MAX_IMPUS];
 	size_t n = 0;
+	int rc = 0;
 	for (char *p = impu_list;;) {
 		char *semi = strchr(p, ';');
 		if (semi)
@@ -393,7 +740,8 @@ static int import_line(struct store *st, char *line, const char **why)
 		if (*p) {
 			if (n == WIMS_IRS_MAX_IMPUS) {
 				*why = "too many IMPUs";
-				return WIMS_EPARSE;
+				rc = WIMS_EPARSE;
+				break;
 			}
 			impus[n++] = p;
 		}
@@ -402,19 +750,28 @@ static int import_line(struct store *st, char *line, const char **why)
 		p = semi + 1;
 	}
 	char def_impu[WIMS_IMPU_MAX];
-	if (n == 0) {
+	if (!rc && n == 0) {
 		if (default_impu(impi, def_impu, sizeof(def_impu))) {
 			*why = "IMPI too long";
-			return WIMS_EPARSE;
+			rc = WIMS_EPARSE;
+		} else {
+			impus[n++] = def_impu;
 		}
-		impus[n++] = def_impu;
 	}
-	int rc = hss_provision(st, impi, wims_global.domain, pw, pwlen, impus, n);
+	if (!rc)
+		rc = hss_provision(st, impi, wims_global.domain, pwlen ? pw : NULL, pwlen, impus,
+				   n);
+	if (!rc && schemes != STORE_SCHEME_DIGEST)
+		rc = store_subscriber_set_schemes(st, impi, schemes);
+	if (!rc && have_aka)
+		rc = hss_set_aka(st, impi, &keys, amf);
+	if (have_aka)
+		OPENSSL_cleanse(&keys, sizeof(keys));
 	if (rc == WIMS_EEXIST)
 		*why = "IMPI or IMPU already exists";
 	else if (rc == WIMS_EINVAL)
 		*why = "invalid identity (IMPI user@realm, IMPU sip:/sips:/tel:, no repeats)";
-	else if (rc)
+	else if (rc && rc != WIMS_EPARSE)
 		*why = wims_strerror(rc);
 	return rc;
 }
@@ -431,6 +788,7 @@ static int cmd_import(struct store *st, const char *file)
 	bool bar = isatty(STDERR_FILENO);
 	static char line[2048];
 	unsigned long lineno = 0, imported = 0, skipped = 0;
+	struct import_cols cols = {.n_extra = 0, .at = {-1, -1, -1, -1, -1}};
 	int rc = store_begin(st);
 	if (rc) {
 		fclose(f);
@@ -446,11 +804,17 @@ static int cmd_import(struct store *st, const char *file)
 			why = "line too long";
 			lrc = WIMS_EPARSE;
 		} else if (lineno == 1 && strncmp(line, "impi", 4) == 0) {
-			continue; /* the header line */
+			/* The header line: it names the extra columns. */
+			if (import_header(line, &cols, &why) == 0)
+				continue;
+			fprintf(stderr, "%s:1: %s; nothing imported\n", file, why);
+			store_rollback(st);
+			fclose(f);
+			return 1;
 		} else if (n == 0 || line[0] == '#') {
 			continue;
 		} else {
-			lrc = import_line(st, line, &why);
+			lrc = import_line(st, &cols, line, &why);
 		}
 		OPENSSL_cleanse(line, sizeof(line));
 		if (lrc == 0) {
@@ -513,11 +877,14 @@ int hss_cli(int argc, char **argv)
 	const char *cmd = args[1];
 	bool one_arg = strcmp(cmd, "show") == 0 || strcmp(cmd, "remove") == 0 ||
 		       strcmp(cmd, "passwd") == 0 || strcmp(cmd, "import") == 0;
-	if ((one_arg && nargs != 3) || (strcmp(cmd, "list") == 0 && nargs != 2)) {
+	if ((one_arg && nargs != 3) || (strcmp(cmd, "list") == 0 && nargs != 2) ||
+	    (strcmp(cmd, "schemes") == 0 && nargs != 4) ||
+	    (strcmp(cmd, "aka") == 0 && nargs < 4)) {
 		fprintf(stderr, "%s", hss_cli_usage);
 		return 2;
 	}
-	if (!one_arg && strcmp(cmd, "list") != 0 && strcmp(cmd, "add") != 0) {
+	if (!one_arg && strcmp(cmd, "list") != 0 && strcmp(cmd, "add") != 0 &&
+	    strcmp(cmd, "schemes") != 0 && strcmp(cmd, "aka") != 0) {
 		fprintf(stderr, "wims hss: unknown command \"%s\"\n%s", cmd, hss_cli_usage);
 		return 2;
 	}
@@ -535,6 +902,10 @@ int hss_cli(int argc, char **argv)
 		rc = cmd_remove(st, args[2]);
 	else if (strcmp(cmd, "passwd") == 0)
 		rc = cmd_passwd(st, args[2]);
+	else if (strcmp(cmd, "schemes") == 0)
+		rc = cmd_schemes(st, args[2], args[3]);
+	else if (strcmp(cmd, "aka") == 0)
+		rc = cmd_aka(st, nargs - 1, args + 1);
 	else
 		rc = cmd_import(st, args[2]);
 	store_close(st);

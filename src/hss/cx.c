@@ -17,6 +17,14 @@
  * to five -- and an entry of another version is read again, so a password
  * or barring changed by `wims hss passwd` in another process applies to
  * the very next request: the cache never answers from stale data.
+ *
+ * AKA (cx_mar_aka): the AKA row (K, OPc, AMF, SQN, IND) is never cached:
+ * its SQN changes with every MAR.  The SQNs of a MAR's vectors are
+ * reserved in the store (store_aka_take, one write transaction, so
+ * workers and processes never share one) and the vectors made from the
+ * row read in that transaction, by libosmogsm: the network side of AKA is
+ * not ours, so that the unit tests pair two implementations (auth/aka.c
+ * is the card side).
  */
 #include "hss/cx.h"
 
@@ -26,7 +34,10 @@
 #include <string.h>
 
 #include <openssl/crypto.h>
+#include <openssl/rand.h>
+#include <osmocom/crypt/auth.h>
 
+#include "auth/aka.h"
 #include "core/global.h"
 #include "core/log.h"
 #include "core/wims.h"
@@ -54,6 +65,8 @@ const char *cx_result_name(int result)
 	switch (result) {
 	case 2001:
 		return "DIAMETER_SUCCESS/FIRST_REGISTRATION";
+	case 4001:
+		return "DIAMETER_AUTHENTICATION_REJECTED";
 	case 2002:
 		return "DIAMETER_SUBSEQUENT_REGISTRATION";
 	case 2003:
@@ -280,26 +293,36 @@ out:
 	return rc;
 }
 
+/* The subscription a MAR is for (under cx->lock): with an IMPU through
+ * the cache, the IMPI alone (BSF) from the store.  0 or the Cx result /
+ * WIMS_E*; *sub holds H(A1)s: the caller cleanses it. */
+static int mar_subscriber(struct cx *cx, const char *impi, const char *impu,
+			  struct store_subscriber *sub)
+{
+	int rc;
+	if (empty(impu)) {
+		struct store_impu u;
+		rc = identities(cx, impi, impu, &u, sub);
+	} else {
+		struct cx_entry *e;
+		rc = identities_cached(cx, impi, impu, &e);
+		if (!rc)
+			*sub = e->sub;
+	}
+	if (rc)
+		memset(sub, 0, sizeof(*sub));
+	return rc;
+}
+
 int cx_mar(struct cx *cx, const char *impi, const char *impu, enum cx_auth_scheme scheme,
 	   struct cx_maa *out)
 {
 	memset(out, 0, sizeof(*out));
 	if (empty(impi))
 		return WIMS_EINVAL;
-	struct store_impu u;
 	struct store_subscriber sub;
-	int rc;
 	pthread_mutex_lock(&cx->lock);
-	if (empty(impu)) {
-		rc = identities(cx, impi, impu, &u, &sub); /* the BSF's IMPI alone */
-	} else {
-		struct cx_entry *e;
-		rc = identities_cached(cx, impi, impu, &e);
-		if (!rc)
-			sub = e->sub;
-		else
-			memset(&sub, 0, sizeof(sub));
-	}
+	int rc = mar_subscriber(cx, impi, impu, &sub);
 	pthread_mutex_unlock(&cx->lock);
 	if (rc)
 		goto out;
@@ -345,6 +368,158 @@ int cx_mar(struct cx *cx, const char *impi, const char *impu, enum cx_auth_schem
 	rc = CX_SUCCESS;
 out:
 	OPENSSL_cleanse(&sub, sizeof(sub));
+	return rc;
+}
+
+/* --- Digest AKA --- */
+
+/* libosmogsm's view of a subscriber's AKA data. */
+static void aud_init(struct osmo_sub_auth_data *aud, const struct store_aka *a)
+{
+	memset(aud, 0, sizeof(*aud));
+	aud->type = OSMO_AUTH_TYPE_UMTS;
+	aud->algo = OSMO_AUTH_ALG_MILENAGE;
+	memcpy(aud->u.umts.k, a->k, sizeof(a->k));
+	memcpy(aud->u.umts.opc, a->opc, sizeof(a->opc));
+	aud->u.umts.opc_is_op = 0;
+	memcpy(aud->u.umts.amf, a->amf, sizeof(a->amf));
+	aud->u.umts.sqn = a->sqn;
+	aud->u.umts.ind_bitlen = AKA_IND_BITS;
+	aud->u.umts.ind = a->ind;
+}
+
+/*
+ * Resynchronisation (TS 33.102 6.3.5): check AUTS's MAC-S and learn
+ * SQN_MS from it; the HSS keeps its SQN when the next one it makes would
+ * already be fresh for the card (above SQN_MS and within DELTA), else
+ * takes SQN_MS, so that a replayed old AUTS cannot pull the SQN back.
+ * Under the caller's write transaction.  0, CX_AUTHENTICATION_REJECTED,
+ * CX_ERROR_AUTH_SCHEME_NOT_SUPPORTED (no AKA data) or WIMS_E*.
+ */
+static int aka_resync(struct cx *cx, const char *impi, const uint8_t *resync)
+{
+	struct store_aka a;
+	int rc = store_aka_get(cx->st, impi, &a);
+	if (rc)
+		return rc == WIMS_ENOTFOUND ? CX_ERROR_AUTH_SCHEME_NOT_SUPPORTED : rc;
+	struct osmo_sub_auth_data aud;
+	struct osmo_auth_vector vec;
+	uint8_t rand[AKA_RAND_LEN];
+	aud_init(&aud, &a);
+	if (RAND_bytes(rand, sizeof(rand)) != 1) {
+		rc = WIMS_EIO;
+		goto out;
+	}
+	/* resync = RAND (of the challenge the card refused) || AUTS */
+	if (osmo_auth_gen_vec_auts(&vec, &aud, resync + AKA_RAND_LEN, resync, rand) < 0) {
+		WIMS_INFO("hss", "MAR %s: AUTS refused (MAC-S wrong)", impi);
+		rc = CX_AUTHENTICATION_REJECTED;
+		goto out;
+	}
+	uint64_t sqn_ms = aud.u.umts.sqn_ms & AKA_SQN_MAX;
+	uint64_t seq_next = (a.sqn >> AKA_IND_BITS) + 1, seq_ms = sqn_ms >> AKA_IND_BITS;
+	if (seq_next > seq_ms && seq_next - seq_ms <= AKA_SQN_DELTA) {
+		WIMS_INFO("hss", "MAR %s: resync, SQN_MS %llu behind ours %llu: kept", impi,
+			  (unsigned long long)sqn_ms, (unsigned long long)a.sqn);
+		rc = 0;
+	} else {
+		WIMS_INFO("hss", "MAR %s: resync, SQN %llu -> SQN_MS %llu", impi,
+			  (unsigned long long)a.sqn, (unsigned long long)sqn_ms);
+		rc = store_aka_set_sqn(cx->st, impi, sqn_ms);
+	}
+out:
+	OPENSSL_cleanse(&a, sizeof(a));
+	OPENSSL_cleanse(&aud, sizeof(aud));
+	OPENSSL_cleanse(&vec, sizeof(vec));
+	return rc;
+}
+
+/* Reserve n SQNs and make the vectors at them.  Under the caller's write
+ * transaction. */
+static int aka_vectors(struct cx *cx, const char *impi, unsigned n, struct cx_maa_aka *out)
+{
+	struct store_aka a;
+	int rc = store_aka_take(cx->st, impi, n, &a);
+	if (rc)
+		return rc == WIMS_ENOTFOUND ? CX_ERROR_AUTH_SCHEME_NOT_SUPPORTED : rc;
+	struct osmo_sub_auth_data aud;
+	struct osmo_auth_vector vec;
+	aud_init(&aud, &a);
+	for (unsigned i = 0; i < n && !rc; i++) {
+		struct cx_aka_vector *v = &out->v[i];
+		aud.u.umts.ind = (a.ind + i) % AKA_IND_SLOTS;
+		uint64_t want = store_aka_sqn_next(aud.u.umts.sqn, aud.u.umts.ind);
+		if (RAND_bytes(v->rand, sizeof(v->rand)) != 1) {
+			rc = WIMS_EIO;
+			break;
+		}
+		if (osmo_auth_gen_vec(&vec, &aud, v->rand) < 0 || aud.u.umts.sqn != want ||
+		    vec.res_len > sizeof(v->xres)) {
+			/* Never hand out a SQN the store did not reserve. */
+			WIMS_ERROR("hss", "MAR %s: vector generation failed", impi);
+			rc = WIMS_EINVAL;
+			break;
+		}
+		memcpy(v->autn, vec.autn, sizeof(v->autn));
+		memcpy(v->xres, vec.res, vec.res_len);
+		v->xres_len = vec.res_len;
+		memcpy(v->ck, vec.ck, sizeof(v->ck));
+		memcpy(v->ik, vec.ik, sizeof(v->ik));
+	}
+	OPENSSL_cleanse(&a, sizeof(a));
+	OPENSSL_cleanse(&aud, sizeof(aud));
+	OPENSSL_cleanse(&vec, sizeof(vec));
+	return rc;
+}
+
+int cx_mar_aka(struct cx *cx, const char *impi, const char *impu, enum cx_auth_scheme scheme,
+	       unsigned n, const uint8_t *resync, struct cx_maa_aka *out)
+{
+	memset(out, 0, sizeof(*out));
+	if (empty(impi) || n < 1 || n > CX_MAX_AKA_VECTORS)
+		return WIMS_EINVAL;
+	unsigned need;
+	if (scheme == CX_AUTH_AKAV1_MD5)
+		need = STORE_SCHEME_AKAV1;
+	else if (scheme == CX_AUTH_AKAV2_SHA256)
+		need = STORE_SCHEME_AKAV2;
+	else
+		return CX_ERROR_AUTH_SCHEME_NOT_SUPPORTED;
+	struct store_subscriber sub;
+	/* Held through the store transaction: the handle is shared. */
+	pthread_mutex_lock(&cx->lock);
+	int rc = mar_subscriber(cx, impi, impu, &sub);
+	if (rc)
+		goto out;
+	if (sub.barred) {
+		rc = CX_AUTHORIZATION_REJECTED;
+		goto out;
+	}
+	if (!(sub.schemes & need)) {
+		rc = CX_ERROR_AUTH_SCHEME_NOT_SUPPORTED;
+		goto out;
+	}
+	if ((rc = store_begin(cx->st)))
+		goto out;
+	if (resync)
+		rc = aka_resync(cx, sub.impi, resync);
+	if (!rc)
+		rc = aka_vectors(cx, sub.impi, n, out);
+	if (rc) {
+		store_rollback(cx->st);
+		goto out;
+	}
+	if ((rc = store_commit(cx->st)))
+		goto out;
+	snprintf(out->impi, sizeof(out->impi), "%s", sub.impi);
+	out->scheme = scheme;
+	out->n = n;
+	rc = CX_SUCCESS;
+out:
+	pthread_mutex_unlock(&cx->lock);
+	OPENSSL_cleanse(&sub, sizeof(sub));
+	if (rc != CX_SUCCESS)
+		OPENSSL_cleanse(out, sizeof(*out));
 	return rc;
 }
 

@@ -26,6 +26,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "auth/digest.h"
 #include "core/limits.h"
@@ -49,6 +50,7 @@ enum cx_result {
 	CX_ERROR_AUTH_SCHEME_NOT_SUPPORTED = 5006, /* DIAMETER_ERROR_AUTH_SCHEME_NOT_SUPPORTED */
 	CX_ERROR_IN_ASSIGNMENT_TYPE = 5007,        /* DIAMETER_ERROR_IN_ASSIGNMENT_TYPE */
 };
+enum { CX_AUTHENTICATION_REJECTED = 4001 };       /* DIAMETER_AUTHENTICATION_REJECTED */
 
 /* A short name for logs: "DIAMETER_ERROR_USER_UNKNOWN" (5003 reads
  * "DIAMETER_AUTHORIZATION_REJECTED/IDENTITY_NOT_REGISTERED"). */
@@ -82,8 +84,8 @@ enum cx_auth_scheme {
 	CX_AUTH_DIGEST_MD5 = 0,    /* "SIP Digest", algorithm MD5 */
 	CX_AUTH_DIGEST_SHA256 = 1, /* "SIP Digest", algorithm SHA-256 (RFC 8760) */
 	CX_AUTH_UNKNOWN = 2,       /* "Unknown": the HSS picks (SHA-256) */
-	CX_AUTH_AKAV1_MD5 = 3,     /* later: answered with 5006 today */
-	CX_AUTH_AKAV2_SHA256 = 4,  /* later: answered with 5006 today */
+	CX_AUTH_AKAV1_MD5 = 3,     /* "Digest-AKAv1-MD5": cx_mar_aka */
+	CX_AUTH_AKAV2_SHA256 = 4,  /* "Digest-AKAv2-SHA-256": cx_mar_aka */
 };
 
 struct cx_uaa {
@@ -103,6 +105,26 @@ struct cx_maa {
 	char algorithm[16];
 	char qop[16];
 	char ha1[DIGEST_HEX_MAX];
+};
+
+/* At most this many AKA vectors per MAR (SIP-Number-Auth-Items). */
+#define CX_MAX_AKA_VECTORS 5
+
+/* One SIP-Auth-Data-Item of a Digest AKA scheme (TS 29.229 6.3.14): RAND
+ * and AUTN go into the nonce, XRES (or the AKAv2 password from XRES, IK,
+ * CK) checks the response. */
+struct cx_aka_vector {
+	uint8_t rand[16], autn[16];
+	uint8_t xres[16];
+	size_t xres_len;        /* 8 with Milenage */
+	uint8_t ck[16], ik[16]; /* secrets: cleanse after use, never log */
+};
+
+struct cx_maa_aka {
+	char impi[WIMS_IMPI_MAX];
+	enum cx_auth_scheme scheme;
+	size_t n; /* 1..CX_MAX_AKA_VECTORS */
+	struct cx_aka_vector v[CX_MAX_AKA_VECTORS];
 };
 
 struct cx_impu_info {
@@ -152,11 +174,34 @@ int cx_uar(struct cx *cx, const char *impi, const char *impu, const char *visite
 /* MAR (TS 29.228 6.3.1): one SIP Digest authentication vector.  impu may
  * be "" / NULL (BSF use: the IMPI alone).  Returns CX_SUCCESS,
  * CX_ERROR_USER_UNKNOWN, CX_ERROR_IDENTITIES_DONT_MATCH,
- * CX_ERROR_AUTH_SCHEME_NOT_SUPPORTED (scheme not allowed for the user, AKA
- * not yet built, or no HA1 stored), CX_AUTHORIZATION_REJECTED (barred
- * IMPI). */
+ * CX_ERROR_AUTH_SCHEME_NOT_SUPPORTED (the IMPI does not allow Digest, an
+ * AKA scheme -- that is cx_mar_aka --, or no HA1 stored),
+ * CX_AUTHORIZATION_REJECTED (barred IMPI). */
 int cx_mar(struct cx *cx, const char *impi, const char *impu, enum cx_auth_scheme scheme,
 	   struct cx_maa *out);
+
+/*
+ * MAR for Digest AKA (TS 29.228 6.3.1, TS 33.203 6.1): n vectors
+ * (1..CX_MAX_AKA_VECTORS) made with libosmogsm's Milenage from the IMPI's
+ * K, OPc and AMF, at consecutive SQNs, the IND slot rotating per vector
+ * (TS 33.102 C.3.2); the SQNs are stored before this returns, so a
+ * vector is never made twice.  impu may be "" / NULL (the IMPI alone).
+ *
+ * resync is RAND(16) || AUTS(14) (the SIP-Authorization AVP after a
+ * synchronisation failure) or NULL: with it the HSS first checks AUTS's
+ * MAC-S and sets its SQN from SQN_MS (osmo_auth_gen_vec_auts; kept when
+ * the next SQN would already be accepted, TS 33.102 6.3.5), then makes
+ * the n vectors.
+ *
+ * Returns CX_SUCCESS, CX_ERROR_USER_UNKNOWN, CX_ERROR_IDENTITIES_DONT_MATCH,
+ * CX_AUTHORIZATION_REJECTED (barred), CX_ERROR_AUTH_SCHEME_NOT_SUPPORTED
+ * (scheme not AKA, not allowed for this IMPI, or no AKA data),
+ * CX_AUTHENTICATION_REJECTED (AUTS MAC-S wrong), or WIMS_E* (bad
+ * arguments, the store failed).  out holds secrets (CK, IK, XRES):
+ * OPENSSL_cleanse it when done.
+ */
+int cx_mar_aka(struct cx *cx, const char *impi, const char *impu, enum cx_auth_scheme scheme,
+	       unsigned n, const uint8_t *resync, struct cx_maa_aka *out);
 
 /* SAR (TS 29.228 6.1.2).  REGISTRATION / RE_REGISTRATION store
  * server_name for the IMPI and return the profile; the deregistration

@@ -3,6 +3,13 @@
  * known, unknown (5001), mismatched (5002) and barred (5003) identities,
  * the Digest vector contents, S-CSCF assignment through SAR as LIR and
  * UAR see it, and a struct cx shared by threads.
+ *
+ * Digest AKA: vectors from cx_mar_aka (libosmogsm) verified by our card
+ * side (aka_usim_authenticate), SQNs increasing and reserved across
+ * handles, IND rotating, the scheme refused where not allowed (5006),
+ * resynchronisation with a good AUTS (a card that was behind, a restored
+ * HSS, an old AUTS replayed) and a bad one (4001), barred and unknown
+ * users, and the demo subscribers.
  */
 #include "hss/cx.h"
 
@@ -11,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "auth/aka.h"
 #include "auth/digest.h"
 #include "core/global.h"
 #include "core/wims.h"
@@ -57,6 +65,25 @@ static int setup(void)
 				   .impi = "alice@ims.example.org",
 				   .barred = true};
 	rc = rc ? rc : store_impu_add(st, &extra);
+	/* AKA: gina AKAv1 and AKAv2 (no Digest), hank AKAv2 without AKA
+	 * data, ivy barred. */
+	const char *gina[] = {"sip:gina@ims.example.org", "tel:+15550000007"};
+	const char *hank[] = {"sip:hank@ims.example.org"};
+	const char *ivy[] = {"sip:ivy@ims.example.org"};
+	rc = rc ? rc : provision(st, "gina@ims.example.org", NULL, gina, 2);
+	rc = rc ? rc : provision(st, "hank@ims.example.org", NULL, hank, 1);
+	rc = rc ? rc : provision(st, "ivy@ims.example.org", NULL, ivy, 1);
+	rc = rc ? rc : store_subscriber_set_schemes(st, "gina@ims.example.org",
+						    STORE_SCHEME_AKAV1 | STORE_SCHEME_AKAV2);
+	rc = rc ? rc : store_subscriber_set_schemes(st, "hank@ims.example.org", STORE_SCHEME_AKAV2);
+	rc = rc ? rc : store_subscriber_set_schemes(st, "ivy@ims.example.org", STORE_SCHEME_AKAV2);
+	static const uint8_t amf[2] = {0x80, 0x00};
+	struct aka_keys keys;
+	rc = rc ? rc : aka_demo_keys("gina@ims.example.org", &keys);
+	rc = rc ? rc : hss_set_aka(st, "gina@ims.example.org", &keys, amf);
+	rc = rc ? rc : aka_demo_keys("ivy@ims.example.org", &keys);
+	rc = rc ? rc : hss_set_aka(st, "ivy@ims.example.org", &keys, amf);
+	rc = rc ? rc : store_subscriber_set_barred(st, "ivy@ims.example.org", true);
 	store_close(st);
 	return rc;
 }
@@ -393,6 +420,336 @@ static void cache_sees_other_handles(void)
 	store_close(other);
 }
 
+/* --- Digest AKA --- */
+
+#define GINA "gina@ims.example.org"
+#define GINA_SIP "sip:gina@ims.example.org"
+
+/* gina's card: her keys and SQN state. */
+static struct aka_keys gina_keys;
+static struct aka_sqn_state gina_card;
+
+/* The SQN a vector carries (AUTN's first 6 bytes xor AK). */
+static uint64_t vector_sqn(const struct aka_keys *keys, const struct cx_aka_vector *v)
+{
+	uint8_t ak[AKA_SQN_LEN], sqn[AKA_SQN_LEN];
+	if (aka_milenage_f2345(keys, v->rand, NULL, NULL, NULL, ak, NULL))
+		return 0;
+	for (int i = 0; i < AKA_SQN_LEN; i++)
+		sqn[i] = v->autn[i] ^ ak[i];
+	return aka_sqn_from_bytes(sqn);
+}
+
+/* The card answers the vector as the HSS expects: AKA_OK, and RES, CK, IK
+ * are the vector's.  Else the aka_result (or -1: wrong outputs). */
+static int card(const struct cx_aka_vector *v, struct aka_usim_out *out)
+{
+	int rc = aka_usim_authenticate(&gina_keys, &gina_card, v->rand, v->autn, out);
+	if (rc != AKA_OK)
+		return rc;
+	if (v->xres_len != AKA_RES_LEN || memcmp(out->res, v->xres, AKA_RES_LEN) ||
+	    memcmp(out->ck, v->ck, 16) || memcmp(out->ik, v->ik, 16))
+		return -1;
+	return AKA_OK;
+}
+
+static uint64_t stored_sqn(const char *impi)
+{
+	struct store *st = NULL;
+	char err[256];
+	struct store_aka a = {.sqn = UINT64_MAX};
+	if (store_open(path, &st, err, sizeof(err)) == 0)
+		store_aka_get(st, impi, &a);
+	store_close(st);
+	return a.sqn;
+}
+
+/* As `wims hss aka IMPI --sqn N` does, through another handle. */
+static int set_stored_sqn(const char *impi, uint64_t sqn)
+{
+	struct store *st = NULL;
+	char err[256];
+	int rc = store_open(path, &st, err, sizeof(err));
+	if (!rc)
+		rc = store_aka_set_sqn(st, impi, sqn);
+	store_close(st);
+	return rc;
+}
+
+static void mar_aka_vectors_verify(void)
+{
+	EXPECT_INT(aka_demo_keys(GINA, &gina_keys), ==, 0);
+	memset(&gina_card, 0, sizeof(gina_card));
+	struct cx_maa_aka m;
+	EXPECT_INT(cx_mar_aka(cx, GINA, GINA_SIP, CX_AUTH_AKAV2_SHA256, CX_MAX_AKA_VECTORS, NULL,
+			      &m),
+		   ==, CX_SUCCESS);
+	EXPECT_STR(m.impi, GINA);
+	EXPECT_INT(m.scheme, ==, CX_AUTH_AKAV2_SHA256);
+	EXPECT_INT(m.n, ==, CX_MAX_AKA_VECTORS);
+	uint64_t prev = 0;
+	for (size_t i = 0; i < m.n; i++) {
+		uint64_t sqn = vector_sqn(&gina_keys, &m.v[i]);
+		/* SEQ 1, 2, ... each in the next IND slot. */
+		EXPECT_INT(sqn >> AKA_IND_BITS, ==, i + 1);
+		EXPECT_INT(sqn & (AKA_IND_SLOTS - 1), ==, i);
+		EXPECT_TRUE(sqn > prev);
+		prev = sqn;
+		for (size_t j = 0; j < i; j++)
+			EXPECT_TRUE(memcmp(m.v[i].rand, m.v[j].rand, 16) != 0);
+		/* AMF 8000 as provisioned. */
+		EXPECT_INT(m.v[i].autn[6], ==, 0x80);
+		EXPECT_INT(m.v[i].autn[7], ==, 0x00);
+	}
+	/* Stored before the answer: the last SQN handed out. */
+	EXPECT_INT(stored_sqn(GINA), ==, prev);
+	/* The card takes each, in any order (IND slots). */
+	struct aka_usim_out out;
+	for (size_t i = m.n; i-- > 0;)
+		EXPECT_INT(card(&m.v[i], &out), ==, AKA_OK);
+	/* ...once. */
+	EXPECT_INT(card(&m.v[2], &out), ==, AKA_SYNC_FAILURE);
+
+	/* The next MAR goes on where this one stopped; AKAv1 too, and
+	 * through the tel IMPU or the IMPI alone. */
+	EXPECT_INT(cx_mar_aka(cx, GINA, "tel:+15550000007", CX_AUTH_AKAV1_MD5, 1, NULL, &m), ==,
+		   CX_SUCCESS);
+	EXPECT_INT(m.scheme, ==, CX_AUTH_AKAV1_MD5);
+	EXPECT_INT(vector_sqn(&gina_keys, &m.v[0]), ==, (6u << AKA_IND_BITS) | 5);
+	EXPECT_INT(card(&m.v[0], &out), ==, AKA_OK);
+	EXPECT_INT(cx_mar_aka(cx, GINA, "", CX_AUTH_AKAV2_SHA256, 2, NULL, &m), ==, CX_SUCCESS);
+	EXPECT_INT(m.n, ==, 2);
+	EXPECT_INT(card(&m.v[0], &out), ==, AKA_OK);
+	EXPECT_INT(card(&m.v[1], &out), ==, AKA_OK);
+}
+
+static void mar_aka_refusals(void)
+{
+	struct cx_maa_aka m;
+	struct cx_maa d;
+	/* Scheme not allowed for the IMPI: AKA for a Digest user, Digest
+	 * for an AKA-only one, AKA without AKA data. */
+	EXPECT_INT(cx_mar_aka(cx, "alice@ims.example.org", "sip:alice@ims.example.org",
+			      CX_AUTH_AKAV2_SHA256, 1, NULL, &m),
+		   ==, CX_ERROR_AUTH_SCHEME_NOT_SUPPORTED);
+	EXPECT_INT(m.n, ==, 0);
+	EXPECT_INT(cx_mar(cx, GINA, GINA_SIP, CX_AUTH_DIGEST_SHA256, &d), ==,
+		   CX_ERROR_AUTH_SCHEME_NOT_SUPPORTED);
+	EXPECT_INT(cx_mar(cx, GINA, GINA_SIP, CX_AUTH_UNKNOWN, &d), ==,
+		   CX_ERROR_AUTH_SCHEME_NOT_SUPPORTED);
+	EXPECT_STR(d.ha1, "");
+	EXPECT_INT(cx_mar_aka(cx, "hank@ims.example.org", "sip:hank@ims.example.org",
+			      CX_AUTH_AKAV2_SHA256, 1, NULL, &m),
+		   ==, CX_ERROR_AUTH_SCHEME_NOT_SUPPORTED);
+	EXPECT_INT(cx_mar_aka(cx, "hank@ims.example.org", "sip:hank@ims.example.org",
+			      CX_AUTH_AKAV1_MD5, 1, NULL, &m),
+		   ==, CX_ERROR_AUTH_SCHEME_NOT_SUPPORTED);
+	EXPECT_INT(cx_mar_aka(cx, GINA, GINA_SIP, CX_AUTH_DIGEST_MD5, 1, NULL, &m), ==,
+		   CX_ERROR_AUTH_SCHEME_NOT_SUPPORTED);
+	/* Barred, unknown, not matching. */
+	EXPECT_INT(cx_mar_aka(cx, "ivy@ims.example.org", "sip:ivy@ims.example.org",
+			      CX_AUTH_AKAV2_SHA256, 1, NULL, &m),
+		   ==, CX_AUTHORIZATION_REJECTED);
+	EXPECT_INT(cx_mar_aka(cx, "nobody@ims.example.org", "sip:nobody@ims.example.org",
+			      CX_AUTH_AKAV2_SHA256, 1, NULL, &m),
+		   ==, CX_ERROR_USER_UNKNOWN);
+	EXPECT_INT(cx_mar_aka(cx, "nobody@ims.example.org", "", CX_AUTH_AKAV2_SHA256, 1, NULL, &m),
+		   ==, CX_ERROR_USER_UNKNOWN);
+	EXPECT_INT(cx_mar_aka(cx, GINA, "sip:bob@ims.example.org", CX_AUTH_AKAV2_SHA256, 1, NULL,
+			      &m),
+		   ==, CX_ERROR_IDENTITIES_DONT_MATCH);
+	/* Bad arguments; none of these took a SQN. */
+	uint64_t before = stored_sqn(GINA);
+	EXPECT_INT(cx_mar_aka(cx, GINA, GINA_SIP, CX_AUTH_AKAV2_SHA256, 0, NULL, &m), ==,
+		   WIMS_EINVAL);
+	EXPECT_INT(cx_mar_aka(cx, GINA, GINA_SIP, CX_AUTH_AKAV2_SHA256, CX_MAX_AKA_VECTORS + 1,
+			      NULL, &m),
+		   ==, WIMS_EINVAL);
+	EXPECT_INT(cx_mar_aka(cx, "", GINA_SIP, CX_AUTH_AKAV2_SHA256, 1, NULL, &m), ==,
+		   WIMS_EINVAL);
+	EXPECT_INT(stored_sqn(GINA), ==, before);
+}
+
+/* RAND || AUTS of the card's refusal of v. */
+static int refusal(const struct cx_aka_vector *v, uint8_t resync[30])
+{
+	struct aka_usim_out out;
+	int rc = aka_usim_authenticate(&gina_keys, &gina_card, v->rand, v->autn, &out);
+	memcpy(resync, v->rand, 16);
+	memcpy(resync + 16, out.auts, 14);
+	return rc;
+}
+
+static void mar_aka_resync(void)
+{
+	struct cx_maa_aka m;
+	struct aka_usim_out out;
+	uint8_t resync[30], old_resync[30];
+	EXPECT_INT(aka_demo_keys(GINA, &gina_keys), ==, 0);
+
+	/* A restored HSS: its SQN went back to 0, the card is ahead in
+	 * every IND slot. */
+	memset(&gina_card, 0, sizeof(gina_card));
+	for (unsigned n = 0; n < AKA_IND_SLOTS + 5; n += 5) {
+		EXPECT_INT(cx_mar_aka(cx, GINA, GINA_SIP, CX_AUTH_AKAV2_SHA256, 5, NULL, &m), ==,
+			   CX_SUCCESS);
+		for (int i = 0; i < 5; i++)
+			EXPECT_INT(card(&m.v[i], &out), ==, AKA_OK);
+	}
+	EXPECT_INT(set_stored_sqn(GINA, 0), ==, 0);
+	EXPECT_INT(cx_mar_aka(cx, GINA, GINA_SIP, CX_AUTH_AKAV2_SHA256, 1, NULL, &m), ==,
+		   CX_SUCCESS);
+	EXPECT_INT(refusal(&m.v[0], resync), ==, AKA_SYNC_FAILURE);
+	memcpy(old_resync, resync, sizeof(resync));
+	EXPECT_INT(cx_mar_aka(cx, GINA, GINA_SIP, CX_AUTH_AKAV2_SHA256, 2, resync, &m), ==,
+		   CX_SUCCESS);
+	EXPECT_INT(m.n, ==, 2);
+	EXPECT_INT(card(&m.v[0], &out), ==, AKA_OK);
+	EXPECT_INT(card(&m.v[1], &out), ==, AKA_OK);
+	EXPECT_INT(vector_sqn(&gina_keys, &m.v[0]) >> AKA_IND_BITS, ==,
+		   (aka_sqn_ms(&gina_card) >> AKA_IND_BITS) - 1);
+
+	/* The old AUTS replayed (to a card replaced by a fresh one): its
+	 * SQN_MS is behind the HSS's SQN, whose next vector the card takes:
+	 * the SQN is kept, an old AUTS never pulls it back. */
+	uint64_t before = stored_sqn(GINA);
+	memset(&gina_card, 0, sizeof(gina_card));
+	EXPECT_INT(cx_mar_aka(cx, GINA, GINA_SIP, CX_AUTH_AKAV2_SHA256, 1, old_resync, &m), ==,
+		   CX_SUCCESS);
+	EXPECT_TRUE(stored_sqn(GINA) > before);
+	EXPECT_INT(card(&m.v[0], &out), ==, AKA_OK);
+
+	/* A card far ahead (beyond DELTA of the HSS's next SQN): reset to its
+	 * SQN_MS. */
+	uint64_t far = before + ((AKA_SQN_DELTA + 100) << AKA_IND_BITS);
+	for (unsigned i = 0; i < AKA_IND_SLOTS; i++)
+		gina_card.seq[i] = far >> AKA_IND_BITS;
+	EXPECT_INT(cx_mar_aka(cx, GINA, GINA_SIP, CX_AUTH_AKAV2_SHA256, 1, NULL, &m), ==,
+		   CX_SUCCESS);
+	EXPECT_INT(refusal(&m.v[0], resync), ==, AKA_SYNC_FAILURE);
+	EXPECT_INT(cx_mar_aka(cx, GINA, GINA_SIP, CX_AUTH_AKAV2_SHA256, 1, resync, &m), ==,
+		   CX_SUCCESS);
+	EXPECT_INT(card(&m.v[0], &out), ==, AKA_OK);
+	EXPECT_INT(vector_sqn(&gina_keys, &m.v[0]) >> AKA_IND_BITS, ==, (far >> AKA_IND_BITS) + 1);
+
+	/* A bad MAC-S: 4001, and the SQN is not touched.  (The vector just
+	 * used, replayed, makes the card answer AUTS.) */
+	EXPECT_INT(refusal(&m.v[0], resync), ==, AKA_SYNC_FAILURE);
+	before = stored_sqn(GINA);
+	resync[29] ^= 0x01;
+	EXPECT_INT(cx_mar_aka(cx, GINA, GINA_SIP, CX_AUTH_AKAV2_SHA256, 1, resync, &m), ==,
+		   CX_AUTHENTICATION_REJECTED);
+	EXPECT_INT(m.n, ==, 0);
+	EXPECT_INT(stored_sqn(GINA), ==, before);
+	/* AUTS of another RAND: its MAC-S does not hold either. */
+	resync[29] ^= 0x01;
+	resync[0] ^= 0x01;
+	EXPECT_INT(cx_mar_aka(cx, GINA, GINA_SIP, CX_AUTH_AKAV2_SHA256, 1, resync, &m), ==,
+		   CX_AUTHENTICATION_REJECTED);
+	/* A resync for a user without AKA data. */
+	EXPECT_INT(cx_mar_aka(cx, "hank@ims.example.org", "sip:hank@ims.example.org",
+			      CX_AUTH_AKAV2_SHA256, 1, resync, &m),
+		   ==, CX_ERROR_AUTH_SCHEME_NOT_SUPPORTED);
+}
+
+/* Two struct cx (two cscf processes) never hand out one SQN twice. */
+#define AKA_MARS 40
+static uint64_t thread_sqns[2][AKA_MARS * 2];
+
+static void *mar_aka_thread(void *arg)
+{
+	long t = (long)arg;
+	char err[256];
+	struct cx *c = cx_open(path, err, sizeof(err));
+	for (int i = 0; c && i < AKA_MARS; i++) {
+		struct cx_maa_aka m;
+		if (cx_mar_aka(c, GINA, GINA_SIP, CX_AUTH_AKAV2_SHA256, 2, NULL, &m) != CX_SUCCESS)
+			break;
+		thread_sqns[t][2 * i] = vector_sqn(&gina_keys, &m.v[0]);
+		thread_sqns[t][2 * i + 1] = vector_sqn(&gina_keys, &m.v[1]);
+	}
+	cx_close(c);
+	return NULL;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+static void mar_aka_two_handles(void)
+{
+	EXPECT_INT(aka_demo_keys(GINA, &gina_keys), ==, 0);
+	pthread_t th[2];
+	for (long i = 0; i < 2; i++)
+		pthread_create(&th[i], NULL, mar_aka_thread, (void *)i);
+	for (int i = 0; i < 2; i++)
+		pthread_join(th[i], NULL);
+	uint64_t *all = &thread_sqns[0][0];
+	size_t n = 2 * AKA_MARS * 2;
+	qsort(all, n, sizeof(all[0]), cmp_u64);
+	EXPECT_TRUE(all[0] != 0);
+	for (size_t i = 1; i < n; i++)
+		EXPECT_TRUE(all[i] > all[i - 1]);
+	EXPECT_INT(stored_sqn(GINA), ==, all[n - 1]);
+}
+
+/* The demo: dave, erin, frank AKAv2 only with aka_demo_keys, SQN 0. */
+static void demo_aka_subscribers(void)
+{
+	char p2[160], err[256];
+	snprintf(p2, sizeof(p2), "%s/demo.db", dir);
+	struct store *st = NULL;
+	EXPECT_INT(store_open(p2, &st, err, sizeof(err)), ==, 0);
+	EXPECT_INT(hss_seed_demo(st, "ims.example.org"), ==, 6);
+	EXPECT_INT(hss_seed_demo(st, "ims.example.org"), ==, 0);
+	static const char *const names[] = {"dave", "erin", "frank"};
+	for (size_t i = 0; i < 3; i++) {
+		char impi[64], tel[32];
+		snprintf(impi, sizeof(impi), "%s@ims.example.org", names[i]);
+		snprintf(tel, sizeof(tel), "tel:+1555000000%zu", i + 4);
+		struct store_subscriber sub;
+		EXPECT_INT(store_subscriber_get(st, impi, &sub), ==, 0);
+		EXPECT_INT(sub.schemes, ==, STORE_SCHEME_AKAV2);
+		EXPECT_STR(sub.ha1_md5, "");
+		struct store_impu u;
+		EXPECT_INT(store_impu_get(st, tel, &u), ==, 0);
+		EXPECT_STR(u.impi, impi);
+		struct store_aka a;
+		struct aka_keys keys;
+		EXPECT_INT(store_aka_get(st, impi, &a), ==, 0);
+		EXPECT_INT(aka_demo_keys(impi, &keys), ==, 0);
+		EXPECT_MEM(a.k, keys.k, 16);
+		EXPECT_MEM(a.opc, keys.opc, 16);
+		EXPECT_INT(a.amf[0], ==, 0x80);
+		EXPECT_INT(a.amf[1], ==, 0x00);
+		EXPECT_INT(a.sqn, ==, 0);
+	}
+	struct store_subscriber sub;
+	EXPECT_INT(store_subscriber_get(st, "alice@ims.example.org", &sub), ==, 0);
+	EXPECT_INT(sub.schemes, ==, STORE_SCHEME_DIGEST);
+	struct store_aka a;
+	EXPECT_INT(store_aka_get(st, "alice@ims.example.org", &a), ==, WIMS_ENOTFOUND);
+	store_close(st);
+
+	/* A vector for dave is one his ME agent's card takes. */
+	struct cx *c = cx_open(p2, err, sizeof(err));
+	EXPECT_TRUE(c != NULL);
+	struct cx_maa_aka m;
+	EXPECT_INT(cx_mar_aka(c, "dave@ims.example.org", "sip:dave@ims.example.org",
+			      CX_AUTH_AKAV2_SHA256, 1, NULL, &m),
+		   ==, CX_SUCCESS);
+	EXPECT_INT(cx_mar_aka(c, "dave@ims.example.org", "sip:dave@ims.example.org",
+			      CX_AUTH_AKAV1_MD5, 1, NULL, &m),
+		   ==, CX_ERROR_AUTH_SCHEME_NOT_SUPPORTED);
+	struct cx_maa d;
+	EXPECT_INT(cx_mar(c, "dave@ims.example.org", "sip:dave@ims.example.org",
+			  CX_AUTH_DIGEST_SHA256, &d),
+		   ==, CX_ERROR_AUTH_SCHEME_NOT_SUPPORTED);
+	cx_close(c);
+}
+
 static void result_names(void)
 {
 	EXPECT_STR(cx_result_name(CX_ERROR_USER_UNKNOWN), "DIAMETER_ERROR_USER_UNKNOWN");
@@ -400,6 +757,8 @@ static void result_names(void)
 	EXPECT_STR(cx_result_name(WIMS_ESTORE), "store error");
 	EXPECT_INT(CX_FIRST_REGISTRATION, ==, 2001);
 	EXPECT_INT(CX_ERROR_AUTH_SCHEME_NOT_SUPPORTED, ==, 5006);
+	EXPECT_INT(CX_AUTHENTICATION_REJECTED, ==, 4001);
+	EXPECT_STR(cx_result_name(CX_AUTHENTICATION_REJECTED), "DIAMETER_AUTHENTICATION_REJECTED");
 }
 
 int main(void)
@@ -421,6 +780,11 @@ int main(void)
 	UNIT_RUN(assignment_survives_reopen);
 	UNIT_RUN(shared_by_threads);
 	UNIT_RUN(cache_sees_other_handles);
+	UNIT_RUN(mar_aka_vectors_verify);
+	UNIT_RUN(mar_aka_refusals);
+	UNIT_RUN(mar_aka_resync);
+	UNIT_RUN(mar_aka_two_handles);
+	UNIT_RUN(demo_aka_subscribers);
 	UNIT_RUN(result_names);
 	cx_close(cx);
 	char cmd[128];

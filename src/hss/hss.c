@@ -14,6 +14,7 @@
 
 #include <openssl/crypto.h>
 
+#include "auth/aka.h"
 #include "auth/digest.h"
 #include "core/global.h"
 #include "core/log.h"
@@ -28,7 +29,8 @@ static const struct conf_key hss_keys[] = {
 	CONF_KEY_STR(struct hss_conf, db, "",
 		     "SQLite file of subscribers and registrations; empty: <data_dir>/hss.db"),
 	CONF_KEY_BOOL(struct hss_conf, demo_subscribers, "yes",
-		      "provision alice, bob, carol (password NAME-secret) when missing"),
+		      "provision alice, bob, carol (Digest, password NAME-secret) and dave, "
+		      "erin, frank (AKAv2 only, K/OPc from aka_demo_keys) when missing"),
 };
 
 static const struct conf_section hss_section = {
@@ -143,20 +145,60 @@ out:
 	return rc;
 }
 
+int hss_set_aka(struct store *st, const char *impi, const struct aka_keys *keys,
+		const uint8_t amf[AKA_AMF_LEN])
+{
+	struct store_aka a;
+	memset(&a, 0, sizeof(a));
+	if (snprintf(a.impi, sizeof(a.impi), "%s", impi) >= (int)sizeof(a.impi))
+		return WIMS_ENOTFOUND;
+	memcpy(a.k, keys->k, sizeof(a.k));
+	memcpy(a.opc, keys->opc, sizeof(a.opc));
+	memcpy(a.amf, amf, sizeof(a.amf));
+	int rc = store_aka_set(st, &a);
+	OPENSSL_cleanse(&a, sizeof(a));
+	return rc;
+}
+
+/* One demo subscriber: Digest with NAME-secret, or AKAv2 only with the
+ * demo keys (the ME agent and the network ISIM derive the same). */
+static int seed_one(struct store *st, const char *name, const char *domain, unsigned number,
+		    bool aka)
+{
+	char impi[WIMS_IMPI_MAX], sip[WIMS_IMPU_MAX], tel[WIMS_IMPU_MAX], pw[64];
+	snprintf(impi, sizeof(impi), "%s@%s", name, domain);
+	snprintf(sip, sizeof(sip), "sip:%s@%s", name, domain);
+	snprintf(tel, sizeof(tel), "tel:+1555000000%u", number);
+	int n = snprintf(pw, sizeof(pw), "%s-secret", name);
+	const char *impus[] = {sip, tel};
+	int rc = hss_provision(st, impi, domain, aka ? NULL : pw, aka ? 0 : (size_t)n, impus, 2);
+	if (rc || !aka)
+		return rc;
+	struct aka_keys keys;
+	static const uint8_t amf[AKA_AMF_LEN] = {0x80, 0x00};
+	rc = aka_demo_keys(impi, &keys);
+	if (!rc)
+		rc = hss_set_aka(st, impi, &keys, amf);
+	if (!rc)
+		rc = store_subscriber_set_schemes(st, impi, STORE_SCHEME_AKAV2);
+	OPENSSL_cleanse(&keys, sizeof(keys));
+	return rc;
+}
+
 int hss_seed_demo(struct store *st, const char *domain)
 {
-	static const char *const names[] = {"alice", "bob", "carol"};
+	static const struct {
+		const char *name;
+		bool aka;
+	} demo[] = {
+		{"alice", false}, {"bob", false}, {"carol", false},
+		{"dave", true},   {"erin", true}, {"frank", true},
+	};
 	int added = 0;
-	for (size_t i = 0; i < WIMS_ARRAY_LEN(names); i++) {
-		char impi[WIMS_IMPI_MAX], sip[WIMS_IMPU_MAX], tel[WIMS_IMPU_MAX], pw[64];
-		snprintf(impi, sizeof(impi), "%s@%s", names[i], domain);
-		snprintf(sip, sizeof(sip), "sip:%s@%s", names[i], domain);
-		snprintf(tel, sizeof(tel), "tel:+1555000000%zu", i + 1);
-		int n = snprintf(pw, sizeof(pw), "%s-secret", names[i]);
-		const char *impus[] = {sip, tel};
+	for (size_t i = 0; i < WIMS_ARRAY_LEN(demo); i++) {
 		int rc = store_begin(st);
 		if (!rc)
-			rc = hss_provision(st, impi, domain, pw, (size_t)n, impus, 2);
+			rc = seed_one(st, demo[i].name, domain, (unsigned)i + 1, demo[i].aka);
 		if (rc == 0) {
 			rc = store_commit(st);
 			if (rc)

@@ -7,12 +7,13 @@
 
 #include <stdbool.h>
 
+#include "auth/aka.h"
 #include "core/limits.h"
 #include "store/store.h"
 
 struct hss_conf {
 	char db[512];          /* "" = <data_dir>/hss.db */
-	bool demo_subscribers; /* provision alice, bob, carol on start */
+	bool demo_subscribers; /* provision alice ... frank on start */
 };
 
 extern struct hss_conf hss_conf;
@@ -23,8 +24,15 @@ extern struct hss_conf hss_conf;
 int hss_provision(struct store *st, const char *impi, const char *realm, const char *password,
 		  size_t password_len, const char *const *impus, size_t n_impus);
 
-/* alice, bob, carol in domain when missing (demo).  Returns how many were
- * added (>= 0) or an error. */
+/* Set the IMPI's K, OPc and AMF (its SQN is kept; 0 for a new row).  In
+ * the caller's transaction if one is open.  0, WIMS_ENOTFOUND ... */
+int hss_set_aka(struct store *st, const char *impi, const struct aka_keys *keys,
+		const uint8_t amf[AKA_AMF_LEN]);
+
+/* The demo subscribers in domain when missing: alice, bob, carol (Digest,
+ * NAME-secret), dave, erin, frank (AKAv2 only, aka_demo_keys, AMF 8000,
+ * SQN 0); IMPUs sip:NAME@domain and tel:+1555000000N.  Returns how many
+ * were added (>= 0) or an error. */
 int hss_seed_demo(struct store *st, const char *domain);
 
 /* mkdir -p of the directory part of path (mode 0700).  0 or WIMS_EIO. */

@@ -3,6 +3,9 @@
 # add, list, show, passwd, remove, a 10k-line CSV import (fast, one
 # transaction, bad lines reported FILE:LINE and skipped), the hss role
 # seeding the demo subscribers, and no password anywhere in the files.
+# AKA: --schemes, `schemes`, `aka` (K with OPc or OP, AMF, SQN), refusals
+# of bad hex with a clear message and a non-zero status, the CSV's AKA
+# columns, and K / OPc never in `show` or `list` output.
 . "$(dirname "$0")/../lib/harness.sh"
 
 DATA=$TEST_TMP/data
@@ -23,38 +26,158 @@ no_plaintext() {
 	done
 }
 
-check "add with --password" wh add dave@ims.example.org --impu sip:dave@ims.example.org \
+check "add with --password" wh add dora@ims.example.org --impu sip:dora@ims.example.org \
 	--impu tel:+15550000009 --password 'Dave-Pa55word!'
-check "add with --password-stdin" sh -c "printf 'Erin-Pa55word!\n' | $WIMS_BIN --set global.data_dir=$DATA hss add erin@ims.example.org --password-stdin"
-expect_fail "add refuses a duplicate IMPI" wh add dave@ims.example.org --password x
+check "add with --password-stdin" sh -c "printf 'Erin-Pa55word!\n' | $WIMS_BIN --set global.data_dir=$DATA hss add eric@ims.example.org --password-stdin"
+expect_fail "add refuses a duplicate IMPI" wh add dora@ims.example.org --password x
 expect_fail "add refuses an IMPU of another subscriber" \
-	wh add frank@ims.example.org --impu sip:dave@ims.example.org --password x
+	wh add frank@ims.example.org --impu sip:dora@ims.example.org --password x
 expect_fail "add refuses an IMPI that is not user@realm" wh add frank --password x
-check "list shows dave with both IMPUs" sh -c \
-	"$WIMS_BIN --set global.data_dir=$DATA hss list | grep '^dave@ims.example.org' | grep 'sip:dave@ims.example.org' | grep -q 'tel:+15550000009'"
-check "list shows erin with the default IMPU" sh -c \
-	"$WIMS_BIN --set global.data_dir=$DATA hss list | grep '^erin@ims.example.org' | grep -q 'sip:erin@ims.example.org'"
+check "list shows dora with both IMPUs" sh -c \
+	"$WIMS_BIN --set global.data_dir=$DATA hss list | grep '^dora@ims.example.org' | grep 'sip:dora@ims.example.org' | grep -q 'tel:+15550000009'"
+check "list shows eric with the default IMPU" sh -c \
+	"$WIMS_BIN --set global.data_dir=$DATA hss list | grep '^eric@ims.example.org' | grep -q 'sip:eric@ims.example.org'"
 check "show prints the subscriber without its hashes" sh -c \
-	"out=\$($WIMS_BIN --set global.data_dir=$DATA hss show dave@ims.example.org) && echo \"\$out\" | grep -q 'ha1 md5 set, sha-256 set' && ! echo \"\$out\" | grep -Eq '[0-9a-f]{32}'"
-# H(A1) SHA-256 of dave as stored equals the one of PASSWORD.
+	"out=\$($WIMS_BIN --set global.data_dir=$DATA hss show dora@ims.example.org) && echo \"\$out\" | grep -q 'ha1 md5 set, sha-256 set' && ! echo \"\$out\" | grep -Eq '[0-9a-f]{32}'"
+# H(A1) SHA-256 of dora as stored equals the one of PASSWORD.
 ha1_is() {
 	python3 - "$DB" "$1" <<'PY'
 import hashlib, sqlite3, sys
 db, pw = sys.argv[1], sys.argv[2]
 got = sqlite3.connect(db).execute(
-    "select ha1_sha256 from subscriber where impi='dave@ims.example.org'").fetchone()[0]
-want = hashlib.sha256(f"dave@ims.example.org:ims.example.org:{pw}".encode()).hexdigest()
+    "select ha1_sha256 from subscriber where impi='dora@ims.example.org'").fetchone()[0]
+want = hashlib.sha256(f"dora@ims.example.org:ims.example.org:{pw}".encode()).hexdigest()
 sys.exit(0 if got == want else 1)
 PY
 }
 check "add stored H(A1) of the given password" ha1_is 'Dave-Pa55word!'
 check "passwd reads the new password from stdin" sh -c \
-	"printf 'Dave-New-Pa55!\n' | $WIMS_BIN --set global.data_dir=$DATA hss passwd dave@ims.example.org"
+	"printf 'Dave-New-Pa55!\n' | $WIMS_BIN --set global.data_dir=$DATA hss passwd dora@ims.example.org"
 check "passwd replaced H(A1)" ha1_is 'Dave-New-Pa55!'
 expect_fail "passwd refuses an empty password" sh -c \
-	"printf '\n' | $WIMS_BIN --set global.data_dir=$DATA hss passwd dave@ims.example.org"
+	"printf '\n' | $WIMS_BIN --set global.data_dir=$DATA hss passwd dora@ims.example.org"
 expect_fail "passwd refuses an unknown IMPI" sh -c \
 	"printf 'x\n' | $WIMS_BIN --set global.data_dir=$DATA hss passwd nobody@ims.example.org"
+
+# --- AKA ---
+# TS 35.208 test set 1: K, OP and the OPc it gives.
+K1=465b5ce8b199b49faa5f0a2ee238a6bc
+OP1=cdc202d5123e20f62b6d676ac72cb318
+OPC1=cd63cb71954a9f4e48a5994e37a02baf
+K2=0123456789abcdef0123456789abcdef
+OPC2=fedcba9876543210fedcba9876543210
+show() { "$WIMS_BIN" --set "global.data_dir=$DATA" hss show "$1"; }
+# stderr of a command that must fail, with its message.
+fails_saying() {
+	local want=$1
+	shift
+	if "$@" >"$TEST_TMP/fail.out" 2>&1; then
+		echo "unexpectedly succeeded"
+		return 1
+	fi
+	cat "$TEST_TMP/fail.out"
+	grep -q -- "$want" "$TEST_TMP/fail.out"
+}
+stored_opc() {
+	python3 - "$DB" "$1" "$2" <<'PY'
+import sqlite3, sys
+row = sqlite3.connect(sys.argv[1]).execute(
+    "select lower(hex(opc)), lower(hex(amf)), sqn from aka where impi=?", (sys.argv[2],)).fetchone()
+print(row)
+sys.exit(0 if row and row[0] == sys.argv[3] else 1)
+PY
+}
+check "add --schemes akav2 without a password" wh add gus@ims.example.org --schemes akav2
+check "show prints the schemes as a list" sh -c \
+	"$WIMS_BIN --set global.data_dir=$DATA hss show gus@ims.example.org | grep -qx 'schemes akav2'"
+check "show says there is no AKA data yet" sh -c \
+	"$WIMS_BIN --set global.data_dir=$DATA hss show gus@ims.example.org | grep -qx 'aka none'"
+check "aka sets K and OPc" wh aka gus@ims.example.org --k $K2 --opc $OPC2
+check "show prints SQN and AMF" sh -c \
+	"$WIMS_BIN --set global.data_dir=$DATA hss show gus@ims.example.org | grep -qx 'aka sqn 0 amf 8000'"
+check "aka --op stores OPc = OP xor AES_K(OP) (TS 35.208 set 1)" sh -c \
+	"$WIMS_BIN --set global.data_dir=$DATA hss add hal@ims.example.org --schemes akav1,akav2 && $WIMS_BIN --set global.data_dir=$DATA hss aka hal@ims.example.org --k $K1 --op $OP1 --amf b9b9"
+check "stored OPc is the test set's" stored_opc hal@ims.example.org $OPC1
+check "aka --sqn alone sets the SQN" sh -c \
+	"$WIMS_BIN --set global.data_dir=$DATA hss aka hal@ims.example.org --sqn 640 && $WIMS_BIN --set global.data_dir=$DATA hss show hal@ims.example.org | grep -qx 'aka sqn 640 amf b9b9'"
+check "new keys keep the SQN" sh -c \
+	"$WIMS_BIN --set global.data_dir=$DATA hss aka hal@ims.example.org --k $K1 --opc $OPC1 && $WIMS_BIN --set global.data_dir=$DATA hss show hal@ims.example.org | grep -qx 'aka sqn 640 amf 8000'"
+check "aka refuses a short K" fails_saying "32 hex digits" wh aka gus@ims.example.org --k 0123 --opc $OPC2
+check "aka refuses a K that is not hex" fails_saying "32 hex digits" \
+	wh aka gus@ims.example.org --k 0123456789abcdef0123456789abcdeg --opc $OPC2
+check "aka refuses a long OPc" fails_saying "opc: expected 32 hex digits" \
+	wh aka gus@ims.example.org --k $K2 --opc ${OPC2}00
+check "aka refuses a bad OP" fails_saying "op: expected 32 hex digits" \
+	wh aka gus@ims.example.org --k $K2 --op xyz
+check "aka refuses a bad AMF" fails_saying "amf: expected 4 hex digits" \
+	wh aka gus@ims.example.org --k $K2 --opc $OPC2 --amf 800
+check "aka refuses OPc and OP together" fails_saying "one of opc and op" \
+	wh aka gus@ims.example.org --k $K2 --opc $OPC2 --op $OP1
+check "aka refuses K without OPc" fails_saying "one of opc and op" wh aka gus@ims.example.org --k $K2
+check "aka refuses a bad SQN" fails_saying "decimal SQN" wh aka gus@ims.example.org --sqn -1
+check "aka refuses a SQN of 2^48" fails_saying "decimal SQN" wh aka gus@ims.example.org --sqn 281474976710656
+check "aka --sqn without AKA data is refused" fails_saying "no AKA data" \
+	wh aka eric@ims.example.org --sqn 5
+check "aka of an unknown IMPI is refused" fails_saying "no such subscriber" \
+	wh aka nobody@ims.example.org --k $K2 --opc $OPC2
+check "a refused aka changed nothing" sh -c \
+	"$WIMS_BIN --set global.data_dir=$DATA hss show gus@ims.example.org | grep -qx 'aka sqn 0 amf 8000' && python3 -c \"import sqlite3,sys; r=sqlite3.connect('$DB').execute(\\\"select lower(hex(k)) from aka where impi='gus@ims.example.org'\\\").fetchone(); sys.exit(r[0] != '$K2')\""
+check "schemes sets the list" sh -c \
+	"$WIMS_BIN --set global.data_dir=$DATA hss schemes gus@ims.example.org digest,akav1 && $WIMS_BIN --set global.data_dir=$DATA hss show gus@ims.example.org | grep -qx 'schemes digest,akav1'"
+check "schemes refuses an unknown scheme" fails_saying "expected a list of digest, akav1, akav2, tna" \
+	wh schemes gus@ims.example.org digest,akav3
+check "schemes refuses an empty list" fails_saying "expected a list" wh schemes gus@ims.example.org ""
+check "add refuses an unknown scheme" fails_saying "expected a list" \
+	wh add ida@ims.example.org --schemes md5
+expect_fail "schemes of an unknown IMPI fails" wh schemes nobody@ims.example.org akav2
+
+acsv=$TEST_TMP/aka.csv
+{
+	echo "impi,impu,password,schemes,k,opc,amf"
+	echo "ann@ims.example.org,sip:ann@ims.example.org,,akav2,$K2,$OPC2,8000"
+	echo "ben@ims.example.org,sip:ben@ims.example.org,Ben-pw,with-comma,digest;akav1;akav2,$K1,$OPC1,"
+	echo "cal@ims.example.org,sip:cal@ims.example.org,,akav2,0123,$OPC2,8000"
+	echo "cyd@ims.example.org,sip:cyd@ims.example.org,,akav2,,,"
+	echo "cem@ims.example.org,sip:cem@ims.example.org,,digest,,,"
+	echo "cox@ims.example.org,sip:cox@ims.example.org,,akav2,$K2"
+} >"$acsv"
+check "import with AKA columns: good lines in, bad ones named" sh -c \
+	"$WIMS_BIN --set global.data_dir=$DATA hss import $acsv >$TEST_TMP/aimport.out 2>&1; rc=\$?; cat $TEST_TMP/aimport.out; [ \$rc -eq 1 ] && grep -q 'imported 2 subscribers, skipped 4 lines' $TEST_TMP/aimport.out && grep -q 'aka.csv:4: k: expected 32 hex digits' $TEST_TMP/aimport.out && grep -q 'aka.csv:5: schemes akav1/akav2 need k' $TEST_TMP/aimport.out && grep -q 'aka.csv:6: password empty' $TEST_TMP/aimport.out && grep -q 'aka.csv:7: fewer fields' $TEST_TMP/aimport.out"
+check "imported AKA-only subscriber" sh -c \
+	"out=\$($WIMS_BIN --set global.data_dir=$DATA hss show ann@ims.example.org) && echo \"\$out\" | grep -qx 'schemes akav2' && echo \"\$out\" | grep -qx 'aka sqn 0 amf 8000' && echo \"\$out\" | grep -q 'ha1 md5 unset'"
+check "imported password with a comma, schemes and default AMF" sh -c \
+	"out=\$($WIMS_BIN --set global.data_dir=$DATA hss show ben@ims.example.org) && echo \"\$out\" | grep -qx 'schemes digest,akav1,akav2' && echo \"\$out\" | grep -qx 'aka sqn 0 amf 8000'" 
+check "imported H(A1) is of the password with its comma" sh -c \
+	"python3 -c \"import hashlib,sqlite3,sys; g=sqlite3.connect('$DB').execute(\\\"select ha1_md5 from subscriber where impi='ben@ims.example.org'\\\").fetchone()[0]; sys.exit(g != hashlib.md5(b'ben@ims.example.org:ims.example.org:Ben-pw,with-comma').hexdigest())\""
+ocsv=$TEST_TMP/aka-op.csv
+{
+	echo "impi,impu,password,k,op,schemes"
+	echo "oli@ims.example.org,sip:oli@ims.example.org,,$K1,$OP1,akav1"
+} >"$ocsv"
+check "import with an op column stores OPc" sh -c \
+	"$WIMS_BIN --set global.data_dir=$DATA hss import $ocsv && $WIMS_BIN --set global.data_dir=$DATA hss show oli@ims.example.org | grep -qx 'schemes akav1'"
+check "imported OPc from OP is the test set's" stored_opc oli@ims.example.org $OPC1
+bcsv=$TEST_TMP/aka-bad-header.csv
+printf 'impi,impu,password,k,opc,op\nx@ims.example.org,,,,,\n' >"$bcsv"
+check "import refuses a header with opc and op" fails_saying "aka-bad-header.csv:1: header: opc and op together" \
+	wh import "$bcsv"
+
+# K and OPc never printed.
+no_keys_in() {
+	local out k
+	out=$("$@" 2>&1)
+	for k in $K1 $K2 $OPC1 $OPC2 $OP1; do
+		if echo "$out" | grep -qi -- "$k"; then
+			echo "$k printed by $*"
+			return 1
+		fi
+	done
+}
+check "show never prints K or OPc" no_keys_in sh -c \
+	"for u in gus hal ann ben oli; do $WIMS_BIN --set global.data_dir=$DATA hss show \$u@ims.example.org; done"
+check "list never prints K or OPc" no_keys_in wh list
+check "aka's own output never prints K or OPc" no_keys_in wh aka gus@ims.example.org --k $K2 --opc $OPC2
+check "nor its errors" no_keys_in wh aka gus@ims.example.org --k $K2 --opc ${OPC2}ff
 
 # 10k rows, two IMPUs each, plus three bad lines.
 csv=$TEST_TMP/users.csv
@@ -83,7 +206,7 @@ check "import of 10k rows in one transaction" import
 check "import names each bad line FILE:LINE" sh -c \
 	"grep -q 'users.csv:10002: ' $TEST_TMP/import.err && grep -q 'users.csv:10003: IMPI or IMPU already exists' $TEST_TMP/import.err && grep -q 'users.csv:10004: expected' $TEST_TMP/import.err"
 check "imported subscribers are listed" sh -c \
-	"[ \$($WIMS_BIN --set global.data_dir=$DATA hss list | wc -l) -eq 10002 ]"
+	"[ \$($WIMS_BIN --set global.data_dir=$DATA hss list | wc -l) -eq 10007 ]"
 check "imported IMPUs share one implicit set" sh -c \
 	"$WIMS_BIN --set global.data_dir=$DATA hss show user777@ims.example.org | grep -c ' set ' | grep -q '^2$'"
 check "remove deletes a subscriber" wh remove user5@ims.example.org
@@ -97,7 +220,7 @@ spawn hss-role "$WIMS_BIN" --set "global.data_dir=$DATA" hss
 HSS_PID=$SPAWNED_PID
 seeded() {
 	for _ in $(seq 50); do
-		grep -q 'provisioned 3 demo subscribers' "$TEST_TMP/hss-role.log" && return 0
+		grep -q 'provisioned 6 demo subscribers' "$TEST_TMP/hss-role.log" && return 0
 		sleep 0.1
 	done
 	cat "$TEST_TMP/hss-role.log"
@@ -108,8 +231,12 @@ kill "$HSS_PID" 2>/dev/null
 wait "$HSS_PID" 2>/dev/null
 check "demo subscribers have sip and tel IMPUs" sh -c \
 	"$WIMS_BIN --set global.data_dir=$DATA hss list | grep '^alice@ims.example.org' | grep -q 'tel:+15550000001'"
+check "demo AKA subscribers dave, erin, frank: AKAv2 only, SQN 0" sh -c \
+	"for n in dave:4 erin:5 frank:6; do u=\${n%%:*}; out=\$($WIMS_BIN --set global.data_dir=$DATA hss show \$u@ims.example.org) || exit 1; echo \"\$out\" | grep -qx 'schemes akav2' && echo \"\$out\" | grep -qx 'aka sqn 0 amf 8000' && echo \"\$out\" | grep -q \"tel:+1555000000\${n#*:}\" || exit 1; done"
+check "demo Digest subscribers have no AKA data" sh -c \
+	"$WIMS_BIN --set global.data_dir=$DATA hss show alice@ims.example.org | grep -qx 'aka none'"
 
 check "no plaintext password in the store files" no_plaintext 'Dave-Pa55word!' \
-	'Erin-Pa55word!' 'Dave-New-Pa55!' 'Imp0rt-pw-1-zq' 'Imp0rt-pw-5000-zq' \
+	'Erin-Pa55word!' 'Ben-pw,with-comma' 'Dave-New-Pa55!' 'Imp0rt-pw-1-zq' 'Imp0rt-pw-5000-zq' \
 	'Imp0rt-pw-10000-zq' 'alice-secret' 'bob-secret'
 finish
