@@ -3,13 +3,13 @@
 # never includes a higher one, and a role never includes another role,
 # except the Cx interface of hss (hss/cx.h), which is how cscf talks to it.
 #
-#   core < sip < auth < store < roles (src/<role>/) < src/main.c
+#   core < sip < auth < store, isim (the soft ISIM, for me and wwsf) < roles (src/<role>/) < src/main.c
 set -u
 cd "$(dirname "$0")/.."
 status=0
 rank() {
 	case $1 in
-	core) echo 0 ;; sip) echo 1 ;; auth) echo 2 ;; store) echo 3 ;; *) echo 4 ;;
+	core) echo 0 ;; sip) echo 1 ;; auth) echo 2 ;; store) echo 3 ;; isim) echo 3 ;; *) echo 4 ;;
 	esac
 }
 while IFS= read -r file; do
