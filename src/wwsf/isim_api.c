@@ -172,15 +172,12 @@ int wwsf_aka_req_parse(struct slice body, struct wwsf_aka_req *out, const char *
 
 /* --- responses --- */
 
+/* body is what json_pack gave: NULL (out of memory) becomes a 500. */
 static void reply(struct wwsf_api_response *resp, int code, json_t *body)
 {
-	resp->code = code;
-	if (body) {
-		resp->json = json_dumps(body, JSON_COMPACT);
-		json_decref(body);
-		if (!resp->json)
-			resp->code = 500;
-	}
+	resp->json = body ? json_dumps(body, JSON_COMPACT) : NULL;
+	json_decref(body);
+	resp->code = resp->json ? code : 500;
 }
 
 static void reply_error(struct wwsf_api_response *resp, int code, const char *msg)
