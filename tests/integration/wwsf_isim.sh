@@ -135,6 +135,17 @@ check "  and sees the mapped subscription" body_has login_gina '"impi":"gina@ims
 check "CLI isim-list shows the demo entries, no keys" bash -c \
 	"out=\$('$WIMS_BIN' --set global.data_dir='$DATA' wwsf isim-list) && echo \"\$out\" | grep -q erin@ims.example.org && echo \"\$out\" | grep -q frank@ims.example.org"
 
+GINA_COOKIE=$(cookie_of login_gina)
+check "CLI unmap gina" ww unmap gina gina@ims.example.org
+check "  her session now lists no subscription" bash -c \
+	"curl -sk -H 'Cookie: $GINA_COOKIE' $URL/session | jq -e '.subscriptions == []' >/dev/null"
+check "CLI user-add without --password-stdin reads stdin too" bash -c "printf 'hank-Pa55word\n' | '$WIMS_BIN' --set global.data_dir='$DATA' wwsf user-add hank"
+check "hank signs in" status_is login_hank 200 POST /login "$(login_body hank hank-Pa55word)" -H "Origin: $ORIGIN"
+HANK_COOKIE=$(cookie_of login_hank)
+check "CLI user-remove hank" ww user-remove hank
+check "  his live session ends with the account (401)" status_is sess_hank 401 GET /session "" -H "Cookie: $HANK_COOKIE"
+check "  and he cannot sign in again" status_is login_hank2 401 POST /login "$(login_body hank hank-Pa55word)" -H "Origin: $ORIGIN"
+
 # --- per-user sign-in limit (gina: erin and frank stay usable) ---
 for _ in $(seq 10); do api rl POST /login "$(login_body gina wrong)" -H "Origin: $ORIGIN" >/dev/null; done
 check "after 10 failures: 429, even with the right password" status_is rl_block 429 POST /login \
@@ -149,7 +160,7 @@ check "the page's CSP lets it reach the ME agent" bash -c \
 # --- nothing in clear ---
 no_plaintext() {
 	local f pw
-	for pw in erin-web frank-web gina-Pa55word; do
+	for pw in erin-web frank-web gina-Pa55word hank-Pa55word; do
 		for f in "$DATA"/wwsf.db*; do
 			if grep -a -F -q -- "$pw" "$f"; then echo "$pw in $f"; return 1; fi
 		done
