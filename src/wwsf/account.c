@@ -6,11 +6,14 @@
  * and a login already spends tens of milliseconds in the KDF, so caching
  * statements would buy nothing.
  */
+#include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <openssl/core_names.h>
 #include <openssl/crypto.h>
@@ -198,12 +201,17 @@ struct wwsf_accounts *wwsf_accounts_open(const char *path, char *err, size_t err
 		snprintf(err, errsz, "%s: cannot create its directory", path);
 		goto fail;
 	}
-	/* the file holds password hashes: nobody else reads it */
-	mode_t old = umask(077);
+	/* the file holds password hashes: nobody else reads it (SQLite gives
+	 * its -wal and -shm files the same mode) */
+	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		snprintf(err, errsz, "%s: %s", path, strerror(errno));
+		goto fail;
+	}
+	close(fd);
 	int rc = sqlite3_open_v2(path, &a->db,
 				 SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
 				 NULL);
-	umask(old);
 	if (rc != SQLITE_OK) {
 		snprintf(err, errsz, "%s: %s", path,
 			 a->db ? sqlite3_errmsg(a->db) : sqlite3_errstr(rc));

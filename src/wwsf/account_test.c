@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <sqlite3.h>
@@ -102,6 +103,10 @@ static void password_not_in_the_file(void)
 		   ==, SQLITE_OK);
 	sqlite3_close(db);
 	EXPECT_INT(found, ==, 0);
+	/* only the owner may read the hashes */
+	struct stat st;
+	EXPECT_INT(stat(path, &st), ==, 0);
+	EXPECT_INT(st.st_mode & 0777, ==, 0600);
 	/* and not in the raw bytes either (WAL included) */
 	char cmd[512];
 	snprintf(cmd, sizeof(cmd), "cat %s/sub/* | grep -qa second", dir);
