@@ -221,8 +221,8 @@ out:
 	return rc;
 }
 
-int cscf_akavec_take(struct cscf_akavec *t, const uint8_t rand[AKA_RAND_LEN], int64_t now,
-		     struct cscf_akavec_pending *out)
+int cscf_akavec_take(struct cscf_akavec *t, const uint8_t rand[AKA_RAND_LEN], const char *impi,
+		     int64_t now, struct cscf_akavec_pending *out)
 {
 	size_t b;
 	struct pend_shard *s = pend_shard(t, rand, &b);
@@ -232,6 +232,8 @@ int cscf_akavec_take(struct cscf_akavec *t, const uint8_t rand[AKA_RAND_LEN], in
 		struct pend *e = &s->entries[*link];
 		if (memcmp(e->p.vec.rand, rand, AKA_RAND_LEN) != 0)
 			continue;
+		if (impi && strcmp(e->p.impi, impi) != 0)
+			break;
 		if (expired(t, e->p.issued, now)) {
 			memset(out, 0, sizeof(*out));
 			memcpy(out->impi, e->p.impi, sizeof(out->impi));

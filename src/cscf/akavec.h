@@ -86,13 +86,14 @@ void cscf_akavec_free(struct cscf_akavec *t);
 int cscf_akavec_put(struct cscf_akavec *t, const char *impi, enum aka_version v,
 		    const struct cscf_akavec_vec *vec, int64_t now);
 
-/* Find the challenge with this RAND and remove it: out gets it.  Returns 0;
- * WIMS_ESTALE when it was there but older than the lifetime (also
- * removed; out->impi and out->version are set, the vector cleansed);
- * WIMS_ENOTFOUND otherwise (never issued, taken already, or expired and
- * swept).  Locks one shard. */
-int cscf_akavec_take(struct cscf_akavec *t, const uint8_t rand[AKA_RAND_LEN], int64_t now,
-		     struct cscf_akavec_pending *out);
+/* Find the challenge with this RAND sent to impi (NULL: to anyone) and
+ * remove it: out gets it.  Returns 0; WIMS_ESTALE when it was there but
+ * older than the lifetime (also removed; out->impi and out->version are
+ * set, the vector cleansed); WIMS_ENOTFOUND otherwise (never issued, taken
+ * already, expired and swept, or sent to another IMPI: that one is left
+ * alone, so nobody spends another user's challenge).  Locks one shard. */
+int cscf_akavec_take(struct cscf_akavec *t, const uint8_t rand[AKA_RAND_LEN], const char *impi,
+		     int64_t now, struct cscf_akavec_pending *out);
 
 /* Challenges held (all shards, expired ones not yet swept included). */
 size_t cscf_akavec_count(struct cscf_akavec *t);

@@ -42,7 +42,10 @@ static void take_once(void)
 	EXPECT_INT(cscf_akavec_put(t, "bob@ims.example.org", AKA_V1_MD5, &v, T0), ==, WIMS_EEXIST);
 	EXPECT_INT(cscf_akavec_count(t), ==, 1);
 	struct cscf_akavec_pending p;
-	EXPECT_INT(cscf_akavec_take(t, v.rand, T0 + 10, &p), ==, 0);
+	/* Another user cannot spend alice's challenge. */
+	EXPECT_INT(cscf_akavec_take(t, v.rand, "bob@ims.example.org", T0 + 10, &p), ==,
+		   WIMS_ENOTFOUND);
+	EXPECT_INT(cscf_akavec_take(t, v.rand, "alice@ims.example.org", T0 + 10, &p), ==, 0);
 	EXPECT_STR(p.impi, "alice@ims.example.org");
 	EXPECT_INT(p.version, ==, AKA_V2_SHA256);
 	EXPECT_INT(p.issued, ==, T0);
@@ -50,9 +53,9 @@ static void take_once(void)
 	EXPECT_MEM(p.vec.ck, v.ck, AKA_CK_LEN);
 	EXPECT_INT(p.vec.xres_len, ==, 8);
 	/* Spent: the same RAND again is unknown. */
-	EXPECT_INT(cscf_akavec_take(t, v.rand, T0 + 11, &p), ==, WIMS_ENOTFOUND);
+	EXPECT_INT(cscf_akavec_take(t, v.rand, NULL, T0 + 11, &p), ==, WIMS_ENOTFOUND);
 	struct cscf_akavec_vec other = vec(8);
-	EXPECT_INT(cscf_akavec_take(t, other.rand, T0 + 11, &p), ==, WIMS_ENOTFOUND);
+	EXPECT_INT(cscf_akavec_take(t, other.rand, NULL, T0 + 11, &p), ==, WIMS_ENOTFOUND);
 	EXPECT_INT(cscf_akavec_count(t), ==, 0);
 	cscf_akavec_free(t);
 }
@@ -64,17 +67,17 @@ static void expiry_is_stale_then_gone(void)
 	EXPECT_INT(cscf_akavec_put(t, "alice@ims.example.org", AKA_V1_MD5, &v, T0), ==, 0);
 	struct cscf_akavec_pending p;
 	memset(&p, 0x55, sizeof(p));
-	EXPECT_INT(cscf_akavec_take(t, v.rand, T0 + 300, &p), ==, WIMS_ESTALE);
+	EXPECT_INT(cscf_akavec_take(t, v.rand, NULL, T0 + 300, &p), ==, WIMS_ESTALE);
 	EXPECT_STR(p.impi, "alice@ims.example.org");
 	/* A stale answer gets no secrets. */
 	uint8_t zero[16] = {0};
 	EXPECT_MEM(p.vec.xres, zero, 16);
 	EXPECT_MEM(p.vec.ck, zero, 16);
 	EXPECT_MEM(p.vec.ik, zero, 16);
-	EXPECT_INT(cscf_akavec_take(t, v.rand, T0 + 300, &p), ==, WIMS_ENOTFOUND);
+	EXPECT_INT(cscf_akavec_take(t, v.rand, NULL, T0 + 300, &p), ==, WIMS_ENOTFOUND);
 	/* Just inside the lifetime is still good. */
 	EXPECT_INT(cscf_akavec_put(t, "alice@ims.example.org", AKA_V1_MD5, &v, T0), ==, 0);
-	EXPECT_INT(cscf_akavec_take(t, v.rand, T0 + 299, &p), ==, 0);
+	EXPECT_INT(cscf_akavec_take(t, v.rand, NULL, T0 + 299, &p), ==, 0);
 	cscf_akavec_free(t);
 }
 
@@ -100,7 +103,7 @@ static void bound_refuses_then_sweeps_expired(void)
 	struct cscf_akavec_pending p;
 	for (uint32_t i = 0; i < 1000; i++) {
 		struct cscf_akavec_vec v = vec(i);
-		if (cscf_akavec_take(t, v.rand, T0 + 1, &p) == 0) {
+		if (cscf_akavec_take(t, v.rand, NULL, T0 + 1, &p) == 0) {
 			found++;
 			cscf_akavec_put(t, "alice@ims.example.org", AKA_V2_SHA256, &v, T0);
 		}
@@ -144,7 +147,7 @@ static void *race_thread(void *arg)
 	struct cscf_akavec_pending p;
 	for (uint32_t i = 0; i < 2000; i++) {
 		struct cscf_akavec_vec v = vec(i);
-		if (cscf_akavec_take(r->t, v.rand, T0 + 1, &p) == 0)
+		if (cscf_akavec_take(r->t, v.rand, NULL, T0 + 1, &p) == 0)
 			r->got++;
 	}
 	return NULL;
@@ -188,7 +191,7 @@ static void *put_take_thread(void *arg)
 	for (uint32_t i = 0; i < 5000; i++) {
 		struct cscf_akavec_vec v = vec(p->base + i);
 		if (cscf_akavec_put(p->t, "carol@ims.example.org", AKA_V1_MD5, &v, T0) == 0 &&
-		    cscf_akavec_take(p->t, v.rand, T0, &out) == 0 &&
+		    cscf_akavec_take(p->t, v.rand, NULL, T0, &out) == 0 &&
 		    memcmp(out.vec.rand, v.rand, AKA_RAND_LEN) == 0)
 			p->ok++;
 	}

@@ -92,6 +92,7 @@ struct cscf_conf {
 	int max_connections;
 	char pcscf_nodes[WIMS_CONF_MAX_VALUE];
 	int timer_c;
+	int aka_vectors;
 };
 
 static struct cscf_conf cscf_conf;
@@ -99,9 +100,11 @@ static struct cscf_conf cscf_conf;
 static const struct conf_key cscf_keys[] = {
 	CONF_KEY_ADDR(struct cscf_conf, listen, "127.0.0.1:5060",
 		      "SIP address (UDP and TCP) of the I/S-CSCF (Mw); also in Service-Route"),
-	CONF_KEY_LIST(struct cscf_conf, digest_algorithms, "SHA-256, MD5",
+	CONF_KEY_LIST(struct cscf_conf, digest_algorithms, "AKAv2-SHA-256, AKAv1-MD5, SHA-256, MD5",
 		      "Digest algorithms offered in 401s, one WWW-Authenticate each, in this "
-		      "order (RFC 8760): SHA-256, MD5"),
+		      "order (RFC 8760), each only to users the HSS serves it for: "
+		      "AKAv2-SHA-256, AKAv1-MD5 (IMS AKA, RFC 4169 / RFC 3310), SHA-256, MD5 "
+		      "(password)"),
 	CONF_KEY_STR(struct cscf_conf, realm, "", "Digest realm; empty: [global] domain"),
 	CONF_KEY_INT(struct cscf_conf, nonce_lifetime, "300", 1, 86400,
 		     "seconds a nonce is accepted; after it: 401 stale=true"),
@@ -127,11 +130,15 @@ static const struct conf_key cscf_keys[] = {
 	CONF_KEY_INT(struct cscf_conf, timer_c, "180", 1, 3600,
 		     "seconds an INVITE branch may ring without a final answer (RFC 3261 "
 		     "Timer C): then it is CANCELled, or ended as 408 if it never answered"),
+	CONF_KEY_INT(struct cscf_conf, aka_vectors, "1", 1, CX_MAX_AKA_VECTORS,
+		     "AKA vectors asked of the HSS per MAR: the first challenges, the rest are "
+		     "kept (an hour at most) for the user's next challenges; dropped on a "
+		     "resynchronisation"),
 };
 
 static const struct conf_section cscf_section = {
 	.name = "cscf",
-	.summary = "I-CSCF + S-CSCF: SIP registrar (Digest MD5/SHA-256) and routing",
+	.summary = "I-CSCF + S-CSCF: SIP registrar (Digest MD5/SHA-256, IMS AKA) and routing",
 	.keys = cscf_keys,
 	.nkeys = WIMS_ARRAY_LEN(cscf_keys),
 	.target = &cscf_conf,
@@ -1227,11 +1234,11 @@ static int resolve_conf(struct cscf_reg_conf *rc)
 	const char *cur = cscf_conf.digest_algorithms, *item;
 	size_t n;
 	while ((n = conf_list_next(&cur, &item)) > 0) {
-		enum digest_alg alg;
-		if (digest_alg_parse((struct slice){item, n}, &alg) != 0 ||
+		enum cscf_reg_alg alg;
+		if (cscf_reg_alg_parse((struct slice){item, n}, &alg) != 0 ||
 		    rc->nalgs == WIMS_ARRAY_LEN(rc->algs)) {
-			WIMS_ERROR(LOG, "[cscf] digest_algorithms: \"%.*s\" is not MD5, SHA-256, "
-					"MD5-sess or SHA-256-sess",
+			WIMS_ERROR(LOG, "[cscf] digest_algorithms: \"%.*s\" is not AKAv2-SHA-256, "
+					"AKAv1-MD5, SHA-256, MD5, SHA-256-sess or MD5-sess",
 				   (int)n, item);
 			return WIMS_ECONF;
 		}
@@ -1248,6 +1255,7 @@ static int resolve_conf(struct cscf_reg_conf *rc)
 		return WIMS_ECONF;
 	}
 	rc->nonce_lifetime_s = (uint32_t)cscf_conf.nonce_lifetime;
+	rc->aka_vectors = (unsigned)cscf_conf.aka_vectors;
 	rc->min_expires = (uint32_t)cscf_conf.min_expires;
 	rc->max_expires = (uint32_t)cscf_conf.max_expires;
 	rc->default_expires = (uint32_t)cscf_conf.default_expires;
@@ -1355,11 +1363,11 @@ static int cscf_start(void)
 		cscf_stop();
 		return rc;
 	}
-	char algs[64] = "";
+	char algs[128] = "";
 	for (unsigned i = 0; i < cscf.rc.nalgs; i++) {
 		size_t l = strlen(algs);
 		snprintf(algs + l, sizeof(algs) - l, "%s%s", i ? ", " : "",
-			 digest_alg_name(cscf.rc.algs[i]));
+			 cscf_reg_alg_name(cscf.rc.algs[i]));
 	}
 	char safe[128], safe_pcscf[128];
 	WIMS_INFO(LOG, "SIP on %s (UDP, TCP), %d workers; realm %s, Digest %s; HSS %s; "
@@ -1391,7 +1399,7 @@ static void cscf_stop(void)
 
 const struct role cscf_role = {
 	.name = "cscf",
-	.summary = "I-CSCF + S-CSCF: SIP registrar (Digest MD5/SHA-256) over UDP and TCP",
+	.summary = "I-CSCF + S-CSCF: SIP registrar (Digest MD5/SHA-256, IMS AKA) over UDP and TCP",
 	.conf = &cscf_section,
 	.start = cscf_start,
 	.stop = cscf_stop,

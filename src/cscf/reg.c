@@ -21,11 +21,13 @@
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
 
+#include "auth/aka.h"
 #include "auth/nonce.h"
 #include "auth/ratelimit.h"
 #include "core/conf.h"
 #include "core/log.h"
 #include "core/wims.h"
+#include "cscf/akavec.h"
 #include "cscf/contact.h"
 #include "hss/cx.h"
 #include "sip/auth_hdr.h"
@@ -41,6 +43,7 @@ struct cscf_reg {
 	struct cscf_reg_conf conf;
 	struct nonce_key key;
 	struct nonce_tracker *tracker;
+	struct cscf_akavec *akavec; /* AKA challenges out, spare vectors */
 	struct ratelimit *failures;
 	pthread_mutex_t locks[WIMS_CSCF_REG_LOCKS];
 	/* Bindings were removed by something other than expiry (a 430 from
@@ -59,8 +62,13 @@ struct cscf_reg *cscf_reg_new(const struct cscf_reg_conf *conf, const uint8_t se
 	r->conf = *conf;
 	nonce_key_init(&r->key, secret);
 	r->tracker = nonce_tracker_new(0, conf->nonce_lifetime_s);
+	r->akavec = cscf_akavec_new(0, 0, conf->nonce_lifetime_s);
 	r->failures = ratelimit_new(0, WIMS_AUTH_MAX_FAILURES_PER_MIN, 60);
-	if (!r->tracker || !r->failures) {
+	if (r->conf.aka_vectors == 0)
+		r->conf.aka_vectors = 1;
+	if (r->conf.aka_vectors > CX_MAX_AKA_VECTORS)
+		r->conf.aka_vectors = CX_MAX_AKA_VECTORS;
+	if (!r->tracker || !r->failures || !r->akavec) {
 		cscf_reg_free(r);
 		return NULL;
 	}
@@ -74,9 +82,10 @@ void cscf_reg_free(struct cscf_reg *r)
 	if (!r)
 		return;
 	nonce_tracker_free(r->tracker);
+	cscf_akavec_free(r->akavec);
 	ratelimit_free(r->failures);
 	nonce_key_wipe(&r->key);
-	if (r->tracker && r->failures)
+	if (r->tracker && r->failures && r->akavec)
 		for (size_t i = 0; i < WIMS_CSCF_REG_LOCKS; i++)
 			pthread_mutex_destroy(&r->locks[i]);
 	free(r);
@@ -235,44 +244,186 @@ static void reply_cx_error(struct reply *rp, int cx_rc)
 		reply_set(rp, 403, "Registration not allowed");
 }
 
+/* --- algorithms --- */
+
+const char *cscf_reg_alg_name(enum cscf_reg_alg alg)
+{
+	if (alg == CSCF_REG_AKAV1_MD5)
+		return AKA_V1_MD5_NAME;
+	if (alg == CSCF_REG_AKAV2_SHA256)
+		return AKA_V2_SHA256_NAME;
+	return digest_alg_name((enum digest_alg)alg);
+}
+
+int cscf_reg_alg_parse(struct slice name, enum cscf_reg_alg *out)
+{
+	enum aka_version v;
+	enum digest_alg d;
+	if (name.p && aka_version_parse(name, &v) == 0) {
+		*out = v == AKA_V1_MD5 ? CSCF_REG_AKAV1_MD5 : CSCF_REG_AKAV2_SHA256;
+		return 0;
+	}
+	if (digest_alg_parse(name, &d) != 0)
+		return WIMS_EUNSUPPORTED;
+	*out = (enum cscf_reg_alg)d;
+	return 0;
+}
+
+static bool is_aka(enum cscf_reg_alg alg)
+{
+	return alg == CSCF_REG_AKAV1_MD5 || alg == CSCF_REG_AKAV2_SHA256;
+}
+
+static enum aka_version aka_version_of(enum cscf_reg_alg alg)
+{
+	return alg == CSCF_REG_AKAV1_MD5 ? AKA_V1_MD5 : AKA_V2_SHA256;
+}
+
+static enum cx_auth_scheme aka_scheme(enum aka_version v)
+{
+	return v == AKA_V1_MD5 ? CX_AUTH_AKAV1_MD5 : CX_AUTH_AKAV2_SHA256;
+}
+
+/* The Digest hash of an algorithm: AKAv1-MD5 hashes with MD5, AKAv2-SHA-256
+ * with SHA-256 (RFC 3310 3.2, RFC 4169 4). */
+static enum digest_alg hash_of(enum cscf_reg_alg alg)
+{
+	if (alg == CSCF_REG_AKAV1_MD5)
+		return DIGEST_ALG_MD5;
+	if (alg == CSCF_REG_AKAV2_SHA256)
+		return DIGEST_ALG_SHA256;
+	return (enum digest_alg)alg;
+}
+
 static enum cx_auth_scheme cx_scheme(enum digest_alg alg)
 {
 	return (alg == DIGEST_ALG_SHA256 || alg == DIGEST_ALG_SHA256_SESS) ? CX_AUTH_DIGEST_SHA256
 									   : CX_AUTH_DIGEST_MD5;
 }
 
+/* --- AKA vectors --- */
+
+static void vec_from_cx(struct cscf_akavec_vec *out, const struct cx_aka_vector *v)
+{
+	memcpy(out->rand, v->rand, sizeof(out->rand));
+	memcpy(out->autn, v->autn, sizeof(out->autn));
+	out->xres_len = v->xres_len <= sizeof(out->xres) ? v->xres_len : sizeof(out->xres);
+	memcpy(out->xres, v->xres, out->xres_len);
+	memcpy(out->ck, v->ck, sizeof(out->ck));
+	memcpy(out->ik, v->ik, sizeof(out->ik));
+}
+
+/* Keep the vectors of a MAA from index `from` on as spares of impi. */
+static void keep_spares(struct cscf_reg *r, const char *impi, enum aka_version v,
+			const struct cx_maa_aka *maa, size_t from, int64_t now)
+{
+	struct cscf_akavec_vec vecs[CX_MAX_AKA_VECTORS];
+	size_t n = 0;
+	for (size_t i = from; i < maa->n && i < CX_MAX_AKA_VECTORS; i++)
+		vec_from_cx(&vecs[n++], &maa->v[i]);
+	if (n)
+		cscf_akavec_spare_add(r->akavec, impi, v, vecs, n, now);
+	OPENSSL_cleanse(vecs, sizeof(vecs));
+}
+
+/*
+ * One vector to challenge impi with: a spare if there is one, else a MAR
+ * for aka_vectors of them, the others kept as spares (one SQN write at the
+ * HSS for all of them).  Returns CX_SUCCESS, another Cx result, or a
+ * negative WIMS_E*.
+ */
+static int aka_vector(struct cscf_reg *r, struct cx *cx, const char *impi, const char *impu,
+		      enum aka_version v, int64_t now, struct cscf_akavec_vec *out)
+{
+	if (cscf_akavec_spare_take(r->akavec, impi, v, now, out) == 0)
+		return CX_SUCCESS;
+	struct cx_maa_aka maa;
+	int rc = cx_mar_aka(cx, impi, impu, aka_scheme(v), r->conf.aka_vectors, NULL, &maa);
+	if (rc == CX_SUCCESS && (maa.n == 0 || maa.n > CX_MAX_AKA_VECTORS))
+		rc = WIMS_EINVAL;
+	if (rc == CX_SUCCESS) {
+		vec_from_cx(out, &maa.v[0]);
+		keep_spares(r, impi, v, &maa, 1, now);
+	}
+	OPENSSL_cleanse(&maa, sizeof(maa));
+	return rc;
+}
+
+/* An AKA challenge for impi: a vector recorded as pending and its nonce.
+ * Returns CX_SUCCESS, a Cx result, WIMS_ETOOBIG (the pending table is
+ * full) or another WIMS_E*. */
+static int aka_challenge(struct cscf_reg *r, struct cx *cx, const char *impi, const char *impu,
+			 enum aka_version v, int64_t now, char *nonce, size_t noncesz)
+{
+	struct cscf_akavec_vec vec;
+	int rc = aka_vector(r, cx, impi, impu, v, now, &vec);
+	if (rc == CX_SUCCESS) {
+		int n = aka_nonce_encode(vec.rand, vec.autn, NULL, 0, nonce, noncesz);
+		rc = n < 0 ? n : cscf_akavec_put(r->akavec, impi, v, &vec, now);
+		if (rc == 0)
+			rc = CX_SUCCESS;
+		else if (rc == WIMS_ETOOBIG)
+			WIMS_WARN(LOG, "%s: %zu AKA challenges pending already, no room for another "
+				       "(answered 503)",
+				  impi, cscf_akavec_count(r->akavec));
+		else
+			WIMS_ERROR(LOG, "%s: AKA challenge not recorded: %s", impi, wims_strerror(rc));
+	}
+	OPENSSL_cleanse(&vec, sizeof(vec));
+	return rc;
+}
+
 /*
  * 401 with one WWW-Authenticate per configured algorithm (RFC 8760 2.4:
- * the preferred first) that the HSS can serve for this user, all with the
- * same fresh nonce.  No algorithm served: the MAR error decides.
+ * the preferred first) that the HSS can serve for this user: the Digest
+ * ones share one fresh nonce, each AKA one has a vector of its own (its
+ * nonce is RAND||AUTN).  No algorithm served: the MAR error decides, or
+ * 503 when AKA challenges were refused for want of room.
  */
 static void challenge(struct cscf_reg *r, struct cx *cx, const char *impi, const char *impu, bool stale,
 		      const char *why, int64_t now, struct reply *rp)
 {
-	char nonce[NONCE_STR_MAX];
-	uint8_t rnd[NONCE_RAND_LEN];
-	if (RAND_bytes(rnd, sizeof(rnd)) != 1 ||
-	    nonce_make(&r->key, (uint64_t)now, rnd, nonce, sizeof(nonce)) < 0) {
-		reply_set(rp, 500, "No randomness");
-		return;
-	}
+	char nonce[NONCE_STR_MAX] = "";
 	int last = 0;
 	unsigned offered = 0;
+	bool full = false;
 	for (unsigned i = 0; i < r->conf.nalgs; i++) {
-		struct cx_maa maa;
-		last = cx_mar(cx, impi, impu, cx_scheme(r->conf.algs[i]), &maa);
-		OPENSSL_cleanse(maa.ha1, sizeof(maa.ha1));
+		enum cscf_reg_alg alg = r->conf.algs[i];
+		char aka_nonce[AKA_NONCE_MAX];
+		const char *n = nonce;
+		if (is_aka(alg)) {
+			last = aka_challenge(r, cx, impi, impu, aka_version_of(alg), now, aka_nonce,
+					     sizeof(aka_nonce));
+			full |= last == WIMS_ETOOBIG;
+			n = aka_nonce;
+		} else {
+			if (!nonce[0]) {
+				uint8_t rnd[NONCE_RAND_LEN];
+				if (RAND_bytes(rnd, sizeof(rnd)) != 1 ||
+				    nonce_make(&r->key, (uint64_t)now, rnd, nonce, sizeof(nonce)) < 0) {
+					reply_set(rp, 500, "No randomness");
+					return;
+				}
+			}
+			struct cx_maa maa;
+			last = cx_mar(cx, impi, impu, cx_scheme(hash_of(alg)), &maa);
+			OPENSSL_cleanse(maa.ha1, sizeof(maa.ha1));
+		}
 		if (last != CX_SUCCESS)
 			continue;
 		reply_hdr(rp,
 			  "WWW-Authenticate: Digest realm=\"%s\", nonce=\"%s\", algorithm=%s, "
 			  "qop=\"auth\"%s",
-			  r->conf.realm, nonce, digest_alg_name(r->conf.algs[i]),
-			  stale ? ", stale=true" : "");
+			  r->conf.realm, n, cscf_reg_alg_name(alg), stale ? ", stale=true" : "");
 		offered++;
 	}
 	if (offered == 0) {
-		reply_cx_error(rp, last);
+		if (full) {
+			reply_hdr(rp, "Retry-After: 5");
+			reply_set(rp, 503, "Too many pending AKA challenges");
+		} else {
+			reply_cx_error(rp, last);
+		}
 		return;
 	}
 	reply_set(rp, 401, why);
@@ -302,7 +453,7 @@ static int find_credentials(const struct cscf_reg *r, const struct sip_msg *m,
 	return 0;
 }
 
-static bool alg_offered(const struct cscf_reg *r, enum digest_alg alg)
+static bool alg_offered(const struct cscf_reg *r, enum cscf_reg_alg alg)
 {
 	for (unsigned i = 0; i < r->conf.nalgs; i++)
 		if (r->conf.algs[i] == alg)
@@ -320,6 +471,203 @@ static struct slice param(const struct sip_auth *a, enum sip_auth_param p, char 
 	return v;
 }
 
+/* The parameters every Digest answer needs, checked alike for Digest and
+ * AKA (RFC 7616 3.4). */
+struct answer {
+	struct slice nonce, qop, nc_s, cnonce, uri, response;
+	uint64_t nc;
+	char nbuf[128], ubuf[WIMS_SIP_MAX_TOKEN * 4], cbuf[128], rbuf[128];
+};
+
+/* 0, or the reply set (400). */
+static int answer_params(const struct sip_msg *m, const struct sip_auth *a, struct answer *an,
+			 struct reply *rp)
+{
+	an->qop = a->p[SIP_AUTH_P_QOP];
+	an->nc_s = a->p[SIP_AUTH_P_NC];
+	an->cnonce = param(a, SIP_AUTH_P_CNONCE, an->cbuf, sizeof(an->cbuf));
+	an->uri = param(a, SIP_AUTH_P_URI, an->ubuf, sizeof(an->ubuf));
+	an->response = param(a, SIP_AUTH_P_RESPONSE, an->rbuf, sizeof(an->rbuf));
+	if (!an->nc_s.p || nonce_nc_parse(an->nc_s, &an->nc) != 0 || an->nc == 0) {
+		reply_set(rp, 400, "Bad Digest nc");
+		return -1;
+	}
+	if (!an->cnonce.p || an->cnonce.len == 0 || !an->response.p) {
+		reply_set(rp, 400, "Digest without cnonce or response");
+		return -1;
+	}
+	/* RFC 7616 3.4.6: the credentials are for this Request-URI. */
+	if (!an->uri.p || !slice_eq(an->uri, m->ruri)) {
+		reply_set(rp, 400, "Digest uri differs from the Request-URI");
+		return -1;
+	}
+	return 0;
+}
+
+static void reply_rspauth(struct reply *rp, enum digest_alg alg, struct slice ha1,
+			  const struct answer *an)
+{
+	char rspauth[DIGEST_HEX_MAX];
+	if (digest_rspauth(alg, ha1, an->nonce, an->nc_s, an->cnonce, an->qop, an->uri, NULL,
+			   rspauth) == 0)
+		reply_hdr(rp, "Authentication-Info: rspauth=\"%s\", qop=auth, cnonce=\"%.*s\", nc=%.*s",
+			  rspauth, (int)an->cnonce.len, an->cnonce.p, (int)an->nc_s.len, an->nc_s.p);
+}
+
+/* --- Digest AKA --- */
+
+/*
+ * auts (RFC 3310 3.4, TS 33.102 6.3.5): the card found the SQN of our
+ * challenge not fresh.  The HSS checks MAC-S and takes the card's SQN
+ * (MAR with RAND||AUTS); the spares made with the old SQN go, and the
+ * answer is a new challenge.  Only for a challenge we sent this IMPI and
+ * still hold, so nobody makes the HSS resync with a RAND of their choice.
+ */
+static int aka_resync(struct cscf_reg *r, struct cx *cx, const struct sip_auth *a,
+		      const char *impi, const char *impu, const uint8_t rand[AKA_RAND_LEN],
+		      int64_t now, struct reply *rp)
+{
+	char abuf[64];
+	uint8_t auts[AKA_AUTS_LEN];
+	struct slice auts_s = param(a, SIP_AUTH_P_AUTS, abuf, sizeof(abuf));
+	if (!auts_s.p || aka_auts_decode(auts_s, auts) != 0) {
+		reply_set(rp, 400, "Bad Digest auts");
+		return -1;
+	}
+	struct cscf_akavec_pending p = {.version = AKA_V2_SHA256};
+	int rc = cscf_akavec_take(r->akavec, rand, impi, now, &p);
+	enum aka_version v = p.version;
+	OPENSSL_cleanse(&p, sizeof(p));
+	if (rc == WIMS_ESTALE) {
+		challenge(r, cx, impi, impu, true, "Unauthorized (stale nonce)", now, rp);
+		return -1;
+	}
+	if (rc != 0) {
+		challenge(r, cx, impi, impu, false, "Unauthorized (unknown nonce)", now, rp);
+		return -1;
+	}
+	uint8_t resync[AKA_RAND_LEN + AKA_AUTS_LEN];
+	memcpy(resync, rand, AKA_RAND_LEN);
+	memcpy(resync + AKA_RAND_LEN, auts, AKA_AUTS_LEN);
+	struct cx_maa_aka maa;
+	rc = cx_mar_aka(cx, impi, impu, aka_scheme(v), r->conf.aka_vectors, resync, &maa);
+	if (rc == CX_AUTHENTICATION_REJECTED) {
+		OPENSSL_cleanse(&maa, sizeof(maa));
+		bool blocked = ratelimit_fail(r->failures, slice_from_cstr(impi), (uint64_t)now) != 0;
+		WIMS_WARN(LOG, "%s: AUTS with a wrong MAC-S: resynchronisation refused%s", impi,
+			  blocked ? "; now blocked for the rest of the minute" : "");
+		reply_set(rp, 403, "Resynchronisation refused");
+		return -1;
+	}
+	if (rc != CX_SUCCESS || maa.n == 0) {
+		OPENSSL_cleanse(&maa, sizeof(maa));
+		reply_cx_error(rp, rc == CX_SUCCESS ? WIMS_EINVAL : rc);
+		return -1;
+	}
+	/* The new vectors go in as spares, which challenge() takes first. */
+	cscf_akavec_spare_drop(r->akavec, impi);
+	keep_spares(r, impi, v, &maa, 0, now);
+	OPENSSL_cleanse(&maa, sizeof(maa));
+	WIMS_INFO(LOG, "%s: SQN resynchronised from the card's AUTS", impi);
+	challenge(r, cx, impi, impu, false, "Unauthorized (resynchronised)", now, rp);
+	return -1;
+}
+
+/*
+ * Check Digest AKA credentials (RFC 3310 3.3, RFC 4169, TS 24.229
+ * 5.4.1.2.2): the vector is found by the RAND of the nonce and spent by
+ * this answer whatever it is, so a response is checked at most once.
+ */
+static int verify_aka(struct cscf_reg *r, struct cx *cx, const struct sip_msg *m,
+		      const struct sip_auth *a, const char *impi, const char *impu,
+		      enum cscf_reg_alg alg, int64_t now, struct reply *rp)
+{
+	struct answer an;
+	enum aka_version v = aka_version_of(alg);
+	enum digest_alg hash = hash_of(alg);
+	uint8_t rand[AKA_RAND_LEN], autn[AKA_AUTN_LEN];
+	an.nonce = param(a, SIP_AUTH_P_NONCE, an.nbuf, sizeof(an.nbuf));
+	if (!an.nonce.p || aka_nonce_decode(an.nonce, rand, autn) != 0) {
+		challenge(r, cx, impi, impu, false, "Unauthorized (unknown nonce)", now, rp);
+		return -1;
+	}
+	if (!a->p[SIP_AUTH_P_QOP].p || !slice_eq_cstr(a->p[SIP_AUTH_P_QOP], "auth")) {
+		challenge(r, cx, impi, impu, false, "Unauthorized (qop=auth required)", now, rp);
+		return -1;
+	}
+	if (answer_params(m, a, &an, rp) != 0)
+		return -1;
+	struct slice impi_s = slice_from_cstr(impi);
+	if (ratelimit_check(r->failures, impi_s, (uint64_t)now) != 0) {
+		WIMS_WARN(LOG, "%s: too many failed authentications, refused unchecked", impi);
+		reply_set(rp, 403, "Too many failed attempts");
+		return -1;
+	}
+	if (a->p[SIP_AUTH_P_AUTS].p)
+		return aka_resync(r, cx, a, impi, impu, rand, now, rp);
+
+	struct cscf_akavec_pending p;
+	int rc = cscf_akavec_take(r->akavec, rand, impi, now, &p);
+	if (rc == 0 && CRYPTO_memcmp(p.vec.autn, autn, AKA_AUTN_LEN) != 0)
+		rc = WIMS_ENOTFOUND; /* our RAND with an AUTN we did not send */
+	if (rc == 0 && an.response.len == 0) {
+		/* TS 24.229 5.1.1.5.3: the UE found AUTN's MAC wrong and says
+		 * so with an empty response.  The vector is dropped. */
+		OPENSSL_cleanse(&p, sizeof(p));
+		WIMS_WARN(LOG, "%s: the UE did not accept our AUTN (MAC failure at the card)", impi);
+		reply_set(rp, 403, "Network authentication failed at the UE");
+		return -1;
+	}
+	if (rc == 0 && p.version != v) {
+		OPENSSL_cleanse(&p, sizeof(p));
+		challenge(r, cx, impi, impu, false, "Unauthorized (algorithm differs from the challenge)",
+			  now, rp);
+		return -1;
+	}
+	if (rc != 0) {
+		OPENSSL_cleanse(&p, sizeof(p));
+		/* Never issued, or spent by an earlier answer (a replay): a
+		 * fresh challenge, never a 200 (TS 33.203 6.1.2). */
+		if (rc == WIMS_ESTALE) {
+			challenge(r, cx, impi, impu, true, "Unauthorized (stale nonce)", now, rp);
+		} else {
+			WIMS_INFO(LOG, "%s: AKA nonce unknown or spent: challenged again", impi);
+			challenge(r, cx, impi, impu, false, "Unauthorized (unknown nonce)", now, rp);
+		}
+		return -1;
+	}
+
+	char pw[AKA_PASSWORD_MAX], ha1_hex[DIGEST_HEX_MAX];
+	size_t pwlen = 0;
+	rc = aka_digest_password(v, p.vec.xres, p.vec.xres_len, p.vec.ik, p.vec.ck, pw, sizeof(pw),
+				 &pwlen);
+	OPENSSL_cleanse(&p, sizeof(p));
+	if (rc == 0)
+		rc = digest_ha1(hash, impi_s, slice_from_cstr(r->conf.realm),
+				(struct slice){pw, pwlen}, ha1_hex);
+	OPENSSL_cleanse(pw, sizeof(pw));
+	struct slice ha1 = slice_from_cstr(ha1_hex);
+	if (rc == 0)
+		rc = digest_verify(hash, ha1, an.nonce, an.nc_s, an.cnonce, an.qop, m->method, an.uri,
+				   NULL, an.response);
+	if (rc != 0) {
+		OPENSSL_cleanse(ha1_hex, sizeof(ha1_hex));
+		if (rc != WIMS_EAUTH) {
+			reply_set(rp, 500, "Digest computation failed");
+			return -1;
+		}
+		bool blocked = ratelimit_fail(r->failures, impi_s, (uint64_t)now) != 0;
+		WIMS_INFO(LOG, "%s: wrong Digest response (%s)%s", impi, cscf_reg_alg_name(alg),
+			  blocked ? "; now blocked for the rest of the minute" : "");
+		reply_set(rp, 403, "Wrong password");
+		return -1;
+	}
+	ratelimit_reset(r->failures, impi_s);
+	reply_rspauth(rp, hash, ha1, &an);
+	OPENSSL_cleanse(ha1_hex, sizeof(ha1_hex));
+	return 0;
+}
+
 /*
  * Check Digest credentials.  Returns 0 when they are good (rp gets the
  * Authentication-Info), else the reply is set (401/403/400/500).
@@ -327,15 +675,18 @@ static struct slice param(const struct sip_auth *a, enum sip_auth_param p, char 
 static int verify(struct cscf_reg *r, struct cx *cx, const struct sip_msg *m, const struct sip_auth *a,
 		  const char *impi, const char *impu, int64_t now, struct reply *rp)
 {
-	char nbuf[128], ubuf[WIMS_SIP_MAX_TOKEN * 4], cbuf[128], rbuf[128];
-	enum digest_alg alg;
-	if (digest_alg_parse(a->p[SIP_AUTH_P_ALGORITHM], &alg) != 0 || !alg_offered(r, alg)) {
+	struct answer an;
+	enum cscf_reg_alg ralg;
+	if (cscf_reg_alg_parse(a->p[SIP_AUTH_P_ALGORITHM], &ralg) != 0 || !alg_offered(r, ralg)) {
 		challenge(r, cx, impi, impu, false, "Unauthorized (algorithm not offered)", now, rp);
 		return -1;
 	}
-	struct slice nonce = param(a, SIP_AUTH_P_NONCE, nbuf, sizeof(nbuf));
-	int rc = nonce.p ? nonce_check(&r->key, nonce, (uint64_t)now, r->conf.nonce_lifetime_s)
-			 : WIMS_EAUTH;
+	if (is_aka(ralg))
+		return verify_aka(r, cx, m, a, impi, impu, ralg, now, rp);
+	enum digest_alg alg = hash_of(ralg);
+	an.nonce = param(a, SIP_AUTH_P_NONCE, an.nbuf, sizeof(an.nbuf));
+	int rc = an.nonce.p ? nonce_check(&r->key, an.nonce, (uint64_t)now, r->conf.nonce_lifetime_s)
+			    : WIMS_EAUTH;
 	if (rc == WIMS_ESTALE) {
 		challenge(r, cx, impi, impu, true, "Unauthorized (stale nonce)", now, rp);
 		return -1;
@@ -345,30 +696,14 @@ static int verify(struct cscf_reg *r, struct cx *cx, const struct sip_msg *m, co
 		challenge(r, cx, impi, impu, false, "Unauthorized (unknown nonce)", now, rp);
 		return -1;
 	}
-	struct slice qop = a->p[SIP_AUTH_P_QOP];
-	if (!qop.p || !slice_eq_cstr(qop, "auth")) {
+	if (!a->p[SIP_AUTH_P_QOP].p || !slice_eq_cstr(a->p[SIP_AUTH_P_QOP], "auth")) {
 		/* We offer qop="auth" only; without it there is no nc and no
 		 * replay protection (RFC 7616 3.4). */
 		challenge(r, cx, impi, impu, false, "Unauthorized (qop=auth required)", now, rp);
 		return -1;
 	}
-	uint64_t nc;
-	struct slice cnonce = param(a, SIP_AUTH_P_CNONCE, cbuf, sizeof(cbuf));
-	struct slice uri = param(a, SIP_AUTH_P_URI, ubuf, sizeof(ubuf));
-	struct slice response = param(a, SIP_AUTH_P_RESPONSE, rbuf, sizeof(rbuf));
-	if (!a->p[SIP_AUTH_P_NC].p || nonce_nc_parse(a->p[SIP_AUTH_P_NC], &nc) != 0 || nc == 0) {
-		reply_set(rp, 400, "Bad Digest nc");
+	if (answer_params(m, a, &an, rp) != 0)
 		return -1;
-	}
-	if (!cnonce.p || cnonce.len == 0 || !response.p) {
-		reply_set(rp, 400, "Digest without cnonce or response");
-		return -1;
-	}
-	/* RFC 7616 3.4.6: the credentials are for this Request-URI. */
-	if (!uri.p || !slice_eq(uri, m->ruri)) {
-		reply_set(rp, 400, "Digest uri differs from the Request-URI");
-		return -1;
-	}
 	/* Password guessing: past the limit we do not even look. */
 	struct slice impi_s = slice_from_cstr(impi);
 	if (ratelimit_check(r->failures, impi_s, (uint64_t)now) != 0) {
@@ -384,8 +719,8 @@ static int verify(struct cscf_reg *r, struct cx *cx, const struct sip_msg *m, co
 		return -1;
 	}
 	struct slice ha1 = slice_from_cstr(maa.ha1);
-	rc = digest_verify(alg, ha1, nonce, a->p[SIP_AUTH_P_NC], cnonce, qop, m->method, uri, NULL,
-			   response);
+	rc = digest_verify(alg, ha1, an.nonce, an.nc_s, an.cnonce, an.qop, m->method, an.uri, NULL,
+			   an.response);
 	if (rc != 0) {
 		OPENSSL_cleanse(&maa, sizeof(maa));
 		if (rc != WIMS_EAUTH) {
@@ -400,12 +735,12 @@ static int verify(struct cscf_reg *r, struct cx *cx, const struct sip_msg *m, co
 	}
 	/* Only now, with a response that proves the password, is the nc
 	 * spent (RFC 7616 3.4.5: each nc once per nonce). */
-	rc = nonce_nc_check_and_set(r->tracker, nonce, nc, (uint64_t)now);
+	rc = nonce_nc_check_and_set(r->tracker, an.nonce, an.nc, (uint64_t)now);
 	if (rc != 0) {
 		OPENSSL_cleanse(&maa, sizeof(maa));
 		if (rc == WIMS_EREPLAY) {
 			WIMS_WARN(LOG, "%s: nonce count %08llx used again: refused", impi,
-				  (unsigned long long)nc);
+				  (unsigned long long)an.nc);
 			challenge(r, cx, impi, impu, false, "Unauthorized (replayed nonce count)", now, rp);
 		} else {
 			challenge(r, cx, impi, impu, true, "Unauthorized (stale nonce)", now, rp);
@@ -413,13 +748,8 @@ static int verify(struct cscf_reg *r, struct cx *cx, const struct sip_msg *m, co
 		return -1;
 	}
 	ratelimit_reset(r->failures, impi_s);
-	char rspauth[DIGEST_HEX_MAX];
-	rc = digest_rspauth(alg, ha1, nonce, a->p[SIP_AUTH_P_NC], cnonce, qop, uri, NULL, rspauth);
+	reply_rspauth(rp, alg, ha1, &an);
 	OPENSSL_cleanse(&maa, sizeof(maa));
-	if (rc == 0)
-		reply_hdr(rp, "Authentication-Info: rspauth=\"%s\", qop=auth, cnonce=\"%.*s\", nc=%.*s",
-			  rspauth, (int)cnonce.len, cnonce.p, (int)a->p[SIP_AUTH_P_NC].len,
-			  a->p[SIP_AUTH_P_NC].p);
 	return 0;
 }
 

@@ -8,10 +8,16 @@
  *	             Annex N (from the IMPU)
  *	         --> UAR (I-CSCF): unknown 404, mismatch/barred 403
  *	         --> no credentials for our realm: MAR, 401 with one
- *	             WWW-Authenticate per configured algorithm
+ *	             WWW-Authenticate per configured algorithm the HSS
+ *	             serves for the IMPI (each AKA one with its own vector)
  *	         --> credentials: nonce ours (else 401), young (else 401
  *	             stale=true), too many failures (403), MAR for H(A1),
  *	             response (else 403), nc not seen (else 401)
+ *	         --> AKA credentials (RFC 3310, RFC 4169, TS 24.229 5.4.1.2):
+ *	             auts: resync MAR, 401 (bad AUTS 403); empty response:
+ *	             the UE refused our AUTN, 403; else the pending vector
+ *	             taken by RAND (unknown/spent 401, old 401 stale=true),
+ *	             response over the password from XRES (else 403)
  *	         --> Contacts (400/423), CSeq order (400), SAR, bindings
  *	             written for every IMPU of the implicit set
  *	         --> 200 OK: Contacts with expires, Path, Service-Route,
@@ -19,7 +25,10 @@
  *
  * Reason phrases say why (wims "Inter-role facts"): "Unknown user" (404),
  * "Wrong password" (403), "Too many failed attempts" (403), "Stale nonce"
- * (401 stale=true), "Replayed nonce count" (401, fresh challenge).  An
+ * (401 stale=true), "Replayed nonce count" (401, fresh challenge); for
+ * AKA "Unauthorized (resynchronised)" (401), "Resynchronisation refused"
+ * (403), "Network authentication failed at the UE" (403), "Unauthorized
+ * (unknown nonce)" (401: a spent vector is never accepted again).  An
  * unknown user is 404 rather than TS 24.229's 403 so that a provisioning
  * mistake reads differently from a bad password; the user's existence is
  * no secret a 404 gives away that a 401 challenge would not.
@@ -29,8 +38,8 @@
  * REGISTER's read-check-write of the bindings runs under a lock chosen by
  * the IMPI (WIMS_CSCF_REG_LOCKS).
  *
- * Threads: a struct cscf_reg is shared by every worker (the nonce tracker
- * and the failure limiter lock internally); each worker passes its own
+ * Threads: a struct cscf_reg is shared by every worker (the nonce tracker,
+ * the pending AKA vectors and the failure limiter lock internally); each worker passes its own
  * store and Cx handles (struct cscf_reg_io), so that workers do not queue
  * on one handle's lock.
  */
@@ -41,6 +50,7 @@
 #include <stdint.h>
 
 #include "auth/digest.h"
+#include "core/slice.h"
 #include "core/buf.h"
 #include "core/limits.h"
 #include "sip/msg.h"
@@ -48,12 +58,35 @@
 
 struct cx;
 
+/* An algorithm the registrar offers: the four of Digest with a password
+ * (the values of enum digest_alg) and the two of Digest AKA, whose
+ * password comes from the AKA vector (RFC 3310, RFC 4169). */
+enum cscf_reg_alg {
+	CSCF_REG_MD5 = DIGEST_ALG_MD5,
+	CSCF_REG_SHA256 = DIGEST_ALG_SHA256,
+	CSCF_REG_MD5_SESS = DIGEST_ALG_MD5_SESS,
+	CSCF_REG_SHA256_SESS = DIGEST_ALG_SHA256_SESS,
+	CSCF_REG_AKAV1_MD5 = DIGEST_ALG_COUNT_,
+	CSCF_REG_AKAV2_SHA256,
+	CSCF_REG_ALG_COUNT_
+};
+
+/* "MD5" ... "AKAv1-MD5", "AKAv2-SHA-256". */
+const char *cscf_reg_alg_name(enum cscf_reg_alg alg);
+/* Case-insensitive parse of those names (absent: MD5, RFC 7616 3.3).  0
+ * or WIMS_EUNSUPPORTED. */
+int cscf_reg_alg_parse(struct slice name, enum cscf_reg_alg *out);
+
 /* What the registrar is told at start (resolved from [cscf]). */
 struct cscf_reg_conf {
 	char domain[128];          /* Request-URI host of our REGISTERs */
 	char realm[128];           /* Digest realm we challenge with */
-	enum digest_alg algs[DIGEST_ALG_COUNT_]; /* offered, in this order */
+	enum cscf_reg_alg algs[CSCF_REG_ALG_COUNT_]; /* offered, in this order */
 	unsigned nalgs;
+	/* AKA vectors asked per MAR (1..CX_MAX_AKA_VECTORS; 0 means 1): the
+	 * first challenges, the others wait as spares for the IMPI's next
+	 * challenges. */
+	unsigned aka_vectors;
 	uint32_t nonce_lifetime_s;
 	uint32_t min_expires, max_expires, default_expires;
 	char service_route[300];   /* "<sip:orig@127.0.0.1:5060;lr>" */

@@ -10,6 +10,14 @@
  * foreign domain, Digest uri mismatch, trusted node authentication, 423,
  * de-registration (one contact, "*") with SAR, CSeq order, fetch, RFC 5626
  * instance replacement, eviction of the oldest binding, expiry purge.
+ *
+ * IMS AKA (a second registrar with the default algorithm list, the UE side
+ * being auth/aka.h's USIM against the HSS's libosmogsm vectors): AKAv2
+ * and AKAv1 registration with rspauth, one challenge per scheme the HSS
+ * serves the IMPI, wrong response, replayed answer, the card ahead of the
+ * HSS (auts, resync, then 200), a forged AUTS, the UE refusing our AUTN,
+ * stale and forged AKA nonces, an answer on another worker's handles, and
+ * spare vectors from a multi-vector MAR.
  */
 #include "cscf/reg.h"
 
@@ -17,6 +25,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/crypto.h>
+
+#include "auth/aka.h"
 #include "auth/digest.h"
 #include "core/buf.h"
 #include "core/wims.h"
@@ -35,6 +46,16 @@ static struct cx *cx;
 static struct cscf_reg *reg;
 static struct cscf_reg_io io;
 static struct cscf_reg_conf conf;
+/* The AKA registrar (default algorithm list), and a second worker's
+ * handles on the same files. */
+static struct cscf_reg *reg_aka;
+static struct cscf_reg_conf conf_aka;
+static struct store *st2;
+static struct cx *cx2;
+static struct cscf_reg_io io2;
+/* What send_at() talks to. */
+static struct cscf_reg *cur_reg;
+static const struct cscf_reg_io *cur_io = &io;
 static const struct cscf_src src = {"tcp", "127.0.0.1", 5070};
 
 /* The last response, parsed. */
@@ -59,6 +80,33 @@ static int add_user(const char *user, const char *pw, const char *tel)
 	return rc;
 }
 
+/* An AKA subscriber: K/OPc from aka_demo_keys, AMF 8000, SQN 0. */
+static int add_aka_user(const char *user, unsigned schemes, const char *tel)
+{
+	struct store_subscriber sub = {0};
+	snprintf(sub.impi, sizeof(sub.impi), "%s@" DOMAIN, user);
+	snprintf(sub.realm, sizeof(sub.realm), DOMAIN);
+	sub.schemes = schemes;
+	int rc = store_subscriber_add(st, &sub);
+	struct store_impu u = {0};
+	snprintf(u.impi, sizeof(u.impi), "%s", sub.impi);
+	snprintf(u.impu, sizeof(u.impu), "sip:%s@" DOMAIN, user);
+	rc = rc ? rc : store_impu_add(st, &u);
+	if (tel) {
+		snprintf(u.impu, sizeof(u.impu), "%s", tel);
+		rc = rc ? rc : store_impu_add(st, &u);
+	}
+	struct aka_keys keys;
+	struct store_aka aka = {0};
+	snprintf(aka.impi, sizeof(aka.impi), "%s", sub.impi);
+	rc = rc ? rc : aka_demo_keys(sub.impi, &keys);
+	memcpy(aka.k, keys.k, sizeof(aka.k));
+	memcpy(aka.opc, keys.opc, sizeof(aka.opc));
+	aka.amf[0] = 0x80;
+	rc = rc ? rc : store_aka_set(st, &aka);
+	return rc;
+}
+
 static int setup(void)
 {
 	snprintf(dir, sizeof(dir), "/tmp/wims-reg-test-XXXXXX");
@@ -71,13 +119,20 @@ static int setup(void)
 	if (add_user("alice", "alice-secret", "tel:+15550000001") ||
 	    add_user("bob", "bob-secret", NULL) || add_user("carol", "carol-secret", NULL))
 		return -1;
+	if (add_aka_user("dave", STORE_SCHEME_AKAV2, "tel:+15550000004") ||
+	    add_aka_user("erin", STORE_SCHEME_AKAV1 | STORE_SCHEME_AKAV2, NULL) ||
+	    add_aka_user("frank", STORE_SCHEME_AKAV2, NULL) ||
+	    add_aka_user("gina", STORE_SCHEME_AKAV1, NULL) ||
+	    add_aka_user("hugo", STORE_SCHEME_AKAV2, NULL) ||
+	    add_aka_user("ivan", STORE_SCHEME_AKAV2, NULL))
+		return -1;
 	cx = cx_open(path, err, sizeof(err));
 	if (!cx)
 		return -1;
 	snprintf(conf.domain, sizeof(conf.domain), DOMAIN);
 	snprintf(conf.realm, sizeof(conf.realm), DOMAIN);
-	conf.algs[0] = DIGEST_ALG_SHA256;
-	conf.algs[1] = DIGEST_ALG_MD5;
+	conf.algs[0] = CSCF_REG_SHA256;
+	conf.algs[1] = CSCF_REG_MD5;
 	conf.nalgs = 2;
 	conf.nonce_lifetime_s = 300;
 	conf.min_expires = 60;
@@ -89,14 +144,30 @@ static int setup(void)
 	uint8_t secret[32] = {1, 2, 3};
 	io = (struct cscf_reg_io){st, cx};
 	reg = cscf_reg_new(&conf, secret);
-	return reg ? 0 : -1;
+	cur_reg = reg;
+	conf_aka = conf;
+	conf_aka.algs[0] = CSCF_REG_AKAV2_SHA256;
+	conf_aka.algs[1] = CSCF_REG_AKAV1_MD5;
+	conf_aka.algs[2] = CSCF_REG_SHA256;
+	conf_aka.algs[3] = CSCF_REG_MD5;
+	conf_aka.nalgs = 4;
+	conf_aka.aka_vectors = 1;
+	reg_aka = cscf_reg_new(&conf_aka, secret);
+	if (store_open(path, &st2, err, sizeof(err)))
+		return -1;
+	cx2 = cx_open(path, err, sizeof(err));
+	io2 = (struct cscf_reg_io){st2, cx2};
+	return reg && reg_aka && cx2 ? 0 : -1;
 }
 
 static void teardown(void)
 {
 	cscf_reg_free(reg);
+	cscf_reg_free(reg_aka);
 	cx_close(cx);
+	cx_close(cx2);
 	store_close(st);
+	store_close(st2);
 	buf_free(&resp);
 	char p[160];
 	const char *files[] = {"hss.db", "hss.db-wal", "hss.db-shm"};
@@ -172,7 +243,7 @@ static int send_at(struct ua *u, const char *extra, int64_t now)
 	if (sip_msg_parse(&m, msg, (size_t)n, SIP_FRAMING_STREAM, &reason) != n)
 		return -1;
 	buf_reset(&resp);
-	int status = cscf_reg_register(reg, &io, &m, u->src, now, &resp);
+	int status = cscf_reg_register(cur_reg, cur_io, &m, u->src, now, &resp);
 	if (status < 0 || sip_msg_parse(&rm, resp.p, resp.len, SIP_FRAMING_STREAM, &reason) !=
 				  (int)resp.len)
 		return -1;
@@ -505,6 +576,450 @@ static void impu_is_canonical(void)
 	EXPECT_INT(cscf_reg_impu(SLICE_LIT("sip:alice@ims.example.org"), out, 8), ==, WIMS_ETOOBIG);
 }
 
+/* --- IMS AKA --- */
+
+/* The UE: the card's keys and SQN state. */
+struct aka_ue {
+	struct aka_keys keys;
+	struct aka_sqn_state sqn;
+};
+
+static void aka_ue_init(struct aka_ue *ue, const char *user)
+{
+	char impi[128];
+	memset(ue, 0, sizeof(*ue));
+	snprintf(impi, sizeof(impi), "%s@" DOMAIN, user);
+	aka_demo_keys(impi, &ue->keys);
+}
+
+/* The algorithms of the last response's challenges, "A,B", and the nonce
+ * of the one named alg (if any) into nonce. */
+static void challenges(char *algs, size_t algsz, const char *alg, char *nonce, size_t noncesz)
+{
+	algs[0] = '\0';
+	if (nonce)
+		nonce[0] = '\0';
+	for (const struct sip_hdr *h = sip_msg_hdr(&rm, SIP_HDR_WWW_AUTHENTICATE); h;
+	     h = sip_msg_hdr_next(&rm, h)) {
+		struct sip_auth a;
+		const char *reason;
+		if (sip_auth_parse(&a, h->value, &reason) != 0)
+			continue;
+		struct slice al = a.p[SIP_AUTH_P_ALGORITHM];
+		size_t l = strlen(algs);
+		snprintf(algs + l, algsz - l, "%s%.*s", l ? "," : "", (int)al.len, al.p);
+		if (nonce && alg && slice_eq_cstr(al, alg))
+			slice_copy_cstr(a.p[SIP_AUTH_P_NONCE], nonce, noncesz);
+	}
+}
+
+enum { AKA_WRONG = 1, AKA_BAD_AUTS = 2 };
+
+/*
+ * The UE's answer to an AKA nonce (RFC 3310 3.3 / 3.4, TS 24.229
+ * 5.1.1.5): the card run on RAND/AUTN; on success the response over the
+ * password; on a sync failure auts and a response over an empty password;
+ * on a MAC failure an empty response.  Returns the card's enum aka_result.
+ */
+static int aka_answer(struct ua *u, struct aka_ue *ue, enum aka_version v, const char *nonce,
+		      unsigned nc, int flags, char *out, size_t outsz)
+{
+	char impi[128], ha1[DIGEST_HEX_MAX], resp_hex[DIGEST_HEX_MAX] = "", ncs[9];
+	char pw[AKA_PASSWORD_MAX] = "", auts_p[64] = "";
+	size_t pwlen = 0;
+	uint8_t rand[AKA_RAND_LEN], autn[AKA_AUTN_LEN];
+	struct aka_usim_out o;
+	enum digest_alg h = v == AKA_V1_MD5 ? DIGEST_ALG_MD5 : DIGEST_ALG_SHA256;
+	snprintf(impi, sizeof(impi), "%s@" DOMAIN, u->user);
+	snprintf(ncs, sizeof(ncs), "%08x", nc);
+	if (aka_nonce_decode(slice_from_cstr(nonce), rand, autn) != 0)
+		return -1;
+	int res = aka_usim_authenticate(&ue->keys, &ue->sqn, rand, autn, &o);
+	if (res == AKA_OK)
+		aka_digest_password(v, o.res, AKA_RES_LEN, o.ik, o.ck, pw, sizeof(pw), &pwlen);
+	if (res == AKA_SYNC_FAILURE) {
+		char a[32];
+		if (flags & AKA_BAD_AUTS)
+			o.auts[AKA_AUTS_LEN - 1] ^= 1; /* MAC-S */
+		aka_auts_encode(o.auts, a, sizeof(a));
+		snprintf(auts_p, sizeof(auts_p), ", auts=\"%s\"", a);
+	}
+	if ((flags & AKA_WRONG) && pwlen)
+		pw[0] ^= 1;
+	if (res != AKA_MAC_FAILURE) {
+		digest_ha1(h, slice_from_cstr(impi), SLICE_LIT(DOMAIN), (struct slice){pw, pwlen},
+			   ha1);
+		digest_response(h, slice_from_cstr(ha1), slice_from_cstr(nonce),
+				slice_from_cstr(ncs), SLICE_LIT("0a4f113b"), SLICE_LIT("auth"),
+				SLICE_LIT("REGISTER"), slice_from_cstr(u->ruri), NULL, resp_hex);
+	}
+	snprintf(out, outsz,
+		 "Contact: %s\r\n"
+		 "Authorization: Digest username=\"%s\", realm=\"" DOMAIN "\", nonce=\"%s\", "
+		 "uri=\"%s\", response=\"%s\", algorithm=%s, cnonce=\"0a4f113b\", qop=auth, "
+		 "nc=%s%s\r\n",
+		 u->contact, impi, nonce, u->ruri, resp_hex, aka_version_name(v), ncs, auts_p);
+	return res;
+}
+
+/* REGISTER without credentials; the nonce of alg's challenge. */
+static int aka_challenge_at(struct ua *u, const char *alg, char *nonce, size_t noncesz,
+			    int64_t now)
+{
+	char lines[256], algs[128];
+	snprintf(lines, sizeof(lines), "Contact: %s\r\n", u->contact);
+	int status = send_at(u, lines, now);
+	challenges(algs, sizeof(algs), alg, nonce, noncesz);
+	return status;
+}
+
+/* Challenge, card, answer: the answer's status. */
+static int aka_register(struct ua *u, struct aka_ue *ue, enum aka_version v, int64_t now)
+{
+	char nonce[128], lines[1024];
+	if (aka_challenge_at(u, aka_version_name(v), nonce, sizeof(nonce), now) != 401 || !nonce[0])
+		return -1;
+	if (aka_answer(u, ue, v, nonce, 1, 0, lines, sizeof(lines)) != AKA_OK)
+		return -2;
+	return send_at(u, lines, now);
+}
+
+static void use_aka(void)
+{
+	cur_reg = reg_aka;
+	cur_io = &io;
+}
+
+static void use_digest(void)
+{
+	cur_reg = reg;
+	cur_io = &io;
+}
+
+static uint64_t hss_sqn(const char *impi)
+{
+	struct store_aka a;
+	if (store_aka_get(st, impi, &a) != 0)
+		return UINT64_MAX;
+	uint64_t sqn = a.sqn;
+	OPENSSL_cleanse(&a, sizeof(a));
+	return sqn;
+}
+
+static void aka_challenge_per_scheme(void)
+{
+	use_aka();
+	struct ua u;
+	char algs[128], n2[128], n1[128];
+	/* AKAv2 only */
+	ua_init(&u, "dave", "", "c-aka-chal-d");
+	EXPECT_INT(aka_challenge_at(&u, "AKAv2-SHA-256", n2, sizeof(n2), T0), ==, 401);
+	challenges(algs, sizeof(algs), NULL, NULL, 0);
+	EXPECT_STR(algs, "AKAv2-SHA-256");
+	EXPECT_INT(strlen(n2), ==, 44);
+	EXPECT_SLICE(rm.reason, "Unauthorized");
+	/* both AKA versions: a vector each */
+	ua_init(&u, "erin", "", "c-aka-chal-e");
+	EXPECT_INT(aka_challenge_at(&u, "AKAv2-SHA-256", n2, sizeof(n2), T0), ==, 401);
+	challenges(algs, sizeof(algs), "AKAv1-MD5", n1, sizeof(n1));
+	EXPECT_STR(algs, "AKAv2-SHA-256,AKAv1-MD5");
+	EXPECT_TRUE(strcmp(n1, n2) != 0);
+	EXPECT_TRUE(has_line("qop=\"auth\""));
+	/* a Digest user gets no AKA challenge */
+	ua_init(&u, "alice", "alice-secret", "c-aka-chal-a");
+	EXPECT_INT(aka_challenge_at(&u, NULL, NULL, 0, T0), ==, 401);
+	challenges(algs, sizeof(algs), NULL, NULL, 0);
+	EXPECT_STR(algs, "SHA-256,MD5");
+	/* and an AKA-only user none with Digest from the Digest-only registrar */
+	use_digest();
+	ua_init(&u, "dave", "", "c-aka-chal-d2");
+	EXPECT_INT(aka_challenge_at(&u, NULL, NULL, 0, T0), ==, 403);
+	EXPECT_SLICE(rm.reason, "No usable authentication scheme");
+	use_aka();
+}
+
+static void akav2_registers_with_rspauth(void)
+{
+	use_aka();
+	struct ua u;
+	struct aka_ue ue;
+	ua_init(&u, "dave", "", "c-akav2");
+	aka_ue_init(&ue, "dave");
+	char nonce[128], lines[1024];
+	EXPECT_INT(aka_challenge_at(&u, "AKAv2-SHA-256", nonce, sizeof(nonce), T0), ==, 401);
+	EXPECT_INT(aka_answer(&u, &ue, AKA_V2_SHA256, nonce, 1, 0, lines, sizeof(lines)), ==, AKA_OK);
+	EXPECT_INT(send_at(&u, lines, T0), ==, 200);
+	EXPECT_SLICE(hdr_value(SIP_HDR_P_ASSOCIATED_URI), "<sip:dave@ims.example.org>, <tel:+15550000004>");
+	/* rspauth proves the network knew the password too */
+	uint8_t rand[16], autn[16];
+	struct aka_usim_out o;
+	struct aka_sqn_state fresh = {0};
+	aka_nonce_decode(slice_from_cstr(nonce), rand, autn);
+	EXPECT_INT(aka_usim_authenticate(&ue.keys, &fresh, rand, autn, &o), ==, AKA_OK);
+	char pw[AKA_PASSWORD_MAX], ha1[DIGEST_HEX_MAX], want[DIGEST_HEX_MAX];
+	size_t pwlen;
+	aka_digest_password(AKA_V2_SHA256, o.res, AKA_RES_LEN, o.ik, o.ck, pw, sizeof(pw), &pwlen);
+	EXPECT_INT(pwlen, ==, 44);
+	digest_ha1(DIGEST_ALG_SHA256, SLICE_LIT("dave@" DOMAIN), SLICE_LIT(DOMAIN),
+		   (struct slice){pw, pwlen}, ha1);
+	digest_rspauth(DIGEST_ALG_SHA256, slice_from_cstr(ha1), slice_from_cstr(nonce),
+		       SLICE_LIT("00000001"), SLICE_LIT("0a4f113b"), SLICE_LIT("auth"),
+		       SLICE_LIT("sip:" DOMAIN), NULL, want);
+	struct sip_auth ai;
+	const char *reason;
+	EXPECT_INT(sip_auth_info_parse(&ai, hdr_value(SIP_HDR_AUTHENTICATION_INFO), &reason), ==, 0);
+	EXPECT_SLICE(ai.p[SIP_AUTH_P_RSPAUTH], want);
+	/* again, with the next vector (the card's SQN moves on) */
+	EXPECT_INT(aka_register(&u, &ue, AKA_V2_SHA256, T0 + 10), ==, 200);
+}
+
+static void akav1_registers_with_rspauth(void)
+{
+	use_aka();
+	struct ua u;
+	struct aka_ue ue;
+	ua_init(&u, "gina", "", "c-akav1");
+	aka_ue_init(&ue, "gina");
+	char nonce[128], lines[1024], algs[64];
+	EXPECT_INT(aka_challenge_at(&u, "AKAv1-MD5", nonce, sizeof(nonce), T0), ==, 401);
+	challenges(algs, sizeof(algs), NULL, NULL, 0);
+	EXPECT_STR(algs, "AKAv1-MD5");
+	EXPECT_INT(aka_answer(&u, &ue, AKA_V1_MD5, nonce, 1, 0, lines, sizeof(lines)), ==, AKA_OK);
+	EXPECT_INT(send_at(&u, lines, T0), ==, 200);
+	struct sip_auth ai;
+	const char *reason;
+	EXPECT_INT(sip_auth_info_parse(&ai, hdr_value(SIP_HDR_AUTHENTICATION_INFO), &reason), ==, 0);
+	EXPECT_INT(ai.p[SIP_AUTH_P_RSPAUTH].len, ==, 32);
+	/* erin, offered both, may answer AKAv1 */
+	ua_init(&u, "erin", "", "c-akav1-e");
+	aka_ue_init(&ue, "erin");
+	EXPECT_INT(aka_register(&u, &ue, AKA_V1_MD5, T0), ==, 200);
+}
+
+static void aka_wrong_response_is_403_and_spends_the_vector(void)
+{
+	use_aka();
+	struct ua u;
+	struct aka_ue ue;
+	ua_init(&u, "frank", "", "c-aka-wrong");
+	aka_ue_init(&ue, "frank");
+	char nonce[128], lines[1024];
+	EXPECT_INT(aka_challenge_at(&u, "AKAv2-SHA-256", nonce, sizeof(nonce), T0), ==, 401);
+	struct aka_sqn_state before = ue.sqn;
+	EXPECT_INT(aka_answer(&u, &ue, AKA_V2_SHA256, nonce, 1, AKA_WRONG, lines, sizeof(lines)), ==,
+		   AKA_OK);
+	EXPECT_INT(send_at(&u, lines, T0), ==, 403);
+	EXPECT_SLICE(rm.reason, "Wrong password");
+	/* the right answer now is too late: the vector was spent */
+	ue.sqn = before;
+	EXPECT_INT(aka_answer(&u, &ue, AKA_V2_SHA256, nonce, 1, 0, lines, sizeof(lines)), ==, AKA_OK);
+	EXPECT_INT(send_at(&u, lines, T0), ==, 401);
+	EXPECT_SLICE(rm.reason, "Unauthorized (unknown nonce)");
+	/* a fresh challenge works */
+	EXPECT_INT(aka_register(&u, &ue, AKA_V2_SHA256, T0 + 1), ==, 200);
+}
+
+/* TS 33.203 6.1.2: the same Authorization again (a replay) is challenged,
+ * never accepted, whatever its nc. */
+static void aka_replayed_answer_is_never_200(void)
+{
+	use_aka();
+	struct ua u;
+	struct aka_ue ue;
+	ua_init(&u, "hugo", "", "c-aka-replay");
+	aka_ue_init(&ue, "hugo");
+	char nonce[128], lines[1024], again[1024];
+	EXPECT_INT(aka_challenge_at(&u, "AKAv2-SHA-256", nonce, sizeof(nonce), T0), ==, 401);
+	struct aka_sqn_state before = ue.sqn;
+	EXPECT_INT(aka_answer(&u, &ue, AKA_V2_SHA256, nonce, 1, 0, lines, sizeof(lines)), ==, AKA_OK);
+	EXPECT_INT(send_at(&u, lines, T0), ==, 200);
+	EXPECT_INT(send_at(&u, lines, T0 + 1), ==, 401);
+	EXPECT_SLICE(rm.reason, "Unauthorized (unknown nonce)");
+	EXPECT_TRUE(sip_msg_hdr(&rm, SIP_HDR_WWW_AUTHENTICATE) != NULL);
+	/* with the next nc (recomputed by someone who knows the password) */
+	ue.sqn = before;
+	EXPECT_INT(aka_answer(&u, &ue, AKA_V2_SHA256, nonce, 2, 0, again, sizeof(again)), ==, AKA_OK);
+	EXPECT_INT(send_at(&u, again, T0 + 2), ==, 401);
+	/* through another worker's handles as well */
+	cur_io = &io2;
+	EXPECT_INT(send_at(&u, lines, T0 + 3), ==, 401);
+	cur_io = &io;
+}
+
+/* The card has seen SQNs the HSS has not (a restored HSS): it answers
+ * auts, the HSS resyncs from it, and the next challenge passes. */
+static void aka_resync_then_200(void)
+{
+	use_aka();
+	struct ua u;
+	struct aka_ue ue;
+	ua_init(&u, "ivan", "", "c-aka-resync");
+	aka_ue_init(&ue, "ivan");
+	for (unsigned i = 0; i < AKA_IND_SLOTS; i++)
+		ue.sqn.seq[i] = 1000;
+	char nonce[128], lines[1024], algs[64];
+	EXPECT_INT(aka_challenge_at(&u, "AKAv2-SHA-256", nonce, sizeof(nonce), T0), ==, 401);
+	EXPECT_INT(aka_answer(&u, &ue, AKA_V2_SHA256, nonce, 1, 0, lines, sizeof(lines)), ==,
+		   AKA_SYNC_FAILURE);
+	EXPECT_INT(send_at(&u, lines, T0), ==, 401);
+	EXPECT_SLICE(rm.reason, "Unauthorized (resynchronised)");
+	challenges(algs, sizeof(algs), "AKAv2-SHA-256", nonce, sizeof(nonce));
+	EXPECT_STR(algs, "AKAv2-SHA-256");
+	EXPECT_INT(hss_sqn("ivan@" DOMAIN) >> AKA_IND_BITS, >, 1000);
+	EXPECT_INT(aka_answer(&u, &ue, AKA_V2_SHA256, nonce, 1, 0, lines, sizeof(lines)), ==, AKA_OK);
+	EXPECT_INT(send_at(&u, lines, T0), ==, 200);
+	/* and the next registration needs no resync */
+	EXPECT_INT(aka_register(&u, &ue, AKA_V2_SHA256, T0 + 5), ==, 200);
+}
+
+static void aka_forged_auts_is_403(void)
+{
+	use_aka();
+	struct ua u;
+	struct aka_ue ue;
+	ua_init(&u, "frank", "", "c-aka-badauts");
+	aka_ue_init(&ue, "frank");
+	for (unsigned i = 0; i < AKA_IND_SLOTS; i++)
+		ue.sqn.seq[i] = 5000;
+	char nonce[128], lines[1024];
+	uint64_t sqn = hss_sqn("frank@" DOMAIN);
+	EXPECT_INT(aka_challenge_at(&u, "AKAv2-SHA-256", nonce, sizeof(nonce), T0), ==, 401);
+	EXPECT_INT(aka_answer(&u, &ue, AKA_V2_SHA256, nonce, 1, AKA_BAD_AUTS, lines, sizeof(lines)),
+		   ==, AKA_SYNC_FAILURE);
+	EXPECT_INT(send_at(&u, lines, T0), ==, 403);
+	EXPECT_SLICE(rm.reason, "Resynchronisation refused");
+	/* The HSS kept its SQN (one more vector for the challenge only). */
+	EXPECT_INT(hss_sqn("frank@" DOMAIN) >> AKA_IND_BITS, <, 5000);
+	EXPECT_INT(hss_sqn("frank@" DOMAIN), >, sqn);
+	/* malformed auts: 400 */
+	EXPECT_INT(aka_challenge_at(&u, "AKAv2-SHA-256", nonce, sizeof(nonce), T0), ==, 401);
+	char bad[1024];
+	snprintf(bad, sizeof(bad),
+		 "Contact: %s\r\nAuthorization: Digest username=\"frank@" DOMAIN "\", realm=\"" DOMAIN
+		 "\", nonce=\"%s\", uri=\"sip:" DOMAIN "\", response=\"\", algorithm=AKAv2-SHA-256, "
+		 "cnonce=\"x\", qop=auth, nc=00000001, auts=\"!!\"\r\n",
+		 u.contact, nonce);
+	EXPECT_INT(send_at(&u, bad, T0), ==, 400);
+}
+
+/* TS 24.229 5.1.1.5.3: the UE found AUTN's MAC wrong (not our network,
+ * to it): empty response, no auts.  403, the vector dropped. */
+static void aka_ue_refusing_autn_is_403(void)
+{
+	use_aka();
+	struct ua u;
+	struct aka_ue ue, wrong;
+	ua_init(&u, "dave", "", "c-aka-macfail");
+	aka_ue_init(&ue, "dave");
+	aka_ue_init(&wrong, "nobody");
+	char nonce[128], lines[1024];
+	EXPECT_INT(aka_challenge_at(&u, "AKAv2-SHA-256", nonce, sizeof(nonce), T0), ==, 401);
+	EXPECT_INT(aka_answer(&u, &wrong, AKA_V2_SHA256, nonce, 1, 0, lines, sizeof(lines)), ==,
+		   AKA_MAC_FAILURE);
+	EXPECT_TRUE(strstr(lines, "response=\"\"") != NULL);
+	EXPECT_TRUE(strstr(lines, "auts") == NULL);
+	EXPECT_INT(send_at(&u, lines, T0), ==, 403);
+	EXPECT_SLICE(rm.reason, "Network authentication failed at the UE");
+	/* dropped: the real card's answer is now unknown */
+	aka_answer(&u, &ue, AKA_V2_SHA256, nonce, 1, 0, lines, sizeof(lines));
+	EXPECT_INT(send_at(&u, lines, T0), ==, 401);
+}
+
+static void aka_stale_and_forged_nonces(void)
+{
+	use_aka();
+	struct ua u;
+	struct aka_ue ue;
+	ua_init(&u, "dave", "", "c-aka-stale");
+	aka_ue_init(&ue, "dave");
+	char nonce[128], lines[1024], stale[128];
+	EXPECT_INT(aka_challenge_at(&u, "AKAv2-SHA-256", nonce, sizeof(nonce), T0), ==, 401);
+	EXPECT_INT(aka_answer(&u, &ue, AKA_V2_SHA256, nonce, 1, 0, lines, sizeof(lines)), ==, AKA_OK);
+	EXPECT_INT(send_at(&u, lines, T0 + 300), ==, 401);
+	EXPECT_SLICE(rm.reason, "Unauthorized (stale nonce)");
+	challenges(stale, sizeof(stale), NULL, NULL, 0);
+	EXPECT_TRUE(has_line("stale=true"));
+	/* a nonce with a RAND we never sent */
+	uint8_t rand[16] = {9}, autn[16] = {9};
+	aka_nonce_encode(rand, autn, NULL, 0, nonce, sizeof(nonce));
+	snprintf(lines, sizeof(lines),
+		 "Contact: %s\r\nAuthorization: Digest username=\"dave@" DOMAIN "\", realm=\"" DOMAIN
+		 "\", nonce=\"%s\", uri=\"sip:" DOMAIN "\", response=\"%064d\", "
+		 "algorithm=AKAv2-SHA-256, cnonce=\"x\", qop=auth, nc=00000001\r\n",
+		 u.contact, nonce, 0);
+	EXPECT_INT(send_at(&u, lines, T0 + 301), ==, 401);
+	EXPECT_SLICE(rm.reason, "Unauthorized (unknown nonce)");
+	/* not even base64 */
+	snprintf(lines, sizeof(lines),
+		 "Contact: %s\r\nAuthorization: Digest username=\"dave@" DOMAIN "\", realm=\"" DOMAIN
+		 "\", nonce=\"***\", uri=\"sip:" DOMAIN "\", response=\"00\", "
+		 "algorithm=AKAv2-SHA-256, cnonce=\"x\", qop=auth, nc=00000001\r\n",
+		 u.contact);
+	EXPECT_INT(send_at(&u, lines, T0 + 301), ==, 401);
+	/* AKAv1 to a user served AKAv2 only: not offered */
+	EXPECT_INT(aka_challenge_at(&u, "AKAv2-SHA-256", nonce, sizeof(nonce), T0 + 302), ==, 401);
+	EXPECT_INT(aka_answer(&u, &ue, AKA_V1_MD5, nonce, 1, 0, lines, sizeof(lines)), ==, AKA_OK);
+	EXPECT_INT(send_at(&u, lines, T0 + 302), ==, 401);
+	EXPECT_SLICE(rm.reason, "Unauthorized (algorithm differs from the challenge)");
+}
+
+/* Any worker may get the answer: the challenge on one's handles, the
+ * answer on another's, one shared table. */
+static void aka_answer_on_another_worker(void)
+{
+	use_aka();
+	struct ua u;
+	struct aka_ue ue;
+	ua_init(&u, "erin", "", "c-aka-worker");
+	aka_ue_init(&ue, "erin");
+	char nonce[128], lines[1024];
+	EXPECT_INT(aka_challenge_at(&u, "AKAv2-SHA-256", nonce, sizeof(nonce), T0), ==, 401);
+	int res = aka_answer(&u, &ue, AKA_V2_SHA256, nonce, 1, 0, lines, sizeof(lines));
+	EXPECT_INT(res, ==, AKA_OK);
+	cur_io = &io2;
+	EXPECT_INT(send_at(&u, lines, T0), ==, 200);
+	cur_io = &io;
+}
+
+/* aka_vectors 3: one MAR (one SQN write) serves three challenges. */
+static void aka_spare_vectors(void)
+{
+	struct cscf_reg_conf c = conf_aka;
+	c.aka_vectors = 3;
+	uint8_t secret[32] = {4};
+	struct cscf_reg *r3 = cscf_reg_new(&c, secret);
+	EXPECT_TRUE(r3 != NULL);
+	cur_reg = r3;
+	struct ua u;
+	struct aka_ue ue;
+	ua_init(&u, "hugo", "", "c-aka-spares");
+	aka_ue_init(&ue, "hugo");
+	uint64_t sqn0 = hss_sqn("hugo@" DOMAIN);
+	EXPECT_INT(aka_register(&u, &ue, AKA_V2_SHA256, T0), ==, 200);
+	uint64_t sqn1 = hss_sqn("hugo@" DOMAIN);
+	EXPECT_INT((sqn1 >> AKA_IND_BITS) - (sqn0 >> AKA_IND_BITS), ==, 3);
+	EXPECT_INT(aka_register(&u, &ue, AKA_V2_SHA256, T0 + 1), ==, 200);
+	EXPECT_INT(aka_register(&u, &ue, AKA_V2_SHA256, T0 + 2), ==, 200);
+	EXPECT_INT(hss_sqn("hugo@" DOMAIN), ==, sqn1);
+	EXPECT_INT(aka_register(&u, &ue, AKA_V2_SHA256, T0 + 3), ==, 200);
+	EXPECT_INT(hss_sqn("hugo@" DOMAIN) >> AKA_IND_BITS, ==, (sqn1 >> AKA_IND_BITS) + 3);
+	/* a resync drops the spares made with the old SQN */
+	for (unsigned i = 0; i < AKA_IND_SLOTS; i++)
+		ue.sqn.seq[i] = 100000;
+	char nonce[128], lines[1024];
+	EXPECT_INT(aka_challenge_at(&u, "AKAv2-SHA-256", nonce, sizeof(nonce), T0 + 4), ==, 401);
+	EXPECT_INT(aka_answer(&u, &ue, AKA_V2_SHA256, nonce, 1, 0, lines, sizeof(lines)), ==,
+		   AKA_SYNC_FAILURE);
+	EXPECT_INT(send_at(&u, lines, T0 + 4), ==, 401);
+	EXPECT_SLICE(rm.reason, "Unauthorized (resynchronised)");
+	challenges(lines, sizeof(lines), "AKAv2-SHA-256", nonce, sizeof(nonce));
+	EXPECT_INT(aka_answer(&u, &ue, AKA_V2_SHA256, nonce, 1, 0, lines, sizeof(lines)), ==, AKA_OK);
+	EXPECT_INT(send_at(&u, lines, T0 + 4), ==, 200);
+	EXPECT_INT(aka_register(&u, &ue, AKA_V2_SHA256, T0 + 5), ==, 200);
+	cscf_reg_free(r3);
+	use_aka();
+}
+
 int main(void)
 {
 	if (setup() != 0) {
@@ -528,6 +1043,18 @@ int main(void)
 	UNIT_RUN(oldest_binding_makes_room);
 	UNIT_RUN(purge_expires_and_deregisters_in_the_hss);
 	UNIT_RUN(bindings_removed_elsewhere_deregister_in_the_hss);
+	UNIT_RUN(aka_challenge_per_scheme);
+	UNIT_RUN(akav2_registers_with_rspauth);
+	UNIT_RUN(akav1_registers_with_rspauth);
+	UNIT_RUN(aka_wrong_response_is_403_and_spends_the_vector);
+	UNIT_RUN(aka_replayed_answer_is_never_200);
+	UNIT_RUN(aka_resync_then_200);
+	UNIT_RUN(aka_forged_auts_is_403);
+	UNIT_RUN(aka_ue_refusing_autn_is_403);
+	UNIT_RUN(aka_stale_and_forged_nonces);
+	UNIT_RUN(aka_answer_on_another_worker);
+	UNIT_RUN(aka_spare_vectors);
+	use_digest();
 	teardown();
 	return UNIT_MAIN_END();
 }
