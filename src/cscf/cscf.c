@@ -130,10 +130,11 @@ static const struct conf_key cscf_keys[] = {
 	CONF_KEY_INT(struct cscf_conf, timer_c, "180", 1, 3600,
 		     "seconds an INVITE branch may ring without a final answer (RFC 3261 "
 		     "Timer C): then it is CANCELled, or ended as 408 if it never answered"),
-	CONF_KEY_INT(struct cscf_conf, aka_vectors, "1", 1, CX_MAX_AKA_VECTORS,
-		     "AKA vectors asked of the HSS per MAR: the first challenges, the rest are "
-		     "kept (an hour at most) for the user's next challenges; dropped on a "
-		     "resynchronisation"),
+	CONF_KEY_INT(struct cscf_conf, aka_vectors, "3", 1, CX_MAX_AKA_VECTORS,
+		     "AKA vectors asked of the HSS per MAR (one SQN write for all): the first "
+		     "challenges, the rest are kept (an hour at most) for the user's next "
+		     "challenges and dropped on a resynchronisation; 3 gave 1.5-1.9 times the "
+		     "AKA registrations per second of 1, 5 no more than 3"),
 };
 
 static const struct conf_section cscf_section = {
@@ -1370,10 +1371,12 @@ static int cscf_start(void)
 			 cscf_reg_alg_name(cscf.rc.algs[i]));
 	}
 	char safe[128], safe_pcscf[128];
-	WIMS_INFO(LOG, "SIP on %s (UDP, TCP), %d workers; realm %s, Digest %s; HSS %s; "
+	WIMS_INFO(LOG, "SIP on %s (UDP, TCP), %d workers; realm %s, Digest %s (AKA vectors per "
+		       "MAR: %d); HSS %s; "
 		       "bindings in %s; trusted nodes: %s; P-Asserted-Identity believed from: %s; "
 		       "Timer C %d s",
-		  cscf_conf.listen, cscf.nworkers, cscf.rc.realm, algs, hss_path, cscf.store_path,
+		  cscf_conf.listen, cscf.nworkers, cscf.rc.realm, algs, cscf_conf.aka_vectors, hss_path,
+		  cscf.store_path,
 		  cscf_conf.trusted_nodes[0]
 			  ? log_safe(slice_from_cstr(cscf_conf.trusted_nodes), safe, sizeof(safe))
 			  : "none",
