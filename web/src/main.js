@@ -156,6 +156,15 @@ function askMe() {
 		$('me-identity-row').hidden = true;
 		const f = explainIsimFailure(e, { source: 'me', meUrl: config.me_url });
 		meStatus(`${f.title} ${f.detail}`, 'error');
+		/* the agent's own page, where the person allows this site */
+		if (e.confirmUrl && /^https:\/\//.test(e.confirmUrl)) {
+			const a = document.createElement('a');
+			a.href = e.confirmUrl;
+			a.target = '_blank';
+			a.rel = 'noopener';
+			a.textContent = 'Allow this site on this device';
+			$('me-status').append(' ', a);
+		}
 		$('me-retry').hidden = false;
 	}).finally(() => {
 		meAsking = null;
