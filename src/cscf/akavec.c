@@ -36,6 +36,10 @@ struct pend_shard {
 	int32_t *buckets;
 	size_t cap, nbuckets, used;
 	int32_t free_head;
+	/* Entries below this have been used at least once; above it they are
+	 * untouched calloc memory, so that the table costs memory as it
+	 * fills, not 24 MB at start. */
+	size_t fresh;
 };
 
 struct spare_slot {
@@ -110,9 +114,7 @@ struct cscf_akavec *cscf_akavec_new(size_t max_pending, size_t spare_impis, uint
 		}
 		for (size_t b = 0; b < nb; b++)
 			s->buckets[b] = NIL;
-		for (size_t e = 0; e < cap; e++)
-			s->entries[e].next = e + 1 < cap ? (int32_t)(e + 1) : NIL;
-		s->free_head = 0;
+		s->free_head = NIL;
 	}
 	if (!ok) {
 		cscf_akavec_free(t);
@@ -128,13 +130,16 @@ void cscf_akavec_free(struct cscf_akavec *t)
 	for (int i = 0; i < SHARDS; i++) {
 		struct pend_shard *s = &t->pend[i];
 		if (s->entries)
-			OPENSSL_cleanse(s->entries, s->cap * sizeof(*s->entries));
+			OPENSSL_cleanse(s->entries, s->fresh * sizeof(*s->entries));
 		free(s->entries);
 		free(s->buckets);
 		pthread_mutex_destroy(&s->lock);
 		struct spare_shard *sp = &t->spare[i];
-		if (sp->slots)
-			OPENSSL_cleanse(sp->slots, sp->cap * sizeof(*sp->slots));
+		/* Only slots holding spares have secrets (spare_shift cleanses
+		 * what leaves): the others stay untouched pages. */
+		for (size_t j = 0; sp->slots && j < sp->cap; j++)
+			if (sp->slots[j].n)
+				OPENSSL_cleanse(&sp->slots[j], sizeof(sp->slots[j]));
 		free(sp->slots);
 		pthread_mutex_destroy(&sp->lock);
 	}
@@ -201,6 +206,10 @@ int cscf_akavec_put(struct cscf_akavec *t, const char *impi, enum aka_version v,
 			rc = WIMS_EEXIST;
 			goto out;
 		}
+	}
+	if (s->free_head == NIL && s->fresh < s->cap) {
+		s->entries[s->fresh].next = NIL;
+		s->free_head = (int32_t)s->fresh++;
 	}
 	if (s->free_head == NIL && pend_sweep(t, s, now) == 0) {
 		rc = WIMS_ETOOBIG;
