@@ -62,7 +62,7 @@ struct cscf_reg *cscf_reg_new(const struct cscf_reg_conf *conf, const uint8_t se
 	r->conf = *conf;
 	nonce_key_init(&r->key, secret);
 	r->tracker = nonce_tracker_new(0, conf->nonce_lifetime_s);
-	r->akavec = cscf_akavec_new(0, 0, conf->nonce_lifetime_s);
+	r->akavec = cscf_akavec_new(conf->aka_max_pending, 0, conf->nonce_lifetime_s);
 	r->failures = ratelimit_new(0, WIMS_AUTH_MAX_FAILURES_PER_MIN, 60);
 	if (r->conf.aka_vectors == 0)
 		r->conf.aka_vectors = 1;
@@ -360,14 +360,19 @@ static int aka_challenge(struct cscf_reg *r, struct cx *cx, const char *impi, co
 	if (rc == CX_SUCCESS) {
 		int n = aka_nonce_encode(vec.rand, vec.autn, NULL, 0, nonce, noncesz);
 		rc = n < 0 ? n : cscf_akavec_put(r->akavec, impi, v, &vec, now);
-		if (rc == 0)
+		if (rc == 0) {
 			rc = CX_SUCCESS;
-		else if (rc == WIMS_ETOOBIG)
+		} else if (rc == WIMS_ETOOBIG) {
+			/* Unused, the vector waits as a spare: a flood of
+			 * REGISTERs while the table is full does not turn
+			 * into a flood of MARs (SQN writes) at the HSS. */
+			cscf_akavec_spare_add(r->akavec, impi, v, &vec, 1, now);
 			WIMS_WARN(LOG, "%s: %zu AKA challenges pending already, no room for another "
 				       "(answered 503)",
 				  impi, cscf_akavec_count(r->akavec));
-		else
+		} else {
 			WIMS_ERROR(LOG, "%s: AKA challenge not recorded: %s", impi, wims_strerror(rc));
+		}
 	}
 	OPENSSL_cleanse(&vec, sizeof(vec));
 	return rc;

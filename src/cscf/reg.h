@@ -87,6 +87,9 @@ struct cscf_reg_conf {
 	 * first challenges, the others wait as spares for the IMPI's next
 	 * challenges. */
 	unsigned aka_vectors;
+	/* AKA challenges awaiting an answer, at most (0:
+	 * CSCF_AKAVEC_MAX_PENDING); past it, 503. */
+	unsigned aka_max_pending;
 	uint32_t nonce_lifetime_s;
 	uint32_t min_expires, max_expires, default_expires;
 	char service_route[300];   /* "<sip:orig@127.0.0.1:5060;lr>" */

@@ -124,7 +124,8 @@ static int setup(void)
 	    add_aka_user("frank", STORE_SCHEME_AKAV2, NULL) ||
 	    add_aka_user("gina", STORE_SCHEME_AKAV1, NULL) ||
 	    add_aka_user("hugo", STORE_SCHEME_AKAV2, NULL) ||
-	    add_aka_user("ivan", STORE_SCHEME_AKAV2, NULL))
+	    add_aka_user("ivan", STORE_SCHEME_AKAV2, NULL) ||
+	    add_aka_user("judy", STORE_SCHEME_AKAV2, NULL))
 		return -1;
 	cx = cx_open(path, err, sizeof(err));
 	if (!cx)
@@ -1020,6 +1021,75 @@ static void aka_spare_vectors(void)
 	use_aka();
 }
 
+/* Wrong AKA responses count for the failure limiter as Digest ones do:
+ * past WIMS_AUTH_MAX_FAILURES_PER_MIN even the right answer is refused
+ * unchecked (and its vector is not spent). */
+static void aka_guessing_is_blocked(void)
+{
+	use_aka();
+	struct ua u;
+	struct aka_ue ue;
+	ua_init(&u, "judy", "", "c-aka-guess");
+	aka_ue_init(&ue, "judy");
+	char nonce[128], lines[1024];
+	for (int i = 0; i < WIMS_AUTH_MAX_FAILURES_PER_MIN; i++) {
+		EXPECT_INT(aka_challenge_at(&u, "AKAv2-SHA-256", nonce, sizeof(nonce), T0), ==, 401);
+		EXPECT_INT(aka_answer(&u, &ue, AKA_V2_SHA256, nonce, 1, AKA_WRONG, lines, sizeof(lines)),
+			   ==, AKA_OK);
+		EXPECT_INT(send_at(&u, lines, T0), ==, 403);
+		EXPECT_SLICE(rm.reason, "Wrong password");
+	}
+	EXPECT_INT(aka_challenge_at(&u, "AKAv2-SHA-256", nonce, sizeof(nonce), T0), ==, 401);
+	struct aka_sqn_state before = ue.sqn;
+	EXPECT_INT(aka_answer(&u, &ue, AKA_V2_SHA256, nonce, 1, 0, lines, sizeof(lines)), ==, AKA_OK);
+	EXPECT_INT(send_at(&u, lines, T0), ==, 403);
+	EXPECT_SLICE(rm.reason, "Too many failed attempts");
+	/* a minute later the same answer, its vector still pending, passes */
+	ue.sqn = before;
+	EXPECT_INT(send_at(&u, lines, T0 + 61), ==, 200);
+}
+
+/* The pending table is bounded: full of live challenges, the next AKA
+ * challenge is 503 (a flood costs the flooder, not those challenged);
+ * once they expire there is room again. */
+static void aka_pending_table_full_is_503(void)
+{
+	struct cscf_reg_conf c = conf_aka;
+	c.aka_max_pending = 16; /* one per shard */
+	uint8_t secret[32] = {5};
+	struct cscf_reg *small = cscf_reg_new(&c, secret);
+	EXPECT_TRUE(small != NULL);
+	cur_reg = small;
+	struct ua u;
+	ua_init(&u, "dave", "", "c-aka-full");
+	char nonce[128];
+	int s401 = 0, s503 = 0;
+	uint64_t sqn0 = hss_sqn("dave@" DOMAIN);
+	for (int i = 0; i < 200; i++) {
+		int st_ = aka_challenge_at(&u, "AKAv2-SHA-256", nonce, sizeof(nonce), T0);
+		s401 += st_ == 401;
+		s503 += st_ == 503;
+	}
+	/* one entry per shard; a refused vector waits as a spare and lands in
+	 * its full shard again, so not every shard need fill */
+	EXPECT_INT(s401, <=, 16);
+	EXPECT_INT(s401, >=, 1);
+	EXPECT_INT(s401 + s503, ==, 200);
+	/* the refused kept their vector for the next: no MAR per 503 */
+	EXPECT_INT((hss_sqn("dave@" DOMAIN) >> AKA_IND_BITS) - (sqn0 >> AKA_IND_BITS), <=, 16 + 3);
+	EXPECT_SLICE(rm.reason, "Too many pending AKA challenges");
+	EXPECT_TRUE(sip_msg_hdr(&rm, SIP_HDR_WWW_AUTHENTICATE) == NULL);
+	/* a Digest user is still challenged */
+	ua_init(&u, "alice", "alice-secret", "c-aka-full-a");
+	EXPECT_INT(aka_challenge_at(&u, NULL, NULL, 0, T0), ==, 401);
+	/* expired challenges make room */
+	ua_init(&u, "dave", "", "c-aka-full-2");
+	EXPECT_INT(aka_challenge_at(&u, "AKAv2-SHA-256", nonce, sizeof(nonce), T0 + 300), ==, 401);
+	cscf_reg_free(small);
+	use_aka();
+}
+
+
 int main(void)
 {
 	if (setup() != 0) {
@@ -1054,6 +1124,8 @@ int main(void)
 	UNIT_RUN(aka_stale_and_forged_nonces);
 	UNIT_RUN(aka_answer_on_another_worker);
 	UNIT_RUN(aka_spare_vectors);
+	UNIT_RUN(aka_guessing_is_blocked);
+	UNIT_RUN(aka_pending_table_full_is_503);
 	use_digest();
 	teardown();
 	return UNIT_MAIN_END();
