@@ -1,6 +1,7 @@
 /*
- * reg.c - the registrar: Digest authentication of REGISTER against the
- * HSS (Cx UAR/MAR/SAR) and the bindings in the store (see reg.h).
+ * reg.c - the registrar: Digest and Digest AKA authentication of REGISTER
+ * against the HSS (Cx UAR/MAR/SAR) and the bindings in the store (see
+ * reg.h).  AKA vectors wait for their answer in akavec.h's shared table.
  *
  * The order of the checks follows RFC 3261 10.3: the domain (step 1),
  * extensions (2), authentication (3-4), the AOR (5), the Contacts (6-7),

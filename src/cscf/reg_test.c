@@ -16,8 +16,9 @@
  * and AKAv1 registration with rspauth, one challenge per scheme the HSS
  * serves the IMPI, wrong response, replayed answer, the card ahead of the
  * HSS (auts, resync, then 200), a forged AUTS, the UE refusing our AUTN,
- * stale and forged AKA nonces, an answer on another worker's handles, and
- * spare vectors from a multi-vector MAR.
+ * stale and forged AKA nonces, an answer on another worker's handles,
+ * spare vectors from a multi-vector MAR, the failure limiter, and a full
+ * pending table (503).
  */
 #include "cscf/reg.h"
 
