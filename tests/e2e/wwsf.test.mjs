@@ -67,11 +67,15 @@ test('bundle and stylesheet with their content types', async () => {
 	assert.match(svg.headers['content-type'], /^image\/svg\+xml/);
 });
 
-test('/config.json gives the P-CSCF URL and the domain', async () => {
+test('/config.json gives the P-CSCF URL, the ME agent URL and the domain', async () => {
 	const r = await httpsRequest(`${base}/config.json`);
 	assert.equal(r.status, 200);
 	assert.match(r.headers['content-type'], /^application\/json/);
-	assert.deepEqual(JSON.parse(r.body), { pcscf_url: `wss://127.0.0.1:${deadPort}/`, domain: 'ims.example.org' });
+	assert.deepEqual(JSON.parse(r.body), { pcscf_url: `wss://127.0.0.1:${deadPort}/`,
+		me_url: 'https://127.0.0.1:8445', domain: 'ims.example.org' });
+	/* the page may reach the ME agent it names, and nothing else new */
+	const csp = (await httpsRequest(`${base}/`)).headers['content-security-policy'] || '';
+	assert.match(csp, /connect-src [^;]*https:\/\/127\.0\.0\.1:8445/);
 });
 
 test('path traversal in every spelling is refused', async () => {

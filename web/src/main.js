@@ -155,15 +155,17 @@ function askMe() {
 		meIdentities = [];
 		$('me-identity-row').hidden = true;
 		const f = explainIsimFailure(e, { source: 'me', meUrl: config.me_url });
-		meStatus(`${f.title} ${f.detail}`, 'error');
-		/* the agent's own page, where the person allows this site */
 		if (e.confirmUrl && /^https:\/\//.test(e.confirmUrl)) {
+			/* the agent's own page, where the person allows this site */
+			meStatus(`${f.title} `, 'error');
 			const a = document.createElement('a');
 			a.href = e.confirmUrl;
 			a.target = '_blank';
 			a.rel = 'noopener';
-			a.textContent = 'Allow this site on this device';
-			$('me-status').append(' ', a);
+			a.textContent = 'Allow this site on the ME agent\'s page';
+			$('me-status').append(a, ', then press Ask again.');
+		} else {
+			meStatus(`${f.title} ${f.detail}`, 'error');
 		}
 		$('me-retry').hidden = false;
 	}).finally(() => {
