@@ -41,6 +41,13 @@
  * generator against Kamailio (tests/integration/bench_smoke.sh) checks
  * them against an implementation nobody here wrote.
  *
+ * Digest AKA (--algorithm AKAv1-MD5 or AKAv2-SHA-256, RFC 3310 / 4169):
+ * each connection is a card whose K and OPc are aka_demo_keys(IMPI), the
+ * way bench/run.sh provisions its AKA subscribers; src/auth/aka.h's USIM
+ * side checks AUTN and gives RES/CK/IK, so every registration also proves
+ * that the network knows the card.  A synchronisation failure is answered
+ * with auts, and the registration goes on with the next challenge.
+ *
  * Call mode (--call URI): each connection registers once while the
  * connections are set up, and in the window loops on calls instead of
  * registrations; the statistics (rate, latency, failures by code) are then
@@ -371,6 +378,11 @@ static int challenge_alg(const struct lg_challenge *ch)
 {
 	enum digest_alg alg;
 	struct slice name = ch->algorithm[0] ? slice_from_cstr(ch->algorithm) : SLICE_NULL;
+	enum aka_version v;
+	if (lg_run.o.aka && name.p && aka_version_parse(name, &v) == 0)
+		return v == AKA_V1_MD5 ? DIGEST_ALG_MD5 : DIGEST_ALG_SHA256;
+	if (lg_run.o.aka)
+		return -1; /* an AKA run answers AKA challenges only */
 	if (digest_alg_parse(name, &alg) != 0)
 		return -1;
 	if (alg != DIGEST_ALG_MD5 && alg != DIGEST_ALG_SHA256)
@@ -424,21 +436,59 @@ void lg_timer_arm(struct lg_conn *c, unsigned ms)
 	evtimer_add(c->timer, &tv);
 }
 
+/*
+ * The card answers an AKA challenge: the Digest password (into c->ha1 as
+ * H(A1), since it changes with every challenge) or, on a synchronisation
+ * failure, auts with H(A1) over the empty password (RFC 3310 3.4).
+ */
+static int aka_answer(struct lg_conn *c, const struct lg_challenge *ch, enum digest_alg alg,
+		      char *auts, size_t autssz)
+{
+	uint8_t rand[AKA_RAND_LEN], autn[AKA_AUTN_LEN];
+	struct aka_usim_out u;
+	char pw[AKA_PASSWORD_MAX];
+	size_t pwlen = 0;
+	auts[0] = '\0';
+	if (aka_nonce_decode(slice_from_cstr(ch->nonce), rand, autn) != 0)
+		return WIMS_EPARSE;
+	int rc = aka_usim_authenticate(&c->aka_keys, &c->aka_sqn, rand, autn, &u);
+	if (rc == AKA_OK)
+		rc = aka_digest_password((enum aka_version)lg_run.o.aka, u.res, sizeof(u.res), u.ik,
+					 u.ck, pw, sizeof(pw), &pwlen);
+	else if (rc == AKA_SYNC_FAILURE)
+		rc = aka_auts_encode(u.auts, auts, autssz) < 0 ? WIMS_ETOOBIG : 0;
+	else if (rc == AKA_MAC_FAILURE)
+		rc = WIMS_EAUTH; /* the server does not know our K */
+	if (rc == 0)
+		rc = digest_ha1(alg, slice_from_cstr(c->impi), slice_from_cstr(ch->realm),
+				(struct slice){pw, pwlen}, c->ha1);
+	c->ha1_alg = -1; /* never reused */
+	OPENSSL_cleanse(&u, sizeof(u));
+	OPENSSL_cleanse(pw, sizeof(pw));
+	return rc;
+}
+
 /* Sends a REGISTER; with ch (and its algorithm) an Authorization too. */
 static int send_register(struct lg_conn *c, const struct lg_challenge *ch)
 {
 	struct lg_worker *w = c->w;
-	char msg[LG_MSG_MAX], branch[17], auth[1400];
+	char msg[LG_MSG_MAX], branch[17], auth[1400], auts[AKA_AUTS_B64_LEN + 1] = "";
 	auth[0] = '\0';
 	c->cseq++;
 	if (ch) {
 		int alg = challenge_alg(ch);
-		const char *alg_name = alg >= 0 ? digest_alg_name((enum digest_alg)alg) : "";
+		const char *alg_name = alg < 0	     ? ""
+				       : lg_run.o.aka ? aka_version_name((enum aka_version)lg_run.o.aka)
+						      : digest_alg_name((enum digest_alg)alg);
 		char uri[LG_ID_MAX + 8], resp[DIGEST_HEX_MAX], cnonce[17];
 		if (alg < 0)
 			return WIMS_EUNSUPPORTED;
 		snprintf(uri, sizeof(uri), "sip:%s", lg_run.o.domain);
-		if (c->ha1_alg != alg || strcmp(c->ha1_realm, ch->realm) != 0) {
+		if (lg_run.o.aka) {
+			int rc = aka_answer(c, ch, (enum digest_alg)alg, auts, sizeof(auts));
+			if (rc != 0)
+				return rc;
+		} else if (c->ha1_alg != alg || strcmp(c->ha1_realm, ch->realm) != 0) {
 			int rc = digest_ha1((enum digest_alg)alg, slice_from_cstr(c->impi),
 					    slice_from_cstr(ch->realm), slice_from_cstr(c->password),
 					    c->ha1);
@@ -460,10 +510,11 @@ static int send_register(struct lg_conn *c, const struct lg_challenge *ch)
 			n = snprintf(auth, sizeof(auth),
 				     "Authorization: Digest username=\"%s\", realm=\"%s\", nonce=\"%s\", "
 				     "uri=\"%s\", response=\"%s\", algorithm=%s, cnonce=\"%s\", "
-				     "qop=auth, nc=00000001%s%s%s\r\n",
+				     "qop=auth, nc=00000001%s%s%s%s%s%s\r\n",
 				     c->impi, ch->realm, ch->nonce, uri, resp, alg_name, cnonce,
 				     ch->has_opaque ? ", opaque=\"" : "", ch->has_opaque ? ch->opaque : "",
-				     ch->has_opaque ? "\"" : "");
+				     ch->has_opaque ? "\"" : "", auts[0] ? ", auts=\"" : "", auts,
+				     auts[0] ? "\"" : "");
 		} else {
 			n = snprintf(auth, sizeof(auth),
 				     "Authorization: Digest username=\"%s\", realm=\"%s\", nonce=\"%s\", "
@@ -476,6 +527,9 @@ static int send_register(struct lg_conn *c, const struct lg_challenge *ch)
 			return WIMS_ETOOBIG;
 		if (w->algorithm_used[0] == '\0')
 			snprintf(w->algorithm_used, sizeof(w->algorithm_used), "%s", alg_name);
+		/* After auts the server challenges again (resynchronised). */
+		if (auts[0])
+			c->state = LG_WAIT_CHALLENGE;
 	}
 	lg_rand_hex(w, branch, 16);
 	/* RFC 7118 5: Via transport WSS, a Contact host under .invalid
@@ -663,6 +717,7 @@ static void conn_free(struct lg_conn *c)
 	lg_call_free(c);
 	OPENSSL_cleanse(c->password, sizeof(c->password));
 	OPENSSL_cleanse(c->ha1, sizeof(c->ha1));
+	OPENSSL_cleanse(&c->aka_keys, sizeof(c->aka_keys));
 	free(c);
 	atomic_fetch_sub(&lg_run.live, 1);
 }
@@ -901,8 +956,10 @@ static void usage(FILE *f)
 		"  --threads N              worker threads (1)\n"
 		"  --tls / --no-tls         wss:// (default) or ws://\n"
 		"  --insecure               do not verify the server certificate\n"
-		"  --algorithm A            answer only MD5 or SHA-256 challenges\n"
-		"                           (default: the first challenge it can answer)\n"
+		"  --algorithm A            answer only MD5, SHA-256, AKAv1-MD5 or\n"
+		"                           AKAv2-SHA-256 challenges (default: the first\n"
+		"                           MD5/SHA-256 challenge); with AKA each subscriber's\n"
+		"                           K/OPc are the demo keys of its IMPI (aka_demo_keys)\n"
 		"  --timeout MS             wait for each response at most (5000)\n"
 		"  --fail-pause MS          pause after a failed registration (1000)\n"
 		"  --connect-timeout S      give up waiting for connections (30)\n"
@@ -1062,11 +1119,15 @@ static int parse_opts(int argc, char **argv, struct lg_opts *o)
 		case O_TLS: o->tls = true; break;
 		case O_NO_TLS: o->tls = false; break;
 		case O_INSECURE: o->insecure = true; break;
-		case O_ALGORITHM:
-			if (strcasecmp(optarg, "MD5") != 0 && strcasecmp(optarg, "SHA-256") != 0)
+		case O_ALGORITHM: {
+			enum aka_version av;
+			if (aka_version_parse(slice_from_cstr(optarg), &av) == 0)
+				o->aka = (int)av;
+			else if (strcasecmp(optarg, "MD5") != 0 && strcasecmp(optarg, "SHA-256") != 0)
 				goto bad;
 			o->algorithm = optarg;
 			break;
+		}
 		case O_TIMEOUT:
 			if (!parse_uint(optarg, 600000, &v) || v == 0)
 				goto bad;
@@ -1381,6 +1442,10 @@ int main(int argc, char **argv)
 		memcpy(c->contact_host + 12, ".invalid", 9);
 		c->cseq = (uint32_t)(lg_rand(w) % 1000) + 1;
 		c->ha1_alg = -1;
+		if (o->aka && aka_demo_keys(c->impi, &c->aka_keys) != 0) {
+			fprintf(stderr, "wims-loadgen: no AKA keys for %s\n", c->impi);
+			return 1;
+		}
 		c->index = i;
 		if (o->call_target && lg_call_new(c) != 0) {
 			fprintf(stderr, "wims-loadgen: out of memory\n");

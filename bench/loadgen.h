@@ -18,6 +18,7 @@
 
 #include <openssl/ssl.h>
 
+#include "auth/aka.h"
 #include "auth/digest.h"
 
 /* TLS + upgrade handshakes in flight per worker: enough to open a few
@@ -61,6 +62,7 @@ struct lg_opts {
 	bool tls;
 	bool insecure;
 	const char *algorithm; /* NULL: the first challenge we can answer */
+	int aka;               /* enum aka_version when --algorithm names one, else 0 */
 	unsigned timeout_ms;
 	unsigned fail_pause_ms;
 	unsigned connect_timeout_s;
@@ -111,6 +113,11 @@ struct lg_conn {
 	int ha1_alg; /* enum digest_alg, -1: none yet */
 	char ha1_realm[LG_PARAM_MAX];
 	char ha1[DIGEST_HEX_MAX];
+	/* Digest AKA (--algorithm AKAv1-MD5 / AKAv2-SHA-256): the card of
+	 * this subscriber, keys from aka_demo_keys() as bench/run.sh
+	 * provisions them, and its SQN state. */
+	struct aka_keys aka_keys;
+	struct aka_sqn_state aka_sqn;
 	struct lg_call *call; /* call mode only */
 };
 

@@ -10,7 +10,14 @@
 #        100/180/200 -> ACK -> BYE -> 200 to sip:uas@ims.example.org), and
 #        one SIPp UAS over TCP (bench/sipp/uas.xml), registered on both
 #        servers with bench/sipp/register.xml, is the callee: wims-loadgen
-#        -> pcscf -> cscf -> SIPp, or wims-loadgen -> Kamailio -> SIPp.
+#        -> pcscf -> cscf -> SIPp, or wims-loadgen -> Kamailio -> SIPp;
+#  aka   IMS AKA registrations over WSS through pcscf (TS 33.203 Annex X):
+#        AKAv2-SHA-256 and AKAv1-MD5 (BENCH_AKA_ALGORITHMS) against Digest
+#        MD5 in the same run, wims only (Kamailio's AKA needs its IMS
+#        modules and a Diameter HSS, which Debian does not ship).  The AKA
+#        subscribers aka0000... have K/OPc from aka_demo_keys(IMPI)
+#        (computed here with the same SHA-256 derivation) and are imported
+#        with a second `wims hss import`; wims-loadgen is their cards.
 #
 #  1. writes BENCH_USERS subscribers (user0000@ims.example.org ..., password
 #     pw-N) and the callee uas@ims.example.org (pw-uas) to a CSV and
@@ -21,7 +28,7 @@
 #     ports of their own so that a demo or a test running beside the bench
 #     cannot answer in its place (wims's listeners use SO_REUSEPORT: a
 #     second process on the same port would share the traffic): wims pcscf
-#     17443 (cscf 17060, Mw 17070, wwsf 18443); Kamailio registrar MD5
+#     17443 (cscf 17060, Mw 17070, wwsf 18443, me 18445); Kamailio registrar MD5
 #     17444, SHA-256 17445; Kamailio proxy WSS 17446 + TCP 17461; SIPp UAS
 #     17090.  For the call phase wims is restarted with [cscf]
 #     digest_algorithms = MD5 (SIPp 3.6.1 answers MD5 only);
@@ -39,8 +46,8 @@
 # seconds plus start-up.  Every process it starts is stopped by PID on exit.
 # Fails (exit 1) only when a wims run had failures; Kamailio's are a warning.
 #
-# Knobs (environment): BENCH_PHASES ("reg call", or "reg,call"; one alone
-# runs only it), BENCH_CONNECTIONS (100), BENCH_DURATION (20 s),
+# Knobs (environment): BENCH_PHASES ("reg call aka", or "reg,call,aka"; a
+# subset runs only those), BENCH_CONNECTIONS (100), BENCH_DURATION (20 s),
 # BENCH_ROUNDS (3), BENCH_ALGORITHMS ("MD5 SHA-256"), BENCH_USERS
 # (= the larger of the connection counts), BENCH_THREADS (generator
 # threads, 1), BENCH_EXPIRES (600), BENCH_KAMAILIO_CHILDREN (Kamailio TCP
@@ -48,7 +55,8 @@
 # core), BENCH_TARGETS ("wims kamailio"; one of them alone measures only
 # it); for the call phase BENCH_CALL_CONNECTIONS (callers, 50),
 # BENCH_CALL_DURATION (= BENCH_DURATION), BENCH_CALL_ROUNDS
-# (= BENCH_ROUNDS), BENCH_CALL_HOLD_MS (ACK to BYE, 0).
+# (= BENCH_ROUNDS), BENCH_CALL_HOLD_MS (ACK to BYE, 0); for the aka phase
+# BENCH_AKA_ALGORITHMS ("AKAv2-SHA-256 AKAv1-MD5").
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -64,7 +72,7 @@ KAMAILIO=${KAMAILIO_BIN:-/usr/sbin/kamailio}
 num() { # num NAME VALUE: a positive integer or die
 	case $2 in '' | *[!0-9]* | 0) echo "run.sh: $1 must be a positive integer" >&2; exit 2 ;; esac
 }
-PHASES=${BENCH_PHASES:-reg call}
+PHASES=${BENCH_PHASES:-reg call aka}
 PHASES=${PHASES//,/ }
 CONNECTIONS=${BENCH_CONNECTIONS:-100}
 DURATION=${BENCH_DURATION:-20}
@@ -74,6 +82,7 @@ CALL_CONNECTIONS=${BENCH_CALL_CONNECTIONS:-50}
 CALL_DURATION=${BENCH_CALL_DURATION:-$DURATION}
 CALL_ROUNDS=${BENCH_CALL_ROUNDS:-$ROUNDS}
 CALL_HOLD_MS=${BENCH_CALL_HOLD_MS:-0}
+AKA_ALGORITHMS=${BENCH_AKA_ALGORITHMS:-AKAv2-SHA-256 AKAv1-MD5}
 max_conns=$CONNECTIONS
 [ "${CALL_CONNECTIONS:-0}" -gt "$max_conns" ] 2>/dev/null && max_conns=$CALL_CONNECTIONS
 USERS=${BENCH_USERS:-$max_conns}
@@ -93,11 +102,12 @@ num BENCH_CALL_CONNECTIONS "$CALL_CONNECTIONS"
 num BENCH_CALL_DURATION "$CALL_DURATION"
 num BENCH_CALL_ROUNDS "$CALL_ROUNDS"
 case $CALL_HOLD_MS in '' | *[!0-9]*) echo "run.sh: BENCH_CALL_HOLD_MS must be a number" >&2; exit 2 ;; esac
-want_reg= want_call=
+want_reg= want_call= want_aka=
 for p in $PHASES; do
-	case $p in reg) want_reg=1 ;; call) want_call=1 ;; *) echo "run.sh: unknown phase $p (reg, call)" >&2; exit 2 ;; esac
+	case $p in reg) want_reg=1 ;; call) want_call=1 ;; aka) want_aka=1 ;;
+	*) echo "run.sh: unknown phase $p (reg, call, aka)" >&2; exit 2 ;; esac
 done
-[ -n "$want_reg$want_call" ] || { echo "run.sh: BENCH_PHASES is empty" >&2; exit 2; }
+[ -n "$want_reg$want_call$want_aka" ] || { echo "run.sh: BENCH_PHASES is empty" >&2; exit 2; }
 case $WIMS_WORKERS in '' | *[!0-9]*) echo "run.sh: BENCH_WIMS_WORKERS must be a number" >&2; exit 2 ;; esac
 if [ "$USERS" -lt "$max_conns" ]; then
 	echo "run.sh: BENCH_USERS ($USERS) < the connections asked for ($max_conns)" >&2
@@ -110,6 +120,9 @@ if [ "$DURATION" -gt 300 ] || [ "$CALL_DURATION" -gt 300 ] || [ "$ROUNDS" -gt 20
 fi
 for a in $ALGORITHMS; do
 	case $a in MD5 | SHA-256) ;; *) echo "run.sh: unknown algorithm $a" >&2; exit 2 ;; esac
+done
+for a in $AKA_ALGORITHMS; do
+	case $a in AKAv1-MD5 | AKAv2-SHA-256) ;; *) echo "run.sh: unknown AKA algorithm $a" >&2; exit 2 ;; esac
 done
 want_wims= want_kam=
 for t in $TARGETS; do
@@ -133,7 +146,7 @@ declare -A KAM_PORT=([MD5]=17444 [SHA-256]=17445 [call]=17446)
 KAM_CALL_TCP=17461
 UAS_PORT=17090
 CALLEE=sip:uas@ims.example.org
-for port in 17060 17070 17443 18443 17444 17445 17446 17461 17090; do
+for port in 17060 17070 17443 18443 18445 17444 17445 17446 17461 17090; do
 	if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
 		echo "run.sh: something already listens on 127.0.0.1:$port (a wims demo or Kamailio?): stop it first" >&2
 		exit 1
@@ -192,6 +205,7 @@ HZ=$(getconf CLK_TCK)
 
 echo "== wims bench, phases: $PHASES"
 [ -n "$want_reg" ] && echo "   reg: $CONNECTIONS connections, $DURATION s x $ROUNDS rounds, algorithms: $ALGORITHMS"
+[ -n "$want_aka" ] && echo "   aka: $CONNECTIONS connections, $DURATION s x $ROUNDS rounds, wims only: $AKA_ALGORITHMS against MD5"
 [ -n "$want_call" ] && echo "   call: $CALL_CONNECTIONS callers, $CALL_DURATION s x $CALL_ROUNDS rounds, hold $CALL_HOLD_MS ms, to $CALLEE (SIPp over TCP)"
 echo "   machine: $(nproc) cores, $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)"
 echo "   results: $out"
@@ -217,7 +231,8 @@ wims_set=(--set "global.data_dir=$work/wims" --set "global.tls_cert=$work/tls/ce
 	--set "global.workers=$WIMS_WORKERS"
 	--set "pcscf.listen=127.0.0.1:$WIMS_PORT" --set "pcscf.mw_listen=127.0.0.1:17070"
 	--set "pcscf.cscf_addr=127.0.0.1:17060" --set "cscf.listen=127.0.0.1:17060"
-	--set "wwsf.listen=127.0.0.1:18443" --set "wwsf.pcscf_url=wss://127.0.0.1:$WIMS_PORT/")
+	--set "wwsf.listen=127.0.0.1:18443" --set "wwsf.pcscf_url=wss://127.0.0.1:$WIMS_PORT/"
+	--set "me.listen=127.0.0.1:18445")
 if [ -n "$want_wims" ]; then
 	t=$(date +%s.%N)
 	if ! "$WIMS" "${wims_set[@]}" hss import "$csv" >"$out/hss-import.log" 2>&1; then
@@ -226,6 +241,25 @@ if [ -n "$want_wims" ]; then
 		exit 1
 	fi
 	echo "   provisioned $USERS subscribers in wims in $(awk -v a="$t" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }') s"
+fi
+# The AKA subscribers: AKA only (both versions allowed), the demo keys of
+# their IMPI (src/auth/aka.h aka_demo_keys), AMF 8000, SQN 0.
+if [ -n "$want_aka" ] && [ -n "$want_wims" ]; then
+	aka_csv=$work/aka-users.csv
+	python3 - "$CONNECTIONS" >"$aka_csv" <<'PY'
+import hashlib, sys
+print("impi,impu,password,schemes,k,opc,amf")
+for i in range(int(sys.argv[1])):
+    impi = "aka%04d@ims.example.org" % i
+    key = lambda label: hashlib.sha256(("wims demo AKA %s %s" % (label, impi)).encode()).hexdigest()[:32]
+    print("%s,sip:%s,,akav1;akav2,%s,%s,8000" % (impi, impi, key("K"), key("OPc")))
+PY
+	if ! "$WIMS" "${wims_set[@]}" hss import "$aka_csv" >"$out/hss-import-aka.log" 2>&1; then
+		echo "run.sh: wims hss import of the AKA subscribers failed:" >&2
+		tail -n 20 "$out/hss-import-aka.log" >&2
+		exit 1
+	fi
+	echo "   provisioned $CONNECTIONS AKA subscribers in wims"
 fi
 
 # 2. Servers.
@@ -359,7 +393,12 @@ one_attempt() {
 	local server=$1 alg=$2 round=$3 secs=$4 port pid before after cbefore=0 cafter=0 line rc=0
 	local fbefore=0 fafter=0
 	local mode=(--algorithm "$alg" --connections "$CONNECTIONS") file=$results unit=reg/s
+	local users=(--users "0-$((USERS - 1))")
 	if [ "$server" = wims ]; then port=$WIMS_PORT pid=$wims_pid; else port=${KAM_PORT[$alg]} pid=${kam_pid[$alg]}; fi
+	if [ -n "$aka_phase" ]; then
+		file=$aka_results users=(--users "0-$((CONNECTIONS - 1))")
+		case $alg in AKA*) users+=(--user-pattern 'aka%04u') ;; esac
+	fi
 	if [ "$alg" = call ]; then
 		mode=(--algorithm MD5 --connections "$CALL_CONNECTIONS" --call "$CALLEE"
 			--call-hold "$CALL_HOLD_MS")
@@ -369,7 +408,7 @@ one_attempt() {
 	fi
 	before=$(cpu_ticks "$pid")
 	line=$("$LOADGEN" --host 127.0.0.1 --port "$port" --insecure --quiet \
-		--users "0-$((USERS - 1))" --duration "$secs" "${mode[@]}" \
+		"${users[@]}" --duration "$secs" "${mode[@]}" \
 		--threads "$THREADS" --expires "$EXPIRES" \
 		--label "$server $alg $round" 2>>"$out/loadgen.log" | sed -n 's/^RESULT //p') || rc=$?
 	after=$(cpu_ticks "$pid")
@@ -456,6 +495,20 @@ if [ -n "$want_reg" ]; then
 	rounds $ALGORITHMS
 	# The call phase starts servers of its own.
 	for a in $ALGORITHMS; do stop_kamailio "$a"; done
+fi
+aka_phase=
+aka_results=$out/aka.jsonl
+: >"$aka_results"
+if [ -n "$want_aka" ] && [ -n "$want_wims" ]; then
+	echo "== aka phase: wims with its default algorithms (AKA for the AKA subscribers, Digest for the others)"
+	start_wims || exit 1
+	aka_phase=1
+	saved_targets=$TARGETS
+	TARGETS=wims
+	# shellcheck disable=SC2086
+	rounds $AKA_ALGORITHMS MD5
+	TARGETS=$saved_targets
+	aka_phase=
 fi
 if [ -n "$want_call" ]; then
 	echo "== call phase: starting the SIPp callee, wims with MD5 only, the Kamailio proxy"
@@ -600,8 +653,45 @@ PY
 echo "SIPp callee since it (last) started (both targets, warm-ups included): ${callee_ok:-?} calls completed, ${callee_failed:-?} failed." |
 	tee -a "$out/summary.md"
 fi
+if [ -n "$want_aka" ] && [ -n "$want_wims" ]; then
+echo "== IMS AKA registrations through pcscf against Digest MD5 (wims, same run)" | tee -a "$out/summary.md"
+python3 - "$aka_results" "$out/summary.md" "$out/summary-aka.json" <<'PY'
+import json, statistics, sys
+runs = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
+def med(rs, f):
+    return statistics.median(f(r) for r in rs)
+rows, per = [], {}
+for alg in sorted({r["alg"] for r in runs}, key=lambda a: (a == "MD5", a)):
+    rs = [r for r in runs if r["alg"] == alg]
+    ok = sum(r["registrations"] for r in rs)
+    cpu = sum(r["server_cpu_s"] for r in rs)
+    s = per[alg] = {
+        "runs": len(rs),
+        "rate": med(rs, lambda r: r["rate"]),
+        "p50": med(rs, lambda r: r["latency_ms"]["p50"]),
+        "p99": med(rs, lambda r: r["latency_ms"]["p99"]),
+        "failures": sum(r["failures"] for r in rs),
+        "rates": [round(r["rate"]) for r in rs],
+        "cpu_ms_per_reg": 1000.0 * cpu / ok if ok else None,
+    }
+base = per.get("MD5", {}).get("rate")
+for alg, s in per.items():
+    cpu = "%.3f" % s["cpu_ms_per_reg"] if s["cpu_ms_per_reg"] is not None else "-"
+    ratio = "%.2f" % (s["rate"] / base) if base else "-"
+    s["ratio_to_md5"] = s["rate"] / base if base else None
+    rows.append("| %s | %.0f | %s | %s | %.2f | %.2f | %s | %d |" % (
+        alg, s["rate"], " / ".join(str(x) for x in s["rates"]), ratio, s["p50"], s["p99"], cpu,
+        s["failures"]))
+head = ("| algorithm | reg/s (median of runs) | reg/s per run | ratio to Digest MD5 | p50 ms | p99 ms"
+        " | server CPU ms/reg | failures |\n|---|---:|---|---:|---:|---:|---:|---:|")
+table = head + "\n" + "\n".join(rows) + "\n"
+open(sys.argv[2], "a").write(table + "\n")
+json.dump(per, open(sys.argv[3], "w"), indent=1)
+print(table)
+PY
+fi
 note_incidents | tee -a "$out/summary.md"
-echo "raw results: $results $calls"
+echo "raw results: $results $calls $aka_results"
 if [ "$peer_failed_runs" -ne 0 ]; then
 	echo "run.sh: warning: $peer_failed_runs Kamailio run(s) had failures or dropped connections (see the table)" >&2
 fi
