@@ -7,7 +7,9 @@
 # calls over WSS through the Kamailio proxy and through pcscf+cscf to a
 # SIPp callee over TCP (bench/sipp), with no failure; a call to an unknown
 # user is a failure by code; a callee that hangs up first gets its BYE
-# answered through the proxies.
+# answered through the proxies.  Its AKA mode (--algorithm AKAv2-SHA-256 /
+# AKAv1-MD5) registers AKA subscribers with the demo keys through pcscf, and
+# counts a network that does not know the card (AUTN MAC wrong) as a failure.
 #
 # Uses 127.0.0.1 ports 7443/5060/8443 (wims demo), 7444/7445 (Kamailio
 # registrars), 7446 + TCP 7461 (Kamailio proxy), 7090/7091 (SIPp callees).
@@ -185,11 +187,42 @@ import_users() {
 	"$WIMS_BIN" --set "global.data_dir=$TEST_TMP/data" hss import "$csv" && touch "$TEST_TMP/imported"
 }
 check "wims hss import provisions the bench subscribers" import_users
+# AKA subscribers aka0000..: the demo keys of their IMPI (bench/run.sh does
+# the same); aka0009's K is another, so its network cannot prove itself.
+aka_csv=$TEST_TMP/aka-users.csv
+python3 - "$USERS" >"$aka_csv" <<'PY'
+import hashlib, sys
+print("impi,impu,password,schemes,k,opc,amf")
+for i in range(int(sys.argv[1])):
+    impi = "aka%04d@ims.example.org" % i
+    key = lambda label: hashlib.sha256(("wims demo AKA %s %s" % (label, impi)).encode()).hexdigest()[:32]
+    k = key("K") if i != 9 else "00" * 16
+    print("%s,sip:%s,,akav1;akav2,%s,%s,8000" % (impi, impi, k, key("OPc")))
+PY
+check "wims hss import provisions the bench AKA subscribers" \
+	"$WIMS_BIN" --set "global.data_dir=$TEST_TMP/data" hss import "$aka_csv"
+# The network of aka0009 holds another K: the card refuses its AUTN, the
+# generator counts every registration as failed and none as done.
+aka_refused() {
+	if "$LOADGEN" --host 127.0.0.1 --port 7443 --insecure --quiet --users 9-9 \
+		--user-pattern 'aka%04u' --connections 1 --duration 2 --timeout 3000 \
+		--algorithm AKAv2-SHA-256 --fail-pause 500 >"$TEST_TMP/result"; then
+		echo "the generator reported success against a network without the card's K"
+		return 1
+	fi
+	cat "$TEST_TMP/result"
+	grep -q '"registrations":0,' "$TEST_TMP/result" && grep -q '"failures":[1-9]' "$TEST_TMP/result"
+}
 if [ -e "$TEST_TMP/imported" ]; then
 	wims_start demo --set global.log_level=warn
 	check "loadgen registers against wims demo with SHA-256" registers 7443 SHA-256
 	check "loadgen registers against wims demo with MD5" registers 7443 MD5
 	check "loadgen counts wims's 403 for a wrong password as failures" refused 7443 SHA-256
+	check "loadgen registers AKA subscribers through pcscf with AKAv2-SHA-256" \
+		registers 7443 AKAv2-SHA-256 --user-pattern 'aka%04u' --users 0-4
+	check "loadgen registers AKA subscribers through pcscf with AKAv1-MD5" \
+		registers 7443 AKAv1-MD5 --user-pattern 'aka%04u' --users 5-8 --connections 4
+	check "loadgen counts a network that fails the card's AUTN check as failures" aka_refused
 	# Calls: cscf challenges with MD5 only, the one SIPp answers.
 	if have_sipp; then
 		kill "$WIMS_PID"
