@@ -19,14 +19,15 @@
 //       page stops and says so
 //   (j) an ME agent that wants the user's confirmation ([me] confirm = yes,
 //       a second demo): the page shows the agent's reason and its link; once
-//       the user allowed the site there, dave registers
+//       the user allowed the site there, dave registers; (k) registrations
+//       shortened to 20 s there: each re-REGISTER is a new AKA run
 // Screenshots: aka-login, aka-registered-me, aka-registered-network-isim,
 // aka-call, aka-isim-error, aka-me-confirm.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 
-import { httpsJson } from './lib/http.mjs';
+import { httpsJson, httpsRequest } from './lib/http.mjs';
 import { dial, sipTrace, waitCall } from './lib/phone.mjs';
 import { demoSession } from './lib/session.mjs';
 import { startStaticSite } from './lib/static.mjs';
@@ -39,7 +40,8 @@ const hasIsim = await wimsHasKey('wwsf.demo_accounts').catch(() => false);
 const skip = hasMe && hasIsim ? false : 'this wims has no me role or network ISIM yet';
 
 const session = demoSession({ contexts: 3, skip });
-const confirming = demoSession({ sets: ['me.confirm=yes'], skip });
+const confirming = demoSession({ sets: ['me.confirm=yes', 'cscf.max_expires=20', 'cscf.min_expires=10',
+	'cscf.default_expires=20'], skip });
 const demo = () => session.demo();
 
 const DAVE = 'dave@ims.example.org';
@@ -359,10 +361,12 @@ describe('IMS AKA through both ISIMs', { skip }, () => {
 	});
 });
 
-describe('an ME agent that asks the user first', { skip }, () => {
+describe('an ME agent that asks the user first; registrations of 20 s', { skip }, () => {
+	let page;
+
 	test('(j) the page shows the agent\'s reason and link; after the user allows the site, dave registers', async () => {
 		const w = confirming.demo();
-		const page = await openWic(confirming.contexts[0], w.wwsfUrl);
+		page = await openWic(confirming.contexts[0], w.wwsfUrl);
 		page.who = 'dave';
 		await page.check('#auth-me');
 		await page.waitForFunction(() => document.getElementById('me-status').dataset.state === 'error');
@@ -383,6 +387,40 @@ describe('an ME agent that asks the user first', { skip }, () => {
 		await page.click('#register');
 		await waitRegistered(page);
 		assert.equal((await authVia(page)).source, 'me');
+	});
+
+	test('(k) the re-REGISTER before the 20 s run out is challenged and answered by the ISIM again', async () => {
+		const w = confirming.demo();
+		if (!page || (await statusPanel(page)).state !== 'registered') {
+			/* (j) did not get dave registered: allow the site the way the
+			 * agent's page does (its token, the agent's own Origin), so that
+			 * this test does not hang on that one */
+			const origin = w.wwsfOrigin;
+			const form = await httpsRequest(`${w.meUrl}/confirm?origin=${encodeURIComponent(origin)}`);
+			const token = /name="token" value="([^"]+)"/.exec(form.body)[1];
+			const ok = await httpsRequest(`${w.meUrl}/confirm`, { method: 'POST',
+				headers: { origin: w.meUrl, 'content-type': 'application/x-www-form-urlencoded' },
+				body: `origin=${encodeURIComponent(origin)}&token=${encodeURIComponent(token)}` });
+			assert.equal(ok.status, 200, ok.body);
+			page = page || await openWic(confirming.contexts[0], w.wwsfUrl);
+			page.who = 'dave';
+			await registerWithMe(page);
+			await waitRegistered(page);
+		}
+		const answered = () => page.evaluate(() => window.wic.trace.filter((m) => m.dir === 'out' &&
+			/^Authorization:.*AKAv2-SHA-256/m.test(m.text)).length);
+		const before = await answered();
+		/* JsSIP refreshes 5 s before a short registration ends */
+		await page.waitForFunction((n) => window.wic.trace.filter((m) => m.dir === 'out' &&
+			/^Authorization:.*AKAv2-SHA-256/m.test(m.text)).length > n, before, { timeout: 25000 });
+		await page.waitForFunction(() => Number(document.getElementById('expires').dataset.seconds) >= 15,
+			null, { timeout: 5000 });
+		const s = await statusPanel(page);
+		assert.equal(s.state, 'registered');
+		assert.ok(await answered() > before);
+		const nonces = (await registers(page)).filter((m) => m.dir === 'out' && AKA_NONCE_RE.test(m.text))
+			.map((m) => AKA_NONCE_RE.exec(m.text)[1]);
+		assert.equal(new Set(nonces).size, nonces.length, 'a fresh challenge each time');
 		await page.close();
 	});
 });

@@ -4,8 +4,8 @@ import { request } from 'node:https';
 import { connect } from 'node:tls';
 import { randomBytes } from 'node:crypto';
 
-/** HTTPS request; resolves { status, headers, body }. */
-export function httpsRequest(url, { method = 'GET', headers = {}, path } = {}) {
+/** HTTPS request (body: a string, or none); resolves { status, headers, body }. */
+export function httpsRequest(url, { method = 'GET', headers = {}, path, body: sent } = {}) {
 	const u = new URL(url);
 	return new Promise((res, rej) => {
 		const req = request({
@@ -20,7 +20,7 @@ export function httpsRequest(url, { method = 'GET', headers = {}, path } = {}) {
 		});
 		req.on('error', rej);
 		req.setTimeout(10000, () => req.destroy(new Error('timeout')));
-		req.end();
+		req.end(sent);
 	});
 }
 

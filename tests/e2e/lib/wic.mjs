@@ -40,9 +40,15 @@ export async function register(page, { impu, password, impi = '', server } = {})
  * Returns the agent's status line.
  */
 export async function registerWithMe(page, { server } = {}) {
+	const asked = () => page.waitForFunction(() =>
+		['ok', 'error'].includes(document.getElementById('me-status').dataset.state), null, { timeout: 15000 });
 	await page.check('#auth-me');
-	await page.waitForFunction(() => ['ok', 'error'].includes(document.getElementById('me-status').dataset.state),
-		null, { timeout: 15000 });
+	await asked();
+	/* an earlier answer was a refusal: ask again, as the person would */
+	if (await page.getAttribute('#me-status', 'data-state') === 'error' && await page.isVisible('#me-retry')) {
+		await page.click('#me-retry');
+		await asked();
+	}
 	const status = await page.textContent('#me-status');
 	if (server) {
 		await page.click('#advanced summary');
