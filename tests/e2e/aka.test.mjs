@@ -14,7 +14,7 @@
 //       subscription: 403
 //   (g) dave's AKA REGISTER replayed on a new WebSocket: 401, never 200
 //   (h) the card is ahead of the HSS (SQN): the page resynchronises (auts)
-//       and registers
+//       and registers; (h2) the same with the network ISIM
 //   (i) a network that cannot prove itself (the card's K differs): the
 //       page stops and says so
 //   (j) an ME agent that wants the user's confirmation ([me] confirm = yes,
@@ -332,6 +332,23 @@ describe('IMS AKA through both ISIMs', { skip }, () => {
 		const via = await authVia(dave);
 		assert.equal(via.source, 'me');
 		assert.match(via.text, /resynchronising/);
+	});
+
+	test('(h2) the same through the network ISIM: erin resynchronises and registers', async () => {
+		const w = demo();
+		await needRegistered(erin, 'erin');
+		await erin.click('#unregister');
+		await waitForState(erin, ['unregistered', 'failed']);
+		const seq = await wimsCli(['wwsf', 'isim-seq', ERIN, '5000'], { dataDir: w.dataDir });
+		assert.equal(seq.code, 0, seq.out);
+		await erin.click('#register');
+		await waitRegistered(erin);
+		const regs = await registers(erin);
+		assert.equal(regs.filter((m) => m.dir === 'out' && /^Authorization:.*auts=/m.test(m.text)).length, 1,
+			await sipTrace(erin));
+		const via = await authVia(erin);
+		assert.equal(via.source, 'network-isim');
+		assert.match(via.text, /network ISIM, signed in as erin \(after resynchronising/);
 	});
 
 	test('(i) a network the ISIM cannot verify (MAC failure): the page stops and says so', async () => {
