@@ -254,8 +254,15 @@ static void send_html(struct evhttp_request *req, int code, const char *reason,
 				  "default-src 'none'; form-action 'self'; base-uri 'none'; "
 				  "frame-ancestors 'none'",
 				  false);
-	evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type",
-			  "text/html; charset=utf-8");
+	/* With no-referrer (the default of every other answer) a browser
+	 * sends the form's POST with "Origin: null" (Fetch 3.1), and
+	 * confirm_post could not tell our page from any other: same-origin
+	 * keeps the Origin for our own form and still tells other sites
+	 * nothing. */
+	struct evkeyvalq *h = evhttp_request_get_output_headers(req);
+	evhttp_remove_header(h, "Referrer-Policy");
+	evhttp_add_header(h, "Referrer-Policy", "same-origin");
+	evhttp_add_header(h, "Content-Type", "text/html; charset=utf-8");
 	struct evbuffer *b = evbuffer_new();
 	if (!b) {
 		evhttp_send_error(req, 500, NULL);

@@ -209,6 +209,10 @@ check "the page cannot be framed (X-Frame-Options, frame-ancestors)" bash -c \
 	"grep -qi '^X-Frame-Options: DENY' $TEST_TMP/h &&
 	 grep -qi \"^Content-Security-Policy: .*frame-ancestors 'none'\" $TEST_TMP/h"
 check "the page holds a token" test "${#TOKEN}" -eq 43
+# no-referrer would make a browser post the form with "Origin: null".
+check "the page's form keeps its Origin (Referrer-Policy: same-origin, once)" bash -c \
+	"[ \$(grep -ci '^Referrer-Policy:' $TEST_TMP/h) = 1 ] &&
+	 grep -qi '^Referrer-Policy: same-origin' $TEST_TMP/h"
 code=$(curl -sk -o /dev/null -w '%{http_code}' "$SELF/confirm?origin=$FOREIGN")
 check "no confirmation page for an Origin not on the list" test "$code" = 403
 post_confirm() { # post_confirm ORIGIN_HEADER FORM
