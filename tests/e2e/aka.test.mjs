@@ -381,12 +381,7 @@ describe('IMS AKA through both ISIMs', { skip }, () => {
 describe('an ME agent that asks the user first; registrations of 20 s', { skip }, () => {
 	let page;
 
-	/* todo: the agent's /confirm page is served with Referrer-Policy:
-	 * no-referrer, so Chromium posts its form with "Origin: null" and the
-	 * agent refuses it ("must come from the ME agent's own page"). */
-	test('(j) the page shows the agent\'s reason and link; after the user allows the site, dave registers', {
-		todo: 'ME agent: POST /confirm from its own page arrives with Origin: null (Referrer-Policy: no-referrer)',
-	}, async () => {
+	test('(j) the page shows the agent\'s reason and link; after the user allows the site, dave registers', async () => {
 		const w = confirming.demo();
 		page = await openWic(confirming.contexts[0], w.wwsfUrl);
 		page.who = 'dave';
