@@ -27,7 +27,10 @@ build: deps $(BUILD)/build.ninja
 
 demo: build
 	@echo "wims demo: open https://127.0.0.1:8443/ (alice/alice-secret, bob/bob-secret, carol/carol-secret)"
-	@echo "           the certificate is self-signed: accept it once in the browser."
+	@echo "           IMS AKA: dave through this device's ISIM (the ME agent, https://127.0.0.1:8445),"
+	@echo "           erin/erin-web or frank/frank-web through the network ISIM (sign in to the site)."
+	@echo "           The certificate is self-signed: accept it once in the browser (and once for the"
+	@echo "           ME agent, at https://127.0.0.1:8445/, if the page says it cannot reach it)."
 	$(BUILD)/wims demo
 
 $(CHECK_BUILD)/build.ninja:

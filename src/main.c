@@ -98,7 +98,9 @@ static int run_roles(const struct role *const *list, size_t n, bool demo)
 	if (!rc) {
 		if (demo)
 			WIMS_INFO("main", "demo running: open the wwsf URL above "
-					  "(subscribers alice, bob, carol; password NAME-secret)");
+					  "(Digest: alice, bob, carol, password NAME-secret; IMS AKA: "
+					  "dave via the ME agent, erin and frank via the network ISIM, "
+					  "web password NAME-web)");
 		int sig = 0;
 		sigwait(&set, &sig);
 		WIMS_INFO("main", "signal %d: stopping", sig);
