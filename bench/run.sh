@@ -15,7 +15,7 @@
 #        AKAv2-SHA-256 and AKAv1-MD5 (BENCH_AKA_ALGORITHMS) against Digest
 #        MD5 in the same run, wims only (Kamailio's AKA needs its IMS
 #        modules and a Diameter HSS, which Debian does not ship).  The AKA
-#        subscribers aka0000... have K/OPc from aka_demo_keys(IMPI)
+#        subscribers akav1-0000..., akav2-0000... have K/OPc from aka_demo_keys(IMPI)
 #        (computed here with the same SHA-256 derivation) and are imported
 #        with a second `wims hss import`; wims-loadgen is their cards.
 #
@@ -242,24 +242,26 @@ if [ -n "$want_wims" ]; then
 	fi
 	echo "   provisioned $USERS subscribers in wims in $(awk -v a="$t" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }') s"
 fi
-# The AKA subscribers: AKA only (both versions allowed), the demo keys of
-# their IMPI (src/auth/aka.h aka_demo_keys), AMF 8000, SQN 0.
+# The AKA subscribers: akav1-NNNN allow AKAv1-MD5 only, akav2-NNNN
+# AKAv2-SHA-256 only (cscf offers one AKA challenge per 401, the first its
+# list and the HSS allow); keys: aka_demo_keys(IMPI), AMF 8000, SQN 0.
 if [ -n "$want_aka" ] && [ -n "$want_wims" ]; then
 	aka_csv=$work/aka-users.csv
 	python3 - "$CONNECTIONS" >"$aka_csv" <<'PY'
 import hashlib, sys
 print("impi,impu,password,schemes,k,opc,amf")
-for i in range(int(sys.argv[1])):
-    impi = "aka%04d@ims.example.org" % i
-    key = lambda label: hashlib.sha256(("wims demo AKA %s %s" % (label, impi)).encode()).hexdigest()[:32]
-    print("%s,sip:%s,,akav1;akav2,%s,%s,8000" % (impi, impi, key("K"), key("OPc")))
+for scheme in ("akav1", "akav2"):
+    for i in range(int(sys.argv[1])):
+        impi = "%s-%04d@ims.example.org" % (scheme, i)
+        key = lambda label: hashlib.sha256(("wims demo AKA %s %s" % (label, impi)).encode()).hexdigest()[:32]
+        print("%s,sip:%s,,%s,%s,%s,8000" % (impi, impi, scheme, key("K"), key("OPc")))
 PY
 	if ! "$WIMS" "${wims_set[@]}" hss import "$aka_csv" >"$out/hss-import-aka.log" 2>&1; then
 		echo "run.sh: wims hss import of the AKA subscribers failed:" >&2
 		tail -n 20 "$out/hss-import-aka.log" >&2
 		exit 1
 	fi
-	echo "   provisioned $CONNECTIONS AKA subscribers in wims"
+	echo "   provisioned 2 x $CONNECTIONS AKA subscribers in wims"
 fi
 
 # 2. Servers.
@@ -364,6 +366,9 @@ register_callee() { # register_callee wims|kamailio
 # 3. Runs.
 results=$out/results.jsonl
 : >"$results"
+aka_results=$out/aka.jsonl
+: >"$aka_results"
+aka_phase= # set while the aka phase runs: one_attempt then uses the AKA subscribers
 failed_runs=0
 incidents=0
 one_run() { # one_run SERVER ALGORITHM ROUND DURATION
@@ -397,7 +402,10 @@ one_attempt() {
 	if [ "$server" = wims ]; then port=$WIMS_PORT pid=$wims_pid; else port=${KAM_PORT[$alg]} pid=${kam_pid[$alg]}; fi
 	if [ -n "$aka_phase" ]; then
 		file=$aka_results users=(--users "0-$((CONNECTIONS - 1))")
-		case $alg in AKA*) users+=(--user-pattern 'aka%04u') ;; esac
+		case $alg in
+		AKAv1-MD5) users+=(--user-pattern 'akav1-%04u') ;;
+		AKAv2-SHA-256) users+=(--user-pattern 'akav2-%04u') ;;
+		esac
 	fi
 	if [ "$alg" = call ]; then
 		mode=(--algorithm MD5 --connections "$CALL_CONNECTIONS" --call "$CALLEE"
@@ -496,9 +504,6 @@ if [ -n "$want_reg" ]; then
 	# The call phase starts servers of its own.
 	for a in $ALGORITHMS; do stop_kamailio "$a"; done
 fi
-aka_phase=
-aka_results=$out/aka.jsonl
-: >"$aka_results"
 if [ -n "$want_aka" ] && [ -n "$want_wims" ]; then
 	echo "== aka phase: wims with its default algorithms (AKA for the AKA subscribers, Digest for the others)"
 	start_wims || exit 1

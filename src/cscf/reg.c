@@ -382,9 +382,14 @@ static int aka_challenge(struct cscf_reg *r, struct cx *cx, const char *impi, co
 /*
  * 401 with one WWW-Authenticate per configured algorithm (RFC 8760 2.4:
  * the preferred first) that the HSS can serve for this user: the Digest
- * ones share one fresh nonce, each AKA one has a vector of its own (its
- * nonce is RAND||AUTN).  No algorithm served: the MAR error decides, or
- * 503 when AKA challenges were refused for want of room.
+ * ones share one fresh nonce; of the AKA ones only the first served is
+ * offered, with a vector of its own (its nonce is RAND||AUTN), as an
+ * S-CSCF challenges with the one scheme the HSS gave (TS 29.228 6.3.1).
+ * A second AKA challenge would hold a second vector that no answer ever
+ * spends: measured, a subscriber allowed both versions filled the pending
+ * table within seconds at a few thousand registrations per second.
+ * No algorithm served: the MAR error decides, or 503 when AKA challenges
+ * were refused for want of room.
  */
 static void challenge(struct cscf_reg *r, struct cx *cx, const char *impi, const char *impu, bool stale,
 		      const char *why, int64_t now, struct reply *rp)
@@ -392,15 +397,18 @@ static void challenge(struct cscf_reg *r, struct cx *cx, const char *impi, const
 	char nonce[NONCE_STR_MAX] = "";
 	int last = 0;
 	unsigned offered = 0;
-	bool full = false;
+	bool full = false, aka_offered = false;
 	for (unsigned i = 0; i < r->conf.nalgs; i++) {
 		enum cscf_reg_alg alg = r->conf.algs[i];
 		char aka_nonce[AKA_NONCE_MAX];
 		const char *n = nonce;
 		if (is_aka(alg)) {
+			if (aka_offered)
+				continue;
 			last = aka_challenge(r, cx, impi, impu, aka_version_of(alg), now, aka_nonce,
 					     sizeof(aka_nonce));
 			full |= last == WIMS_ETOOBIG;
+			aka_offered = last == CX_SUCCESS;
 			n = aka_nonce;
 		} else {
 			if (!nonce[0]) {

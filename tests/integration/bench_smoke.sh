@@ -188,7 +188,8 @@ import_users() {
 }
 check "wims hss import provisions the bench subscribers" import_users
 # AKA subscribers aka0000..: the demo keys of their IMPI (bench/run.sh does
-# the same); aka0009's K is another, so its network cannot prove itself.
+# the same), AKAv1-MD5 for 5-8 and AKAv2-SHA-256 for the others; aka0009's
+# K is another, so its network cannot prove itself.
 aka_csv=$TEST_TMP/aka-users.csv
 python3 - "$USERS" >"$aka_csv" <<'PY'
 import hashlib, sys
@@ -197,7 +198,8 @@ for i in range(int(sys.argv[1])):
     impi = "aka%04d@ims.example.org" % i
     key = lambda label: hashlib.sha256(("wims demo AKA %s %s" % (label, impi)).encode()).hexdigest()[:32]
     k = key("K") if i != 9 else "00" * 16
-    print("%s,sip:%s,,akav1;akav2,%s,%s,8000" % (impi, impi, k, key("OPc")))
+    scheme = "akav1" if 5 <= i <= 8 else "akav2"
+    print("%s,sip:%s,,%s,%s,%s,8000" % (impi, impi, scheme, k, key("OPc")))
 PY
 check "wims hss import provisions the bench AKA subscribers" \
 	"$WIMS_BIN" --set "global.data_dir=$TEST_TMP/data" hss import "$aka_csv"
