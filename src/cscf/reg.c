@@ -493,11 +493,23 @@ struct answer {
 	char nbuf[128], ubuf[WIMS_SIP_MAX_TOKEN * 4], cbuf[128], rbuf[128];
 };
 
-/* 0, or the reply set (400). */
-static int answer_params(const struct sip_msg *m, const struct sip_auth *a, struct answer *an,
-			 struct reply *rp)
+/*
+ * What Digest and Digest AKA answers must have before any secret is
+ * looked at: qop=auth (we offer nothing else; without it there is no nc
+ * and no replay protection, RFC 7616 3.4), nc, cnonce, response, the
+ * Request-URI as uri (3.4.6), and an IMPI not blocked for guessing (past
+ * the limit we do not even look).  0 with an filled, or the reply set
+ * (401 with a fresh challenge, 400, 403).
+ */
+static int answer_checks(struct cscf_reg *r, struct cx *cx, const struct sip_msg *m,
+			 const struct sip_auth *a, const char *impi, const char *impu, int64_t now,
+			 struct answer *an, struct reply *rp)
 {
 	an->qop = a->p[SIP_AUTH_P_QOP];
+	if (!an->qop.p || !slice_eq_cstr(an->qop, "auth")) {
+		challenge(r, cx, impi, impu, false, "Unauthorized (qop=auth required)", now, rp);
+		return -1;
+	}
 	an->nc_s = a->p[SIP_AUTH_P_NC];
 	an->cnonce = param(a, SIP_AUTH_P_CNONCE, an->cbuf, sizeof(an->cbuf));
 	an->uri = param(a, SIP_AUTH_P_URI, an->ubuf, sizeof(an->ubuf));
@@ -510,9 +522,13 @@ static int answer_params(const struct sip_msg *m, const struct sip_auth *a, stru
 		reply_set(rp, 400, "Digest without cnonce or response");
 		return -1;
 	}
-	/* RFC 7616 3.4.6: the credentials are for this Request-URI. */
 	if (!an->uri.p || !slice_eq(an->uri, m->ruri)) {
 		reply_set(rp, 400, "Digest uri differs from the Request-URI");
+		return -1;
+	}
+	if (ratelimit_check(r->failures, slice_from_cstr(impi), (uint64_t)now) != 0) {
+		WIMS_WARN(LOG, "%s: too many failed authentications, refused unchecked", impi);
+		reply_set(rp, 403, "Too many failed attempts");
 		return -1;
 	}
 	return 0;
@@ -605,18 +621,9 @@ static int verify_aka(struct cscf_reg *r, struct cx *cx, const struct sip_msg *m
 		challenge(r, cx, impi, impu, false, "Unauthorized (unknown nonce)", now, rp);
 		return -1;
 	}
-	if (!a->p[SIP_AUTH_P_QOP].p || !slice_eq_cstr(a->p[SIP_AUTH_P_QOP], "auth")) {
-		challenge(r, cx, impi, impu, false, "Unauthorized (qop=auth required)", now, rp);
-		return -1;
-	}
-	if (answer_params(m, a, &an, rp) != 0)
+	if (answer_checks(r, cx, m, a, impi, impu, now, &an, rp) != 0)
 		return -1;
 	struct slice impi_s = slice_from_cstr(impi);
-	if (ratelimit_check(r->failures, impi_s, (uint64_t)now) != 0) {
-		WIMS_WARN(LOG, "%s: too many failed authentications, refused unchecked", impi);
-		reply_set(rp, 403, "Too many failed attempts");
-		return -1;
-	}
 	if (a->p[SIP_AUTH_P_AUTS].p)
 		return aka_resync(r, cx, a, impi, impu, rand, now, rp);
 
@@ -710,21 +717,9 @@ static int verify(struct cscf_reg *r, struct cx *cx, const struct sip_msg *m, co
 		challenge(r, cx, impi, impu, false, "Unauthorized (unknown nonce)", now, rp);
 		return -1;
 	}
-	if (!a->p[SIP_AUTH_P_QOP].p || !slice_eq_cstr(a->p[SIP_AUTH_P_QOP], "auth")) {
-		/* We offer qop="auth" only; without it there is no nc and no
-		 * replay protection (RFC 7616 3.4). */
-		challenge(r, cx, impi, impu, false, "Unauthorized (qop=auth required)", now, rp);
+	if (answer_checks(r, cx, m, a, impi, impu, now, &an, rp) != 0)
 		return -1;
-	}
-	if (answer_params(m, a, &an, rp) != 0)
-		return -1;
-	/* Password guessing: past the limit we do not even look. */
 	struct slice impi_s = slice_from_cstr(impi);
-	if (ratelimit_check(r->failures, impi_s, (uint64_t)now) != 0) {
-		WIMS_WARN(LOG, "%s: too many failed authentications, refused unchecked", impi);
-		reply_set(rp, 403, "Too many failed attempts");
-		return -1;
-	}
 	struct cx_maa maa;
 	rc = cx_mar(cx, impi, impu, cx_scheme(alg), &maa);
 	if (rc != CX_SUCCESS) {
