@@ -480,8 +480,18 @@ rounds() {
 		for s in $TARGETS; do one_run "$s" "$a" warmup 3; done
 	done
 	echo "== measured runs: $*"
+	local instances=("$@") i
 	for r in $(seq 1 "$n"); do
-		for a in "$@"; do
+		# Even rounds take the instances backwards too (ABBA across them,
+		# as across the targets): a drift of the machine during a round
+		# then does not always favour the same one.
+		if [ $((r % 2)) -eq 0 ]; then
+			instances=()
+			for ((i = $#; i > 0; i--)); do instances+=("${!i}"); done
+		else
+			instances=("$@")
+		fi
+		for a in "${instances[@]}"; do
 			order=$TARGETS
 			if [ $((r % 2)) -eq 0 ]; then order=$(echo "$TARGETS" | awk '{ for (i = NF; i > 0; i--) printf "%s ", $i }'); fi
 			for s in $order; do
