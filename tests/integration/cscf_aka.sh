@@ -86,7 +86,9 @@ wrong_responses() {
 }
 
 # many N TRANSPORT: N registrations of sippaka, all ending in 200, and the
-# HSS's SEQ moved on by at least N (each challenge spends one vector).
+# HSS's SEQ moved on by at least N - 2 (each challenge spends one vector;
+# up to aka_vectors - 1 = 2 of them may be spares the cscf got from the
+# HSS before this run, whose SEQ counted then).
 # SIPp 3.6.1 cuts a RES with a zero byte short (see the scenario): those
 # few (about 3%) get 403 and start over; more than 10% would be our bug.
 many() {
@@ -98,7 +100,7 @@ many() {
 	after=$(hss_seq sippaka@ims.example.org) || return 1
 	w1=$(wrong_responses)
 	echo "HSS SEQ $before -> $after; 403 for SIPp's cut RES: $((w1 - w0))"
-	[ $((after - before)) -ge "$n" ] && [ $(((w1 - w0) * 10)) -le "$n" ]
+	[ $((after - before)) -ge $((n - 2)) ] && [ $(((w1 - w0) * 10)) -le "$n" ]
 }
 
 # wrong_k: SIPp refuses the network (AUTN MAC) and sends no answer (or,
