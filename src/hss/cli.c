@@ -19,7 +19,6 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
-#include <termios.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -28,6 +27,7 @@
 #include "auth/aka.h"
 #include "core/global.h"
 #include "core/slice.h"
+#include "core/term.h"
 #include "core/wims.h"
 #include "hss/cx.h"
 #include "hss/hss_int.h"
@@ -91,56 +91,14 @@ static int default_impu(const char *impi, char *out, size_t outsz)
 	return 0;
 }
 
-/* One line from f without its line end; the rest of a line longer than
- * the buffer is consumed and the line refused (WIMS_ETOOBIG).  Returns the
- * length or -1 at EOF. */
-static long read_line(FILE *f, char *buf, size_t bufsz)
-{
-	size_t n = 0;
-	int c;
-	bool too_long = false;
-	while ((c = fgetc(f)) != EOF && c != '\n') {
-		if (n + 1 < bufsz)
-			buf[n++] = (char)c;
-		else
-			too_long = true;
-	}
-	if (c == EOF && n == 0 && !too_long)
-		return -1;
-	if (n > 0 && buf[n - 1] == '\r')
-		n--;
-	buf[n] = '\0';
-	return too_long ? WIMS_ETOOBIG : (long)n;
-}
-
 /* The password from stdin: prompted and not echoed on a terminal. */
 static int read_password(char *pw, size_t pwsz, size_t *len)
 {
-	bool tty = isatty(STDIN_FILENO);
-	struct termios old, noecho;
-	if (tty) {
-		fprintf(stderr, "New password: ");
-		fflush(stderr);
-		if (tcgetattr(STDIN_FILENO, &old) == 0) {
-			noecho = old;
-			noecho.c_lflag &= ~(tcflag_t)ECHO;
-			tcsetattr(STDIN_FILENO, TCSAFLUSH, &noecho);
-		} else {
-			tty = false;
-		}
-	}
-	long n = read_line(stdin, pw, pwsz);
-	if (tty) {
-		tcsetattr(STDIN_FILENO, TCSAFLUSH, &old);
-		fputc('\n', stderr);
-	}
-	if (n <= 0) {
+	int rc = term_read_secret(stdin, "New password: ", pw, pwsz, len);
+	if (rc)
 		fprintf(stderr, "wims hss: %s\n",
-			n == WIMS_ETOOBIG ? "password too long" : "empty password");
-		return WIMS_EINVAL;
-	}
-	*len = (size_t)n;
-	return 0;
+			rc == WIMS_ETOOBIG ? "password too long" : "empty password");
+	return rc ? WIMS_EINVAL : 0;
 }
 
 /* The scheme names of the CLI and the CSV, in bit order. */
@@ -796,7 +754,7 @@ static int cmd_import(struct store *st, const char *file)
 		return 1;
 	}
 	long n;
-	while ((n = read_line(f, line, sizeof(line))) != -1) {
+	while ((n = term_read_line(f, line, sizeof(line))) != -1) {
 		lineno++;
 		const char *why = NULL;
 		int lrc;

@@ -10,13 +10,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <termios.h>
 #include <unistd.h>
 
 #include <openssl/crypto.h>
 
 #include "auth/aka.h"
 #include "core/global.h"
+#include "core/term.h"
 #include "core/wims.h"
 #include "isim/isim.h"
 #include "isim/isim_cli.h"
@@ -84,45 +84,6 @@ int wwsf_seed_demo(struct wwsf_accounts *a, struct isim *is, const char *domain)
 	return 0;
 }
 
-/* One line of stdin without its line end, at most pwsz-1 bytes (a longer
- * one is refused); prompted and not echoed on a terminal. */
-static int read_password(char *pw, size_t pwsz, size_t *len)
-{
-	bool tty = isatty(STDIN_FILENO);
-	struct termios old, noecho;
-	if (tty) {
-		fprintf(stderr, "Password: ");
-		fflush(stderr);
-		if (tcgetattr(STDIN_FILENO, &old) == 0) {
-			noecho = old;
-			noecho.c_lflag &= ~(tcflag_t)ECHO;
-			tcsetattr(STDIN_FILENO, TCSAFLUSH, &noecho);
-		} else {
-			tty = false;
-		}
-	}
-	size_t n = 0;
-	int c;
-	bool too_long = false;
-	while ((c = fgetc(stdin)) != EOF && c != '\n') {
-		if (n + 1 < pwsz)
-			pw[n++] = (char)c;
-		else
-			too_long = true;
-	}
-	if (tty) {
-		tcsetattr(STDIN_FILENO, TCSAFLUSH, &old);
-		fputc('\n', stderr);
-	}
-	if (n > 0 && pw[n - 1] == '\r')
-		n--;
-	pw[n] = '\0';
-	*len = n;
-	if (too_long)
-		return WIMS_ETOOBIG;
-	return n ? 0 : WIMS_EINVAL;
-}
-
 static int print_user(void *arg, const char *name, const char *impi)
 {
 	char *last = arg;
@@ -150,7 +111,7 @@ static int cmd_user_add(struct wwsf_accounts *a, int argc, char **argv)
 	}
 	char pw[WWSF_PASSWORD_MAX + 2];
 	size_t len = 0;
-	int rc = read_password(pw, sizeof(pw), &len);
+	int rc = term_read_secret(stdin, "Password: ", pw, sizeof(pw), &len);
 	if (!rc && len > WWSF_PASSWORD_MAX)
 		rc = WIMS_ETOOBIG;
 	if (rc) {
