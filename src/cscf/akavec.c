@@ -9,6 +9,10 @@
  *
  * Spares: SHARDS shards of direct-mapped slots keyed by (IMPI, version);
  * a collision replaces the slot's spares, which only wastes SQNs.
+ *
+ * Per-IMPI limit: SHARDS shards of direct-mapped slots keyed by the IMPI's
+ * hash, each a ring of the RANDs last put for it; a put that finds the
+ * ring full takes the oldest out of the pending table (if still there).
  */
 #include "cscf/akavec.h"
 
@@ -57,10 +61,25 @@ struct spare_shard {
 	size_t held;
 };
 
+struct recent_slot {
+	uint64_t impi_h; /* 0 when free */
+	unsigned n, head; /* RANDs held, index of the oldest */
+	uint8_t rand[CSCF_AKAVEC_PENDING_PER_IMPI][AKA_RAND_LEN];
+};
+
+struct recent_shard {
+	pthread_mutex_t lock;
+	struct recent_slot *slots;
+	size_t cap;
+};
+
 struct cscf_akavec {
 	uint32_t lifetime_s;
+	unsigned per_impi; /* 0: no per-IMPI limit */
+	size_t recent_cap;
 	struct pend_shard pend[SHARDS];
 	struct spare_shard spare[SHARDS];
+	struct recent_shard recent[SHARDS];
 };
 
 static uint64_t rand_hash(const uint8_t rand[AKA_RAND_LEN])
@@ -91,6 +110,9 @@ struct cscf_akavec *cscf_akavec_new(size_t max_pending, size_t spare_impis, uint
 	if (!t)
 		return NULL;
 	t->lifetime_s = lifetime_s;
+	t->recent_cap = (spare_impis + SHARDS - 1) / SHARDS;
+	for (int i = 0; i < SHARDS; i++)
+		pthread_mutex_init(&t->recent[i].lock, NULL);
 	size_t cap = (max_pending + SHARDS - 1) / SHARDS;
 	size_t nb = 1;
 	while (nb < cap)
@@ -142,8 +164,24 @@ void cscf_akavec_free(struct cscf_akavec *t)
 				OPENSSL_cleanse(&sp->slots[j], sizeof(sp->slots[j]));
 		free(sp->slots);
 		pthread_mutex_destroy(&sp->lock);
+		free(t->recent[i].slots);
+		pthread_mutex_destroy(&t->recent[i].lock);
 	}
 	free(t);
+}
+
+void cscf_akavec_set_per_impi(struct cscf_akavec *t, unsigned n)
+{
+	if (n > CSCF_AKAVEC_PENDING_PER_IMPI)
+		n = CSCF_AKAVEC_PENDING_PER_IMPI;
+	for (int i = 0; n && i < SHARDS; i++) {
+		struct recent_shard *r = &t->recent[i];
+		if (!r->slots) {
+			r->slots = calloc(t->recent_cap, sizeof(*r->slots));
+			r->cap = r->slots ? t->recent_cap : 0;
+		}
+	}
+	t->per_impi = n;
 }
 
 /* --- pending challenges --- */
@@ -192,11 +230,65 @@ static size_t pend_sweep(struct cscf_akavec *t, struct pend_shard *s, int64_t no
 	return n;
 }
 
+/* Remove the pending challenge with this RAND sent to impi, if any. */
+static void pend_drop(struct cscf_akavec *t, const uint8_t rand[AKA_RAND_LEN], const char *impi)
+{
+	size_t b;
+	struct pend_shard *s = pend_shard(t, rand, &b);
+	pthread_mutex_lock(&s->lock);
+	for (int32_t *link = &s->buckets[b]; *link != NIL; link = &s->entries[*link].next) {
+		struct pend *e = &s->entries[*link];
+		if (memcmp(e->p.vec.rand, rand, AKA_RAND_LEN) == 0) {
+			if (strcmp(e->p.impi, impi) == 0)
+				pend_release(s, link);
+			break;
+		}
+	}
+	pthread_mutex_unlock(&s->lock);
+}
+
+/* rand is about to be put for impi: remember it, and when impi has
+ * per_impi pending already, take its oldest out (one lock at a time).  A
+ * RAND the table then refuses stays in the ring: dropping it later finds
+ * nothing. */
+static void limit_per_impi(struct cscf_akavec *t, const char *impi,
+			   const uint8_t rand[AKA_RAND_LEN])
+{
+	uint64_t h = impi_hash(impi, 0) | 1; /* never 0, the free mark */
+	struct recent_shard *r = &t->recent[(h >> 32) % SHARDS];
+	if (!r->cap)
+		return;
+	uint8_t oldest[AKA_RAND_LEN];
+	bool evict = false;
+	pthread_mutex_lock(&r->lock);
+	struct recent_slot *sl = &r->slots[h % r->cap];
+	if (sl->impi_h != h) {
+		sl->impi_h = h;
+		sl->n = sl->head = 0;
+	}
+	if (sl->n == t->per_impi) {
+		memcpy(oldest, sl->rand[sl->head], AKA_RAND_LEN);
+		memcpy(sl->rand[sl->head], rand, AKA_RAND_LEN);
+		sl->head = (sl->head + 1) % t->per_impi;
+		evict = true;
+	} else {
+		memcpy(sl->rand[(sl->head + sl->n) % t->per_impi], rand, AKA_RAND_LEN);
+		sl->n++;
+	}
+	pthread_mutex_unlock(&r->lock);
+	if (evict)
+		pend_drop(t, oldest, impi);
+}
+
 int cscf_akavec_put(struct cscf_akavec *t, const char *impi, enum aka_version v,
 		    const struct cscf_akavec_vec *vec, int64_t now)
 {
 	if (strlen(impi) >= WIMS_IMPI_MAX || vec->xres_len > sizeof(vec->xres))
 		return WIMS_EINVAL;
+	/* The IMPI's oldest goes first, so that its room is there for the
+	 * newcomer when the table is full. */
+	if (t->per_impi)
+		limit_per_impi(t, impi, vec->rand);
 	size_t b;
 	struct pend_shard *s = pend_shard(t, vec->rand, &b);
 	int rc = 0;

@@ -41,6 +41,11 @@
 /* Pending challenges (all shards): one per REGISTER challenged with AKA
  * and not yet answered, for at most the nonce lifetime. */
 #define CSCF_AKAVEC_MAX_PENDING 65536
+/* Challenges pending for one IMPI (cscf_akavec_set_per_impi): a UE answers
+ * its latest challenge, so a new one pushes out the IMPI's oldest, and
+ * unanswered REGISTERs for a few IMPIs cannot fill the table for everyone
+ * (it then holds at most this many per IMPI that exists in the HSS). */
+#define CSCF_AKAVEC_PENDING_PER_IMPI 4
 /* IMPIs with spare vectors kept, and spares per IMPI and version (a MAR
  * gives at most CX_MAX_AKA_VECTORS, one of which challenges at once). */
 #define CSCF_AKAVEC_SPARE_IMPIS 16384
@@ -77,6 +82,14 @@ struct cscf_akavec;
 struct cscf_akavec *cscf_akavec_new(size_t max_pending, size_t spare_impis, uint32_t lifetime_s);
 /* Cleanses every vector held.  NULL is fine. */
 void cscf_akavec_free(struct cscf_akavec *t);
+
+/* At most n challenges pending per IMPI (1..CSCF_AKAVEC_PENDING_PER_IMPI;
+ * 0, the default of a new table: no such limit): cscf_akavec_put then
+ * removes the IMPI's oldest pending challenge when it has n already.
+ * IMPIs are told apart by a 64-bit hash in a direct-mapped table of
+ * spare_impis slots; two IMPIs sharing a slot only lose that tracking.
+ * Call before the table is shared. */
+void cscf_akavec_set_per_impi(struct cscf_akavec *t, unsigned n);
 
 /* Record a challenge sent to impi at now with vec (copied).  Returns 0;
  * WIMS_EEXIST when the RAND is pending already (the HSS repeated a RAND:

@@ -11,6 +11,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <openssl/crypto.h>
+
 #include "core/wims.h"
 #include "unit.h"
 
@@ -117,6 +119,41 @@ static void bound_refuses_then_sweeps_expired(void)
 	}
 	EXPECT_INT(put, ==, 64);
 	EXPECT_INT(cscf_akavec_count(t), ==, 64);
+	cscf_akavec_free(t);
+}
+
+/* With a per-IMPI limit, a new challenge pushes out that IMPI's oldest:
+ * a flood of REGISTERs for one IMPI keeps only its latest few, and other
+ * IMPIs' challenges are untouched. */
+static void per_impi_limit_keeps_the_latest(void)
+{
+	struct cscf_akavec *t = cscf_akavec_new(256, 64, 300);
+	cscf_akavec_set_per_impi(t, 4);
+	struct cscf_akavec_vec b = vec(5000);
+	EXPECT_INT(cscf_akavec_put(t, "bob@ims.example.org", AKA_V2_SHA256, &b, T0), ==, 0);
+	for (uint32_t i = 0; i < 100; i++) {
+		struct cscf_akavec_vec v = vec(i);
+		EXPECT_INT(cscf_akavec_put(t, "alice@ims.example.org", AKA_V2_SHA256, &v, T0), ==, 0);
+	}
+	EXPECT_INT(cscf_akavec_count(t), ==, 5);
+	struct cscf_akavec_pending p;
+	for (uint32_t i = 0; i < 96; i++) {
+		struct cscf_akavec_vec v = vec(i);
+		EXPECT_INT(cscf_akavec_take(t, v.rand, "alice@ims.example.org", T0 + 1, &p), ==,
+			   WIMS_ENOTFOUND);
+	}
+	for (uint32_t i = 96; i < 100; i++) {
+		struct cscf_akavec_vec v = vec(i);
+		EXPECT_INT(cscf_akavec_take(t, v.rand, "alice@ims.example.org", T0 + 1, &p), ==, 0);
+	}
+	EXPECT_INT(cscf_akavec_take(t, b.rand, "bob@ims.example.org", T0 + 1, &p), ==, 0);
+	/* Answered ones leave room without pushing anything out. */
+	for (uint32_t i = 200; i < 204; i++) {
+		struct cscf_akavec_vec v = vec(i);
+		EXPECT_INT(cscf_akavec_put(t, "alice@ims.example.org", AKA_V2_SHA256, &v, T0), ==, 0);
+	}
+	EXPECT_INT(cscf_akavec_count(t), ==, 4);
+	OPENSSL_cleanse(&p, sizeof(p));
 	cscf_akavec_free(t);
 }
 
@@ -295,6 +332,7 @@ int main(void)
 	UNIT_RUN(take_once);
 	UNIT_RUN(expiry_is_stale_then_gone);
 	UNIT_RUN(bound_refuses_then_sweeps_expired);
+	UNIT_RUN(per_impi_limit_keeps_the_latest);
 	UNIT_RUN(put_refuses_bad_arguments);
 	UNIT_RUN(threads_take_each_once);
 	UNIT_RUN(threads_put_and_take);

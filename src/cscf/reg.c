@@ -64,6 +64,10 @@ struct cscf_reg *cscf_reg_new(const struct cscf_reg_conf *conf, const uint8_t se
 	nonce_key_init(&r->key, secret);
 	r->tracker = nonce_tracker_new(0, conf->nonce_lifetime_s);
 	r->akavec = cscf_akavec_new(conf->aka_max_pending, 0, conf->nonce_lifetime_s);
+	if (r->akavec && conf->aka_pending_per_impi >= 0)
+		cscf_akavec_set_per_impi(r->akavec, conf->aka_pending_per_impi
+							    ? (unsigned)conf->aka_pending_per_impi
+							    : CSCF_AKAVEC_PENDING_PER_IMPI);
 	r->failures = ratelimit_new(0, WIMS_AUTH_MAX_FAILURES_PER_MIN, 60);
 	if (r->conf.aka_vectors == 0)
 		r->conf.aka_vectors = 1;

@@ -90,6 +90,10 @@ struct cscf_reg_conf {
 	/* AKA challenges awaiting an answer, at most (0:
 	 * CSCF_AKAVEC_MAX_PENDING); past it, 503. */
 	unsigned aka_max_pending;
+	/* AKA challenges pending for one IMPI, at most (0:
+	 * CSCF_AKAVEC_PENDING_PER_IMPI; negative: no such limit, for tests of
+	 * the global one): a new one pushes out the IMPI's oldest. */
+	int aka_pending_per_impi;
 	uint32_t nonce_lifetime_s;
 	uint32_t min_expires, max_expires, default_expires;
 	char service_route[300];   /* "<sip:orig@127.0.0.1:5060;lr>" */

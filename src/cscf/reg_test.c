@@ -1059,6 +1059,7 @@ static void aka_pending_table_full_is_503(void)
 {
 	struct cscf_reg_conf c = conf_aka;
 	c.aka_max_pending = 16; /* one per shard */
+	c.aka_pending_per_impi = -1; /* one IMPI fills it here */
 	uint8_t secret[32] = {5};
 	struct cscf_reg *small = cscf_reg_new(&c, secret);
 	EXPECT_TRUE(small != NULL);
@@ -1088,6 +1089,55 @@ static void aka_pending_table_full_is_503(void)
 	/* expired challenges make room */
 	ua_init(&u, "dave", "", "c-aka-full-2");
 	EXPECT_INT(aka_challenge_at(&u, "AKAv2-SHA-256", nonce, sizeof(nonce), T0 + 300), ==, 401);
+	cscf_reg_free(small);
+	use_aka();
+}
+
+
+/* The per-IMPI limit: REGISTERs for one IMPI that nobody answers keep only
+ * its latest few challenges, so they cannot fill the table (256 here, 1000
+ * REGISTERs) for the others, and the IMPI's own latest challenge still
+ * works.  Without the limit the same flood gets 503s. */
+static void aka_flood_for_one_impi_fills_nothing(void)
+{
+	struct cscf_reg_conf c = conf_aka;
+	c.aka_max_pending = 256;
+	uint8_t secret[32] = {6};
+	struct cscf_reg *small = cscf_reg_new(&c, secret);
+	EXPECT_TRUE(small != NULL);
+	if (!small)
+		return;
+	cur_reg = small;
+	struct ua u;
+	struct aka_ue ue;
+	ua_init(&u, "dave", "", "c-aka-flood");
+	char nonce[128], lines[1024];
+	int s401 = 0;
+	for (int i = 0; i < 1000; i++)
+		s401 += aka_challenge_at(&u, "AKAv2-SHA-256", nonce, sizeof(nonce), T0) == 401;
+	EXPECT_INT(s401, ==, 1000);
+	/* erin is still challenged, and dave answers his latest */
+	ua_init(&u, "erin", "", "c-aka-flood-e");
+	aka_ue_init(&ue, "erin");
+	EXPECT_INT(aka_register(&u, &ue, AKA_V2_SHA256, T0), ==, 200);
+	ua_init(&u, "dave", "", "c-aka-flood-d");
+	aka_ue_init(&ue, "dave");
+	EXPECT_INT(aka_challenge_at(&u, "AKAv2-SHA-256", nonce, sizeof(nonce), T0), ==, 401);
+	EXPECT_INT(aka_answer(&u, &ue, AKA_V2_SHA256, nonce, 1, 0, lines, sizeof(lines)), ==, AKA_OK);
+	EXPECT_INT(send_at(&u, lines, T0), ==, 200);
+	cscf_reg_free(small);
+	/* the same flood without the limit */
+	c.aka_pending_per_impi = -1;
+	small = cscf_reg_new(&c, secret);
+	EXPECT_TRUE(small != NULL);
+	if (!small)
+		return;
+	cur_reg = small;
+	ua_init(&u, "dave", "", "c-aka-flood-2");
+	int s503 = 0;
+	for (int i = 0; i < 1000; i++)
+		s503 += aka_challenge_at(&u, "AKAv2-SHA-256", nonce, sizeof(nonce), T0) == 503;
+	EXPECT_INT(s503, >, 0);
 	cscf_reg_free(small);
 	use_aka();
 }
@@ -1129,6 +1179,7 @@ int main(void)
 	UNIT_RUN(aka_spare_vectors);
 	UNIT_RUN(aka_guessing_is_blocked);
 	UNIT_RUN(aka_pending_table_full_is_503);
+	UNIT_RUN(aka_flood_for_one_impi_fills_nothing);
 	use_digest();
 	teardown();
 	return UNIT_MAIN_END();
