@@ -177,6 +177,43 @@ static void thumbprint_of_rfc7517_a1_key(void)
 		   WIMS_EINVAL);
 }
 
+/* A token signed outside wims (openssl dgst -sign, DER turned into r||s
+ * by hand) verifies with the public JWK alone: the interop vector, also
+ * the seed of fuzz/corpus/jwt/token_good. */
+static void openssl_signed_token_verifies(void)
+{
+	static const char jwks[] =
+		"{\"keys\":[{\"kty\":\"EC\",\"crv\":\"P-256\","
+		"\"kid\":\"dJImHRFU7VNS7K77Cc5rH82eVlKSycRA9ns4IuA8cRI\","
+		"\"x\":\"0ddG2lda0XC7gtEDtvqfG98E6SfyCiZvxuhSYcKuRmM\","
+		"\"y\":\"GdctpN0oLfrUynBcgkatrFkmpXtqcnbHLb5pnYntafw\"}]}";
+	static const char tok[] =
+		"eyJ0eXAiOiJhdCtqd3QiLCJhbGciOiJFUzI1NiIsImtpZCI6ImRKSW1IUkZVN1ZOUzdLNzdD"
+		"YzVySDgyZVZsS1N5Y1JBOW5zNEl1QThjUkkifQ.eyJpc3MiOiJodHRwczovL3dhZi5pbXMuZ"
+		"XhhbXBsZS5vcmciLCJzdWIiOiJhbGljZUBpbXMuZXhhbXBsZS5vcmciLCJhdWQiOiJwY3NjZ"
+		"i5pbXMuZXhhbXBsZS5vcmciLCJleHAiOjQwMDAwMDAwMDAsImlhdCI6MTcwMDAwMDAwMCwib"
+		"mJmIjoxNzAwMDAwMDAwLCJqdGkiOiJqLTEiLCJjbGllbnRfaWQiOiJ3d3NmLTEiLCJzY29wZ"
+		"SI6Im9wZW5pZCBpbXM6cmVnaXN0ZXIiLCJ3d3NmIjoiaHR0cHM6Ly93d3NmLmV4YW1wbGUub"
+		"3JnIiwiaW1waSI6ImFsaWNlQGltcy5leGFtcGxlLm9yZyIsImltcHVzIjpbInNpcDphbGljZ"
+		"UBpbXMuZXhhbXBsZS5vcmciLCJ0ZWw6KzE1NTUwMDAwMDAxIl19.CA3tmtVdqvqt8pSw-bkl"
+		"gxG39GH5tFG7Ba2R7hxHAPCIESFG92JwNEvlZ7MIYwF6N_FwMnP0sOO3dFY8FX9qDw";
+	char tp[44];
+	EXPECT_INT(jwt_ec_thumbprint("0ddG2lda0XC7gtEDtvqfG98E6SfyCiZvxuhSYcKuRmM",
+				     "GdctpN0oLfrUynBcgkatrFkmpXtqcnbHLb5pnYntafw", tp),
+		   ==, 0);
+	EXPECT_STR(tp, "dJImHRFU7VNS7K77Cc5rH82eVlKSycRA9ns4IuA8cRI");
+	struct jwt_keyset *set;
+	const char *why;
+	EXPECT_INT(jwt_keyset_from_json(jwks, strlen(jwks), &set, &why), ==, 0);
+	struct jwt_claims out;
+	int rc = jwt_verify_access_token(set, tok, strlen(tok), &want, NOW, &out, &why);
+	jwt_keyset_free(set);
+	EXPECT_INT(rc, ==, 0);
+	EXPECT_STR(out.impi, "alice@ims.example.org");
+	EXPECT_STR(out.impus[1], "tel:+15550000001");
+	EXPECT_INT(out.exp, ==, 4000000000LL);
+}
+
 static void loaded_key_kid_is_thumbprint(void)
 {
 	char tp[44];
@@ -786,6 +823,7 @@ int main(void)
 		 jwt_key_kid(key));
 	UNIT_RUN(thumbprint_of_rfc7517_a1_key);
 	UNIT_RUN(loaded_key_kid_is_thumbprint);
+	UNIT_RUN(openssl_signed_token_verifies);
 	UNIT_RUN(sign_verify_round_trip);
 	UNIT_RUN(sign_header_is_rfc9068);
 	UNIT_RUN(crafted_good_token_accepted);
