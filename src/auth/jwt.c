@@ -490,14 +490,14 @@ static const char *check_times(const json_t *c, const struct jwt_expect *want, i
 	out->exp = json_integer_value(exp);
 	out->iat = json_integer_value(iat);
 	out->nbf = nbf ? json_integer_value(nbf) : 0;
-	/* RFC 7519 4.1.4: not accepted on or after exp (plus the skew).
-	 * Compared by subtraction from now so that huge values cannot
+	/* RFC 7519 4.1.4: not accepted on or after exp (plus the skew).  The
+	 * skew moves now, never a token value: INT64_MIN +- skew would
 	 * overflow. */
 	if (now - skew >= out->exp)
 		return "token expired";
-	if (nbf && out->nbf - skew > now)
+	if (nbf && out->nbf > now + skew)
 		return "token not yet valid (nbf)";
-	if (out->iat - skew > now)
+	if (out->iat > now + skew)
 		return "token issued in the future (iat)";
 	return NULL;
 }

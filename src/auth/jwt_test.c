@@ -603,6 +603,29 @@ static void nbf_and_iat_at_skew_boundary(void)
 	EXPECT_INT(ok, ==, 0);
 }
 
+/* Extreme times neither overflow (UBSan watches) nor pass. */
+static void extreme_times(void)
+{
+	json_t *c = good_claims();
+	json_object_set_new(c, "nbf", json_integer(INT64_MIN));
+	json_object_set_new(c, "iat", json_integer(INT64_MIN));
+	json_object_set_new(c, "exp", json_integer(INT64_MAX));
+	char *t = token_of(c);
+	const char *why;
+	int rc = verify_at(ks, t, NOW, &why);
+	free(t);
+	EXPECT_INT(rc, ==, 0);
+	c = good_claims();
+	json_object_set_new(c, "exp", json_integer(INT64_MIN));
+	EXPECT_REFUSED(token_of(c), WIMS_EAUTH, "token expired");
+	c = good_claims();
+	json_object_set_new(c, "nbf", json_integer(INT64_MAX));
+	EXPECT_REFUSED(token_of(c), WIMS_EAUTH, "token not yet valid (nbf)");
+	c = good_claims();
+	json_object_set_new(c, "exp", json_real(1e300));
+	EXPECT_REFUSED(token_of(c), WIMS_EAUTH, "exp is not an integer");
+}
+
 static void refuses_wrong_iss_aud_scope(void)
 {
 	json_t *c = good_claims();
@@ -844,6 +867,7 @@ int main(void)
 	UNIT_RUN(key_survives_save_and_load);
 	UNIT_RUN(expiry_at_skew_boundary);
 	UNIT_RUN(nbf_and_iat_at_skew_boundary);
+	UNIT_RUN(extreme_times);
 	UNIT_RUN(refuses_wrong_iss_aud_scope);
 	UNIT_RUN(aud_array_accepted);
 	UNIT_RUN(refuses_missing_claims);
