@@ -629,9 +629,16 @@ int jwt_verify_access_token(const struct jwt_keyset *ks, const char *token, size
 	*why = check_header(hdr, ks, &jwk);
 	if (*why)
 		goto out;
-	/* RFC 7518 3.4: r || s, 32 bytes each; not DER. */
+	/* RFC 7518 3.4: r || s, 32 bytes each; not DER.  Decoded here too so
+	 * that a signature has one spelling (cjose ignores the spare bits of
+	 * the last character): one token, one cache key. */
+	uint8_t sig[SIG_LEN];
 	if (b64url_decoded_len(sl) != SIG_LEN) {
 		*why = "signature is not 64 bytes of r||s";
+		goto out;
+	}
+	if (b64url_decode_exact(token + dot[1] + 1, sl, sig, SIG_LEN) != 0) {
+		*why = "signature is not canonical base64url";
 		goto out;
 	}
 	cjose_err err;

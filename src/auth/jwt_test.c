@@ -463,6 +463,19 @@ static void refuses_truncated_signature(void)
 	EXPECT_REFUSED(t, WIMS_EAUTH, "signature is not 64 bytes of r||s");
 }
 
+/* The last of 86 characters carries 4 spare bits: setting one gives the
+ * same r||s to a lax decoder, a second spelling of one token. */
+static void refuses_noncanonical_signature(void)
+{
+	char *t = token_of(good_claims());
+	char *last = t + strlen(t) - 1;
+	int v = b64url_value(*last);
+	static const char alpha[] =
+		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+	*last = alpha[v ^ 1];
+	EXPECT_REFUSED(t, WIMS_EAUTH, "signature is not canonical base64url");
+}
+
 static void refuses_der_signature(void)
 {
 	EXPECT_REFUSED(with_header("{\"typ\":\"at+jwt\",\"alg\":\"ES256\",\"kid\":\"%s\"}", SIG_DER,
@@ -862,6 +875,7 @@ int main(void)
 	UNIT_RUN(refuses_tampered_signature);
 	UNIT_RUN(refuses_truncated_signature);
 	UNIT_RUN(refuses_der_signature);
+	UNIT_RUN(refuses_noncanonical_signature);
 	UNIT_RUN(every_prefix_refused);
 	UNIT_RUN(key_rotation);
 	UNIT_RUN(key_survives_save_and_load);
