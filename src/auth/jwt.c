@@ -161,6 +161,16 @@ int jwt_ec_thumbprint(const char *x, const char *y, char out[44])
 	return 0;
 }
 
+/* Exactly 32 bytes in canonical base64url.  Everything handed to cjose is
+ * checked so first: cjose 0.6's decoder assert()s (aborts the process) on
+ * some malformed input, e.g. a '=' inside a value. */
+static bool coord_ok(const char *v)
+{
+	uint8_t raw[32];
+	return v && strlen(v) == COORD_B64_LEN &&
+	       b64url_decode_exact(v, COORD_B64_LEN, raw, sizeof(raw)) == 0;
+}
+
 /* x and y of an EC P-256 JWK object, checked for form.  0 or -1. */
 static int ec_coords(const json_t *j, const char **x, const char **y)
 {
@@ -170,7 +180,7 @@ static int ec_coords(const json_t *j, const char **x, const char **y)
 	*y = json_string_value(json_object_get(j, "y"));
 	if (!kty || !crv || !*x || !*y || strcmp(kty, "EC") != 0 || strcmp(crv, "P-256") != 0)
 		return -1;
-	if (strlen(*x) != COORD_B64_LEN || strlen(*y) != COORD_B64_LEN)
+	if (!coord_ok(*x) || !coord_ok(*y))
 		return -1;
 	return 0;
 }
@@ -314,18 +324,27 @@ int jwt_key_from_json(const char *json, size_t len, struct jwt_key **out, const 
 	*out = NULL;
 	*why = "";
 	json_t *j = len <= JWKS_MAX ? json_object_load((const uint8_t *)json, len) : NULL;
-	const char *x, *y;
-	if (!j || ec_coords(j, &x, &y) != 0 || !json_is_string(json_object_get(j, "d"))) {
+	const char *x, *y, *d = json_string_value(json_object_get(j, "d"));
+	if (!j || ec_coords(j, &x, &y) != 0 || !coord_ok(d)) {
 		json_decref(j);
 		*why = "not a private EC P-256 JWK";
 		return WIMS_EPARSE;
 	}
+	/* cjose reads only the members we checked. */
+	json_t *clean = json_pack("{s:s, s:s, s:s, s:s, s:s}", "kty", "EC", "crv", "P-256", "x", x,
+				  "y", y, "d", d);
+	char *s = clean ? json_dumps(clean, JSON_COMPACT) : NULL;
+	json_decref(clean);
 	json_decref(j);
-	struct jwt_key *key = calloc(1, sizeof(*key));
-	if (!key)
+	struct jwt_key *key = s ? calloc(1, sizeof(*key)) : NULL;
+	if (!key) {
+		free(s);
 		return WIMS_ENOMEM;
+	}
 	cjose_err err;
-	key->jwk = cjose_jwk_import(json, len, &err);
+	key->jwk = cjose_jwk_import(s, strlen(s), &err);
+	OPENSSL_cleanse(s, strlen(s));
+	free(s);
 	if (!key->jwk || key_finish(key) != 0) {
 		jwt_key_free(key);
 		*why = "JWK refused by cjose";
@@ -641,19 +660,28 @@ int jwt_verify_access_token(const struct jwt_keyset *ks, const char *token, size
 		*why = "signature is not canonical base64url";
 		goto out;
 	}
+	/* The claims are decoded (not yet read) before cjose sees the token,
+	 * for the same reason as coord_ok. */
+	uint8_t *payload = b64url_dup(pp, pl, &n);
+	if (!payload) {
+		rc = WIMS_EPARSE;
+		*why = "claims are not base64url";
+		goto out;
+	}
 	cjose_err err;
 	jws = cjose_jws_import(token, len, &err);
 	if (!jws) {
+		free(payload);
 		*why = "malformed JWS";
 		goto out;
 	}
 	if (!cjose_jws_verify(jws, jwk, &err)) {
+		free(payload);
 		*why = "bad signature";
 		goto out;
 	}
-	buf = b64url_dup(pp, pl, &n);
-	claims = buf ? json_object_load(buf, n) : NULL;
-	free(buf);
+	claims = json_object_load(payload, n);
+	free(payload);
 	if (!claims) {
 		rc = WIMS_EPARSE;
 		*why = "claims are not JSON";

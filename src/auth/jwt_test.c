@@ -807,6 +807,38 @@ static void keyset_keeps_only_ec_p256_with_kid(void)
 	EXPECT_INT(rc, ==, 0);
 }
 
+/* cjose 0.6's base64 decoder assert()s on some malformed values (a '='
+ * inside x, a part of 4n+1 characters): found by fuzz/jwt, so nothing
+ * unchecked reaches it. */
+static void malformed_base64_never_reaches_cjose(void)
+{
+	char doc[512];
+	char x[44];
+	snprintf(x, sizeof(x), "%s", pub_x);
+	x[20] = '=';
+	snprintf(doc, sizeof(doc),
+		 "{\"kty\":\"EC\",\"crv\":\"P-256\",\"x\":\"%s\",\"y\":\"%s\",\"d\":\"%s\"}", x,
+		 pub_y, pub_y);
+	struct jwt_key *k;
+	const char *why;
+	EXPECT_INT(jwt_key_from_json(doc, strlen(doc), &k, &why), ==, WIMS_EPARSE);
+	snprintf(doc, sizeof(doc),
+		 "{\"keys\":[{\"kty\":\"EC\",\"crv\":\"P-256\",\"kid\":\"k\",\"x\":\"%s\",\"y\":\"%s\"}]}",
+		 x, pub_y);
+	struct jwt_keyset *set;
+	EXPECT_INT(jwt_keyset_from_json(doc, strlen(doc), &set, &why), ==, 0);
+	size_t n = jwt_keyset_count(set);
+	jwt_keyset_free(set);
+	EXPECT_INT(n, ==, 0);
+	/* A good header and signature around 5 payload characters. */
+	char *t = token_of(good_claims());
+	char *d1 = strchr(t, '.'), *d2 = strrchr(t, '.');
+	char tok[512];
+	snprintf(tok, sizeof(tok), "%.*s.AAAAA%s", (int)(d1 - t), t, d2);
+	free(t);
+	EXPECT_REFUSED(strdup(tok), WIMS_EPARSE, "claims are not base64url");
+}
+
 static void keyset_is_bounded(void)
 {
 	char doc[8192] = "{\"keys\":[";
@@ -890,6 +922,7 @@ int main(void)
 	UNIT_RUN(refuses_oversized_token);
 	UNIT_RUN(refuses_bad_framing);
 	UNIT_RUN(keyset_keeps_only_ec_p256_with_kid);
+	UNIT_RUN(malformed_base64_never_reaches_cjose);
 	UNIT_RUN(keyset_is_bounded);
 	UNIT_RUN(keyset_refuses_bad_documents);
 	UNIT_RUN(token_hash_is_sha256);
