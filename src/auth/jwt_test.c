@@ -433,6 +433,31 @@ static void refuses_unknown_and_missing_kid(void)
 	free(c);
 }
 
+/* RFC 8725 3.10 / CVE-2018-0114 style: the attacker signs with a key of
+ * its own, puts that key in the header ("jwk", "jku") under our kid.  The
+ * key comes from the keyset only. */
+static void ignores_keys_carried_in_the_header(void)
+{
+	EVP_PKEY *ours = pkey;
+	EVP_PKEY *evil = EVP_EC_gen("P-256");
+	EXPECT_TRUE(evil);
+	pkey = evil;
+	char ex[44], ey[44];
+	int ok = bn_b64(OSSL_PKEY_PARAM_EC_PUB_X, ex) == 0 && bn_b64(OSSL_PKEY_PARAM_EC_PUB_Y, ey) == 0;
+	char h[512];
+	snprintf(h, sizeof(h),
+		 "{\"typ\":\"at+jwt\",\"alg\":\"ES256\",\"kid\":\"%s\",\"jku\":\"https://evil.example/jwks\","
+		 "\"jwk\":{\"kty\":\"EC\",\"crv\":\"P-256\",\"x\":\"%s\",\"y\":\"%s\"}}",
+		 jwt_key_kid(key), ex, ey);
+	char *c = good_claims_str();
+	char *t = craft(h, c, SIG_ES256, NULL, 0);
+	free(c);
+	pkey = ours;
+	EVP_PKEY_free(evil);
+	EXPECT_TRUE(ok);
+	EXPECT_REFUSED(t, WIMS_EAUTH, "bad signature");
+}
+
 static void refuses_tampered_payload(void)
 {
 	json_t *c = good_claims();
@@ -903,6 +928,7 @@ int main(void)
 	UNIT_RUN(refuses_rs256_es384_and_missing_alg);
 	UNIT_RUN(refuses_crit_and_duplicate_header_names);
 	UNIT_RUN(refuses_unknown_and_missing_kid);
+	UNIT_RUN(ignores_keys_carried_in_the_header);
 	UNIT_RUN(refuses_tampered_payload);
 	UNIT_RUN(refuses_tampered_signature);
 	UNIT_RUN(refuses_truncated_signature);
