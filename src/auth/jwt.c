@@ -418,13 +418,34 @@ fail:
 	return NULL;
 }
 
+/* A field the verifier will accept: NUL-terminated inside its array, no
+ * control characters, non-empty unless may_be_empty. */
+static bool field_ok(const char *s, size_t size, bool may_be_empty)
+{
+	size_t n = strnlen(s, size);
+	if (n == size || (n == 0 && !may_be_empty))
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
+			return false;
+	return true;
+}
+
+#define FIELD_OK(c, f, empty) field_ok((c)->f, sizeof((c)->f), empty)
+
 int jwt_sign_access_token(const struct jwt_key *key, const struct jwt_claims *c, char **out)
 {
 	*out = NULL;
-	if (!c->iss[0] || !c->aud[0] || !c->sub[0] || !c->impi[0] || !c->wwsf[0] ||
-	    !c->client_id[0] || c->n_impus == 0 || c->n_impus > WIMS_IRS_MAX_IMPUS ||
+	/* Never issue what jwt_verify_access_token would refuse. */
+	if (!FIELD_OK(c, iss, false) || !FIELD_OK(c, aud, false) || !FIELD_OK(c, sub, false) ||
+	    !FIELD_OK(c, impi, false) || !FIELD_OK(c, wwsf, false) ||
+	    !FIELD_OK(c, client_id, false) || !FIELD_OK(c, scope, true) ||
+	    !FIELD_OK(c, jti, true) || c->n_impus == 0 || c->n_impus > WIMS_IRS_MAX_IMPUS ||
 	    c->exp <= c->iat)
 		return WIMS_EINVAL;
+	for (size_t i = 0; i < c->n_impus; i++)
+		if (!field_ok(c->impus[i], WIMS_IMPU_MAX, false))
+			return WIMS_EINVAL;
 	json_t *j = claims_json(c);
 	if (!j)
 		return WIMS_ENOMEM;

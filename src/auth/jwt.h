@@ -113,7 +113,9 @@ int jwt_ec_thumbprint(const char *x, const char *y, char out[44]);
 
 /* Sign c as an RFC 9068 access token.  c->aud is the single audience.
  * Returns 0 with a NUL-terminated token in *out (free() it), WIMS_EINVAL
- * (an empty iss/aud/sub/impi, no IMPU, exp <= iat), WIMS_ENOMEM. */
+ * (what the verifier would refuse: an empty iss/aud/sub/client_id/wwsf/
+ * impi, a control character, no IMPU or too many, exp <= iat),
+ * WIMS_ENOMEM. */
 int jwt_sign_access_token(const struct jwt_key *key, const struct jwt_claims *c, char **out);
 
 /* Verify token (len bytes, no NUL needed) against ks and want at time now.

@@ -301,6 +301,12 @@ static void sign_header_is_rfc9068(void)
 	c.exp = NOW + 60;
 	c.n_impus = 0;
 	EXPECT_INT(jwt_sign_access_token(key, &c, &t), ==, WIMS_EINVAL);
+	c.n_impus = 1;
+	snprintf(c.impus[0], WIMS_IMPU_MAX, "sip:a@b\r\nVia: x");
+	EXPECT_INT(jwt_sign_access_token(key, &c, &t), ==, WIMS_EINVAL);
+	snprintf(c.impus[0], WIMS_IMPU_MAX, "sip:a@b");
+	memset(c.wwsf, 'w', sizeof(c.wwsf)); /* not NUL-terminated */
+	EXPECT_INT(jwt_sign_access_token(key, &c, &t), ==, WIMS_EINVAL);
 }
 
 static void crafted_good_token_accepted(void)
