@@ -392,43 +392,47 @@ static int aka_challenge(struct cscf_reg *r, struct cx *cx, const char *impi, co
  * A second AKA challenge would hold a second vector that no answer ever
  * spends: measured, a subscriber allowed both versions filled the pending
  * table within seconds at a few thousand registrations per second.
- * No algorithm served: the MAR error decides, or 503 when AKA challenges
- * were refused for want of room.
+ * What the HSS serves comes from one lookup (cx_mar_schemes); only AKA
+ * needs a MAR here, for its vector.  No algorithm served: the HSS's error
+ * decides, or 503 when AKA challenges were refused for want of room.
  */
 static void challenge(struct cscf_reg *r, struct cx *cx, const char *impi, const char *impu, bool stale,
 		      const char *why, int64_t now, struct reply *rp)
 {
 	char nonce[NONCE_STR_MAX] = "";
-	int last = 0;
+	unsigned served;
+	int last = cx_mar_schemes(cx, impi, impu, &served);
+	if (last != CX_SUCCESS) {
+		reply_cx_error(rp, last);
+		return;
+	}
 	unsigned offered = 0;
 	bool full = false, aka_offered = false;
 	for (unsigned i = 0; i < r->conf.nalgs; i++) {
 		enum cscf_reg_alg alg = r->conf.algs[i];
 		char aka_nonce[AKA_NONCE_MAX];
 		const char *n = nonce;
+		enum cx_auth_scheme scheme = is_aka(alg) ? aka_scheme(aka_version_of(alg))
+							 : cx_scheme(hash_of(alg));
+		if (!(served & (1u << scheme)) || (is_aka(alg) && aka_offered))
+			continue;
 		if (is_aka(alg)) {
-			if (aka_offered)
-				continue;
 			last = aka_challenge(r, cx, impi, impu, aka_version_of(alg), now, aka_nonce,
 					     sizeof(aka_nonce));
 			full |= last == WIMS_ETOOBIG;
 			aka_offered = last == CX_SUCCESS;
 			n = aka_nonce;
-		} else {
-			if (!nonce[0]) {
-				uint8_t rnd[NONCE_RAND_LEN];
-				if (RAND_bytes(rnd, sizeof(rnd)) != 1 ||
-				    nonce_make(&r->key, (uint64_t)now, rnd, nonce, sizeof(nonce)) < 0) {
-					reply_set(rp, 500, "No randomness");
-					return;
-				}
+			if (last != CX_SUCCESS)
+				continue;
+		} else if (!nonce[0]) {
+			/* The HSS has the H(A1): nothing to fetch until the answer. */
+			uint8_t rnd[NONCE_RAND_LEN];
+			if (RAND_bytes(rnd, sizeof(rnd)) != 1 ||
+			    nonce_make(&r->key, (uint64_t)now, rnd, nonce, sizeof(nonce)) < 0) {
+				reply_set(rp, 500, "No randomness");
+				return;
 			}
-			struct cx_maa maa;
-			last = cx_mar(cx, impi, impu, cx_scheme(hash_of(alg)), &maa);
-			OPENSSL_cleanse(maa.ha1, sizeof(maa.ha1));
 		}
-		if (last != CX_SUCCESS)
-			continue;
 		reply_hdr(rp,
 			  "WWW-Authenticate: Digest realm=\"%s\", nonce=\"%s\", algorithm=%s, "
 			  "qop=\"auth\"%s",
@@ -440,7 +444,8 @@ static void challenge(struct cscf_reg *r, struct cx *cx, const char *impi, const
 			reply_hdr(rp, "Retry-After: 5");
 			reply_set(rp, 503, "Too many pending AKA challenges");
 		} else {
-			reply_cx_error(rp, last);
+			/* Served, but none in our list (or its AKA MAR failed). */
+			reply_cx_error(rp, last == CX_SUCCESS ? CX_ERROR_AUTH_SCHEME_NOT_SUPPORTED : last);
 		}
 		return;
 	}

@@ -314,6 +314,32 @@ static int mar_subscriber(struct cx *cx, const char *impi, const char *impu,
 	return rc;
 }
 
+int cx_mar_schemes(struct cx *cx, const char *impi, const char *impu, unsigned *served)
+{
+	*served = 0;
+	if (empty(impi))
+		return WIMS_EINVAL;
+	struct store_subscriber sub;
+	pthread_mutex_lock(&cx->lock);
+	int rc = mar_subscriber(cx, impi, impu, &sub);
+	pthread_mutex_unlock(&cx->lock);
+	if (!rc && sub.barred)
+		rc = CX_AUTHORIZATION_REJECTED;
+	if (!rc) {
+		if ((sub.schemes & STORE_SCHEME_DIGEST) && sub.ha1_md5[0])
+			*served |= 1u << CX_AUTH_DIGEST_MD5;
+		if ((sub.schemes & STORE_SCHEME_DIGEST) && sub.ha1_sha256[0])
+			*served |= 1u << CX_AUTH_DIGEST_SHA256;
+		if (sub.schemes & STORE_SCHEME_AKAV1)
+			*served |= 1u << CX_AUTH_AKAV1_MD5;
+		if (sub.schemes & STORE_SCHEME_AKAV2)
+			*served |= 1u << CX_AUTH_AKAV2_SHA256;
+		rc = *served ? CX_SUCCESS : CX_ERROR_AUTH_SCHEME_NOT_SUPPORTED;
+	}
+	OPENSSL_cleanse(&sub, sizeof(sub));
+	return rc;
+}
+
 int cx_mar(struct cx *cx, const char *impi, const char *impu, enum cx_auth_scheme scheme,
 	   struct cx_maa *out)
 {

@@ -171,6 +171,14 @@ void cx_close(struct cx *cx); /* NULL is fine */
 int cx_uar(struct cx *cx, const char *impi, const char *impu, const char *visited_network,
 	   enum cx_uar_type type, struct cx_uaa *out);
 
+/* The schemes a MAR would serve the IMPI now, as bits 1u << enum
+ * cx_auth_scheme (Digest MD5 / SHA-256 when allowed and that H(A1) is
+ * stored, AKAv1 / AKAv2 when allowed): what the S-CSCF may challenge
+ * with, in one lookup instead of a MAR per scheme (TS 29.229 6.3.2: with
+ * scheme "Unknown" the HSS decides).  Returns CX_SUCCESS with *served set,
+ * or the errors of cx_mar (CX_ERROR_AUTH_SCHEME_NOT_SUPPORTED when none). */
+int cx_mar_schemes(struct cx *cx, const char *impi, const char *impu, unsigned *served);
+
 /* MAR (TS 29.228 6.3.1): one SIP Digest authentication vector.  impu may
  * be "" / NULL (BSF use: the IMPI alone).  Returns CX_SUCCESS,
  * CX_ERROR_USER_UNKNOWN, CX_ERROR_IDENTITIES_DONT_MATCH,

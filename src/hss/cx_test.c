@@ -570,6 +570,29 @@ static void mar_aka_refusals(void)
 	EXPECT_INT(stored_sqn(GINA), ==, before);
 }
 
+/* What a MAR would serve, in one lookup: per scheme bit, with the same
+ * refusals as cx_mar. */
+static void mar_schemes_served(void)
+{
+	unsigned served = 99;
+	EXPECT_INT(cx_mar_schemes(cx, "alice@ims.example.org", "sip:alice@ims.example.org", &served),
+		   ==, CX_SUCCESS);
+	EXPECT_INT(served, ==, (1u << CX_AUTH_DIGEST_MD5) | (1u << CX_AUTH_DIGEST_SHA256));
+	EXPECT_INT(cx_mar_schemes(cx, GINA, GINA_SIP, &served), ==, CX_SUCCESS);
+	EXPECT_INT(served, ==, (1u << CX_AUTH_AKAV1_MD5) | (1u << CX_AUTH_AKAV2_SHA256));
+	/* Digest allowed but no password set: nothing to serve. */
+	EXPECT_INT(cx_mar_schemes(cx, "frank@ims.example.org", "sip:frank@ims.example.org", &served),
+		   ==, CX_ERROR_AUTH_SCHEME_NOT_SUPPORTED);
+	EXPECT_INT(served, ==, 0);
+	EXPECT_INT(cx_mar_schemes(cx, "ivy@ims.example.org", "sip:ivy@ims.example.org", &served), ==,
+		   CX_AUTHORIZATION_REJECTED);
+	EXPECT_INT(cx_mar_schemes(cx, "nobody@ims.example.org", "", &served), ==,
+		   CX_ERROR_USER_UNKNOWN);
+	EXPECT_INT(cx_mar_schemes(cx, GINA, "sip:bob@ims.example.org", &served), ==,
+		   CX_ERROR_IDENTITIES_DONT_MATCH);
+	EXPECT_INT(cx_mar_schemes(cx, "", GINA_SIP, &served), ==, WIMS_EINVAL);
+}
+
 /* RAND || AUTS of the card's refusal of v. */
 static int refusal(const struct cx_aka_vector *v, uint8_t resync[30])
 {
@@ -782,6 +805,7 @@ int main(void)
 	UNIT_RUN(cache_sees_other_handles);
 	UNIT_RUN(mar_aka_vectors_verify);
 	UNIT_RUN(mar_aka_refusals);
+	UNIT_RUN(mar_schemes_served);
 	UNIT_RUN(mar_aka_resync);
 	UNIT_RUN(mar_aka_two_handles);
 	UNIT_RUN(demo_aka_subscribers);
