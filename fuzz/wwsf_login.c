@@ -31,9 +31,9 @@ static void check_login(struct slice in)
 		return;
 	}
 	size_t ulen = strnlen(lr.user, sizeof(lr.user));
-	if (ulen == sizeof(lr.user) || (ulen && !wwsf_user_name_ok(slice_from_cstr(lr.user))))
+	if (ulen == sizeof(lr.user) || (ulen && !web_user_name_ok(slice_from_cstr(lr.user))))
 		abort();
-	if (lr.password_len > WWSF_PASSWORD_MAX || lr.password[lr.password_len] != '\0' ||
+	if (lr.password_len > WEB_PASSWORD_MAX || lr.password[lr.password_len] != '\0' ||
 	    memchr(lr.password, '\0', lr.password_len))
 		abort();
 }

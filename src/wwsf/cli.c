@@ -20,7 +20,7 @@
 #include "core/wims.h"
 #include "isim/isim.h"
 #include "isim/isim_cli.h"
-#include "wwsf/account.h"
+#include "store/webacct.h"
 #include "wwsf/wwsf_int.h"
 
 const char wwsf_cli_usage[] =
@@ -52,7 +52,7 @@ int wwsf_store_path(const char *configured, const char *name, char *out, size_t 
 	return wims_global_data_path(name, out, outsz);
 }
 
-int wwsf_seed_demo(struct wwsf_accounts *a, struct isim *is, const char *domain)
+int wwsf_seed_demo(struct web_accounts *a, struct isim *is, const char *domain)
 {
 	static const char *const users[] = {"erin", "frank"};
 	for (size_t i = 0; i < WIMS_ARRAY_LEN(users); i++) {
@@ -69,10 +69,10 @@ int wwsf_seed_demo(struct wwsf_accounts *a, struct isim *is, const char *domain)
 			return WIMS_ETOOBIG;
 		e.amf[0] = 0x80;
 		e.amf[1] = 0x00;
-		if (!wwsf_account_exists(a, name) &&
-		    (rc = wwsf_account_set(a, name, pw, strlen(pw))))
+		if (!web_account_exists(a, name) &&
+		    (rc = web_account_set(a, name, pw, strlen(pw))))
 			return rc;
-		if ((rc = wwsf_account_map(a, name, e.impi)))
+		if ((rc = web_account_map(a, name, e.impi)))
 			return rc;
 		rc = aka_demo_keys(e.impi, &e.keys);
 		if (!rc)
@@ -91,28 +91,28 @@ static int print_user(void *arg, const char *name, const char *impi)
 		if (last[0])
 			putchar('\n');
 		printf("%s", name);
-		snprintf(last, WWSF_USER_MAX, "%s", name);
+		snprintf(last, WEB_USER_MAX, "%s", name);
 	}
 	if (impi)
 		printf(" %s", impi);
 	return 0;
 }
 
-static int cmd_user_add(struct wwsf_accounts *a, int argc, char **argv)
+static int cmd_user_add(struct web_accounts *a, int argc, char **argv)
 {
 	if (argc < 2 || argc > 3 || (argc == 3 && strcmp(argv[2], "--password-stdin") != 0)) {
 		fprintf(stderr, "usage: wims wwsf user-add NAME [--password-stdin]\n");
 		return 2;
 	}
-	if (!wwsf_user_name_ok(slice_from_cstr(argv[1]))) {
+	if (!web_user_name_ok(slice_from_cstr(argv[1]))) {
 		fprintf(stderr, "wims wwsf: \"%s\" is not a user name (1-%d of A-Z a-z 0-9 . _ -)\n",
-			argv[1], WWSF_USER_MAX - 1);
+			argv[1], WEB_USER_MAX - 1);
 		return 2;
 	}
-	char pw[WWSF_PASSWORD_MAX + 2];
+	char pw[WEB_PASSWORD_MAX + 2];
 	size_t len = 0;
 	int rc = term_read_secret(stdin, "Password: ", pw, sizeof(pw), &len);
-	if (!rc && len > WWSF_PASSWORD_MAX)
+	if (!rc && len > WEB_PASSWORD_MAX)
 		rc = WIMS_ETOOBIG;
 	if (rc) {
 		OPENSSL_cleanse(pw, sizeof(pw));
@@ -120,8 +120,8 @@ static int cmd_user_add(struct wwsf_accounts *a, int argc, char **argv)
 			rc == WIMS_EINVAL ? "empty password" : "password too long");
 		return 1;
 	}
-	bool existed = wwsf_account_exists(a, argv[1]);
-	rc = wwsf_account_set(a, argv[1], pw, len);
+	bool existed = web_account_exists(a, argv[1]);
+	rc = web_account_set(a, argv[1], pw, len);
 	OPENSSL_cleanse(pw, sizeof(pw));
 	if (rc) {
 		fprintf(stderr, "wims wwsf: %s: %s\n", argv[1], wims_strerror(rc));
@@ -131,14 +131,14 @@ static int cmd_user_add(struct wwsf_accounts *a, int argc, char **argv)
 	return 0;
 }
 
-static int run_command(struct wwsf_accounts *a, int argc, char **argv)
+static int run_command(struct web_accounts *a, int argc, char **argv)
 {
 	const char *cmd = argv[0];
 	int rc;
 	if (strcmp(cmd, "user-add") == 0)
 		return cmd_user_add(a, argc, argv);
 	if (strcmp(cmd, "user-remove") == 0 && argc == 2) {
-		rc = wwsf_account_remove(a, argv[1]);
+		rc = web_account_remove(a, argv[1]);
 		if (rc) {
 			fprintf(stderr, "wims wwsf: %s: %s\n", argv[1],
 				rc == WIMS_ENOTFOUND ? "no such user" : wims_strerror(rc));
@@ -149,8 +149,8 @@ static int run_command(struct wwsf_accounts *a, int argc, char **argv)
 	}
 	if ((strcmp(cmd, "map") == 0 || strcmp(cmd, "unmap") == 0) && argc == 3) {
 		bool map = cmd[0] == 'm';
-		rc = map ? wwsf_account_map(a, argv[1], argv[2])
-			 : wwsf_account_unmap(a, argv[1], argv[2]);
+		rc = map ? web_account_map(a, argv[1], argv[2])
+			 : web_account_unmap(a, argv[1], argv[2]);
 		if (rc) {
 			fprintf(stderr, "wims wwsf: %s %s: %s\n", argv[1], argv[2],
 				rc == WIMS_ENOTFOUND ? (map ? "no such user" : "not mapped")
@@ -163,8 +163,8 @@ static int run_command(struct wwsf_accounts *a, int argc, char **argv)
 		return 0;
 	}
 	if (strcmp(cmd, "users") == 0 && argc == 1) {
-		char last[WWSF_USER_MAX] = "";
-		rc = wwsf_account_list(a, NULL, print_user, last);
+		char last[WEB_USER_MAX] = "";
+		rc = web_account_list(a, NULL, print_user, last);
 		if (last[0])
 			putchar('\n');
 		if (rc) {
@@ -204,12 +204,12 @@ int wwsf_cli(const char *db, const char *isim_db, int argc, char **argv)
 		fprintf(stderr, "wims wwsf: account store path too long\n");
 		return 1;
 	}
-	struct wwsf_accounts *a = wwsf_accounts_open(path, err, sizeof(err));
+	struct web_accounts *a = web_accounts_open(path, err, sizeof(err));
 	if (!a) {
 		fprintf(stderr, "wims wwsf: %s\n", err);
 		return 1;
 	}
 	int rc = run_command(a, argc - i, argv + i);
-	wwsf_accounts_close(a);
+	web_accounts_close(a);
 	return rc;
 }

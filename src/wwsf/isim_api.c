@@ -117,7 +117,7 @@ int wwsf_login_parse(struct slice body, struct wwsf_login_req *out, const char *
 		out->password_len = 0;
 		return rc;
 	}
-	if (wwsf_user_name_ok((struct slice){user, ulen}))
+	if (web_user_name_ok((struct slice){user, ulen}))
 		memcpy(out->user, user, ulen + 1);
 	return 0;
 }
@@ -259,7 +259,7 @@ static json_t *user_body(struct wwsf_api *api, struct isim *isim, const char *us
 		return NULL;
 	/* the callback runs under the account store's lock and calls only
 	 * the ISIM store */
-	if (wwsf_account_list(api->accounts, user, add_subscription, &c)) {
+	if (web_account_list(api->accounts, user, add_subscription, &c)) {
 		json_decref(c.arr);
 		return NULL;
 	}
@@ -300,7 +300,7 @@ static void do_login(struct wwsf_api *api, struct isim *isim, const struct wwsf_
 		reply_errorf(resp, 429, "too many failed sign-ins for this user; wait a minute");
 		return;
 	}
-	int rc = wwsf_account_verify(api->accounts, slice_from_cstr(lr.user),
+	int rc = web_account_verify(api->accounts, slice_from_cstr(lr.user),
 				     (struct slice){lr.password, lr.password_len});
 	OPENSSL_cleanse(lr.password, sizeof(lr.password));
 	if (rc == WIMS_EAUTH) {
@@ -341,14 +341,14 @@ static void do_login(struct wwsf_api *api, struct isim *isim, const struct wwsf_
 
 /* The signed-in user of the request into user; false if none. */
 static bool session_user(struct wwsf_api *api, const struct wwsf_api_request *req,
-			 uint64_t now_s, char user[WWSF_USER_MAX], struct slice *token)
+			 uint64_t now_s, char user[WEB_USER_MAX], struct slice *token)
 {
 	if (wwsf_session_cookie_token(req->cookie, token) ||
 	    wwsf_session_lookup(api->sessions, *token, now_s, user))
 		return false;
 	/* `wims wwsf user-remove` (another process) ends the account's
 	 * sessions here at their next use */
-	if (!wwsf_account_exists(api->accounts, user)) {
+	if (!web_account_exists(api->accounts, user)) {
 		wwsf_session_delete(api->sessions, *token);
 		return false;
 	}
@@ -359,7 +359,7 @@ static void do_session(struct wwsf_api *api, struct isim *isim,
 		       const struct wwsf_api_request *req, uint64_t now_s,
 		       struct wwsf_api_response *resp)
 {
-	char user[WWSF_USER_MAX];
+	char user[WEB_USER_MAX];
 	struct slice token;
 	if (!session_user(api, req, now_s, user, &token)) {
 		reply_error(resp, 401, "not signed in");
@@ -388,7 +388,7 @@ static void do_isim_aka(struct wwsf_api *api, struct isim *isim,
 			const struct wwsf_api_request *req, uint64_t now_s,
 			struct wwsf_api_response *resp)
 {
-	char user[WWSF_USER_MAX];
+	char user[WEB_USER_MAX];
 	struct slice token;
 	/* seeds/001 NOTE 2: the user is authenticated to the WWSF first */
 	if (!session_user(api, req, now_s, user, &token)) {
@@ -418,7 +418,7 @@ static void do_isim_aka(struct wwsf_api *api, struct isim *isim,
 		return;
 	}
 	/* seeds/001 NOTE 4: only a subscription mapped to this user */
-	if (!wwsf_account_has_impi(api->accounts, user, slice_from_cstr(ar.impi))) {
+	if (!web_account_has_impi(api->accounts, user, slice_from_cstr(ar.impi))) {
 		WIMS_INFO("wwsf", "isim: user %s impi %s: refused, not mapped to the user", user,
 			  ar.impi);
 		reply_errorf(resp, 403, "subscription %s is not mapped to user %s", ar.impi, user);

@@ -33,7 +33,7 @@
 #include "auth/aka.h"
 #include "core/limits.h"
 #include "core/slice.h"
-#include "wwsf/account.h"
+#include "store/webacct.h"
 #include "wwsf/session.h"
 
 /* Request bodies are a few dozen bytes of JSON; 4 KiB leaves room and
@@ -48,7 +48,7 @@ struct isim;
 struct ratelimit;
 
 struct wwsf_api {
-	struct wwsf_accounts *accounts;
+	struct web_accounts *accounts;
 	struct wwsf_sessions *sessions;
 	struct ratelimit *login_limit; /* per user name */
 	const char *allowed_origins;   /* comma list, as [wwsf] allowed_origins */
@@ -90,8 +90,8 @@ bool wwsf_origin_allowed(const char *list, const char *origin);
 
 /* The /login body. */
 struct wwsf_login_req {
-	char user[WWSF_USER_MAX];           /* "" if not a valid user name */
-	char password[WWSF_PASSWORD_MAX + 1]; /* secret: cleansed by the caller */
+	char user[WEB_USER_MAX];           /* "" if not a valid user name */
+	char password[WEB_PASSWORD_MAX + 1]; /* secret: cleansed by the caller */
 	size_t password_len;
 };
 /* 0, or WIMS_EPARSE with a reason (not JSON, not an object, "user" or

@@ -270,10 +270,10 @@ static void isim_refusals(void)
 					      "\"AKAv2-SHA-256\"}"),
 		   ==, 400);
 	/* mapped, but the ISIM has no entry for it */
-	EXPECT_INT(wwsf_account_map(api.accounts, "erin", "ghost@" DOMAIN), ==, 0);
+	EXPECT_INT(web_account_map(api.accounts, "erin", "ghost@" DOMAIN), ==, 0);
 	aka_body(body, sizeof(body), "ghost@" DOMAIN, v.nonce, "AKAv2-SHA-256");
 	EXPECT_INT(post("/isim/aka", cookie, body), ==, 404);
-	EXPECT_INT(wwsf_account_unmap(api.accounts, "erin", "ghost@" DOMAIN), ==, 0);
+	EXPECT_INT(web_account_unmap(api.accounts, "erin", "ghost@" DOMAIN), ==, 0);
 }
 
 static void isim_rate_limited_per_session(void)
@@ -311,7 +311,7 @@ static void sessions_expire_and_end_with_the_account(void)
 	now += 3600;
 	EXPECT_INT(call(WWSF_GET, "/session", NULL, cookie, NULL), ==, 401);
 	EXPECT_INT(login("frank", "frank-web", cookie, sizeof(cookie)), ==, 200);
-	EXPECT_INT(wwsf_account_remove(api.accounts, "frank"), ==, 0);
+	EXPECT_INT(web_account_remove(api.accounts, "frank"), ==, 0);
 	EXPECT_INT(call(WWSF_GET, "/session", NULL, cookie, NULL), ==, 401);
 }
 
@@ -360,7 +360,7 @@ int main(void)
 		return 1;
 	char path[128], err[256];
 	snprintf(path, sizeof(path), "%s/wwsf.db", dir);
-	api.accounts = wwsf_accounts_open(path, err, sizeof(err));
+	api.accounts = web_accounts_open(path, err, sizeof(err));
 	snprintf(path, sizeof(path), "%s/wwsf-isim.db", dir);
 	isim = isim_open(path, err, sizeof(err));
 	if (!api.accounts || !isim) {
@@ -393,7 +393,7 @@ int main(void)
 	wwsf_api_response_clear(&resp);
 	wwsf_sessions_free(api.sessions);
 	ratelimit_free(api.login_limit);
-	wwsf_accounts_close(api.accounts);
+	web_accounts_close(api.accounts);
 	isim_close(isim);
 	char cmd[128];
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);

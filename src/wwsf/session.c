@@ -25,7 +25,7 @@
 
 struct sess_entry {
 	uint8_t key[KEY_LEN];
-	char user[WWSF_USER_MAX];
+	char user[WEB_USER_MAX];
 	uint64_t expires;
 	uint64_t isim_window; /* start of the current minute of ISIM requests */
 	uint32_t isim_count;
@@ -180,7 +180,7 @@ static void shard_make_room(struct sess_shard *sh, uint64_t now)
 int wwsf_session_create(struct wwsf_sessions *s, const char *user, uint64_t now_s,
 			char token[WWSF_SESSION_TOKEN_LEN + 1])
 {
-	if (!wwsf_user_name_ok(slice_from_cstr(user)))
+	if (!web_user_name_ok(slice_from_cstr(user)))
 		return WIMS_EINVAL;
 	uint8_t raw[WWSF_SESSION_TOKEN_BYTES], key[KEY_LEN];
 	if (RAND_bytes(raw, sizeof(raw)) != 1)
@@ -238,13 +238,13 @@ static struct sess_entry *find_live(struct wwsf_sessions *s, struct slice token,
 }
 
 int wwsf_session_lookup(struct wwsf_sessions *s, struct slice token, uint64_t now_s,
-			char user[WWSF_USER_MAX])
+			char user[WEB_USER_MAX])
 {
 	struct sess_shard *sh;
 	struct sess_entry *e = find_live(s, token, now_s, &sh);
 	if (!e)
 		return WIMS_ENOTFOUND;
-	memcpy(user, e->user, WWSF_USER_MAX);
+	memcpy(user, e->user, WEB_USER_MAX);
 	pthread_mutex_unlock(&sh->lock);
 	return 0;
 }

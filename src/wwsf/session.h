@@ -26,7 +26,7 @@
 
 #include "core/b64url.h"
 #include "core/slice.h"
-#include "wwsf/account.h"
+#include "store/webacct.h"
 
 #define WWSF_SESSION_TOKEN_BYTES 32
 #define WWSF_SESSION_TOKEN_LEN B64URL_LEN(WWSF_SESSION_TOKEN_BYTES) /* 43 */
@@ -47,10 +47,10 @@ void wwsf_sessions_free(struct wwsf_sessions *s); /* NULL is fine */
  * randomness). */
 int wwsf_session_create(struct wwsf_sessions *s, const char *user, uint64_t now_s,
 			char token[WWSF_SESSION_TOKEN_LEN + 1]);
-/* The user of a live session (user gets up to WWSF_USER_MAX bytes with
+/* The user of a live session (user gets up to WEB_USER_MAX bytes with
  * NUL): 0, or WIMS_ENOTFOUND (unknown, malformed or expired token). */
 int wwsf_session_lookup(struct wwsf_sessions *s, struct slice token, uint64_t now_s,
-			char user[WWSF_USER_MAX]);
+			char user[WEB_USER_MAX]);
 /* Forget a session (sign-out).  0 or WIMS_ENOTFOUND. */
 int wwsf_session_delete(struct wwsf_sessions *s, struct slice token);
 /* Forget every session of user (account removed).  Returns how many. */

@@ -15,7 +15,7 @@ static void create_lookup_delete(void)
 {
 	struct wwsf_sessions *s = wwsf_sessions_new(64, 100);
 	char tok[WWSF_SESSION_TOKEN_LEN + 1], tok2[WWSF_SESSION_TOKEN_LEN + 1];
-	char user[WWSF_USER_MAX];
+	char user[WEB_USER_MAX];
 	EXPECT_TRUE(s != NULL);
 	EXPECT_INT(wwsf_session_create(s, "erin", 1000, tok), ==, 0);
 	EXPECT_INT(strlen(tok), ==, 43);
@@ -35,7 +35,7 @@ static void create_lookup_delete(void)
 static void forged_tokens_refused(void)
 {
 	struct wwsf_sessions *s = wwsf_sessions_new(64, 100);
-	char tok[WWSF_SESSION_TOKEN_LEN + 1], user[WWSF_USER_MAX];
+	char tok[WWSF_SESSION_TOKEN_LEN + 1], user[WEB_USER_MAX];
 	EXPECT_INT(wwsf_session_create(s, "erin", 1000, tok), ==, 0);
 	char forged[WWSF_SESSION_TOKEN_LEN + 1];
 	memcpy(forged, tok, sizeof(forged));
@@ -50,7 +50,7 @@ static void forged_tokens_refused(void)
 static void sessions_expire(void)
 {
 	struct wwsf_sessions *s = wwsf_sessions_new(64, 100);
-	char tok[WWSF_SESSION_TOKEN_LEN + 1], user[WWSF_USER_MAX];
+	char tok[WWSF_SESSION_TOKEN_LEN + 1], user[WEB_USER_MAX];
 	EXPECT_INT(wwsf_session_create(s, "erin", 1000, tok), ==, 0);
 	EXPECT_INT(wwsf_session_lookup(s, S(tok), 1099, user), ==, 0);
 	EXPECT_INT(wwsf_session_lookup(s, S(tok), 1100, user), ==, WIMS_ENOTFOUND);
@@ -63,7 +63,7 @@ static void table_is_bounded(void)
 	/* 16 shards of 1: the 17th+ sign-ins push out the oldest */
 	struct wwsf_sessions *s = wwsf_sessions_new(16, 1000);
 	char first[WWSF_SESSION_TOKEN_LEN + 1], tok[WWSF_SESSION_TOKEN_LEN + 1];
-	char user[WWSF_USER_MAX];
+	char user[WEB_USER_MAX];
 	EXPECT_INT(wwsf_session_create(s, "erin", 1, first), ==, 0);
 	for (int i = 0; i < 2000; i++)
 		EXPECT_INT(wwsf_session_create(s, "frank", 2 + (uint64_t)i, tok), ==, 0);
@@ -79,7 +79,7 @@ static void delete_user_ends_all_of_them(void)
 {
 	struct wwsf_sessions *s = wwsf_sessions_new(64, 100);
 	char a[WWSF_SESSION_TOKEN_LEN + 1], b[WWSF_SESSION_TOKEN_LEN + 1];
-	char c[WWSF_SESSION_TOKEN_LEN + 1], user[WWSF_USER_MAX];
+	char c[WWSF_SESSION_TOKEN_LEN + 1], user[WEB_USER_MAX];
 	EXPECT_INT(wwsf_session_create(s, "erin", 1, a), ==, 0);
 	EXPECT_INT(wwsf_session_create(s, "erin", 1, b), ==, 0);
 	EXPECT_INT(wwsf_session_create(s, "frank", 1, c), ==, 0);

@@ -44,7 +44,7 @@
 #include "auth/ratelimit.h"
 #include "isim/isim.h"
 #include "role.h"
-#include "wwsf/account.h"
+#include "store/webacct.h"
 #include "wwsf/isim_api.h"
 #include "wwsf/path.h"
 #include "wwsf/session.h"
@@ -352,7 +352,7 @@ static int open_network_isim(void)
 		WIMS_ERROR("wwsf", "db: path too long");
 		return WIMS_ECONF;
 	}
-	wwsf.api.accounts = wwsf_accounts_open(path, err, sizeof(err));
+	wwsf.api.accounts = web_accounts_open(path, err, sizeof(err));
 	if (!wwsf.api.accounts) {
 		WIMS_ERROR("wwsf", "accounts: %s", err);
 		return WIMS_ESTORE;
@@ -478,7 +478,7 @@ static void wwsf_stop(void)
 	wwsf.isims = NULL;
 	wwsf_sessions_free(wwsf.api.sessions);
 	ratelimit_free(wwsf.api.login_limit);
-	wwsf_accounts_close(wwsf.api.accounts);
+	web_accounts_close(wwsf.api.accounts);
 	memset(&wwsf.api, 0, sizeof(wwsf.api));
 	SSL_CTX_free(wwsf.tls);
 	wwsf.tls = NULL;

@@ -7,7 +7,7 @@
 #include <stddef.h>
 
 struct isim;
-struct wwsf_accounts;
+struct web_accounts;
 
 /* configured, or <data_dir>/name when configured is empty.  0 or
  * WIMS_ETOOBIG. */
@@ -18,7 +18,7 @@ int wwsf_store_path(const char *configured, const char *name, char *out, size_t 
  * sip:NAME@domain, realm domain, AMF 8000, K/OPc from aka_demo_keys).  An
  * account that exists keeps its password; an ISIM entry with the same K
  * keeps its SQN state.  0 or WIMS_E*. */
-int wwsf_seed_demo(struct wwsf_accounts *a, struct isim *is, const char *domain);
+int wwsf_seed_demo(struct web_accounts *a, struct isim *is, const char *domain);
 
 /* `wims wwsf ARGS`, with the [wwsf] db and isim_db values. */
 extern const char wwsf_cli_usage[];

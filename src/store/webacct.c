@@ -1,6 +1,6 @@
 /*
- * account.c - web accounts of the WWSF and their user -> IMPI map, in
- * SQLite; passwords as scrypt hashes (see account.h for the format).
+ * webacct.c - web accounts (WWSF, WAF) and their user -> IMPI map, in
+ * SQLite; passwords as scrypt hashes (see webacct.h for the format).
  *
  * Every statement is prepared per call: accounts change at human speed
  * and a login already spends tens of milliseconds in the KDF, so caching
@@ -25,7 +25,7 @@
 #include "core/b64url.h"
 #include "core/limits.h"
 #include "core/wims.h"
-#include "wwsf/account.h"
+#include "store/webacct.h"
 
 #define SALT_LEN 16
 #define HASH_LEN 32
@@ -36,17 +36,17 @@
 #define R_MAX 32
 #define P_MAX 16
 
-struct wwsf_accounts {
+struct web_accounts {
 	sqlite3 *db;
 	pthread_mutex_t lock;
 	/* What an unknown user's password is checked against, so that a
 	 * wrong name costs what a wrong password costs. */
-	char dummy[WWSF_PWHASH_MAX];
+	char dummy[WEB_PWHASH_MAX];
 };
 
-bool wwsf_user_name_ok(struct slice name)
+bool web_user_name_ok(struct slice name)
 {
-	if (name.len == 0 || name.len >= WWSF_USER_MAX)
+	if (name.len == 0 || name.len >= WEB_USER_MAX)
 		return false;
 	for (size_t i = 0; i < name.len; i++) {
 		char c = name.p[i];
@@ -100,7 +100,7 @@ static int scrypt_derive(const char *pw, size_t pw_len, const unsigned char *sal
 	return ok == 1 ? 0 : WIMS_EIO;
 }
 
-int wwsf_pwhash_make(const char *pw, size_t pw_len, const unsigned char *salt, size_t salt_len,
+int web_pwhash_make(const char *pw, size_t pw_len, const unsigned char *salt, size_t salt_len,
 		     unsigned log2_n, unsigned r, unsigned p, char *out, size_t outsz)
 {
 	if (salt_len != SALT_LEN || log2_n < LOG2_N_MIN || log2_n > LOG2_N_MAX || r < 1 ||
@@ -132,7 +132,7 @@ static const char *parse_uint(const char *s, unsigned lo, unsigned hi, unsigned 
 	return p + 1;
 }
 
-int wwsf_pwhash_check(const char *stored, const char *pw, size_t pw_len)
+int web_pwhash_check(const char *stored, const char *pw, size_t pw_len)
 {
 	unsigned log2_n, r, p;
 	const char *s = stored;
@@ -189,9 +189,9 @@ static const char schema[] =
 	"  impi TEXT NOT NULL,"
 	"  PRIMARY KEY(name, impi));";
 
-struct wwsf_accounts *wwsf_accounts_open(const char *path, char *err, size_t errsz)
+struct web_accounts *web_accounts_open(const char *path, char *err, size_t errsz)
 {
-	struct wwsf_accounts *a = calloc(1, sizeof(*a));
+	struct web_accounts *a = calloc(1, sizeof(*a));
 	if (!a) {
 		snprintf(err, errsz, "out of memory");
 		return NULL;
@@ -226,18 +226,18 @@ struct wwsf_accounts *wwsf_accounts_open(const char *path, char *err, size_t err
 	}
 	unsigned char salt[SALT_LEN];
 	if (RAND_bytes(salt, sizeof(salt)) != 1 ||
-	    wwsf_pwhash_make("dummy", 5, salt, sizeof(salt), WWSF_SCRYPT_LOG2_N, WWSF_SCRYPT_R,
-			     WWSF_SCRYPT_P, a->dummy, sizeof(a->dummy))) {
+	    web_pwhash_make("dummy", 5, salt, sizeof(salt), WEB_SCRYPT_LOG2_N, WEB_SCRYPT_R,
+			     WEB_SCRYPT_P, a->dummy, sizeof(a->dummy))) {
 		snprintf(err, errsz, "scrypt is not available in this OpenSSL");
 		goto fail;
 	}
 	return a;
 fail:
-	wwsf_accounts_close(a);
+	web_accounts_close(a);
 	return NULL;
 }
 
-void wwsf_accounts_close(struct wwsf_accounts *a)
+void web_accounts_close(struct web_accounts *a)
 {
 	if (!a)
 		return;
@@ -249,7 +249,7 @@ void wwsf_accounts_close(struct wwsf_accounts *a)
 /* Run one statement with text parameters; returns the sqlite3_step result
  * of its first step and, for a SELECT, copies column 0 of the first row to
  * out.  Locks a. */
-static int run(struct wwsf_accounts *a, const char *sql, const char *p1, const char *p2,
+static int run(struct web_accounts *a, const char *sql, const char *p1, const char *p2,
 	       char *out, size_t outsz, int *changes)
 {
 	sqlite3_stmt *st = NULL;
@@ -273,17 +273,17 @@ static int run(struct wwsf_accounts *a, const char *sql, const char *p1, const c
 	return rc;
 }
 
-int wwsf_account_set(struct wwsf_accounts *a, const char *name, const char *pw, size_t pw_len)
+int web_account_set(struct web_accounts *a, const char *name, const char *pw, size_t pw_len)
 {
-	if (!wwsf_user_name_ok(slice_from_cstr(name)) || pw_len == 0 ||
-	    pw_len > WWSF_PASSWORD_MAX)
+	if (!web_user_name_ok(slice_from_cstr(name)) || pw_len == 0 ||
+	    pw_len > WEB_PASSWORD_MAX)
 		return WIMS_EINVAL;
 	unsigned char salt[SALT_LEN];
-	char hash[WWSF_PWHASH_MAX];
+	char hash[WEB_PWHASH_MAX];
 	if (RAND_bytes(salt, sizeof(salt)) != 1)
 		return WIMS_EIO;
-	int rc = wwsf_pwhash_make(pw, pw_len, salt, sizeof(salt), WWSF_SCRYPT_LOG2_N,
-				  WWSF_SCRYPT_R, WWSF_SCRYPT_P, hash, sizeof(hash));
+	int rc = web_pwhash_make(pw, pw_len, salt, sizeof(salt), WEB_SCRYPT_LOG2_N,
+				  WEB_SCRYPT_R, WEB_SCRYPT_P, hash, sizeof(hash));
 	if (rc)
 		return rc;
 	rc = run(a,
@@ -293,13 +293,13 @@ int wwsf_account_set(struct wwsf_accounts *a, const char *name, const char *pw, 
 	return rc == SQLITE_DONE ? 0 : WIMS_ESTORE;
 }
 
-bool wwsf_account_exists(struct wwsf_accounts *a, const char *name)
+bool web_account_exists(struct web_accounts *a, const char *name)
 {
 	return run(a, "SELECT 1 FROM account WHERE name = ?1", name, NULL, NULL, 0, NULL) ==
 	       SQLITE_ROW;
 }
 
-int wwsf_account_remove(struct wwsf_accounts *a, const char *name)
+int web_account_remove(struct web_accounts *a, const char *name)
 {
 	int changes = 0;
 	int rc = run(a, "DELETE FROM account WHERE name = ?1", name, NULL, NULL, 0, &changes);
@@ -308,11 +308,11 @@ int wwsf_account_remove(struct wwsf_accounts *a, const char *name)
 	return changes ? 0 : WIMS_ENOTFOUND;
 }
 
-int wwsf_account_verify(struct wwsf_accounts *a, struct slice name, struct slice pw)
+int web_account_verify(struct web_accounts *a, struct slice name, struct slice pw)
 {
-	char user[WWSF_USER_MAX], stored[WWSF_PWHASH_MAX] = "";
+	char user[WEB_USER_MAX], stored[WEB_PWHASH_MAX] = "";
 	bool known = false;
-	if (wwsf_user_name_ok(name) && pw.len <= WWSF_PASSWORD_MAX) {
+	if (web_user_name_ok(name) && pw.len <= WEB_PASSWORD_MAX) {
 		memcpy(user, name.p, name.len);
 		user[name.len] = '\0';
 		int rc = run(a, "SELECT pwhash FROM account WHERE name = ?1", user, NULL, stored,
@@ -322,26 +322,26 @@ int wwsf_account_verify(struct wwsf_accounts *a, struct slice name, struct slice
 		known = rc == SQLITE_ROW;
 	}
 	/* the same KDF work whether or not the user exists */
-	size_t len = pw.len <= WWSF_PASSWORD_MAX ? pw.len : WWSF_PASSWORD_MAX;
-	int rc = wwsf_pwhash_check(known ? stored : a->dummy, pw.p, len);
+	size_t len = pw.len <= WEB_PASSWORD_MAX ? pw.len : WEB_PASSWORD_MAX;
+	int rc = web_pwhash_check(known ? stored : a->dummy, pw.p, len);
 	OPENSSL_cleanse(stored, sizeof(stored));
-	if (!known || pw.len == 0 || pw.len > WWSF_PASSWORD_MAX)
+	if (!known || pw.len == 0 || pw.len > WEB_PASSWORD_MAX)
 		return WIMS_EAUTH;
 	return rc == 0 ? 0 : WIMS_EAUTH;
 }
 
-int wwsf_account_map(struct wwsf_accounts *a, const char *name, const char *impi)
+int web_account_map(struct web_accounts *a, const char *name, const char *impi)
 {
 	if (!impi_ok(impi))
 		return WIMS_EINVAL;
-	if (!wwsf_account_exists(a, name))
+	if (!web_account_exists(a, name))
 		return WIMS_ENOTFOUND;
 	int rc = run(a, "INSERT OR IGNORE INTO account_impi(name, impi) VALUES(?1, ?2)", name,
 		     impi, NULL, 0, NULL);
 	return rc == SQLITE_DONE ? 0 : WIMS_ESTORE;
 }
 
-int wwsf_account_unmap(struct wwsf_accounts *a, const char *name, const char *impi)
+int web_account_unmap(struct web_accounts *a, const char *name, const char *impi)
 {
 	int changes = 0;
 	int rc = run(a, "DELETE FROM account_impi WHERE name = ?1 AND impi = ?2", name, impi,
@@ -351,7 +351,7 @@ int wwsf_account_unmap(struct wwsf_accounts *a, const char *name, const char *im
 	return changes ? 0 : WIMS_ENOTFOUND;
 }
 
-bool wwsf_account_has_impi(struct wwsf_accounts *a, const char *name, struct slice impi)
+bool web_account_has_impi(struct web_accounts *a, const char *name, struct slice impi)
 {
 	char buf[WIMS_IMPI_MAX];
 	if (impi.len == 0 || impi.len >= sizeof(buf) || memchr(impi.p, '\0', impi.len))
@@ -362,7 +362,7 @@ bool wwsf_account_has_impi(struct wwsf_accounts *a, const char *name, struct sli
 		   NULL, 0, NULL) == SQLITE_ROW;
 }
 
-int wwsf_account_list(struct wwsf_accounts *a, const char *name, wwsf_account_fn fn, void *arg)
+int web_account_list(struct web_accounts *a, const char *name, web_account_fn fn, void *arg)
 {
 	const char *sql = name ? "SELECT name, impi FROM account_impi WHERE name = ?1 "
 				 "ORDER BY impi"
