@@ -95,6 +95,10 @@
  * real ones are well under 100 bytes; longer ones are refused. */
 #define WIMS_IMPI_MAX 256
 #define WIMS_IMPU_MAX 256
+/* A WWSF identity (its OAuth client_id, a domain name, TR 33.871 REQ 2.3)
+ * and a web identity (a user name at the WAF or at a WWSF, Annex C). */
+#define WIMS_WWSF_ID_MAX 128
+#define WIMS_WEB_ID_MAX 128
 /* A registration binding: Contact URI, the Path header values, the
  * +sip.instance value and the Call-ID, as the store keeps them. */
 #define WIMS_REG_CONTACT_MAX 512
