@@ -631,6 +631,68 @@ out:
 	return rc;
 }
 
+int cx_tna_authorize(struct cx *cx, const char *impi, const char *impu, const char *wwsf,
+		     const char **why)
+{
+	*why = "invalid request";
+	if (empty(impi) || empty(impu) || empty(wwsf))
+		return WIMS_EINVAL;
+	struct cx_entry *e;
+	pthread_mutex_lock(&cx->lock);
+	int rc = identities_cached(cx, impi, impu, &e);
+	if (rc == CX_ERROR_USER_UNKNOWN) {
+		*why = "unknown identity";
+		goto out;
+	}
+	if (rc == CX_ERROR_IDENTITIES_DONT_MATCH) {
+		*why = "IMPU is not an identity of this IMPI";
+		goto out;
+	}
+	if (rc) {
+		*why = "HSS unavailable";
+		goto out;
+	}
+	rc = CX_AUTHORIZATION_REJECTED;
+	if (e->sub.barred || e->unbarred == 0) {
+		*why = "subscription barred";
+		goto out;
+	}
+	if (!(e->sub.schemes & STORE_SCHEME_TNA)) {
+		*why = "trusted node authentication not allowed for this IMPI";
+		goto out;
+	}
+	/* TR 33.871 REQ 2.2: read at every registration, so that a block
+	 * takes effect on the next one. */
+	if (store_wwsf_blocked(cx->st, wwsf)) {
+		*why = "WWSF blocked";
+		goto out;
+	}
+	/* REQ 2.1: the subscriber allowed this WWSF (consent at the WAF, a
+	 * confirmed link, or provisioning). */
+	if (store_wwsf_allowed(cx->st, impi, wwsf)) {
+		rc = CX_SUCCESS;
+		goto out;
+	}
+	/* REQ 3.2: a pool IMPI registers only through the WWSF owning it. */
+	char owner[WIMS_WWSF_ID_MAX];
+	int r = store_pool_owner(cx->st, impi, owner);
+	if (r == 0 && strcmp(owner, wwsf) == 0) {
+		rc = CX_SUCCESS;
+	} else if (r == 0) {
+		*why = "IMPI not in the WWSF's pool";
+	} else if (r == WIMS_ENOTFOUND) {
+		*why = "WWSF not allowed for this subscription";
+	} else {
+		rc = r;
+		*why = "HSS unavailable";
+	}
+out:
+	pthread_mutex_unlock(&cx->lock);
+	if (rc == CX_SUCCESS)
+		*why = "";
+	return rc;
+}
+
 int cx_lir(struct cx *cx, const char *impu, struct cx_lia *out)
 {
 	memset(out, 0, sizeof(*out));

@@ -221,6 +221,28 @@ int cx_mar_aka(struct cx *cx, const char *impi, const char *impu, enum cx_auth_s
 int cx_sar(struct cx *cx, const char *impi, const char *impu, enum cx_sar_type type,
 	   const char *server_name, struct cx_saa *out);
 
+/*
+ * The S-CSCF's check of a trusted node authentication (TR 33.871 6.1.2.2
+ * step 4, 6.1.3): may the WWSF wwsf (P-WWSF-Identity, vouched for by a
+ * trusted node) register impi with impu?  CX_SUCCESS when the IMPI allows
+ * scheme tna, it is not barred (nor every IMPU of impu's set), impu is one
+ * of its identities, the WWSF is not blocked (REQ 2.2) and the WWSF is in
+ * the IMPI's allowed list (REQ 2.1) or owns the pool the IMPI is in (REQ
+ * 3.2).  The allowed list, pools and block list are read from the store on
+ * every call (never cached): `wims hss wwsf-block` applies to the next
+ * registration.  Otherwise, with a static reason in *why (for the SIP
+ * reason phrase and Warning; *why is "" on success):
+ *   CX_ERROR_USER_UNKNOWN           "unknown identity"
+ *   CX_ERROR_IDENTITIES_DONT_MATCH  "IMPU is not an identity of this IMPI"
+ *   CX_AUTHORIZATION_REJECTED       "subscription barred",
+ *       "trusted node authentication not allowed for this IMPI",
+ *       "WWSF blocked", "IMPI not in the WWSF's pool" (it is in another
+ *       WWSF's pool), "WWSF not allowed for this subscription"
+ *   WIMS_E*                         "HSS unavailable" / "invalid request"
+ */
+int cx_tna_authorize(struct cx *cx, const char *impi, const char *impu, const char *wwsf,
+		     const char **why);
+
 /* LIR (TS 29.228 6.1.4): where is impu served?  Returns CX_SUCCESS with
  * out->server_name, CX_ERROR_USER_UNKNOWN, or
  * CX_ERROR_IDENTITY_NOT_REGISTERED (known, no S-CSCF assigned). */

@@ -10,6 +10,12 @@
  * resynchronisation with a good AUTS (a card that was behind, a restored
  * HSS, an old AUTS replayed) and a bad one (4001), barred and unknown
  * users, and the demo subscribers.
+ *
+ * Trusted node authentication (cx_tna_authorize, TR 33.871 6.1.2.2 step
+ * 4): an allowed WWSF, a pool owner, and the refusals with their reasons:
+ * blocked (and unblocked again, seen at once), not allowed, another
+ * WWSF's pool, an IMPI without the tna scheme, barred, an IMPU of another
+ * IMPI, unknown identities.
  */
 #include "hss/cx.h"
 
@@ -784,6 +790,132 @@ static void result_names(void)
 	EXPECT_STR(cx_result_name(CX_AUTHENTICATION_REJECTED), "DIAMETER_AUTHENTICATION_REJECTED");
 }
 
+/* TR 33.871 6.1.2.2 step 4, 6.1.3, REQ 2.1, 2.2, 3.2. */
+static void tna_authorize(void)
+{
+	char p2[160], err[256];
+	snprintf(p2, sizeof(p2), "%s/tna.db", dir);
+	struct store *st = NULL;
+	EXPECT_INT(store_open(p2, &st, err, sizeof(err)), ==, 0);
+	const char *grace[] = {"sip:grace@ims.example.org", "tel:+15550000007"};
+	const char *bob[] = {"sip:bob@ims.example.org", "tel:+15550000002"};
+	const char *pool1[] = {"sip:pool1@ims.example.org"};
+	const char *pool2[] = {"sip:pool2@ims.example.org"};
+	const char *ivy[] = {"sip:ivy@ims.example.org"};
+	EXPECT_INT(provision(st, "grace@ims.example.org", NULL, grace, 2), ==, 0);
+	EXPECT_INT(provision(st, "bob@ims.example.org", "bob-secret", bob, 2), ==, 0);
+	EXPECT_INT(provision(st, "pool1@ims.example.org", NULL, pool1, 1), ==, 0);
+	EXPECT_INT(provision(st, "pool2@ims.example.org", NULL, pool2, 1), ==, 0);
+	EXPECT_INT(provision(st, "ivy@ims.example.org", NULL, ivy, 1), ==, 0);
+	EXPECT_INT(store_subscriber_set_schemes(st, "grace@ims.example.org", STORE_SCHEME_TNA), ==,
+		   0);
+	EXPECT_INT(store_subscriber_set_schemes(st, "pool1@ims.example.org", STORE_SCHEME_TNA), ==,
+		   0);
+	EXPECT_INT(store_subscriber_set_schemes(st, "pool2@ims.example.org", STORE_SCHEME_TNA), ==,
+		   0);
+	EXPECT_INT(store_subscriber_set_schemes(st, "ivy@ims.example.org", STORE_SCHEME_TNA), ==, 0);
+	EXPECT_INT(store_wwsf_allow(st, "grace@ims.example.org", "wwsf.ims.example.org"), ==, 0);
+	EXPECT_INT(store_wwsf_allow(st, "bob@ims.example.org", "wwsf.ims.example.org"), ==, 0);
+	EXPECT_INT(store_wwsf_allow(st, "ivy@ims.example.org", "wwsf.ims.example.org"), ==, 0);
+	EXPECT_INT(store_pool_add(st, "webshop.example.net", "pool1@ims.example.org"), ==, 0);
+	EXPECT_INT(store_pool_add(st, "webshop.example.net", "pool2@ims.example.org"), ==, 0);
+	EXPECT_INT(store_subscriber_set_barred(st, "ivy@ims.example.org", true), ==, 0);
+	struct cx *c = cx_open(p2, err, sizeof(err));
+	EXPECT_TRUE(c != NULL);
+	const char *why = NULL;
+#define TNA(impi, impu, wwsf) cx_tna_authorize(c, impi, impu, wwsf, &why)
+
+	/* Allowed WWSF, both IMPUs of the set. */
+	EXPECT_INT(TNA("grace@ims.example.org", "sip:grace@ims.example.org",
+		       "wwsf.ims.example.org"),
+		   ==, CX_SUCCESS);
+	EXPECT_STR(why, "");
+	EXPECT_INT(TNA("grace@ims.example.org", "tel:+15550000007", "wwsf.ims.example.org"), ==,
+		   CX_SUCCESS);
+	/* The pool owner. */
+	EXPECT_INT(TNA("pool1@ims.example.org", "sip:pool1@ims.example.org",
+		       "webshop.example.net"),
+		   ==, CX_SUCCESS);
+	/* REQ 2.1: a WWSF the subscriber did not allow. */
+	EXPECT_INT(TNA("grace@ims.example.org", "sip:grace@ims.example.org",
+		       "webshop.example.net"),
+		   ==, CX_AUTHORIZATION_REJECTED);
+	EXPECT_STR(why, "WWSF not allowed for this subscription");
+	EXPECT_INT(TNA("grace@ims.example.org", "sip:grace@ims.example.org",
+		       "WWSF.ims.example.org"),
+		   ==, CX_AUTHORIZATION_REJECTED);
+	/* REQ 3.2: a pool IMPI through another WWSF. */
+	EXPECT_INT(TNA("pool1@ims.example.org", "sip:pool1@ims.example.org",
+		       "wwsf.ims.example.org"),
+		   ==, CX_AUTHORIZATION_REJECTED);
+	EXPECT_STR(why, "IMPI not in the WWSF's pool");
+	/* bob allows digest only: no TNA for him, allowed WWSF or not. */
+	EXPECT_INT(TNA("bob@ims.example.org", "sip:bob@ims.example.org", "wwsf.ims.example.org"),
+		   ==, CX_AUTHORIZATION_REJECTED);
+	EXPECT_STR(why, "trusted node authentication not allowed for this IMPI");
+	EXPECT_INT(store_subscriber_set_schemes(st, "bob@ims.example.org",
+						STORE_SCHEME_DIGEST | STORE_SCHEME_TNA),
+		   ==, 0);
+	EXPECT_INT(TNA("bob@ims.example.org", "tel:+15550000002", "wwsf.ims.example.org"), ==,
+		   CX_SUCCESS);
+	/* Barred. */
+	EXPECT_INT(TNA("ivy@ims.example.org", "sip:ivy@ims.example.org", "wwsf.ims.example.org"),
+		   ==, CX_AUTHORIZATION_REJECTED);
+	EXPECT_STR(why, "subscription barred");
+	/* The IMPU of another IMPI (REQ 2.4 at the HSS). */
+	EXPECT_INT(TNA("grace@ims.example.org", "sip:bob@ims.example.org", "wwsf.ims.example.org"),
+		   ==, CX_ERROR_IDENTITIES_DONT_MATCH);
+	EXPECT_STR(why, "IMPU is not an identity of this IMPI");
+	EXPECT_INT(TNA("pool2@ims.example.org", "sip:pool1@ims.example.org", "webshop.example.net"),
+		   ==, CX_ERROR_IDENTITIES_DONT_MATCH);
+	EXPECT_INT(TNA("nobody@ims.example.org", "sip:grace@ims.example.org",
+		       "wwsf.ims.example.org"),
+		   ==, CX_ERROR_USER_UNKNOWN);
+	EXPECT_STR(why, "unknown identity");
+	EXPECT_INT(TNA("grace@ims.example.org", "sip:nobody@ims.example.org",
+		       "wwsf.ims.example.org"),
+		   ==, CX_ERROR_USER_UNKNOWN);
+	EXPECT_INT(TNA("grace@ims.example.org", "sip:grace@ims.example.org", ""), ==, WIMS_EINVAL);
+	EXPECT_INT(TNA("", "sip:grace@ims.example.org", "wwsf.ims.example.org"), ==, WIMS_EINVAL);
+
+	/* REQ 2.2: a block (from another handle: the CLI) applies to the
+	 * next request, and only to that WWSF; unblocking restores it. */
+	EXPECT_INT(store_wwsf_block(st, "webshop.example.net", "test", 1), ==, 0);
+	EXPECT_INT(TNA("pool2@ims.example.org", "sip:pool2@ims.example.org",
+		       "webshop.example.net"),
+		   ==, CX_AUTHORIZATION_REJECTED);
+	EXPECT_STR(why, "WWSF blocked");
+	EXPECT_INT(TNA("grace@ims.example.org", "sip:grace@ims.example.org",
+		       "wwsf.ims.example.org"),
+		   ==, CX_SUCCESS);
+	/* Blocked beats allowed. */
+	EXPECT_INT(store_wwsf_allow(st, "grace@ims.example.org", "webshop.example.net"), ==, 0);
+	EXPECT_INT(TNA("grace@ims.example.org", "sip:grace@ims.example.org",
+		       "webshop.example.net"),
+		   ==, CX_AUTHORIZATION_REJECTED);
+	EXPECT_STR(why, "WWSF blocked");
+	EXPECT_INT(store_wwsf_unblock(st, "webshop.example.net"), ==, 0);
+	EXPECT_INT(TNA("pool2@ims.example.org", "sip:pool2@ims.example.org",
+		       "webshop.example.net"),
+		   ==, CX_SUCCESS);
+	EXPECT_INT(TNA("grace@ims.example.org", "sip:grace@ims.example.org",
+		       "webshop.example.net"),
+		   ==, CX_SUCCESS);
+	/* Allowed lists and pools are read every time too. */
+	EXPECT_INT(store_wwsf_disallow(st, "grace@ims.example.org", "webshop.example.net"), ==, 0);
+	EXPECT_INT(TNA("grace@ims.example.org", "sip:grace@ims.example.org",
+		       "webshop.example.net"),
+		   ==, CX_AUTHORIZATION_REJECTED);
+	EXPECT_INT(store_pool_remove(st, "webshop.example.net", "pool2@ims.example.org"), ==, 0);
+	EXPECT_INT(TNA("pool2@ims.example.org", "sip:pool2@ims.example.org",
+		       "webshop.example.net"),
+		   ==, CX_AUTHORIZATION_REJECTED);
+	EXPECT_STR(why, "WWSF not allowed for this subscription");
+#undef TNA
+	cx_close(c);
+	store_close(st);
+}
+
 int main(void)
 {
 	if (setup() != 0) {
@@ -810,6 +942,7 @@ int main(void)
 	UNIT_RUN(mar_aka_two_handles);
 	UNIT_RUN(demo_aka_subscribers);
 	UNIT_RUN(result_names);
+	UNIT_RUN(tna_authorize);
 	cx_close(cx);
 	char cmd[128];
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);

@@ -82,15 +82,39 @@ static const char schema_v1[] =
 	"CREATE TABLE IF NOT EXISTS wwsf_pool ("
 	"  wwsf_id TEXT NOT NULL,"
 	"  impi TEXT NOT NULL REFERENCES subscriber(impi) ON DELETE CASCADE,"
-	"  PRIMARY KEY (wwsf_id, impi));"
-	/* TR 33.871 REQ 2.5: web identity <-> IMPI, usable once confirmed. */
+	"  PRIMARY KEY (wwsf_id, impi));";
+
+/*
+ * The TNA tables beside wwsf_allowed and wwsf_pool (TR 33.871 REQ 2.2,
+ * 2.5, 3.2), run on every new file and on older version-1 files that lack
+ * them.  Version 1 files had an empty web_identity table of another shape
+ * (web_id, wwsf_id, impi), which nothing ever wrote: it is dropped and
+ * made again (web_identity_v0 tells the two apart by the idp column).
+ *
+ * web_identity: a link of a web identity to an IMPU; code_hash is the
+ * SHA-256 of the pending one-time code (NULL once confirmed).  The IMPU
+ * and IMPI references cascade: a removed identity takes its links along.
+ */
+static const char tna_sql[] =
+	"CREATE UNIQUE INDEX IF NOT EXISTS wwsf_pool_by_impi ON wwsf_pool(impi);"
+	"CREATE TABLE IF NOT EXISTS wwsf_block ("
+	"  wwsf_id TEXT PRIMARY KEY,"
+	"  reason TEXT NOT NULL DEFAULT '',"
+	"  since INTEGER NOT NULL);"
 	"CREATE TABLE IF NOT EXISTS web_identity ("
 	"  web_id TEXT NOT NULL,"
-	"  wwsf_id TEXT NOT NULL,"
+	"  idp TEXT NOT NULL,"
+	"  impu TEXT NOT NULL REFERENCES impu(impu) ON DELETE CASCADE,"
 	"  impi TEXT NOT NULL REFERENCES subscriber(impi) ON DELETE CASCADE,"
+	"  wwsf_grant TEXT NOT NULL DEFAULT '',"
 	"  confirmed INTEGER NOT NULL DEFAULT 0,"
+	"  code_hash BLOB,"
+	"  code_expires INTEGER NOT NULL DEFAULT 0,"
+	"  tries INTEGER NOT NULL DEFAULT 0,"
 	"  created_at INTEGER NOT NULL,"
-	"  PRIMARY KEY (web_id, wwsf_id, impi));";
+	"  PRIMARY KEY (web_id, idp, impu));"
+	"CREATE INDEX IF NOT EXISTS web_identity_by_code ON web_identity(code_hash) "
+	"  WHERE code_hash IS NOT NULL;";
 
 /*
  * The HSS data version (store_hss_version): a counter every change of a
@@ -118,6 +142,8 @@ static const char aka_ind_sql[] = "ALTER TABLE aka ADD COLUMN ind INTEGER NOT NU
 #define IMPU_COLS "impu, impi, barred, irs_id, service_profile"
 #define BIND_COLS "impu, contact, path, instance_id, reg_id, expires, call_id, cseq, received"
 #define AKA_COLS "impi, k, opc, amf, sqn, ind"
+#define LINK_COLS                                                                         \
+	"web_id, idp, impu, impi, wwsf_grant, confirmed, code_expires, tries, created_at"
 
 /* X(ID, "SQL"): every statement, prepared once per handle. */
 #define STORE_SQL(X)                                                                      \
@@ -166,7 +192,40 @@ static const char aka_ind_sql[] = "ALTER TABLE aka ADD COLUMN ind INTEGER NOT NU
 	X(BIND_LIST, "SELECT " BIND_COLS " FROM binding WHERE impu = ? AND expires > ? "  \
 		     "ORDER BY expires, contact")                                         \
 	X(BIND_EXPIRE, "DELETE FROM binding WHERE expires <= ?")                          \
-	X(HSS_VERSION, "SELECT value FROM counter WHERE name = 'hss'")
+	X(HSS_VERSION, "SELECT value FROM counter WHERE name = 'hss'")                   \
+	X(WWSF_ALLOW, "INSERT INTO wwsf_allowed (impi, wwsf_id) VALUES (?,?) "            \
+		      "ON CONFLICT DO NOTHING")                                           \
+	X(WWSF_DISALLOW, "DELETE FROM wwsf_allowed WHERE impi = ? AND wwsf_id = ?")       \
+	X(WWSF_ALLOWED, "SELECT 1 FROM wwsf_allowed WHERE impi = ? AND wwsf_id = ?")      \
+	X(WWSF_ALLOWED_ALL, "SELECT wwsf_id, impi FROM wwsf_allowed ORDER BY impi, wwsf_id") \
+	X(WWSF_ALLOWED_OF, "SELECT wwsf_id, impi FROM wwsf_allowed WHERE impi = ? "       \
+			   "ORDER BY wwsf_id")                                            \
+	X(POOL_ADD, "INSERT INTO wwsf_pool (wwsf_id, impi) VALUES (?,?)")                 \
+	X(POOL_DEL, "DELETE FROM wwsf_pool WHERE wwsf_id = ? AND impi = ?")               \
+	X(POOL_OWNER, "SELECT wwsf_id FROM wwsf_pool WHERE impi = ?")                     \
+	X(POOL_ALL, "SELECT wwsf_id, impi FROM wwsf_pool ORDER BY wwsf_id, impi")         \
+	X(POOL_OF, "SELECT wwsf_id, impi FROM wwsf_pool WHERE wwsf_id = ? ORDER BY impi") \
+	X(BLOCK_PUT, "INSERT INTO wwsf_block (wwsf_id, reason, since) VALUES (?,?,?) "    \
+		     "ON CONFLICT (wwsf_id) DO UPDATE SET reason = excluded.reason")      \
+	X(BLOCK_DEL, "DELETE FROM wwsf_block WHERE wwsf_id = ?")                          \
+	X(BLOCK_GET, "SELECT 1 FROM wwsf_block WHERE wwsf_id = ?")                        \
+	X(BLOCK_ALL, "SELECT wwsf_id, reason FROM wwsf_block ORDER BY wwsf_id")           \
+	X(LINK_PURGE, "DELETE FROM web_identity WHERE confirmed = 0 AND code_expires <= ?") \
+	X(LINK_CONFIRMED_KEY, "SELECT confirmed FROM web_identity "                       \
+			      "WHERE web_id = ? AND idp = ? AND impu = ?")                \
+	X(LINK_CODE_TAKEN, "SELECT 1 FROM web_identity WHERE code_hash = ? "              \
+			   "AND confirmed = 0 AND code_expires > ? "                      \
+			   "AND NOT (web_id = ? AND idp = ? AND impu = ?)")               \
+	X(LINK_PUT, "INSERT OR REPLACE INTO web_identity (" LINK_COLS ", code_hash) "     \
+		    "VALUES (?,?,?,?,?,0,?,0,?,?)")                                       \
+	X(LINK_BY_CODE, "SELECT " LINK_COLS " FROM web_identity WHERE code_hash = ? "     \
+			"AND confirmed = 0 AND code_expires > ?")                         \
+	X(LINK_SET_CONFIRMED, "UPDATE web_identity SET confirmed = 1, code_hash = NULL, " \
+			      "code_expires = 0 WHERE web_id = ? AND idp = ? AND impu = ?") \
+	X(LINK_OF, "SELECT " LINK_COLS " FROM web_identity WHERE web_id = ? AND idp = ? " \
+		   "AND confirmed = 1 ORDER BY impu")                                     \
+	X(LINK_DEL, "DELETE FROM web_identity WHERE web_id = ? AND idp = ? AND impu = ?") \
+	X(LINK_ALL, "SELECT " LINK_COLS " FROM web_identity ORDER BY web_id, idp, impu")
 
 enum store_sql {
 #define STORE_SQL_ENUM_(id, sql) SQL_##id,
@@ -282,6 +341,41 @@ static int aka_has_ind(sqlite3 *db)
 	return n;
 }
 
+/* Whether the file has the TNA tables of tna_sql: wwsf_block, and
+ * web_identity with its idp column (1), not (0), or -1 on error. */
+static int tna_schema_ok(sqlite3 *db)
+{
+	sqlite3_stmt *s = NULL;
+	int n = -1;
+	if (sqlite3_prepare_v2(db,
+			       "SELECT (SELECT count(*) FROM pragma_table_info('web_identity') "
+			       "WHERE name = 'idp') + (SELECT count(*) FROM sqlite_master "
+			       "WHERE type = 'table' AND name = 'wwsf_block')",
+			       -1, &s, NULL) == SQLITE_OK &&
+	    sqlite3_step(s) == SQLITE_ROW)
+		n = sqlite3_column_int(s, 0) == 2;
+	sqlite3_finalize(s);
+	return n;
+}
+
+/* Whether the file has the first, never used web_identity table (no idp
+ * column): it is dropped before tna_sql makes the new one. */
+static const char web_identity_drop[] = "DROP TABLE web_identity";
+static bool web_identity_v0(sqlite3 *db)
+{
+	sqlite3_stmt *s = NULL;
+	bool old = false;
+	if (sqlite3_prepare_v2(db,
+			       "SELECT (SELECT count(*) FROM sqlite_master WHERE type = 'table' "
+			       "AND name = 'web_identity'), (SELECT count(*) FROM "
+			       "pragma_table_info('web_identity') WHERE name = 'idp')",
+			       -1, &s, NULL) == SQLITE_OK &&
+	    sqlite3_step(s) == SQLITE_ROW)
+		old = sqlite3_column_int(s, 0) == 1 && sqlite3_column_int(s, 1) == 0;
+	sqlite3_finalize(s);
+	return old;
+}
+
 /* How many of the HSS data version triggers the file has (-1: error). */
 static int hss_triggers(sqlite3 *db)
 {
@@ -357,21 +451,29 @@ int store_open(const char *path, struct store **out, char *err, size_t errsz)
 		if (rc == SQLITE_OK)
 			rc = sqlite3_exec(st->db, hss_version_sql, NULL, NULL, &msg);
 		if (rc == SQLITE_OK)
+			rc = sqlite3_exec(st->db, tna_sql, NULL, NULL, &msg);
+		if (rc == SQLITE_OK)
 			rc = sqlite3_exec(st->db, "PRAGMA user_version = 1; COMMIT", NULL, NULL,
 					  &msg);
 		if (rc != SQLITE_OK) {
 			sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
 			goto fail;
 		}
-	} else if (hss_triggers(st->db) < HSS_VERSION_TRIGGERS || aka_has_ind(st->db) < 1) {
-		/* A file made before the HSS data version or the IND column:
-		 * add what it lacks (checked again under the write lock, as
-		 * another process may be doing the same). */
+	} else if (hss_triggers(st->db) < HSS_VERSION_TRIGGERS || aka_has_ind(st->db) < 1 ||
+		   tna_schema_ok(st->db) < 1) {
+		/* A file made before the HSS data version, the IND column or
+		 * the TNA tables: add what it lacks (checked again under the
+		 * write lock, as another process may be doing the same). */
 		rc = sqlite3_exec(st->db, "BEGIN IMMEDIATE", NULL, NULL, &msg);
 		if (rc == SQLITE_OK)
 			rc = sqlite3_exec(st->db, hss_version_sql, NULL, NULL, &msg);
 		if (rc == SQLITE_OK && aka_has_ind(st->db) == 0)
 			rc = sqlite3_exec(st->db, aka_ind_sql, NULL, NULL, &msg);
+		if (rc == SQLITE_OK && tna_schema_ok(st->db) == 0)
+			rc = sqlite3_exec(st->db, web_identity_v0(st->db) ? web_identity_drop : "",
+					  NULL, NULL, &msg);
+		if (rc == SQLITE_OK && tna_schema_ok(st->db) == 0)
+			rc = sqlite3_exec(st->db, tna_sql, NULL, NULL, &msg);
 		if (rc == SQLITE_OK)
 			rc = sqlite3_exec(st->db, "COMMIT", NULL, NULL, &msg);
 		if (rc != SQLITE_OK) {
@@ -1097,4 +1199,386 @@ int store_hss_version(struct store *st, int64_t *version)
 		return stmt_done(s, 0);
 	}
 	return stmt_done(s, rc == SQLITE_DONE ? WIMS_ENOTFOUND : db_error(st, "hss version"));
+}
+
+/* --- TNA: allowed WWSFs, pools, block list (TR 33.871 REQ 2.1, 2.2, 3.2) --- */
+
+/* A WWSF identity argument: non-empty and bounded. */
+static int wwsf_ok(const char *wwsf)
+{
+	int rc = arg_ok(wwsf, WIMS_WWSF_ID_MAX);
+	return rc ? rc : (wwsf[0] ? 0 : WIMS_EINVAL);
+}
+
+/* Bind two text keys and run: 0, or ENOTFOUND if no row changed when
+ * need_change, or the insert's constraint error. */
+static int exec_pair(struct store *st, enum store_sql id, const char *a, const char *b,
+		     bool need_change)
+{
+	sqlite3_stmt *s = stmt_get(st, id);
+	if (!s)
+		return WIMS_ESTORE;
+	bind_text(s, 1, a);
+	bind_text(s, 2, b);
+	return need_change ? exec_changed(st, s) : stmt_exec(st, s);
+}
+
+/* Whether a query bound to the given text keys returns a row. */
+static bool exists_pair(struct store *st, enum store_sql id, const char *a, const char *b)
+{
+	sqlite3_stmt *s = stmt_get(st, id);
+	if (!s)
+		return false;
+	bind_text(s, 1, a);
+	if (b)
+		bind_text(s, 2, b);
+	int rc = sqlite3_step(s);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		db_error(st, sqlite3_sql(s));
+	return stmt_done(s, rc == SQLITE_ROW);
+}
+
+int store_wwsf_allow(struct store *st, const char *impi, const char *wwsf)
+{
+	int rc;
+	if ((rc = arg_ok(impi, WIMS_IMPI_MAX)))
+		return rc == WIMS_ETOOBIG ? WIMS_ENOTFOUND : rc;
+	if ((rc = wwsf_ok(wwsf)))
+		return rc;
+	/* The foreign key answers ENOTFOUND for an unknown IMPI. */
+	return exec_pair(st, SQL_WWSF_ALLOW, impi, wwsf, false);
+}
+
+int store_wwsf_disallow(struct store *st, const char *impi, const char *wwsf)
+{
+	if (arg_ok(impi, WIMS_IMPI_MAX) || wwsf_ok(wwsf))
+		return impi && wwsf ? WIMS_ENOTFOUND : WIMS_EINVAL;
+	return exec_pair(st, SQL_WWSF_DISALLOW, impi, wwsf, true);
+}
+
+bool store_wwsf_allowed(struct store *st, const char *impi, const char *wwsf)
+{
+	if (arg_ok(impi, WIMS_IMPI_MAX) || wwsf_ok(wwsf))
+		return false;
+	return exists_pair(st, SQL_WWSF_ALLOWED, impi, wwsf);
+}
+
+int store_pool_owner(struct store *st, const char *impi, char *owner)
+{
+	owner[0] = '\0';
+	int rc = arg_ok(impi, WIMS_IMPI_MAX);
+	if (rc)
+		return rc == WIMS_ETOOBIG ? WIMS_ENOTFOUND : rc;
+	sqlite3_stmt *s = stmt_get(st, SQL_POOL_OWNER);
+	if (!s)
+		return WIMS_ESTORE;
+	bind_text(s, 1, impi);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW)
+		return stmt_done(s, col_copy(s, 0, owner, WIMS_WWSF_ID_MAX));
+	if (rc == SQLITE_DONE)
+		return stmt_done(s, WIMS_ENOTFOUND);
+	return stmt_done(s, db_error(st, "pool owner"));
+}
+
+int store_pool_add(struct store *st, const char *wwsf, const char *impi)
+{
+	int rc;
+	if ((rc = wwsf_ok(wwsf)))
+		return rc;
+	if ((rc = arg_ok(impi, WIMS_IMPI_MAX)))
+		return rc == WIMS_ETOOBIG ? WIMS_ENOTFOUND : rc;
+	enum op_mode mode;
+	if ((rc = op_begin(st, &mode)))
+		return rc;
+	/* REQ 3.2: an IMPI of a pool is that one WWSF's to hand out. */
+	char owner[WIMS_WWSF_ID_MAX];
+	rc = store_pool_owner(st, impi, owner);
+	if (rc == 0)
+		rc = strcmp(owner, wwsf) == 0 ? 1 : WIMS_EEXIST;
+	else if (rc == WIMS_ENOTFOUND)
+		rc = exec_pair(st, SQL_POOL_ADD, wwsf, impi, false);
+	rc = op_end(st, mode, rc);
+	return rc > 0 ? 0 : rc;
+}
+
+int store_pool_remove(struct store *st, const char *wwsf, const char *impi)
+{
+	if (wwsf_ok(wwsf) || arg_ok(impi, WIMS_IMPI_MAX))
+		return impi && wwsf ? WIMS_ENOTFOUND : WIMS_EINVAL;
+	return exec_pair(st, SQL_POOL_DEL, wwsf, impi, true);
+}
+
+/* Walk rows of two text columns; key (may be NULL) bound first. */
+static int pair_walk(struct store *st, enum store_sql id, const char *key, store_wwsf_fn fn,
+		     void *arg)
+{
+	sqlite3_stmt *s = stmt_get(st, id);
+	if (!s)
+		return WIMS_ESTORE;
+	if (key)
+		bind_text(s, 1, key);
+	int rc;
+	char a[WIMS_WWSF_ID_MAX], b[WIMS_IMPI_MAX > STORE_BLOCK_REASON_MAX ? WIMS_IMPI_MAX
+									     : STORE_BLOCK_REASON_MAX];
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		int r = col_copy(s, 0, a, sizeof(a));
+		if (!r)
+			r = col_copy(s, 1, b, sizeof(b));
+		if (!r)
+			r = fn(arg, a, b);
+		if (r)
+			return stmt_done(s, r);
+	}
+	return stmt_done(s, rc == SQLITE_DONE ? 0 : db_error(st, sqlite3_sql(s)));
+}
+
+int store_pool_list(struct store *st, const char *wwsf, store_wwsf_fn fn, void *arg)
+{
+	if (wwsf && arg_ok(wwsf, WIMS_WWSF_ID_MAX))
+		return 0; /* no such pool can exist */
+	return pair_walk(st, wwsf ? SQL_POOL_OF : SQL_POOL_ALL, wwsf, fn, arg);
+}
+
+int store_wwsf_allowed_list(struct store *st, const char *impi, store_wwsf_fn fn, void *arg)
+{
+	if (impi && arg_ok(impi, WIMS_IMPI_MAX))
+		return 0;
+	return pair_walk(st, impi ? SQL_WWSF_ALLOWED_OF : SQL_WWSF_ALLOWED_ALL, impi, fn, arg);
+}
+
+int store_wwsf_block(struct store *st, const char *wwsf, const char *reason, int64_t now)
+{
+	int rc;
+	if ((rc = wwsf_ok(wwsf)))
+		return rc;
+	if (reason && (rc = arg_ok(reason, STORE_BLOCK_REASON_MAX)))
+		return rc;
+	sqlite3_stmt *s = stmt_get(st, SQL_BLOCK_PUT);
+	if (!s)
+		return WIMS_ESTORE;
+	bind_text(s, 1, wwsf);
+	bind_text(s, 2, reason);
+	sqlite3_bind_int64(s, 3, now);
+	return stmt_exec(st, s);
+}
+
+int store_wwsf_unblock(struct store *st, const char *wwsf)
+{
+	int rc = wwsf_ok(wwsf);
+	if (rc)
+		return rc == WIMS_ETOOBIG ? WIMS_ENOTFOUND : rc;
+	sqlite3_stmt *s = stmt_get(st, SQL_BLOCK_DEL);
+	if (!s)
+		return WIMS_ESTORE;
+	bind_text(s, 1, wwsf);
+	return exec_changed(st, s);
+}
+
+bool store_wwsf_blocked(struct store *st, const char *wwsf)
+{
+	if (wwsf_ok(wwsf))
+		return false;
+	return exists_pair(st, SQL_BLOCK_GET, wwsf, NULL);
+}
+
+int store_wwsf_block_list(struct store *st, store_wwsf_fn fn, void *arg)
+{
+	return pair_walk(st, SQL_BLOCK_ALL, NULL, fn, arg);
+}
+
+/* --- web identity links (REQ 2.5, Annex C M2) --- */
+
+static int link_keys_ok(const char *web_id, const char *idp, const char *impu)
+{
+	int rc;
+	if ((rc = arg_ok(web_id, WIMS_WEB_ID_MAX)) || (rc = wwsf_ok(idp)) ||
+	    (rc = arg_ok(impu, WIMS_IMPU_MAX)))
+		return rc;
+	return web_id[0] && impu[0] ? 0 : WIMS_EINVAL;
+}
+
+static int row_link(sqlite3_stmt *s, struct store_link *out)
+{
+	memset(out, 0, sizeof(*out));
+	int rc = col_copy(s, 0, out->web_id, sizeof(out->web_id));
+	if (!rc)
+		rc = col_copy(s, 1, out->idp, sizeof(out->idp));
+	if (!rc)
+		rc = col_copy(s, 2, out->impu, sizeof(out->impu));
+	if (!rc)
+		rc = col_copy(s, 3, out->impi, sizeof(out->impi));
+	if (!rc)
+		rc = col_copy(s, 4, out->wwsf_grant, sizeof(out->wwsf_grant));
+	out->confirmed = sqlite3_column_int(s, 5) != 0;
+	out->code_expires = sqlite3_column_int64(s, 6);
+	out->tries = sqlite3_column_int(s, 7);
+	out->created_at = sqlite3_column_int64(s, 8);
+	return rc;
+}
+
+int store_link_request(struct store *st, const char *web_id, const char *idp, const char *impu,
+		       const char *wwsf_grant, const uint8_t code_hash[32], int64_t expires,
+		       int64_t now)
+{
+	int rc;
+	if ((rc = link_keys_ok(web_id, idp, impu)))
+		return rc;
+	if (wwsf_grant && wwsf_grant[0] && (rc = wwsf_ok(wwsf_grant)))
+		return rc;
+	if (!code_hash || expires <= now)
+		return WIMS_EINVAL;
+	struct store_impu u;
+	if ((rc = store_impu_get(st, impu, &u)))
+		return rc;
+	enum op_mode mode;
+	if ((rc = op_begin(st, &mode)))
+		return rc;
+	sqlite3_stmt *s = stmt_get(st, SQL_LINK_PURGE);
+	rc = s ? 0 : WIMS_ESTORE;
+	if (!rc) {
+		sqlite3_bind_int64(s, 1, now);
+		rc = stmt_exec(st, s);
+	}
+	/* A confirmed link stays as it is: asking again changes nothing. */
+	if (!rc && !(s = stmt_get(st, SQL_LINK_CONFIRMED_KEY)))
+		rc = WIMS_ESTORE;
+	if (!rc) {
+		bind_text(s, 1, web_id);
+		bind_text(s, 2, idp);
+		bind_text(s, 3, impu);
+		int r = sqlite3_step(s);
+		if (r == SQLITE_ROW && sqlite3_column_int(s, 0))
+			rc = WIMS_EEXIST;
+		else if (r != SQLITE_ROW && r != SQLITE_DONE)
+			rc = db_error(st, "link get");
+		stmt_done(s, 0);
+	}
+	/* One live code names one link, or confirming it would be a guess
+	 * between two. */
+	if (!rc && !(s = stmt_get(st, SQL_LINK_CODE_TAKEN)))
+		rc = WIMS_ESTORE;
+	if (!rc) {
+		sqlite3_bind_blob(s, 1, code_hash, STORE_LINK_CODE_HASH_LEN, SQLITE_STATIC);
+		sqlite3_bind_int64(s, 2, now);
+		bind_text(s, 3, web_id);
+		bind_text(s, 4, idp);
+		bind_text(s, 5, impu);
+		int r = sqlite3_step(s);
+		if (r == SQLITE_ROW)
+			rc = WIMS_EAGAIN;
+		else if (r != SQLITE_DONE)
+			rc = db_error(st, "link code");
+		stmt_done(s, 0);
+	}
+	if (!rc && !(s = stmt_get(st, SQL_LINK_PUT)))
+		rc = WIMS_ESTORE;
+	if (!rc) {
+		bind_text(s, 1, web_id);
+		bind_text(s, 2, idp);
+		bind_text(s, 3, impu);
+		bind_text(s, 4, u.impi);
+		bind_text(s, 5, wwsf_grant);
+		sqlite3_bind_int64(s, 6, expires);
+		sqlite3_bind_int64(s, 7, now);
+		sqlite3_bind_blob(s, 8, code_hash, STORE_LINK_CODE_HASH_LEN, SQLITE_STATIC);
+		rc = stmt_exec(st, s);
+		sqlite3_clear_bindings(s);
+	}
+	return op_end(st, mode, rc);
+}
+
+int store_link_confirm(struct store *st, const uint8_t code_hash[32], int64_t now,
+		       struct store_link *out)
+{
+	if (!code_hash)
+		return WIMS_EINVAL;
+	struct store_link l;
+	enum op_mode mode;
+	int rc = op_begin(st, &mode);
+	if (rc)
+		return rc;
+	sqlite3_stmt *s = stmt_get(st, SQL_LINK_BY_CODE);
+	rc = s ? 0 : WIMS_ESTORE;
+	if (!rc) {
+		sqlite3_bind_blob(s, 1, code_hash, STORE_LINK_CODE_HASH_LEN, SQLITE_STATIC);
+		sqlite3_bind_int64(s, 2, now);
+		int r = sqlite3_step(s);
+		if (r == SQLITE_ROW)
+			rc = row_link(s, &l);
+		else
+			rc = r == SQLITE_DONE ? WIMS_ENOTFOUND : db_error(st, "link by code");
+		sqlite3_clear_bindings(s);
+		stmt_done(s, 0);
+	}
+	if (!rc && !(s = stmt_get(st, SQL_LINK_SET_CONFIRMED)))
+		rc = WIMS_ESTORE;
+	if (!rc) {
+		bind_text(s, 1, l.web_id);
+		bind_text(s, 2, l.idp);
+		bind_text(s, 3, l.impu);
+		rc = exec_changed(st, s);
+	}
+	/* REQ 2.1: confirming the link is the subscriber allowing the WWSF
+	 * it was asked for. */
+	if (!rc && l.wwsf_grant[0])
+		rc = store_wwsf_allow(st, l.impi, l.wwsf_grant);
+	rc = op_end(st, mode, rc);
+	if (!rc && out) {
+		l.confirmed = true;
+		l.code_expires = 0;
+		*out = l;
+	}
+	return rc;
+}
+
+static int link_walk(struct store *st, enum store_sql id, const char *web_id, const char *idp,
+		     store_link_fn fn, void *arg)
+{
+	sqlite3_stmt *s = stmt_get(st, id);
+	if (!s)
+		return WIMS_ESTORE;
+	if (web_id) {
+		bind_text(s, 1, web_id);
+		bind_text(s, 2, idp);
+	}
+	struct store_link l;
+	int rc;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		int r = row_link(s, &l);
+		if (!r)
+			r = fn(arg, &l);
+		if (r)
+			return stmt_done(s, r);
+	}
+	return stmt_done(s, rc == SQLITE_DONE ? 0 : db_error(st, "link list"));
+}
+
+int store_links_confirmed(struct store *st, const char *web_id, const char *idp,
+			  store_link_fn fn, void *arg)
+{
+	if (!web_id || !idp)
+		return WIMS_EINVAL;
+	if (arg_ok(web_id, WIMS_WEB_ID_MAX) || arg_ok(idp, WIMS_WWSF_ID_MAX))
+		return 0; /* no such link can exist */
+	return link_walk(st, SQL_LINK_OF, web_id, idp, fn, arg);
+}
+
+int store_link_remove(struct store *st, const char *web_id, const char *idp, const char *impu)
+{
+	int rc = link_keys_ok(web_id, idp, impu);
+	if (rc)
+		return rc == WIMS_ETOOBIG ? WIMS_ENOTFOUND : rc;
+	sqlite3_stmt *s = stmt_get(st, SQL_LINK_DEL);
+	if (!s)
+		return WIMS_ESTORE;
+	bind_text(s, 1, web_id);
+	bind_text(s, 2, idp);
+	bind_text(s, 3, impu);
+	return exec_changed(st, s);
+}
+
+int store_link_list(struct store *st, store_link_fn fn, void *arg)
+{
+	return link_walk(st, SQL_LINK_ALL, NULL, NULL, fn, arg);
 }

@@ -4,8 +4,10 @@
  * and implicit registration sets, bindings (upsert rules, expiry) and that
  * they survive close/reopen, refusals (duplicates, unknown, too long,
  * newer schema), the allowed schemes, the AKA data (set/get, SQN
- * reservation by take, from several threads too, set-SQN) and a file made
- * before the aka.ind column.
+ * reservation by take, from several threads too, set-SQN), a file made
+ * before the aka.ind column, and the TNA tables (TR 33.871 REQ 2.1, 2.2,
+ * 2.5, 3.2): allowed WWSFs, pools, the block list, web identity links with
+ * their one-time codes, and a file with the first web_identity table.
  */
 #include "store/store.h"
 
@@ -86,7 +88,7 @@ static void schema_created_on_open(void)
 	EXPECT_STR(v, "wal");
 	static const char *const tables[] = {"subscriber", "impu",      "binding",
 					     "aka",        "wwsf_allowed", "wwsf_pool",
-					     "web_identity"};
+					     "web_identity", "wwsf_block"};
 	for (size_t i = 0; i < WIMS_ARRAY_LEN(tables); i++) {
 		char sql[128];
 		snprintf(sql, sizeof(sql),
@@ -743,6 +745,328 @@ static void aka_ind_column_added_on_open(void)
 	store_close(st);
 }
 
+/* Collects "wwsf|impi;" rows of a store_wwsf_fn walk. */
+static int pair_cat(void *arg, const char *wwsf, const char *impi)
+{
+	char *out = arg;
+	size_t n = strlen(out);
+	snprintf(out + n, 512 - n, "%s|%s;", wwsf, impi);
+	return 0;
+}
+
+static int stop_walk(void *arg, const char *wwsf, const char *impi)
+{
+	WIMS_UNUSED(wwsf);
+	WIMS_UNUSED(impi);
+	(*(int *)arg)++;
+	return 7;
+}
+
+/* REQ 2.1: the WWSFs a subscriber allows. */
+static void wwsf_allow_and_disallow(void)
+{
+	fresh_path("wwsf-allow.db");
+	struct store *st = open_ok();
+	EXPECT_INT(add_sub(st, "g@x"), ==, 0);
+	EXPECT_INT(add_sub(st, "h@x"), ==, 0);
+	EXPECT_INT(store_wwsf_allow(st, "nobody@x", "w1"), ==, WIMS_ENOTFOUND);
+	EXPECT_INT(store_wwsf_allow(st, "g@x", ""), ==, WIMS_EINVAL);
+	EXPECT_INT(store_wwsf_allow(st, "g@x", NULL), ==, WIMS_EINVAL);
+	char big[WIMS_WWSF_ID_MAX + 1];
+	memset(big, 'w', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	EXPECT_INT(store_wwsf_allow(st, "g@x", big), ==, WIMS_ETOOBIG);
+	EXPECT_TRUE(!store_wwsf_allowed(st, "g@x", "w1"));
+	EXPECT_INT(store_wwsf_allow(st, "g@x", "w1"), ==, 0);
+	EXPECT_INT(store_wwsf_allow(st, "g@x", "w1"), ==, 0); /* idempotent */
+	EXPECT_INT(store_wwsf_allow(st, "g@x", "w2"), ==, 0);
+	EXPECT_INT(store_wwsf_allow(st, "h@x", "w1"), ==, 0);
+	EXPECT_TRUE(store_wwsf_allowed(st, "g@x", "w1"));
+	EXPECT_TRUE(!store_wwsf_allowed(st, "g@x", "W1")); /* exact */
+	EXPECT_TRUE(!store_wwsf_allowed(st, "g@x", "w3"));
+	EXPECT_TRUE(!store_wwsf_allowed(st, "nobody@x", "w1"));
+	EXPECT_TRUE(!store_wwsf_allowed(st, "g@x", big));
+	EXPECT_TRUE(!store_wwsf_allowed(st, NULL, "w1"));
+	char all[512] = "";
+	EXPECT_INT(store_wwsf_allowed_list(st, NULL, pair_cat, all), ==, 0);
+	EXPECT_STR(all, "w1|g@x;w2|g@x;w1|h@x;");
+	all[0] = '\0';
+	EXPECT_INT(store_wwsf_allowed_list(st, "h@x", pair_cat, all), ==, 0);
+	EXPECT_STR(all, "w1|h@x;");
+	int calls = 0;
+	EXPECT_INT(store_wwsf_allowed_list(st, NULL, stop_walk, &calls), ==, 7);
+	EXPECT_INT(calls, ==, 1);
+	EXPECT_INT(store_wwsf_disallow(st, "g@x", "w1"), ==, 0);
+	EXPECT_INT(store_wwsf_disallow(st, "g@x", "w1"), ==, WIMS_ENOTFOUND);
+	EXPECT_TRUE(!store_wwsf_allowed(st, "g@x", "w1"));
+	EXPECT_TRUE(store_wwsf_allowed(st, "h@x", "w1")); /* the other IMPI keeps it */
+	/* Removing the subscription removes its allowed WWSFs. */
+	EXPECT_INT(store_subscriber_remove(st, "g@x"), ==, 0);
+	EXPECT_INT(add_sub(st, "g@x"), ==, 0);
+	EXPECT_TRUE(!store_wwsf_allowed(st, "g@x", "w2"));
+	store_close(st);
+}
+
+/* REQ 3.1, 3.2: an IMPI is in one WWSF's pool at most. */
+static void wwsf_pools(void)
+{
+	fresh_path("wwsf-pool.db");
+	struct store *st = open_ok();
+	EXPECT_INT(add_sub(st, "p1@x"), ==, 0);
+	EXPECT_INT(add_sub(st, "p2@x"), ==, 0);
+	char owner[WIMS_WWSF_ID_MAX] = "junk";
+	EXPECT_INT(store_pool_owner(st, "p1@x", owner), ==, WIMS_ENOTFOUND);
+	EXPECT_STR(owner, "");
+	EXPECT_INT(store_pool_add(st, "shop", "nobody@x"), ==, WIMS_ENOTFOUND);
+	EXPECT_INT(store_pool_add(st, "", "p1@x"), ==, WIMS_EINVAL);
+	EXPECT_INT(store_pool_add(st, "shop", "p1@x"), ==, 0);
+	EXPECT_INT(store_pool_add(st, "shop", "p1@x"), ==, 0); /* idempotent */
+	EXPECT_INT(store_pool_add(st, "shop", "p2@x"), ==, 0);
+	EXPECT_INT(store_pool_add(st, "other", "p1@x"), ==, WIMS_EEXIST);
+	EXPECT_INT(store_pool_owner(st, "p1@x", owner), ==, 0);
+	EXPECT_STR(owner, "shop");
+	char all[512] = "";
+	EXPECT_INT(store_pool_list(st, NULL, pair_cat, all), ==, 0);
+	EXPECT_STR(all, "shop|p1@x;shop|p2@x;");
+	all[0] = '\0';
+	EXPECT_INT(store_pool_list(st, "other", pair_cat, all), ==, 0);
+	EXPECT_STR(all, "");
+	EXPECT_INT(store_pool_remove(st, "other", "p1@x"), ==, WIMS_ENOTFOUND);
+	EXPECT_INT(store_pool_remove(st, "shop", "p1@x"), ==, 0);
+	EXPECT_INT(store_pool_remove(st, "shop", "p1@x"), ==, WIMS_ENOTFOUND);
+	EXPECT_INT(store_pool_owner(st, "p1@x", owner), ==, WIMS_ENOTFOUND);
+	/* Free again: another WWSF may take it. */
+	EXPECT_INT(store_pool_add(st, "other", "p1@x"), ==, 0);
+	all[0] = '\0';
+	EXPECT_INT(store_pool_list(st, NULL, pair_cat, all), ==, 0);
+	EXPECT_STR(all, "other|p1@x;shop|p2@x;");
+	EXPECT_INT(store_subscriber_remove(st, "p2@x"), ==, 0);
+	all[0] = '\0';
+	EXPECT_INT(store_pool_list(st, "shop", pair_cat, all), ==, 0);
+	EXPECT_STR(all, "");
+	store_close(st);
+}
+
+/* REQ 2.2: the block list. */
+static void wwsf_block_list(void)
+{
+	fresh_path("wwsf-block.db");
+	struct store *st = open_ok();
+	EXPECT_TRUE(!store_wwsf_blocked(st, "shop"));
+	EXPECT_INT(store_wwsf_block(st, "", "x", 1), ==, WIMS_EINVAL);
+	char big[STORE_BLOCK_REASON_MAX + 1];
+	memset(big, 'r', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	EXPECT_INT(store_wwsf_block(st, "shop", big, 1), ==, WIMS_ETOOBIG);
+	EXPECT_TRUE(!store_wwsf_blocked(st, "shop"));
+	EXPECT_INT(store_wwsf_block(st, "shop", "fraud", 100), ==, 0);
+	EXPECT_INT(store_wwsf_block(st, "b", NULL, 101), ==, 0);
+	EXPECT_TRUE(store_wwsf_blocked(st, "shop"));
+	EXPECT_TRUE(store_wwsf_blocked(st, "b"));
+	EXPECT_TRUE(!store_wwsf_blocked(st, "wwsf"));
+	EXPECT_TRUE(!store_wwsf_blocked(st, NULL));
+	/* Again: the reason is updated, the time it started kept. */
+	EXPECT_INT(store_wwsf_block(st, "shop", "fraud, confirmed", 200), ==, 0);
+	char all[512] = "";
+	EXPECT_INT(store_wwsf_block_list(st, pair_cat, all), ==, 0);
+	EXPECT_STR(all, "b|;shop|fraud, confirmed;");
+	char since[32];
+	EXPECT_INT(pragma_text("SELECT since FROM wwsf_block WHERE wwsf_id = 'shop'", since,
+			       sizeof(since)),
+		   ==, 0);
+	EXPECT_STR(since, "100");
+	EXPECT_INT(store_wwsf_unblock(st, "shop"), ==, 0);
+	EXPECT_INT(store_wwsf_unblock(st, "shop"), ==, WIMS_ENOTFOUND);
+	EXPECT_INT(store_wwsf_unblock(st, "never"), ==, WIMS_ENOTFOUND);
+	EXPECT_TRUE(!store_wwsf_blocked(st, "shop"));
+	EXPECT_TRUE(store_wwsf_blocked(st, "b"));
+	store_close(st);
+	/* Another handle (the cscf's, the CLI's) sees it at once. */
+	struct store *a = open_ok(), *b = open_ok();
+	EXPECT_INT(store_wwsf_block(a, "shop", "again", 300), ==, 0);
+	EXPECT_TRUE(store_wwsf_blocked(b, "shop"));
+	EXPECT_INT(store_wwsf_unblock(a, "shop"), ==, 0);
+	EXPECT_TRUE(!store_wwsf_blocked(b, "shop"));
+	store_close(a);
+	store_close(b);
+}
+
+static int link_cat(void *arg, const struct store_link *l)
+{
+	char *out = arg;
+	size_t n = strlen(out);
+	snprintf(out + n, 512 - n, "%s,%s,%s,%s,%s,%d;", l->web_id, l->idp, l->impu, l->impi,
+		 l->wwsf_grant, l->confirmed);
+	return 0;
+}
+
+static void code_hash(uint8_t h[32], int n)
+{
+	memset(h, 0, 32);
+	h[0] = (uint8_t)n;
+	h[31] = 0xa5;
+}
+
+/* REQ 2.5, Annex C M2: a link is usable once its code confirmed it. */
+static void web_identity_links(void)
+{
+	fresh_path("links.db");
+	struct store *st = open_ok();
+	EXPECT_INT(add_sub(st, "g@x"), ==, 0);
+	EXPECT_INT(add_impu(st, "g@x", "sip:g@x", 0), ==, 0);
+	EXPECT_INT(add_impu(st, "g@x", "tel:+1", 0), ==, 0);
+	uint8_t c1[32], c2[32], c3[32];
+	code_hash(c1, 1);
+	code_hash(c2, 2);
+	code_hash(c3, 3);
+	struct store_link l;
+	char got[512] = "";
+
+	/* Refusals. */
+	EXPECT_INT(store_link_request(st, "grace", "waf", "sip:nobody@x", "", c1, 200, 100), ==,
+		   WIMS_ENOTFOUND);
+	EXPECT_INT(store_link_request(st, "", "waf", "sip:g@x", "", c1, 200, 100), ==,
+		   WIMS_EINVAL);
+	EXPECT_INT(store_link_request(st, "grace", "", "sip:g@x", "", c1, 200, 100), ==,
+		   WIMS_EINVAL);
+	EXPECT_INT(store_link_request(st, "grace", "waf", "sip:g@x", "", NULL, 200, 100), ==,
+		   WIMS_EINVAL);
+	EXPECT_INT(store_link_request(st, "grace", "waf", "sip:g@x", "", c1, 100, 100), ==,
+		   WIMS_EINVAL); /* already expired */
+	char bigid[WIMS_WEB_ID_MAX + 1];
+	memset(bigid, 'u', sizeof(bigid) - 1);
+	bigid[sizeof(bigid) - 1] = '\0';
+	EXPECT_INT(store_link_request(st, bigid, "waf", "sip:g@x", "", c1, 200, 100), ==,
+		   WIMS_ETOOBIG);
+
+	/* Pending: never returned as a link, its IMPI looked up. */
+	EXPECT_INT(store_link_request(st, "grace", "waf", "sip:g@x", "wwsf.a", c1, 200, 100), ==,
+		   0);
+	EXPECT_INT(store_links_confirmed(st, "grace", "waf", link_cat, got), ==, 0);
+	EXPECT_STR(got, "");
+	EXPECT_INT(store_link_list(st, link_cat, got), ==, 0);
+	EXPECT_STR(got, "grace,waf,sip:g@x,g@x,wwsf.a,0;");
+	EXPECT_TRUE(!store_wwsf_allowed(st, "g@x", "wwsf.a"));
+
+	/* One live code names one link. */
+	EXPECT_INT(store_link_request(st, "eve", "waf", "tel:+1", "", c1, 200, 100), ==,
+		   WIMS_EAGAIN);
+	/* Wrong code, expired code: nothing confirmed. */
+	EXPECT_INT(store_link_confirm(st, c2, 150, &l), ==, WIMS_ENOTFOUND);
+	EXPECT_INT(store_link_confirm(st, c1, 200, &l), ==, WIMS_ENOTFOUND);
+	EXPECT_INT(store_link_confirm(st, c1, 250, &l), ==, WIMS_ENOTFOUND);
+	got[0] = '\0';
+	EXPECT_INT(store_links_confirmed(st, "grace", "waf", link_cat, got), ==, 0);
+	EXPECT_STR(got, "");
+
+	/* A new request voids the old code. */
+	EXPECT_INT(store_link_request(st, "grace", "waf", "sip:g@x", "wwsf.a", c2, 400, 300), ==,
+		   0);
+	EXPECT_INT(store_link_confirm(st, c1, 310, &l), ==, WIMS_ENOTFOUND);
+	/* The right live code confirms, once, and grants the WWSF. */
+	EXPECT_INT(store_link_confirm(st, c2, 399, &l), ==, 0);
+	EXPECT_STR(l.web_id, "grace");
+	EXPECT_STR(l.idp, "waf");
+	EXPECT_STR(l.impu, "sip:g@x");
+	EXPECT_STR(l.impi, "g@x");
+	EXPECT_STR(l.wwsf_grant, "wwsf.a");
+	EXPECT_TRUE(l.confirmed);
+	EXPECT_INT(l.created_at, ==, 300);
+	EXPECT_TRUE(store_wwsf_allowed(st, "g@x", "wwsf.a"));
+	EXPECT_INT(store_link_confirm(st, c2, 399, &l), ==, WIMS_ENOTFOUND);
+	got[0] = '\0';
+	EXPECT_INT(store_links_confirmed(st, "grace", "waf", link_cat, got), ==, 0);
+	EXPECT_STR(got, "grace,waf,sip:g@x,g@x,wwsf.a,1;");
+	/* Only for that (web_id, idp). */
+	got[0] = '\0';
+	EXPECT_INT(store_links_confirmed(st, "grace", "wwsf.a", link_cat, got), ==, 0);
+	EXPECT_INT(store_links_confirmed(st, "Grace", "waf", link_cat, got), ==, 0);
+	EXPECT_STR(got, "");
+	/* A confirmed link is left alone; its old code is free again. */
+	EXPECT_INT(store_link_request(st, "grace", "waf", "sip:g@x", "", c3, 900, 400), ==,
+		   WIMS_EEXIST);
+	EXPECT_INT(store_link_confirm(st, c3, 401, NULL), ==, WIMS_ENOTFOUND);
+
+	/* Without a grant nothing is allowed; confirming needs no out. */
+	EXPECT_INT(store_link_request(st, "erin", "wwsf.a", "tel:+1", "", c2, 900, 400), ==, 0);
+	EXPECT_INT(store_link_request(st, "grace", "waf", "tel:+1", "", c3, 900, 400), ==, 0);
+	EXPECT_INT(store_link_confirm(st, c2, 500, NULL), ==, 0);
+	got[0] = '\0';
+	EXPECT_INT(store_wwsf_allowed_list(st, "g@x", pair_cat, got), ==, 0);
+	EXPECT_STR(got, "wwsf.a|g@x;");
+	got[0] = '\0';
+	EXPECT_INT(store_links_confirmed(st, "grace", "waf", link_cat, got), ==, 0);
+	EXPECT_STR(got, "grace,waf,sip:g@x,g@x,wwsf.a,1;"); /* tel:+1 still pending */
+	got[0] = '\0';
+	EXPECT_INT(store_link_list(st, link_cat, got), ==, 0);
+	EXPECT_STR(got, "erin,wwsf.a,tel:+1,g@x,,1;grace,waf,sip:g@x,g@x,wwsf.a,1;"
+			"grace,waf,tel:+1,g@x,,0;");
+	/* An expired pending link goes away with the next request. */
+	EXPECT_INT(store_link_request(st, "bob", "waf", "sip:g@x", "", c1, 2000, 1000), ==, 0);
+	got[0] = '\0';
+	EXPECT_INT(store_link_list(st, link_cat, got), ==, 0);
+	EXPECT_TRUE(strstr(got, "grace,waf,tel:+1") == NULL);
+
+	EXPECT_INT(store_link_remove(st, "grace", "waf", "sip:g@x"), ==, 0);
+	EXPECT_INT(store_link_remove(st, "grace", "waf", "sip:g@x"), ==, WIMS_ENOTFOUND);
+	got[0] = '\0';
+	EXPECT_INT(store_links_confirmed(st, "grace", "waf", link_cat, got), ==, 0);
+	EXPECT_STR(got, "");
+	/* Removing the IMPU removes its links. */
+	EXPECT_INT(store_impu_remove(st, "tel:+1"), ==, 0);
+	got[0] = '\0';
+	EXPECT_INT(store_links_confirmed(st, "erin", "wwsf.a", link_cat, got), ==, 0);
+	EXPECT_STR(got, "");
+	store_close(st);
+}
+
+/* A file with the first, never used web_identity table (and no
+ * wwsf_block) gets the new ones on open; its other data stays. */
+static void old_web_identity_replaced_on_open(void)
+{
+	fresh_path("old-webid.db");
+	struct store *st = open_ok();
+	EXPECT_INT(add_sub(st, "o@x"), ==, 0);
+	EXPECT_INT(store_wwsf_allow(st, "o@x", "w"), ==, 0);
+	store_close(st);
+	sqlite3 *db;
+	EXPECT_INT(sqlite3_open(path, &db), ==, SQLITE_OK);
+	EXPECT_INT(sqlite3_exec(db,
+				"DROP TABLE web_identity; DROP TABLE wwsf_block;"
+				"DROP INDEX wwsf_pool_by_impi;"
+				"CREATE TABLE web_identity ("
+				"  web_id TEXT NOT NULL,"
+				"  wwsf_id TEXT NOT NULL,"
+				"  impi TEXT NOT NULL REFERENCES subscriber(impi) ON DELETE CASCADE,"
+				"  confirmed INTEGER NOT NULL DEFAULT 0,"
+				"  created_at INTEGER NOT NULL,"
+				"  PRIMARY KEY (web_id, wwsf_id, impi));",
+				NULL, NULL, NULL),
+		   ==, SQLITE_OK);
+	sqlite3_close(db);
+	st = open_ok();
+	EXPECT_TRUE(st != NULL);
+	char n[32] = "";
+	EXPECT_INT(pragma_text("SELECT count(*) FROM pragma_table_info('web_identity') "
+			       "WHERE name IN ('idp', 'impu', 'code_hash', 'wwsf_grant')",
+			       n, sizeof(n)),
+		   ==, 0);
+	EXPECT_STR(n, "4");
+	EXPECT_INT(pragma_text("SELECT count(*) FROM sqlite_master WHERE name IN "
+			       "('wwsf_block', 'wwsf_pool_by_impi', 'web_identity_by_code')",
+			       n, sizeof(n)),
+		   ==, 0);
+	EXPECT_STR(n, "3");
+	EXPECT_TRUE(store_wwsf_allowed(st, "o@x", "w"));
+	EXPECT_INT(store_wwsf_block(st, "w", "r", 1), ==, 0);
+	EXPECT_TRUE(store_wwsf_blocked(st, "w"));
+	store_close(st);
+	/* A file that has them already is left alone (the block stays). */
+	st = open_ok();
+	EXPECT_TRUE(store_wwsf_blocked(st, "w"));
+	store_close(st);
+}
+
 int main(void)
 {
 	snprintf(dir, sizeof(dir), "/tmp/wims-store-test-XXXXXX");
@@ -765,6 +1089,11 @@ int main(void)
 	UNIT_RUN(aka_set_get_take);
 	UNIT_RUN(aka_take_from_threads);
 	UNIT_RUN(aka_ind_column_added_on_open);
+	UNIT_RUN(wwsf_allow_and_disallow);
+	UNIT_RUN(wwsf_pools);
+	UNIT_RUN(wwsf_block_list);
+	UNIT_RUN(web_identity_links);
+	UNIT_RUN(old_web_identity_replaced_on_open);
 	char cmd[128];
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
 	if (system(cmd) != 0)

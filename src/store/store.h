@@ -20,9 +20,17 @@
  *                  SQN of the last vector handed out and the IND slot of
  *                  the next (TS 33.102 C.3.2).  The ind column came after
  *                  the table: store_open adds it to files made without it.
- *   wwsf_allowed, wwsf_pool, web_identity
- *                  created empty now for the later TNA (TR 33.871 REQ
- *                  2.1, 2.5, 3.1) work.
+ *   wwsf_allowed   IMPI -> the WWSFs its subscriber allows to register it
+ *                  with trusted node authentication (TR 33.871 REQ 2.1).
+ *   wwsf_pool      WWSF -> the IMPIs of its pool (scenario 3, REQ 3.1,
+ *                  3.2); an IMPI is in one pool at most.
+ *   wwsf_block     WWSFs the operator blocked, with a reason (REQ 2.2).
+ *   web_identity   web identity (web_id at an identity provider idp) ->
+ *                  IMPU, usable once the subscriber confirmed it with a
+ *                  one-time code (REQ 2.5, Annex C M2).  Only the SHA-256
+ *                  of the code is kept.  A file whose web_identity table
+ *                  predates these columns (it was created empty and never
+ *                  used) gets the table recreated on open.
  *
  * Threads: a struct store belongs to one thread.  Open one per worker
  * (WAL lets readers run beside one writer; a writer waits up to
@@ -220,5 +228,83 @@ int store_binding_list(struct store *st, const char *impu, int64_t now,
 		       store_binding_fn fn, void *arg);
 /* Delete every binding with expires <= now.  Returns how many (>= 0). */
 int store_binding_expire(struct store *st, int64_t now);
+
+/* --- TNA: allowed WWSFs, pools, block list, web identity links --- */
+
+/* WWSF identities are the OAuth client_id of the WWSF ("wwsf.ims.example.org"),
+ * compared exactly, non-empty and shorter than WIMS_WWSF_ID_MAX.  The
+ * lookups that answer bool say false for a bad argument or a store error
+ * (logged): a TNA check then refuses. */
+
+/* TR 33.871 REQ 2.1: let wwsf register impi.  Idempotent.  ENOTFOUND (no
+ * such IMPI). */
+int store_wwsf_allow(struct store *st, const char *impi, const char *wwsf);
+int store_wwsf_disallow(struct store *st, const char *impi, const char *wwsf); /* ENOTFOUND */
+bool store_wwsf_allowed(struct store *st, const char *impi, const char *wwsf);
+
+/* REQ 3.1, 3.2: put impi in wwsf's pool.  Idempotent for the same pool;
+ * WIMS_EEXIST if impi is in another WWSF's pool, ENOTFOUND (no such IMPI). */
+int store_pool_add(struct store *st, const char *wwsf, const char *impi);
+int store_pool_remove(struct store *st, const char *wwsf, const char *impi); /* ENOTFOUND */
+/* The WWSF owning impi's pool into owner (WIMS_WWSF_ID_MAX), or ENOTFOUND. */
+int store_pool_owner(struct store *st, const char *impi, char *owner);
+/* Walks: fn(arg, wwsf, impi) per row (in the block list, impi is the
+ * reason); fn returning non-zero stops the walk with that value. */
+typedef int (*store_wwsf_fn)(void *arg, const char *wwsf, const char *impi);
+/* The pools of wwsf (NULL: all), by WWSF then IMPI. */
+int store_pool_list(struct store *st, const char *wwsf, store_wwsf_fn fn, void *arg);
+/* The allowed WWSFs of impi (NULL: all), by IMPI then WWSF. */
+int store_wwsf_allowed_list(struct store *st, const char *impi, store_wwsf_fn fn, void *arg);
+
+/* REQ 2.2: the block list.  Blocking a blocked WWSF updates the reason
+ * (NULL: "") and keeps the time it was first blocked. */
+#define STORE_BLOCK_REASON_MAX 256
+int store_wwsf_block(struct store *st, const char *wwsf, const char *reason, int64_t now);
+int store_wwsf_unblock(struct store *st, const char *wwsf); /* ENOTFOUND */
+bool store_wwsf_blocked(struct store *st, const char *wwsf);
+/* fn(arg, wwsf, reason) per blocked WWSF, by WWSF. */
+int store_wwsf_block_list(struct store *st, store_wwsf_fn fn, void *arg);
+
+/* Web identity links (REQ 2.5, Annex C M2).  Key (web_id, idp, impu); idp
+ * is "waf" for the WAF's own accounts, else the WWSF identity that
+ * authenticated the web user.  wwsf_grant: the WWSF the confirmation
+ * allows for the IMPI (store_wwsf_allow on confirm), or "". */
+#define STORE_LINK_CODE_HASH_LEN 32 /* SHA-256 of the one-time code */
+struct store_link {
+	char web_id[WIMS_WEB_ID_MAX], idp[WIMS_WWSF_ID_MAX], impu[WIMS_IMPU_MAX],
+		impi[WIMS_IMPI_MAX], wwsf_grant[WIMS_WWSF_ID_MAX];
+	bool confirmed;
+	int64_t code_expires, created_at; /* code_expires 0 once confirmed */
+	int tries;
+};
+/*
+ * A pending link with the SHA-256 of its one-time code, valid until
+ * expires; it replaces an unconfirmed one of the same key (a new code
+ * voids the old), a confirmed one is left alone: WIMS_EEXIST.  The IMPI is
+ * looked up from impu (ENOTFOUND).  Pending links whose code expired are
+ * dropped on the way.  WIMS_EAGAIN when another live pending link has
+ * the same code hash (a code must name one link): draw another code.
+ */
+int store_link_request(struct store *st, const char *web_id, const char *idp, const char *impu,
+		       const char *wwsf_grant, const uint8_t code_hash[32], int64_t expires,
+		       int64_t now);
+/*
+ * Confirm the pending link whose code hashes to code_hash and has not
+ * expired (code_expires > now): sets confirmed, clears the code (it
+ * confirms once), and store_wwsf_allow(impi, wwsf_grant) when wwsf_grant
+ * is set, all in one transaction; *out (may be NULL) filled.  ENOTFOUND
+ * for no such live code.  Per-source attempt limits are the caller's.
+ */
+int store_link_confirm(struct store *st, const uint8_t code_hash[32], int64_t now,
+		       struct store_link *out);
+/* Confirmed links of (web_id, idp), by IMPU: fn per link.  Unconfirmed
+ * ones are never returned. */
+typedef int (*store_link_fn)(void *arg, const struct store_link *l);
+int store_links_confirmed(struct store *st, const char *web_id, const char *idp,
+			  store_link_fn fn, void *arg);
+int store_link_remove(struct store *st, const char *web_id, const char *idp,
+		      const char *impu); /* ENOTFOUND */
+/* Every link, pending ones too (for the CLI), by web_id, idp, impu. */
+int store_link_list(struct store *st, store_link_fn fn, void *arg);
 
 #endif
