@@ -48,6 +48,13 @@
  * that the network knows the card.  A synchronisation failure is answered
  * with auts, and the registration goes on with the next challenge.
  *
+ * Bearer (--bearer-key FILE, TR 33.871 6.1.2): the generator stands in for
+ * the WAF and every REGISTER carries "Authorization: Bearer <token>", a
+ * token it signed with the key in FILE for that subscriber; the pcscf as
+ * trusted node answers 200 without a challenge.  --bearer-mode cached
+ * reuses one token per subscriber, uncached sends a new one every time;
+ * all are signed before the window (loadgen_bearer.c).
+ *
  * Call mode (--call URI): each connection registers once while the
  * connections are set up, and in the window loops on calls instead of
  * registrations; the statistics (rate, latency, failures by code) are then
@@ -89,6 +96,9 @@
 struct lg_run lg_run;
 
 static volatile sig_atomic_t interrupted;
+/* Bearer mode: tokens signed before the window, and how long it took. */
+static uint64_t bearer_presigned;
+static double bearer_presign_s;
 
 uint64_t lg_now_ns(void)
 {
@@ -472,10 +482,22 @@ static int aka_answer(struct lg_conn *c, const struct lg_challenge *ch, enum dig
 static int send_register(struct lg_conn *c, const struct lg_challenge *ch)
 {
 	struct lg_worker *w = c->w;
-	char msg[LG_MSG_MAX], branch[17], auth[1400], auts[AKA_AUTS_B64_LEN + 1] = "";
+	char msg[LG_MSG_MAX], branch[17], auth[2600], auts[AKA_AUTS_B64_LEN + 1] = "";
 	auth[0] = '\0';
 	c->cseq++;
-	if (ch) {
+	if (lg_run.o.bearer_mode != LG_BEARER_NONE) {
+		const char *token = lg_bearer_next(c, lg_run.o.bearer_mode == LG_BEARER_UNCACHED,
+						   w->bearer_key, &lg_run.o.bearer, (int64_t)time(NULL),
+						   &w->bearer_signed_inline);
+		if (!token)
+			return WIMS_ENOMEM;
+		int n = snprintf(auth, sizeof(auth), "Authorization: Bearer %s\r\n", token);
+		if (n < 0 || (size_t)n >= sizeof(auth))
+			return WIMS_ETOOBIG;
+		if (w->algorithm_used[0] == '\0')
+			snprintf(w->algorithm_used, sizeof(w->algorithm_used), "Bearer-%s",
+				 lg_run.o.bearer_mode == LG_BEARER_UNCACHED ? "uncached" : "cached");
+	} else if (ch) {
 		int alg = challenge_alg(ch);
 		const char *alg_name = alg < 0	     ? ""
 				       : lg_run.o.aka ? aka_version_name((enum aka_version)lg_run.o.aka)
@@ -673,7 +695,9 @@ static void registration_begin(struct lg_conn *c)
 		return;
 	}
 	c->t_start = t;
-	c->state = LG_WAIT_CHALLENGE;
+	/* A Bearer REGISTER is answered 200 at once, or refused: no 401
+	 * round trip (a 401 is then a failure like any other). */
+	c->state = lg_run.o.bearer_mode != LG_BEARER_NONE ? LG_WAIT_FINAL : LG_WAIT_CHALLENGE;
 	int rc = send_register(c, NULL);
 	if (rc != 0) {
 		snprintf(c->w->first_error, sizeof(c->w->first_error), "send: %s", wims_strerror(rc));
@@ -715,6 +739,7 @@ static void conn_free(struct lg_conn *c)
 	if (c->timer)
 		event_free(c->timer);
 	lg_call_free(c);
+	lg_bearer_conn_free(c);
 	OPENSSL_cleanse(c->password, sizeof(c->password));
 	OPENSSL_cleanse(c->ha1, sizeof(c->ha1));
 	OPENSSL_cleanse(&c->aka_keys, sizeof(c->aka_keys));
@@ -960,6 +985,18 @@ static void usage(FILE *f)
 		"                           AKAv2-SHA-256 challenges (default: the first\n"
 		"                           MD5/SHA-256 challenge); with AKA each subscriber's\n"
 		"                           K/OPc are the demo keys of its IMPI (aka_demo_keys)\n"
+		"  --bearer-key FILE        register with Authorization: Bearer, tokens signed\n"
+		"                           with this private ES256 JWK (no Digest)\n"
+		"  --bearer-mode M          cached: one token per subscriber, reused (default);\n"
+		"                           uncached: a new token (new jti) per registration\n"
+		"  --bearer-pool N          uncached: tokens signed before the window\n"
+		"                           (default %d per second of --duration)\n"
+		"  --bearer-issuer URL      iss (" LG_BEARER_ISSUER ")\n"
+		"  --bearer-audience A      aud (" LG_BEARER_AUDIENCE ")\n"
+		"  --bearer-wwsf ID         wwsf and client_id (" LG_BEARER_WWSF ")\n"
+		"  --bearer-scope S         scope (" LG_BEARER_SCOPE ")\n"
+		"  --bearer-keygen JWKS     with --bearer-key FILE: write a new key to FILE and\n"
+		"                           its JWKS to JWKS (neither may exist), then exit\n"
 		"  --timeout MS             wait for each response at most (5000)\n"
 		"  --fail-pause MS          pause after a failed registration (1000)\n"
 		"  --connect-timeout S      give up waiting for connections (30)\n"
@@ -972,7 +1009,8 @@ static void usage(FILE *f)
 		"  --quiet                  no progress lines\n"
 		"  --verbose                print the first failed responses whole\n"
 		"Prints a summary on stderr and RESULT {json} on stdout; exits 0 when\n"
-		"registrations (calls) succeeded and nothing failed.\n");
+		"registrations (calls) succeeded and nothing failed.\n",
+		LG_BEARER_POOL_RATE);
 }
 
 static bool parse_uint(const char *s, unsigned long long max, unsigned long long *out)
@@ -1012,7 +1050,9 @@ static int parse_opts(int argc, char **argv, struct lg_opts *o)
 		O_DOMAIN, O_PASSWORD_PATTERN, O_CONNECTIONS, O_DURATION, O_REGISTRATIONS,
 		O_EXPIRES, O_THREADS, O_TLS, O_NO_TLS, O_INSECURE, O_ALGORITHM, O_TIMEOUT,
 		O_FAIL_PAUSE, O_CONNECT_TIMEOUT, O_LABEL, O_QUIET, O_VERBOSE, O_HELP,
-		O_CALL, O_CALLEES, O_CALL_HOLD, O_CALLS,
+		O_CALL, O_CALLEES, O_CALL_HOLD, O_CALLS, O_BEARER_KEY, O_BEARER_MODE,
+		O_BEARER_POOL, O_BEARER_ISSUER, O_BEARER_AUDIENCE, O_BEARER_WWSF, O_BEARER_SCOPE,
+		O_BEARER_KEYGEN,
 	};
 	static const struct option longopts[] = {
 		{"host", required_argument, NULL, O_HOST},
@@ -1044,6 +1084,14 @@ static int parse_opts(int argc, char **argv, struct lg_opts *o)
 		{"callees", required_argument, NULL, O_CALLEES},
 		{"call-hold", required_argument, NULL, O_CALL_HOLD},
 		{"calls", required_argument, NULL, O_CALLS},
+		{"bearer-key", required_argument, NULL, O_BEARER_KEY},
+		{"bearer-mode", required_argument, NULL, O_BEARER_MODE},
+		{"bearer-pool", required_argument, NULL, O_BEARER_POOL},
+		{"bearer-issuer", required_argument, NULL, O_BEARER_ISSUER},
+		{"bearer-audience", required_argument, NULL, O_BEARER_AUDIENCE},
+		{"bearer-wwsf", required_argument, NULL, O_BEARER_WWSF},
+		{"bearer-scope", required_argument, NULL, O_BEARER_SCOPE},
+		{"bearer-keygen", required_argument, NULL, O_BEARER_KEYGEN},
 		{NULL, 0, NULL, 0},
 	};
 	*o = (struct lg_opts){
@@ -1065,7 +1113,15 @@ static int parse_opts(int argc, char **argv, struct lg_opts *o)
 		.fail_pause_ms = 1000,
 		.connect_timeout_s = 30,
 		.label = "",
+		.bearer = {
+			.issuer = LG_BEARER_ISSUER,
+			.audience = LG_BEARER_AUDIENCE,
+			.wwsf = LG_BEARER_WWSF,
+			.scope = LG_BEARER_SCOPE,
+			.lifetime_s = LG_BEARER_LIFETIME_S,
+		},
 	};
+	bool bearer_mode_set = false;
 	unsigned long long v;
 	bool callees = false;
 	int ch;
@@ -1160,6 +1216,26 @@ static int parse_opts(int argc, char **argv, struct lg_opts *o)
 				goto bad;
 			o->max_attempts = v;
 			break;
+		case O_BEARER_KEY: o->bearer_key = optarg; break;
+		case O_BEARER_MODE:
+			if (strcmp(optarg, "cached") == 0)
+				o->bearer_mode = LG_BEARER_CACHED;
+			else if (strcmp(optarg, "uncached") == 0)
+				o->bearer_mode = LG_BEARER_UNCACHED;
+			else
+				goto bad;
+			bearer_mode_set = true;
+			break;
+		case O_BEARER_POOL:
+			if (!parse_uint(optarg, LG_BEARER_POOL_MAX, &v) || v == 0)
+				goto bad;
+			o->bearer_pool = v;
+			break;
+		case O_BEARER_ISSUER: o->bearer.issuer = optarg; break;
+		case O_BEARER_AUDIENCE: o->bearer.audience = optarg; break;
+		case O_BEARER_WWSF: o->bearer.wwsf = optarg; break;
+		case O_BEARER_SCOPE: o->bearer.scope = optarg; break;
+		case O_BEARER_KEYGEN: o->bearer_keygen = optarg; break;
 		case O_QUIET: o->quiet = true; break;
 		case O_VERBOSE: o->verbose = true; break;
 		case 'h':
@@ -1187,6 +1263,21 @@ static int parse_opts(int argc, char **argv, struct lg_opts *o)
 		}
 	} else if (callees || o->call_hold_ms) {
 		fprintf(stderr, "wims-loadgen: --callees and --call-hold need --call\n");
+		return -1;
+	}
+	if (o->bearer_key) {
+		if (o->algorithm) {
+			fprintf(stderr, "wims-loadgen: --bearer-key registers without Digest: no --algorithm\n");
+			return -1;
+		}
+		if (!bearer_mode_set)
+			o->bearer_mode = LG_BEARER_CACHED;
+		if (o->bearer_pool && o->bearer_mode != LG_BEARER_UNCACHED) {
+			fprintf(stderr, "wims-loadgen: --bearer-pool goes with --bearer-mode uncached\n");
+			return -1;
+		}
+	} else if (bearer_mode_set || o->bearer_pool || o->bearer_keygen) {
+		fprintf(stderr, "wims-loadgen: --bearer-mode, --bearer-pool and --bearer-keygen need --bearer-key\n");
 		return -1;
 	}
 	if ((unsigned long long)o->user_last - o->user_first + 1 < o->connections) {
@@ -1323,6 +1414,15 @@ static int report(struct lg_worker *ws, int nw, double elapsed_s)
 		fprintf(stderr, "  failures %s: %llu\n", name, (unsigned long long)fail[s]);
 		json_object_set_new(fails, name, json_integer((json_int_t)fail[s]));
 	}
+	uint64_t signed_inline = 0;
+	for (int i = 0; i < nw; i++)
+		signed_inline += ws[i].bearer_signed_inline;
+	if (lg_run.o.bearer_mode != LG_BEARER_NONE)
+		fprintf(stderr, "  bearer tokens: %llu signed before the window (%.1f s), %llu in it%s\n",
+			(unsigned long long)bearer_presigned, bearer_presign_s,
+			(unsigned long long)signed_inline,
+			signed_inline ? " (the pool ran out: the generator's ECDSA cost is in this run)"
+				      : "");
 	if (first_error[0])
 		fprintf(stderr, "  first error: %s\n", first_error);
 
@@ -1344,6 +1444,14 @@ static int report(struct lg_worker *ws, int nw, double elapsed_s)
 				"latency_ms", "p50", p50, "p90", p90, "p99", p99, "max", max,
 				"failures_by_code", fails, "timeline", tl,
 				"algorithm", algorithm, "first_error", first_error);
+	if (res && lg_run.o.bearer_mode != LG_BEARER_NONE) {
+		json_object_set_new(res, "bearer_mode",
+				    json_string(lg_run.o.bearer_mode == LG_BEARER_UNCACHED ? "uncached"
+											   : "cached"));
+		json_object_set_new(res, "bearer_presigned", json_integer((json_int_t)bearer_presigned));
+		json_object_set_new(res, "bearer_signed_in_window",
+				    json_integer((json_int_t)signed_inline));
+	}
 	if (res && calls) {
 		json_object_set_new(res, "mode", json_string("call"));
 		json_object_set_new(res, "call_target", json_string(lg_run.o.call_target));
@@ -1364,6 +1472,64 @@ static int report(struct lg_worker *ws, int nw, double elapsed_s)
 
 /* --- main --------------------------------------------------------------- */
 
+/*
+ * Bearer mode: every token of the run signed now, before the connections
+ * open, on all cores (the window must not pay for the generator's ECDSA):
+ * one per connection when cached; when uncached --bearer-pool of them, by
+ * default LG_BEARER_POOL_RATE per second of --duration (or what
+ * --registrations can use), spread evenly.  Each worker loads its own copy
+ * of the key for a connection that spends its share.
+ */
+static int bearer_setup(struct lg_worker *ws, int nw)
+{
+	const struct lg_opts *o = &lg_run.o;
+	char err[256];
+	unsigned per_conn = 1;
+	if (o->bearer_mode == LG_BEARER_UNCACHED) {
+		uint64_t pool = o->bearer_pool;
+		if (!pool && o->max_attempts)
+			pool = o->max_attempts + o->connections;
+		if (!pool)
+			pool = (uint64_t)(o->duration * LG_BEARER_POOL_RATE);
+		if (!o->bearer_pool && pool > LG_BEARER_POOL_DEFAULT_MAX)
+			pool = LG_BEARER_POOL_DEFAULT_MAX;
+		per_conn = (unsigned)((pool + o->connections - 1) / o->connections);
+		if (per_conn == 0)
+			per_conn = 1;
+	}
+	struct lg_conn **all = calloc(o->connections, sizeof(*all));
+	if (!all)
+		return WIMS_ENOMEM;
+	unsigned n = 0;
+	for (int i = 0; i < nw; i++)
+		for (unsigned k = 0; k < ws[i].nconns; k++)
+			all[n++] = ws[i].conns[k];
+	long cores = sysconf(_SC_NPROCESSORS_ONLN);
+	if (!o->quiet)
+		fprintf(stderr, "wims-loadgen: signing %llu bearer token(s) on %ld core(s)...\n",
+			(unsigned long long)per_conn * n, cores);
+	uint64_t t = lg_now_ns();
+	int rc = lg_bearer_presign(o->bearer_key, &o->bearer, all, n, per_conn, (int64_t)time(NULL),
+				   cores > 0 && cores < 64 ? (unsigned)cores : 1, err, sizeof(err));
+	free(all);
+	bearer_presign_s = (double)(lg_now_ns() - t) / NS_PER_S;
+	if (rc != 0) {
+		fprintf(stderr, "wims-loadgen: %s\n", err);
+		return rc;
+	}
+	bearer_presigned = (uint64_t)per_conn * n;
+	if (!o->quiet)
+		fprintf(stderr, "wims-loadgen: signed in %.2f s\n", bearer_presign_s);
+	for (int i = 0; i < nw && o->bearer_mode == LG_BEARER_UNCACHED; i++) {
+		ws[i].bearer_key = lg_bearer_key_load(o->bearer_key, err, sizeof(err));
+		if (!ws[i].bearer_key) {
+			fprintf(stderr, "wims-loadgen: %s\n", err);
+			return WIMS_EINVAL;
+		}
+	}
+	return 0;
+}
+
 static void on_signal(int sig)
 {
 	WIMS_UNUSED(sig);
@@ -1382,6 +1548,15 @@ int main(int argc, char **argv)
 	if (parse_opts(argc, argv, &lg_run.o) != 0)
 		return 2;
 	struct lg_opts *o = &lg_run.o;
+	char err[256];
+	if (o->bearer_keygen) {
+		if (lg_bearer_keygen(o->bearer_key, o->bearer_keygen, err, sizeof(err)) != 0) {
+			fprintf(stderr, "wims-loadgen: %s\n", err);
+			return 1;
+		}
+		printf("wrote the private JWK %s and the JWKS %s\n", o->bearer_key, o->bearer_keygen);
+		return 0;
+	}
 	signal(SIGPIPE, SIG_IGN);
 	struct sigaction sa = {.sa_handler = on_signal};
 	sigaction(SIGINT, &sa, NULL);
@@ -1394,7 +1569,6 @@ int main(int argc, char **argv)
 	else
 		snprintf(lg_run.host_header, sizeof(lg_run.host_header), "%s:%d", o->host, o->port);
 
-	char err[256];
 	if (o->tls) {
 		lg_run.tls = tls_client_ctx_new(NULL, !o->insecure, err, sizeof(err));
 		if (!lg_run.tls) {
@@ -1454,6 +1628,8 @@ int main(int argc, char **argv)
 		w->conns[w->nconns++] = c;
 	}
 	atomic_store(&lg_run.live, o->connections);
+	if (o->bearer_key && bearer_setup(ws, nw) != 0)
+		return 1;
 
 	struct wims_workers *pool = workers_new(nw, "loadgen");
 	if (!pool) {
@@ -1525,6 +1701,8 @@ int main(int argc, char **argv)
 		free(ws[i].lat_us);
 		free(ws[i].conns);
 	}
+	for (int i = 0; i < nw; i++)
+		jwt_key_free(ws[i].bearer_key);
 	free(ws);
 	SSL_CTX_free(lg_run.tls);
 	return interrupted && rc == 0 ? 1 : rc;

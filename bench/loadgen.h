@@ -20,6 +20,7 @@
 
 #include "auth/aka.h"
 #include "auth/digest.h"
+#include "auth/jwt.h"
 
 /* TLS + upgrade handshakes in flight per worker: enough to open a few
  * thousand connections in seconds, few enough not to overflow a server's
@@ -43,6 +44,29 @@
 #define LG_PARAM_MAX 256
 
 #define NS_PER_S 1000000000ull
+
+/* Bearer mode (--bearer-key): the claims every token carries besides the
+ * subscriber's own (TR 33.871 6.1.2; the names of the demo, brief tna.md 1). */
+#define LG_BEARER_ISSUER "https://127.0.0.1:9443"
+#define LG_BEARER_AUDIENCE "sip:ims.example.org"
+#define LG_BEARER_WWSF "wwsf.ims.example.org"
+#define LG_BEARER_SCOPE "webrtc-ims-client-access-to-ims"
+#define LG_BEARER_LIFETIME_S 3600
+/* Uncached tokens signed ahead per second of --duration when --bearer-pool
+ * is not given (ahead of a 20 s run: 200 000 tokens, ~140 MB, a few
+ * seconds on two cores). */
+#define LG_BEARER_POOL_RATE 10000
+/* The default pool stops here (~700 MB); --bearer-pool may ask up to
+ * LG_BEARER_POOL_MAX. */
+#define LG_BEARER_POOL_DEFAULT_MAX 1000000u
+#define LG_BEARER_POOL_MAX 10000000u
+
+enum lg_bearer_mode { LG_BEARER_NONE, LG_BEARER_CACHED, LG_BEARER_UNCACHED };
+
+struct lg_bearer_cfg {
+	const char *issuer, *audience, *wwsf, *scope;
+	unsigned lifetime_s;
+};
 
 struct lg_opts {
 	const char *host;
@@ -73,6 +97,12 @@ struct lg_opts {
 	const char *call_target;
 	unsigned callee_first, callee_last;
 	unsigned call_hold_ms; /* between the ACK and the BYE */
+	/* Bearer mode: the private JWK file, or NULL (Digest). */
+	const char *bearer_key;
+	const char *bearer_keygen; /* --bearer-keygen JWKS: make the key, exit */
+	enum lg_bearer_mode bearer_mode;
+	struct lg_bearer_cfg bearer;
+	uint64_t bearer_pool; /* uncached: tokens signed ahead; 0: the default */
 };
 
 enum lg_state {
@@ -119,6 +149,12 @@ struct lg_conn {
 	struct aka_keys aka_keys;
 	struct aka_sqn_state aka_sqn;
 	struct lg_call *call; /* call mode only */
+	/* Bearer mode: tokens signed ahead (one when cached), the next one
+	 * to send, and the one in flight (uncached: owned here, freed when
+	 * the next is taken). */
+	char **tokens;
+	unsigned ntokens, next_token;
+	char *cur_token;
 };
 
 struct lg_worker {
@@ -138,6 +174,10 @@ struct lg_worker {
 	uint64_t fail[LG_FAIL_SLOTS];
 	uint64_t requests_answered; /* call mode: requests from the server */
 	unsigned conns_open, conns_failed, conns_dropped;
+	/* Bearer mode: this worker's copy of the key, for tokens signed
+	 * in the window when a connection's share of the pool ran out. */
+	struct jwt_key *bearer_key;
+	uint64_t bearer_signed_inline;
 	char algorithm_used[32];
 	char first_error[300];
 	unsigned shown; /* failed responses printed with --verbose */
@@ -185,5 +225,26 @@ void lg_call_on_message(struct lg_conn *c, const char *p, size_t len);
 void lg_call_on_timer(struct lg_conn *c);
 /* The server dropped the connection while c->state is LG_IN_CALL. */
 void lg_call_on_close(struct lg_conn *c);
+
+/* loadgen_bearer.c (reads no lg_run: its unit test links it alone) */
+/* A new ES256 key: the private JWK into key_file (0600), {"keys":[public]}
+ * into jwks_file (the pcscf's [pcscf] waf_jwks); neither may exist. */
+int lg_bearer_keygen(const char *key_file, const char *jwks_file, char *err, size_t errsz);
+struct jwt_key *lg_bearer_key_load(const char *key_file, char *err, size_t errsz);
+/* One access token for a subscriber (impus = [impu]), a fresh jti, issued
+ * at now for cfg->lifetime_s; *out to free(). */
+int lg_bearer_token(const struct jwt_key *key, const struct lg_bearer_cfg *cfg, const char *sub,
+		    const char *impi, const char *impu, int64_t now, char **out);
+/* per_conn tokens for each of conns[0..nconns) (their user_part, impi,
+ * impu set), signed by nthreads threads before the window. */
+int lg_bearer_presign(const char *key_file, const struct lg_bearer_cfg *cfg,
+		      struct lg_conn **conns, unsigned nconns, unsigned per_conn, int64_t now,
+		      unsigned nthreads, char *err, size_t errsz);
+/* The token for c's next REGISTER: cached, its one token; uncached, the
+ * next unsent one, else one signed now with key (counted in
+ * *signed_inline).  NULL when there is none. */
+const char *lg_bearer_next(struct lg_conn *c, bool uncached, const struct jwt_key *key,
+			  const struct lg_bearer_cfg *cfg, int64_t now, uint64_t *signed_inline);
+void lg_bearer_conn_free(struct lg_conn *c);
 
 #endif
