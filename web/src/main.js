@@ -14,11 +14,22 @@
  * network ISIM of this site once the person has signed in to the site
  * with its own web account.  For both ISIMs the page first asks which
  * subscriptions there are and fills the identity fields from the answer.
+ *
+ * And three ways without any IMS credential in the page (token.js), shown
+ * when /config.json names a WAF: "Sign in with your operator account" (the
+ * OAuth code flow: the page navigates to /oauth/start and comes back
+ * from the WAF with a token in the site's session), "Use my web account's
+ * linked IMS identity" (a person signed in to this site), and on a
+ * third-party pool site ("pool": true) "Continue as a guest".  The way
+ * chosen is kept in sessionStorage across the WAF round trip (and a
+ * reload): only then does the page ask the site for the session's token,
+ * so a page nobody signed in on asks nothing.
  */
 import { WicClient } from './wic.js';
 import { dialTarget, formatDuration, peerKey, uriParts } from './call.js';
 import { impiFromImpu, normaliseImpu } from './identity.js';
 import { explainIsimFailure, meAgent, networkIsim } from './isim.js';
+import { TOKEN_VIAS, explainTokenFetchFailure, tokenSource, tokenViaText } from './token.js';
 
 const $ = (id) => document.getElementById(id);
 
@@ -30,7 +41,7 @@ const STATE_TEXT = {
 	failed: 'Failed',
 };
 
-const config = { pcscf_url: '', domain: 'ims.example.org', me_url: '' };
+const config = { pcscf_url: '', domain: 'ims.example.org', me_url: '', waf: '', identity: '', pool: false };
 const client = new WicClient();
 let countdown = null;
 
@@ -66,6 +77,160 @@ async function loadConfig() {
 	if (radio)
 		radio.checked = true;
 	setAuthMode(authMode());
+	drawTokenBox();
+	resumeToken();
+}
+
+/* ---- without an IMS password: a token (token.js) ---- */
+
+const tokens = tokenSource();
+/* sessionStorage key: the token way chosen in this tab ('operator',
+ * 'wwsf-login', 'pool'), across the WAF round trip and reloads. */
+const TOKEN_WAY = 'wic.token';
+/* { via, account, token } while registering with a token, else null */
+let tokenMode = null;
+
+function tokenError(text) {
+	$('token-error').textContent = text || '';
+	$('token-error').hidden = !text;
+}
+
+function drawTokenBox() {
+	const pool = !!config.pool;
+	const waf = !!config.waf;
+	$('token-box').hidden = !waf && !pool;
+	$('oauth-operator').hidden = !waf || pool;
+	$('web-linked').hidden = !waf || pool;
+	$('pool-guest').hidden = !pool;
+	$('token-head').textContent = pool ?
+		`Guests of ${config.identity || 'this site'} register without an IMS account` :
+		'Without an IMS password';
+	$('token-actions').hidden = !!tokenMode;
+	$('token-or').hidden = !!tokenMode;
+	$('register-form').hidden = !!tokenMode;
+	$('token-active').hidden = !tokenMode;
+	if (tokenMode) {
+		$('linked-signin').hidden = true;
+		const t = tokenMode.token;
+		$('token-active-text').textContent = !t ? 'Asking this site for your token…' :
+			tokenMode.via === 'pool' ?
+				`Guest identity ${t.impu} from the pool of ${t.wwsf || config.identity || 'this site'}: ` +
+				'no IMS password is used.' :
+				tokenMode.via === 'wwsf-login' ?
+					`Your web account${tokenMode.account ? ` ${tokenMode.account}` : ''} on this site is linked to ` +
+					`${t.impu}: the operator vouches for it, no IMS password is used.` :
+					`Signed in with your operator account as ${t.impu}: the operator vouches for you, ` +
+					'no IMS password is used.';
+	}
+}
+
+/* The way chosen before a navigation or reload: ask the site for the
+ * session's token and register with it; also what the site's callback
+ * said when the sign-in failed (?error=...&error_description=...). */
+function resumeToken() {
+	const q = new URLSearchParams(location.search);
+	if (q.has('error') || q.has('error_description')) {
+		sessionStorage.removeItem(TOKEN_WAY);
+		tokenError(`The operator sign-in failed: ${q.get('error_description') || q.get('error')}.`);
+		history.replaceState(null, '', location.pathname);
+		return;
+	}
+	const way = sessionStorage.getItem(TOKEN_WAY);
+	if (!TOKEN_VIAS.includes(way) || $('token-box').hidden)
+		return;
+	registerWithToken(way, way === 'wwsf-login' ? tokens.forWebAccount : tokens.session);
+}
+
+/* Get a token (get()) and register with it. */
+async function registerWithToken(via, get, { account = null } = {}) {
+	tokenError('');
+	formError('');
+	tokenMode = { via, account, token: null };
+	drawTokenBox();
+	$('token-register').disabled = true;
+	let token;
+	try {
+		token = await get();
+	} catch (e) {
+		sessionStorage.removeItem(TOKEN_WAY);
+		tokenMode = null;
+		drawTokenBox();
+		const f = explainTokenFetchFailure(e, via);
+		tokenError(`${f.title} ${f.detail}`);
+		$('token-error').dataset.kind = f.kind;
+		if (via === 'wwsf-login' && e.kind === 'no-session') {
+			$('linked-signin').hidden = false;
+			$('linked-user').focus();
+		}
+		return false;
+	} finally {
+		$('token-register').disabled = false;
+	}
+	/* a token of the session is what the session was got for */
+	const way = via === 'wwsf-login' ? via : token.via || via;
+	sessionStorage.setItem(TOKEN_WAY, way);
+	tokenMode = { via: way, account, token };
+	drawTokenBox();
+	const server = $('server').value.trim() || config.pcscf_url;
+	try {
+		client.register({ impu: token.impu, impi: token.impi, server, token: { ...token, via: way, account } });
+	} catch (e) {
+		tokenError(e.message);
+		return false;
+	}
+	return true;
+}
+
+function startOperatorSignIn() {
+	tokenError('');
+	sessionStorage.setItem(TOKEN_WAY, 'operator');
+	location.assign(tokens.startUrl);
+}
+
+/* The web account's linked identity: asked at once (the person may be
+ * signed in already); without a session the sign-in fields show. */
+function useLinkedIdentity() {
+	return registerWithToken('wwsf-login', tokens.forWebAccount, { account: webAccount ? webAccount.user : null });
+}
+
+async function linkedSignIn() {
+	tokenError('');
+	const user = $('linked-user').value.trim();
+	const password = $('linked-password').value;
+	if (!user || !password) {
+		tokenError('Enter your user name and password on this site.');
+		$(user ? 'linked-password' : 'linked-user').focus();
+		return;
+	}
+	$('linked-go').disabled = true;
+	try {
+		const account = await siteIsim.login(user, password);
+		$('linked-password').value = '';
+		webAccount = account && account.user ? account : null;
+		await registerWithToken('wwsf-login', tokens.forWebAccount, { account: user });
+	} catch (e) {
+		tokenError(webLoginError(e));
+	} finally {
+		$('linked-go').disabled = false;
+	}
+}
+
+/* Register again with the way of tokenMode (a fresh token of the session). */
+function tokenRegisterAgain() {
+	if (!tokenMode)
+		return;
+	const { via, account } = tokenMode;
+	registerWithToken(via, via === 'wwsf-login' ? tokens.forWebAccount : via === 'pool' && !tokenMode.token ?
+		tokens.guest : tokens.session, { account });
+}
+
+function leaveTokenMode() {
+	sessionStorage.removeItem(TOKEN_WAY);
+	tokenMode = null;
+	tokenError('');
+	if (registration.state === 'registering')
+		client.unregister();
+	drawTokenBox();
 }
 
 /* ---- how to sign in ---- */
@@ -347,8 +512,10 @@ function draw({ detail: s }) {
 	$('unregister').disabled = !(s.state === 'registered' || s.state === 'registering');
 	$('unregister').hidden = !(s.state === 'registered' || s.state === 'registering' || s.state === 'unregistering');
 	for (const id of ['impu', 'impi', 'password', 'server', 'web-user', 'web-password', 'me-identity',
-		'isim-subscription', 'auth-password', 'auth-me', 'auth-network'])
+		'isim-subscription', 'auth-password', 'auth-me', 'auth-network', 'oauth-operator', 'pool-guest',
+		'web-linked', 'linked-go', 'token-register'])
 		$(id).disabled = busy;
+	$('token-register').textContent = s.state === 'failed' ? 'Try again' : 'Register';
 	if (!busy && webAccount)
 		$('isim-subscription').disabled = webAccount.subscriptions.length < 2;
 
@@ -369,7 +536,9 @@ function draw({ detail: s }) {
 
 	const aka = /^AKA/i.test(s.algorithm || '');
 	$('algorithm-row').hidden = !(registered && s.algorithm);
-	$('algorithm').textContent = s.algorithm ? `${aka ? 'IMS AKA' : 'SIP Digest'} ${s.algorithm}` : '';
+	$('algorithm').textContent = !s.algorithm ? '' : s.algorithm === 'Bearer' ?
+		'Bearer token (OAuth 2.0), trusted node authentication' :
+		`${aka ? 'IMS AKA' : 'SIP Digest'} ${s.algorithm}`;
 	drawAuthVia(s, registered);
 
 	const list = $('associated');
@@ -393,6 +562,8 @@ function draw({ detail: s }) {
 function authViaText(s) {
 	const alg = s.algorithm || '';
 	const resynced = s.akaResyncs ? ' (after resynchronising the sequence numbers with the network)' : '';
+	if (s.authSource === 'token')
+		return tokenViaText({ via: s.tokenVia, impu: s.impu, wwsf: s.tokenWwsf, account: s.authAccount });
 	if (s.authSource === 'me')
 		return `Registered with IMS AKA (${alg}) using this device's ISIM (ME agent)${resynced}`;
 	if (s.authSource === 'network-isim')
@@ -404,6 +575,7 @@ function drawAuthVia(s, registered) {
 	const el = $('auth-via');
 	el.hidden = !(registered && s.algorithm);
 	el.dataset.authSource = registered ? s.authSource || 'digest' : '';
+	el.dataset.tokenVia = registered && s.authSource === 'token' ? s.tokenVia || '' : '';
 	el.textContent = registered && s.algorithm ? authViaText(s) : '';
 }
 
@@ -794,6 +966,18 @@ $('web-password').addEventListener('keydown', (e) => {
 	}
 });
 $('web-signout').addEventListener('click', () => webSignOut());
+$('oauth-operator').addEventListener('click', startOperatorSignIn);
+$('pool-guest').addEventListener('click', () => registerWithToken('pool', tokens.guest));
+$('web-linked').addEventListener('click', useLinkedIdentity);
+$('linked-go').addEventListener('click', linkedSignIn);
+$('linked-password').addEventListener('keydown', (e) => {
+	if (e.key === 'Enter') {
+		e.preventDefault();
+		linkedSignIn();
+	}
+});
+$('token-register').addEventListener('click', tokenRegisterAgain);
+$('token-cancel').addEventListener('click', leaveTokenMode);
 $('unregister').addEventListener('click', () => client.unregister());
 $('impu').addEventListener('input', updateImpiHint);
 $('dialer').addEventListener('submit', onDial);

@@ -14,8 +14,12 @@
  * The registration authenticates with a password (SIP Digest, digest.js)
  * or with IMS AKA, the password for each challenge coming from an ISIM
  * (aka.js, isim.js): this device's, through the ME agent, or the network
- * ISIM of the site; the snapshot's authSource says which ('digest', 'me',
- * 'network-isim') and akaFailure why an ISIM did not answer.
+ * ISIM of the site; or with no IMS credential at all, with an OAuth access
+ * token the site got from the operator's WAF, sent as `Authorization:
+ * Bearer` (token.js; the P-CSCF vouches for the registration, TR 33.871
+ * 6.1.2).  The snapshot's authSource says which ('digest', 'me',
+ * 'network-isim', 'token', then tokenVia 'operator' | 'wwsf-login' |
+ * 'pool') and akaFailure why an ISIM did not answer.
  *
  * Registration states: 'unregistered' -> 'registering' -> 'registered' |
  * 'failed'; 'unregistering' -> 'unregistered'.
@@ -33,6 +37,7 @@ import { callerIdentity, dialTarget, explainCallEnd, explainCallFailure, explain
 import { explainConnectFailure, explainSipFailure, probeUrlFor } from './failure.js';
 import { impiFromImpu, impuDomain } from './identity.js';
 import { associatedUris, challengeAlgorithms, registrationExpires, sipParse, uriUser, warnings } from './sipmsg.js';
+import { bearerHeader, explainTokenFailure, findBearerChallenge } from './token.js';
 
 installAka();
 
@@ -155,15 +160,20 @@ export class WicClient extends EventTarget {
 	 * Register impu over the wss:// server, with password (SIP Digest) or,
 	 * given aka = { source, account }, with IMS AKA: source is an ISIM
 	 * client of isim.js (meAgent or networkIsim), account the web user
-	 * signed in to the network ISIM, if any.  impi may be empty: it is
-	 * then derived from impu (TS 33.203 Annex N).
+	 * signed in to the network ISIM, if any; or, given token (what
+	 * token.js's tokenFromAnswer gives: { accessToken, via, wwsf, ... },
+	 * plus account, the web user if any), with `Authorization: Bearer` and
+	 * no password: JsSIP then answers no challenge at all.  impi may be
+	 * empty: it is then derived from impu (TS 33.203 Annex N).
 	 * Throws TypeError on unusable input (the page checks first).
 	 */
-	register({ impu, impi, password, server, aka = null }) {
+	register({ impu, impi, password, server, aka = null, token = null }) {
+		/* checked before anything is torn down: a bad token changes nothing */
+		const bearer = token ? bearerHeader(token.accessToken) : null;
 		this._teardown();
 		this.trace = [];
 		this.dispatchEvent(new CustomEvent('trace', { detail: null }));
-		const authUser = impi || impiFromImpu(impu);
+		const authUser = impi || impiFromImpu(impu) || (token ? impu : null);
 		if (!authUser)
 			throw new TypeError('no private identity: give a sip: IMPU with a user part');
 		this._attempt = {
@@ -173,7 +183,9 @@ export class WicClient extends EventTarget {
 			lastRegisterHadCredentials: false,
 			algorithm: null,
 			done: false,
-			authSource: aka ? aka.source.kind : 'digest',
+			authSource: token ? 'token' : aka ? aka.source.kind : 'digest',
+			tokenVia: token ? token.via || 'operator' : null,
+			bearer: null,
 			akaFailure: null,
 			akaResyncs: 0,
 		};
@@ -196,8 +208,10 @@ export class WicClient extends EventTarget {
 			uri: impu,
 			authorization_user: authUser,
 			/* AKA: no long-term secret in the page; each challenge is
-			 * answered from what the ISIM gave for its nonce (aka.js). */
-			...(aka ? { ha1: AKA_NO_SECRET } : { password }),
+			 * answered from what the ISIM gave for its nonce (aka.js).
+			 * Token: neither password nor HA1, so that JsSIP's request
+			 * sender answers no challenge (a 401 ends the attempt). */
+			...(token ? {} : aka ? { ha1: AKA_NO_SECRET } : { password }),
 			register: false,
 			register_expires: 600,
 			user_agent: 'wims-WIC/0.1 JsSIP',
@@ -206,9 +220,16 @@ export class WicClient extends EventTarget {
 			connection_recovery_min_interval: 2,
 			connection_recovery_max_interval: 30,
 		});
+		/* The token goes in REGISTER (and the un-REGISTER) only, as the
+		 * registrator's extra header: not JsSIP's authorization_jwt, which
+		 * would put it on every request the page sends. */
+		if (bearer)
+			this._ua.registrator().setExtraHeaders([bearer]);
 		this._set({ state: 'registering', impu, impi: authUser, server, failure: null,
 			associated: [], expiresAt: null, algorithm: null,
-			authSource: attempt.authSource, authAccount: aka ? aka.account || null : null,
+			authSource: attempt.authSource,
+			authAccount: aka ? aka.account || null : token ? token.account || null : null,
+			tokenVia: attempt.tokenVia, tokenWwsf: token ? token.wwsf || '' : null,
 			akaResyncs: 0 });
 		const ua = this._ua;
 		ua.on('connected', () => {
@@ -655,16 +676,21 @@ export class WicClient extends EventTarget {
 			a.lastRegisterHadCredentials = msg.headers.has('authorization');
 			if (a.lastRegisterHadCredentials) {
 				a.sentCredentials = true;
-				const alg = /algorithm\s*=\s*"?([A-Za-z0-9-]+)/i.exec(msg.headers.get('authorization')[0]);
-				a.algorithm = alg ? algorithmName(alg[1]) || alg[1] : 'MD5';
+				const auth = msg.headers.get('authorization')[0];
+				const alg = /algorithm\s*=\s*"?([A-Za-z0-9-]+)/i.exec(auth);
+				a.algorithm = /^\s*bearer\s/i.test(auth) ? 'Bearer' :
+					alg ? algorithmName(alg[1]) || alg[1] : 'MD5';
 			}
 			return;
 		}
 		if (dir !== 'in' || msg.cseqMethod !== 'REGISTER' || !msg.status)
 			return;
+		if (msg.status === 401 || msg.status === 403 || msg.status === 407)
+			a.bearer = findBearerChallenge(msg.headers.get('www-authenticate'));
 		if (msg.status === 401 || msg.status === 407) {
 			a.offered = challengeAlgorithms(msg);
-			return;
+			if (a.authSource !== 'token')
+				return;
 		}
 		if (msg.status >= 200 && msg.status < 300 && this._snapshot.state !== 'unregistering') {
 			const ua = this._ua;
@@ -709,6 +735,13 @@ export class WicClient extends EventTarget {
 			 * 401 (or the 403 to the refused AUTN) it led to */
 			failure = explainIsimFailure(a.akaFailure, { source: a.authSource,
 				meUrl: this._akaMeUrl(a) });
+		} else if (response && a.authSource === 'token') {
+			/* the reasons of the response as the socket saw it (Warning,
+			 * the Bearer challenge), JsSIP's own parse as a fallback */
+			const seen = a.lastFailure && a.lastFailure.status === response.status_code ? a.lastFailure :
+				{ status: response.status_code, reason: response.reason_phrase, warnings: [] };
+			failure = explainTokenFailure({ ...seen, challenge: a.bearer,
+				digestOffered: !!(a.offered && a.offered.length), via: a.tokenVia });
 		} else if (response) {
 			failure = explainSipFailure(a.lastFailure && a.lastFailure.status === response.status_code ?
 				a.lastFailure :
