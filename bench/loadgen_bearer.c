@@ -229,6 +229,13 @@ int lg_bearer_presign(const char *key_file, const struct lg_bearer_cfg *cfg,
 	int rc = read_small_file(key_file, key_json, sizeof(key_json), &key_len, err, errsz);
 	if (rc != 0)
 		return rc;
+	/* A bad key is named once here, not by every thread. */
+	struct jwt_key *check = lg_bearer_key_load(key_file, err, errsz);
+	if (!check) {
+		OPENSSL_cleanse(key_json, sizeof(key_json));
+		return WIMS_EPARSE;
+	}
+	jwt_key_free(check);
 	if (nthreads == 0)
 		nthreads = 1;
 	if (nthreads > nconns)

@@ -18,6 +18,21 @@
 #        subscribers akav1-0000..., akav2-0000... have K/OPc from aka_demo_keys(IMPI)
 #        (computed here with the same SHA-256 derivation) and are imported
 #        with a second `wims hss import`; wims-loadgen is their cards.
+#  tna   Trusted Node Authentication (issue 5, TR 33.871 6.1.2) over WSS
+#        through pcscf: REGISTER with Authorization: Bearer <ES256 JWT> ->
+#        200 (no 401 round trip), the token checked by the pcscf (verified,
+#        or found in its cache of verified tokens) and the WWSF by the
+#        cscf+HSS (cx_tna_authorize), against Digest MD5 in the same run,
+#        wims only (Kamailio has no equivalent: no OAuth/TNA registrar).
+#        Two modes: tna-cached (one token per subscriber, reused: the pcscf
+#        verifies each once, then hits its cache) and tna-uncached (a new
+#        token, new jti, every registration: an ECDSA verification each).
+#        wims-loadgen stands in for the WAF: it makes a key
+#        (--bearer-keygen), the pcscf reads its JWKS from a file ([pcscf]
+#        waf_jwks), and it signs every token before the window opens (the
+#        uncached pool sized from the cached warm-up, see bench/README.md).
+#        Subscribers tna-0000... allow scheme tna only and the WWSF
+#        wwsf.ims.example.org.
 #
 #  1. writes BENCH_USERS subscribers (user0000@ims.example.org ..., password
 #     pw-N) and the callee uas@ims.example.org (pw-uas) to a CSV and
@@ -56,7 +71,9 @@
 # it); for the call phase BENCH_CALL_CONNECTIONS (callers, 50),
 # BENCH_CALL_DURATION (= BENCH_DURATION), BENCH_CALL_ROUNDS
 # (= BENCH_ROUNDS), BENCH_CALL_HOLD_MS (ACK to BYE, 0); for the aka phase
-# BENCH_AKA_ALGORITHMS ("AKAv2-SHA-256 AKAv1-MD5").
+# BENCH_AKA_ALGORITHMS ("AKAv2-SHA-256 AKAv1-MD5"); for the tna phase
+# (not among the default phases: BENCH_PHASES=tna, or tna,reg, ...)
+# BENCH_TNA_MODES ("cached uncached").
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -83,6 +100,7 @@ CALL_DURATION=${BENCH_CALL_DURATION:-$DURATION}
 CALL_ROUNDS=${BENCH_CALL_ROUNDS:-$ROUNDS}
 CALL_HOLD_MS=${BENCH_CALL_HOLD_MS:-0}
 AKA_ALGORITHMS=${BENCH_AKA_ALGORITHMS:-AKAv2-SHA-256 AKAv1-MD5}
+TNA_MODES=${BENCH_TNA_MODES:-cached uncached}
 max_conns=$CONNECTIONS
 [ "${CALL_CONNECTIONS:-0}" -gt "$max_conns" ] 2>/dev/null && max_conns=$CALL_CONNECTIONS
 USERS=${BENCH_USERS:-$max_conns}
@@ -102,12 +120,12 @@ num BENCH_CALL_CONNECTIONS "$CALL_CONNECTIONS"
 num BENCH_CALL_DURATION "$CALL_DURATION"
 num BENCH_CALL_ROUNDS "$CALL_ROUNDS"
 case $CALL_HOLD_MS in '' | *[!0-9]*) echo "run.sh: BENCH_CALL_HOLD_MS must be a number" >&2; exit 2 ;; esac
-want_reg= want_call= want_aka=
+want_reg= want_call= want_aka= want_tna=
 for p in $PHASES; do
-	case $p in reg) want_reg=1 ;; call) want_call=1 ;; aka) want_aka=1 ;;
-	*) echo "run.sh: unknown phase $p (reg, call, aka)" >&2; exit 2 ;; esac
+	case $p in reg) want_reg=1 ;; call) want_call=1 ;; aka) want_aka=1 ;; tna) want_tna=1 ;;
+	*) echo "run.sh: unknown phase $p (reg, call, aka, tna)" >&2; exit 2 ;; esac
 done
-[ -n "$want_reg$want_call$want_aka" ] || { echo "run.sh: BENCH_PHASES is empty" >&2; exit 2; }
+[ -n "$want_reg$want_call$want_aka$want_tna" ] || { echo "run.sh: BENCH_PHASES is empty" >&2; exit 2; }
 case $WIMS_WORKERS in '' | *[!0-9]*) echo "run.sh: BENCH_WIMS_WORKERS must be a number" >&2; exit 2 ;; esac
 if [ "$USERS" -lt "$max_conns" ]; then
 	echo "run.sh: BENCH_USERS ($USERS) < the connections asked for ($max_conns)" >&2
@@ -124,6 +142,14 @@ done
 for a in $AKA_ALGORITHMS; do
 	case $a in AKAv1-MD5 | AKAv2-SHA-256) ;; *) echo "run.sh: unknown AKA algorithm $a" >&2; exit 2 ;; esac
 done
+tna_instances=()
+for m in $TNA_MODES; do
+	case $m in cached | uncached) tna_instances+=("tna-$m") ;; *) echo "run.sh: unknown TNA mode $m (cached, uncached)" >&2; exit 2 ;; esac
+done
+if [ -n "$want_tna" ] && [ ${#tna_instances[@]} -eq 0 ]; then
+	echo "run.sh: BENCH_TNA_MODES is empty" >&2
+	exit 2
+fi
 want_wims= want_kam=
 for t in $TARGETS; do
 	case $t in wims) want_wims=1 ;; kamailio) want_kam=1 ;; *) echo "run.sh: unknown target $t" >&2; exit 2 ;; esac
@@ -206,6 +232,7 @@ HZ=$(getconf CLK_TCK)
 echo "== wims bench, phases: $PHASES"
 [ -n "$want_reg" ] && echo "   reg: $CONNECTIONS connections, $DURATION s x $ROUNDS rounds, algorithms: $ALGORITHMS"
 [ -n "$want_aka" ] && echo "   aka: $CONNECTIONS connections, $DURATION s x $ROUNDS rounds, wims only: $AKA_ALGORITHMS against MD5"
+[ -n "$want_tna" ] && echo "   tna: $CONNECTIONS connections, $DURATION s x $ROUNDS rounds, wims only: Bearer ($TNA_MODES) against MD5"
 [ -n "$want_call" ] && echo "   call: $CALL_CONNECTIONS callers, $CALL_DURATION s x $CALL_ROUNDS rounds, hold $CALL_HOLD_MS ms, to $CALLEE (SIPp over TCP)"
 echo "   machine: $(nproc) cores, $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)"
 echo "   results: $out"
@@ -262,6 +289,37 @@ PY
 		exit 1
 	fi
 	echo "   provisioned 2 x $CONNECTIONS AKA subscribers in wims"
+fi
+# The TNA subscribers: tna-NNNN allow scheme tna only (no password at
+# all), and the WWSF the tokens name; the key the generator signs with and
+# the JWKS the pcscf reads it from.
+TNA_WWSF=wwsf.ims.example.org
+if [ -n "$want_tna" ] && [ -n "$want_wims" ]; then
+	tna_csv=$work/tna-users.csv
+	{
+		echo "impi,impu,password,schemes"
+		for i in $(seq 0 $((CONNECTIONS - 1))); do
+			u=$(printf 'tna-%04d@ims.example.org' "$i")
+			echo "$u,sip:$u,,tna"
+		done
+	} >"$tna_csv"
+	if ! "$WIMS" "${wims_set[@]}" hss import "$tna_csv" >"$out/hss-import-tna.log" 2>&1; then
+		echo "run.sh: wims hss import of the TNA subscribers failed:" >&2
+		tail -n 20 "$out/hss-import-tna.log" >&2
+		exit 1
+	fi
+	# Outside the timed part: one CLI call per subscriber.
+	t=$(date +%s.%N)
+	for i in $(seq 0 $((CONNECTIONS - 1))); do
+		if ! "$WIMS" "${wims_set[@]}" hss wwsf-allow "$(printf 'tna-%04d@ims.example.org' "$i")" \
+			"$TNA_WWSF" >>"$out/hss-import-tna.log" 2>&1; then
+			echo "run.sh: wims hss wwsf-allow failed:" >&2
+			tail -n 5 "$out/hss-import-tna.log" >&2
+			exit 1
+		fi
+	done
+	"$LOADGEN" --bearer-key "$work/bearer-key.json" --bearer-keygen "$work/jwks.json" >/dev/null
+	echo "   provisioned $CONNECTIONS TNA subscribers in wims (allowed WWSF $TNA_WWSF in $(awk -v a="$t" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }') s), bearer key and JWKS made"
 fi
 
 # 2. Servers.
@@ -369,6 +427,13 @@ results=$out/results.jsonl
 aka_results=$out/aka.jsonl
 : >"$aka_results"
 aka_phase= # set while the aka phase runs: one_attempt then uses the AKA subscribers
+tna_results=$out/tna.jsonl
+: >"$tna_results"
+tna_phase= # set while the tna phase runs
+# The best cached TNA rate seen (warm-up included): the uncached run's
+# tokens, all signed before its window, are sized from it (an uncached
+# registration costs the server at least what a cached one does).
+tna_best_rate=0
 failed_runs=0
 incidents=0
 one_run() { # one_run SERVER ALGORITHM ROUND DURATION
@@ -405,6 +470,20 @@ one_attempt() {
 		case $alg in
 		AKAv1-MD5) users+=(--user-pattern 'akav1-%04u') ;;
 		AKAv2-SHA-256) users+=(--user-pattern 'akav2-%04u') ;;
+		esac
+	fi
+	if [ -n "$tna_phase" ]; then
+		file=$tna_results
+		case $alg in
+		tna-*)
+			users=(--users "0-$((CONNECTIONS - 1))" --user-pattern 'tna-%04u')
+			mode=(--connections "$CONNECTIONS" --bearer-key "$work/bearer-key.json"
+				--bearer-mode "${alg#tna-}")
+			if [ "$alg" = tna-uncached ]; then
+				local floor=$((tna_best_rate > 2000 ? tna_best_rate : 2000))
+				mode+=(--bearer-pool "$((floor * 3 / 2 * secs + 2 * CONNECTIONS))")
+			fi
+			;;
 		esac
 	fi
 	if [ "$alg" = call ]; then
@@ -449,6 +528,15 @@ one_attempt() {
 		return 0
 	fi
 	[ "$rc" -eq 0 ] || count_failed "$server"
+	if [ -n "$tna_phase" ]; then
+		local r inl
+		r=$(echo "$line" | sed -n 's/.*"rate":\([0-9]*\).*/\1/p')
+		if [ "$alg" = tna-cached ] && [ "${r:-0}" -gt "$tna_best_rate" ]; then tna_best_rate=$r; fi
+		inl=$(echo "$line" | sed -n 's/.*"bearer_signed_in_window":\([0-9]*\).*/\1/p')
+		if [ "${inl:-0}" -gt 0 ]; then
+			echo "   ! $inl token(s) were signed during that run (its pool ran out): the generator's ECDSA is in it"
+		fi
+	fi
 	if [ "$round" != warmup ]; then
 		echo "$line" | python3 -c '
 import json, sys
@@ -524,6 +612,16 @@ if [ -n "$want_aka" ] && [ -n "$want_wims" ]; then
 	rounds $AKA_ALGORITHMS MD5
 	TARGETS=$saved_targets
 	aka_phase=
+fi
+if [ -n "$want_tna" ] && [ -n "$want_wims" ]; then
+	echo "== tna phase: wims with the generator's JWKS ([pcscf] waf_jwks); Digest MD5 beside it"
+	start_wims --set "pcscf.waf_jwks=$work/jwks.json" || exit 1
+	tna_phase=1
+	saved_targets=$TARGETS
+	TARGETS=wims
+	rounds MD5 "${tna_instances[@]}"
+	TARGETS=$saved_targets
+	tna_phase=
 fi
 if [ -n "$want_call" ]; then
 	echo "== call phase: starting the SIPp callee, wims with MD5 only, the Kamailio proxy"
@@ -705,8 +803,54 @@ json.dump(per, open(sys.argv[3], "w"), indent=1)
 print(table)
 PY
 fi
+if [ -n "$want_tna" ] && [ -n "$want_wims" ]; then
+echo "== TNA registrations (Bearer token, pcscf as trusted node) against Digest MD5 (wims, same run)" | tee -a "$out/summary.md"
+python3 - "$tna_results" "$out/summary.md" "$out/summary-tna.json" <<'PY'
+import json, statistics, sys
+runs = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
+def med(rs, f):
+    return statistics.median(f(r) for r in rs)
+names = {"MD5": "Digest MD5", "tna-cached": "TNA, token cached", "tna-uncached": "TNA, token verified"}
+order = ["MD5", "tna-cached", "tna-uncached"]
+rows, per = [], {}
+for alg in [a for a in order if any(r["alg"] == a for r in runs)]:
+    rs = [r for r in runs if r["alg"] == alg]
+    ok = sum(r["registrations"] for r in rs)
+    cpu = sum(r["server_cpu_s"] for r in rs)
+    per[alg] = {
+        "runs": len(rs),
+        "rate": med(rs, lambda r: r["rate"]),
+        "p50": med(rs, lambda r: r["latency_ms"]["p50"]),
+        "p99": med(rs, lambda r: r["latency_ms"]["p99"]),
+        "failures": sum(r["failures"] for r in rs),
+        "connections_failed": sum(r["connections_failed"] for r in rs),
+        "rates": [round(r["rate"]) for r in rs],
+        "cpu_ms_per_reg": 1000.0 * cpu / ok if ok else None,
+        "signed_in_window": sum(r.get("bearer_signed_in_window", 0) for r in rs),
+    }
+base = per.get("MD5", {}).get("rate")
+for alg, s in per.items():
+    cpu = "%.3f" % s["cpu_ms_per_reg"] if s["cpu_ms_per_reg"] is not None else "-"
+    s["ratio_to_md5"] = s["rate"] / base if base else None
+    ratio = "%.2f" % s["ratio_to_md5"] if base else "-"
+    signed = str(s["signed_in_window"]) if alg != "MD5" else ""
+    rows.append("| %s | %.0f | %s | %s | %.2f | %.2f | %s | %d | %s |" % (
+        names[alg], s["rate"], " / ".join(str(x) for x in s["rates"]), ratio, s["p50"], s["p99"],
+        cpu, s["failures"] + s["connections_failed"], signed))
+head = ("| registration | reg/s (median of runs) | reg/s per run | ratio to Digest MD5 | p50 ms | p99 ms"
+        " | server CPU ms/reg | failures | tokens signed in the window |\n"
+        "|---|---:|---|---:|---:|---:|---:|---:|---:|")
+table = head + "\n" + "\n".join(rows) + "\n"
+note = ("Digest MD5 is REGISTER -> 401 -> REGISTER -> 200 (two round trips); TNA is one"
+        " REGISTER -> 200. Kamailio has no equivalent (no OAuth token / TNA registrar): not measured.\n")
+open(sys.argv[2], "a").write(table + "\n" + note + "\n")
+json.dump(per, open(sys.argv[3], "w"), indent=1)
+print(table)
+print(note)
+PY
+fi
 note_incidents | tee -a "$out/summary.md"
-echo "raw results: $results $calls $aka_results"
+echo "raw results: $results $calls $aka_results $tna_results"
 if [ "$peer_failed_runs" -ne 0 ]; then
 	echo "run.sh: warning: $peer_failed_runs Kamailio run(s) had failures or dropped connections (see the table)" >&2
 fi
