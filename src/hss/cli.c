@@ -51,6 +51,18 @@ const char hss_cli_usage[] =
 	"                     op, amf (the password may then be empty: AKA only);\n"
 	"                     one transaction; bad lines are reported FILE:LINE and\n"
 	"                     skipped (exit status 1 if any)\n"
+	"Trusted node authentication (TR 33.871 REQ 2.1, 2.2, 2.5, 3.2):\n"
+	"  wwsf-allow IMPI WWSF     let the WWSF (its OAuth client_id) register IMPI\n"
+	"  wwsf-disallow IMPI WWSF  withdraw that\n"
+	"  wwsf-block WWSF [--reason TEXT]\n"
+	"                     block the WWSF: the cscf refuses its registrations from\n"
+	"                     the next one on, and the WAF its tokens\n"
+	"  wwsf-unblock WWSF  lift the block\n"
+	"  wwsfs              allowed WWSFs, pools and blocks\n"
+	"  pool-add WWSF IMPI...     put IMPIs in the WWSF's pool (one pool per IMPI)\n"
+	"  pool-remove WWSF IMPI...  take them out\n"
+	"  links              web identity links (confirmed and pending)\n"
+	"  link-remove WEBID IDP IMPU  remove one link\n"
 	"  --db PATH          the store (default: [hss] db, else <data_dir>/hss.db)\n"
 	"LIST is a comma list of digest, akav1, akav2, tna (default digest).\n"
 	"Only H(A1) for MD5 and SHA-256 is stored, never the password; K and OPc\n"
@@ -317,6 +329,8 @@ static int cmd_add(struct store *st, int argc, char **argv)
 		hint = "; no password set: use `wims hss passwd`";
 	else if (schemes & (STORE_SCHEME_AKAV1 | STORE_SCHEME_AKAV2))
 		hint = "; set its AKA data with `wims hss aka`";
+	else if (schemes & STORE_SCHEME_TNA)
+		hint = "; allow its WWSFs with `wims hss wwsf-allow` or `pool-add`";
 	printf("added %s (%zu IMPU%s)%s\n", impi, n_impus, n_impus == 1 ? "" : "s", hint);
 	return 0;
 }
@@ -378,6 +392,14 @@ static int show_impu(void *arg, const struct store_impu *u)
 	return store_binding_list(st, u->impu, (int64_t)time(NULL), show_binding, NULL);
 }
 
+static int show_allowed(void *arg, const char *wwsf, const char *impi)
+{
+	WIMS_UNUSED(arg);
+	WIMS_UNUSED(impi);
+	printf("wwsf allowed %s\n", wwsf);
+	return 0;
+}
+
 static int cmd_show(struct store *st, const char *impi)
 {
 	struct store_subscriber s;
@@ -408,6 +430,11 @@ static int cmd_show(struct store *st, const char *impi)
 		return 1;
 	}
 	rc = store_impu_list(st, impi, show_impu, st);
+	if (!rc)
+		rc = store_wwsf_allowed_list(st, impi, show_allowed, NULL);
+	char owner[WIMS_WWSF_ID_MAX];
+	if (!rc && store_pool_owner(st, impi, owner) == 0)
+		printf("pool of %s\n", owner);
 	return rc ? 1 : 0;
 }
 
@@ -808,6 +835,254 @@ static int cmd_import(struct store *st, const char *file)
 	return skipped ? 1 : 0;
 }
 
+/* --- trusted node authentication: WWSFs, pools, links --- */
+
+/* A WWSF identity as the CLI accepts it: its OAuth client_id, printable,
+ * no spaces, quotes, commas or angle brackets (it travels in the SIP
+ * header P-WWSF-Identity and in CSV-like output). */
+static bool wwsf_arg_ok(const char *cmd, const char *wwsf)
+{
+	size_t n = strlen(wwsf);
+	bool ok = n > 0 && n < WIMS_WWSF_ID_MAX;
+	for (size_t i = 0; ok && i < n; i++) {
+		unsigned char c = (unsigned char)wwsf[i];
+		if (c <= 0x20 || c >= 0x7f || c == ',' || c == '"' || c == ';' || c == '<' ||
+		    c == '>')
+			ok = false;
+	}
+	if (!ok)
+		fprintf(stderr,
+			"wims hss %s: \"%s\": expected a WWSF identity (its OAuth client_id, "
+			"e.g. wwsf.ims.example.org: printable, no spaces, quotes, commas, ';' "
+			"or <>, under %d characters)\n",
+			cmd, wwsf, WIMS_WWSF_ID_MAX);
+	return ok;
+}
+
+/* The subscriber must exist: 0, or 1 with a message. */
+static int need_subscriber(struct store *st, const char *cmd, const char *impi,
+			   struct store_subscriber *sub)
+{
+	int rc = store_subscriber_get(st, impi, sub);
+	OPENSSL_cleanse(sub->ha1_md5, sizeof(sub->ha1_md5));
+	OPENSSL_cleanse(sub->ha1_sha256, sizeof(sub->ha1_sha256));
+	if (rc) {
+		explain(cmd, impi, rc);
+		return 1;
+	}
+	return 0;
+}
+
+static int cmd_wwsf_allow(struct store *st, const char *impi, const char *wwsf)
+{
+	struct store_subscriber sub;
+	if (!wwsf_arg_ok("wwsf-allow", wwsf) || need_subscriber(st, "wwsf-allow", impi, &sub))
+		return 1;
+	int rc = store_wwsf_allow(st, impi, wwsf);
+	if (rc) {
+		explain("wwsf-allow", impi, rc);
+		return 1;
+	}
+	printf("%s may register %s%s\n", wwsf, impi,
+	       (sub.schemes & STORE_SCHEME_TNA)
+		       ? ""
+		       : " (note: its schemes lack tna: `wims hss schemes IMPI ...,tna`)");
+	return 0;
+}
+
+static int cmd_wwsf_disallow(struct store *st, const char *impi, const char *wwsf)
+{
+	struct store_subscriber sub;
+	if (!wwsf_arg_ok("wwsf-disallow", wwsf) ||
+	    need_subscriber(st, "wwsf-disallow", impi, &sub))
+		return 1;
+	int rc = store_wwsf_disallow(st, impi, wwsf);
+	if (rc == WIMS_ENOTFOUND) {
+		fprintf(stderr, "wims hss wwsf-disallow: %s is not allowed for %s (see `wims hss wwsfs`)\n",
+			wwsf, impi);
+		return 1;
+	}
+	if (rc) {
+		explain("wwsf-disallow", impi, rc);
+		return 1;
+	}
+	printf("%s may no longer register %s\n", wwsf, impi);
+	return 0;
+}
+
+static int cmd_wwsf_block(struct store *st, int argc, char **argv)
+{
+	/* argv[0] "wwsf-block", argv[1] WWSF, then --reason TEXT */
+	const char *reason = "";
+	if (argc == 4 && strcmp(argv[2], "--reason") == 0) {
+		reason = argv[3];
+	} else if (argc != 2) {
+		fprintf(stderr, "usage: wims hss wwsf-block WWSF [--reason TEXT]\n");
+		return 2;
+	}
+	if (!wwsf_arg_ok("wwsf-block", argv[1]))
+		return 1;
+	for (const char *p = reason; *p; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f) {
+			fprintf(stderr, "wims hss wwsf-block: --reason: expected one line of text\n");
+			return 1;
+		}
+	int rc = store_wwsf_block(st, argv[1], reason, (int64_t)time(NULL));
+	if (rc == WIMS_ETOOBIG) {
+		fprintf(stderr, "wims hss wwsf-block: --reason: expected under %d characters\n",
+			STORE_BLOCK_REASON_MAX);
+		return 1;
+	}
+	if (rc) {
+		explain("wwsf-block", argv[1], rc);
+		return 1;
+	}
+	printf("blocked %s: its registrations are refused from now on%s%s\n", argv[1],
+	       reason[0] ? "; reason: " : "", reason);
+	return 0;
+}
+
+static int cmd_wwsf_unblock(struct store *st, const char *wwsf)
+{
+	if (!wwsf_arg_ok("wwsf-unblock", wwsf))
+		return 1;
+	int rc = store_wwsf_unblock(st, wwsf);
+	if (rc == WIMS_ENOTFOUND) {
+		fprintf(stderr, "wims hss wwsf-unblock: %s is not blocked\n", wwsf);
+		return 1;
+	}
+	if (rc) {
+		explain("wwsf-unblock", wwsf, rc);
+		return 1;
+	}
+	printf("unblocked %s\n", wwsf);
+	return 0;
+}
+
+/* "LABEL A B" per row of a walk; arg is the label. */
+static int print_row(void *arg, const char *a, const char *b)
+{
+	printf("%s %s%s%s\n", (const char *)arg, a, b[0] ? " " : "", b);
+	return 0;
+}
+
+static int cmd_wwsfs(struct store *st)
+{
+	/* One line per fact: "allowed WWSF IMPI", "pool WWSF IMPI",
+	 * "blocked WWSF REASON". */
+	int rc = store_wwsf_allowed_list(st, NULL, print_row, "allowed");
+	if (!rc)
+		rc = store_pool_list(st, NULL, print_row, "pool");
+	if (!rc)
+		rc = store_wwsf_block_list(st, print_row, "blocked");
+	if (rc) {
+		explain("wwsfs", "", rc);
+		return 1;
+	}
+	return 0;
+}
+
+/* pool-add / pool-remove WWSF IMPI...: all or none, in one transaction. */
+static int cmd_pool(struct store *st, int argc, char **argv, bool add)
+{
+	const char *cmd = add ? "pool-add" : "pool-remove";
+	if (argc < 3) {
+		fprintf(stderr, "usage: wims hss %s WWSF IMPI...\n", cmd);
+		return 2;
+	}
+	const char *wwsf = argv[1];
+	if (!wwsf_arg_ok(cmd, wwsf))
+		return 1;
+	int rc = store_begin(st);
+	if (rc) {
+		explain(cmd, wwsf, rc);
+		return 1;
+	}
+	for (int i = 2; i < argc && !rc; i++) {
+		const char *impi = argv[i];
+		struct store_subscriber sub = {.schemes = STORE_SCHEME_TNA};
+		if (add && need_subscriber(st, cmd, impi, &sub)) {
+			rc = 1;
+			break;
+		}
+		rc = add ? store_pool_add(st, wwsf, impi) : store_pool_remove(st, wwsf, impi);
+		char owner[WIMS_WWSF_ID_MAX];
+		if (rc == WIMS_EEXIST && store_pool_owner(st, impi, owner) == 0)
+			fprintf(stderr, "wims hss pool-add: %s is in the pool of %s already "
+					"(an IMPI is in one pool: pool-remove it there first)\n",
+				impi, owner);
+		else if (rc == WIMS_ENOTFOUND && !add)
+			fprintf(stderr, "wims hss pool-remove: %s is not in the pool of %s\n", impi,
+				wwsf);
+		else if (rc)
+			explain(cmd, impi, rc);
+		if (!rc && add && !(sub.schemes & STORE_SCHEME_TNA))
+			fprintf(stderr, "wims hss pool-add: note: %s lacks scheme tna\n", impi);
+	}
+	if (rc) {
+		store_rollback(st);
+		fprintf(stderr, "wims hss %s: nothing changed\n", cmd);
+		return 1;
+	}
+	if ((rc = store_commit(st))) {
+		explain(cmd, wwsf, rc);
+		return 1;
+	}
+	printf("%s %d IMPI%s %s the pool of %s\n", add ? "added" : "removed", argc - 2,
+	       argc == 3 ? "" : "s", add ? "to" : "from", wwsf);
+	return 0;
+}
+
+static int print_link(void *arg, const struct store_link *l)
+{
+	WIMS_UNUSED(arg);
+	printf("%s %s %s %s %s%s%s\n", l->web_id, l->idp, l->impu, l->impi,
+	       l->confirmed ? "confirmed" : "pending", l->wwsf_grant[0] ? " grant " : "",
+	       l->wwsf_grant);
+	return 0;
+}
+
+static int cmd_links(struct store *st)
+{
+	int rc = store_link_list(st, print_link, NULL);
+	if (rc) {
+		explain("links", "", rc);
+		return 1;
+	}
+	return 0;
+}
+
+static int cmd_link_remove(struct store *st, const char *web_id, const char *idp,
+			   const char *impu)
+{
+	int rc = store_link_remove(st, web_id, idp, impu);
+	if (rc == WIMS_ENOTFOUND || rc == WIMS_EINVAL) {
+		fprintf(stderr, "wims hss link-remove: no link of %s (idp %s) to %s (see `wims hss links`)\n",
+			web_id, idp, impu);
+		return 1;
+	}
+	if (rc) {
+		explain("link-remove", web_id, rc);
+		return 1;
+	}
+	printf("removed the link of %s (idp %s) to %s\n", web_id, idp, impu);
+	return 0;
+}
+
+/* The commands with their argument counts (nargs counts "hss" and the
+ * command): min, max (-1: any). */
+static const struct {
+	const char *name;
+	int min, max;
+} commands[] = {
+	{"add", 3, -1},          {"list", 2, 2},           {"show", 3, 3},
+	{"remove", 3, 3},        {"passwd", 3, 3},         {"import", 3, 3},
+	{"schemes", 4, 4},       {"aka", 4, -1},           {"wwsf-allow", 4, 4},
+	{"wwsf-disallow", 4, 4}, {"wwsf-block", 3, 5},     {"wwsf-unblock", 3, 3},
+	{"wwsfs", 2, 2},         {"pool-add", 4, -1},      {"pool-remove", 4, -1},
+	{"links", 2, 2},         {"link-remove", 5, 5},
+};
+
 int hss_cli(int argc, char **argv)
 {
 	/* argv[0] is "hss"; --db PATH may come anywhere. */
@@ -833,17 +1108,16 @@ int hss_cli(int argc, char **argv)
 		return 2;
 	}
 	const char *cmd = args[1];
-	bool one_arg = strcmp(cmd, "show") == 0 || strcmp(cmd, "remove") == 0 ||
-		       strcmp(cmd, "passwd") == 0 || strcmp(cmd, "import") == 0;
-	if ((one_arg && nargs != 3) || (strcmp(cmd, "list") == 0 && nargs != 2) ||
-	    (strcmp(cmd, "schemes") == 0 && nargs != 4) ||
-	    (strcmp(cmd, "aka") == 0 && nargs < 4)) {
-		fprintf(stderr, "%s", hss_cli_usage);
+	size_t c;
+	for (c = 0; c < WIMS_ARRAY_LEN(commands); c++)
+		if (strcmp(cmd, commands[c].name) == 0)
+			break;
+	if (c == WIMS_ARRAY_LEN(commands)) {
+		fprintf(stderr, "wims hss: unknown command \"%s\"\n%s", cmd, hss_cli_usage);
 		return 2;
 	}
-	if (!one_arg && strcmp(cmd, "list") != 0 && strcmp(cmd, "add") != 0 &&
-	    strcmp(cmd, "schemes") != 0 && strcmp(cmd, "aka") != 0) {
-		fprintf(stderr, "wims hss: unknown command \"%s\"\n%s", cmd, hss_cli_usage);
+	if (nargs < commands[c].min || (commands[c].max >= 0 && nargs > commands[c].max)) {
+		fprintf(stderr, "wims hss %s: wrong number of arguments\n%s", cmd, hss_cli_usage);
 		return 2;
 	}
 	struct store *st = cli_open(db);
@@ -864,8 +1138,26 @@ int hss_cli(int argc, char **argv)
 		rc = cmd_schemes(st, args[2], args[3]);
 	else if (strcmp(cmd, "aka") == 0)
 		rc = cmd_aka(st, nargs - 1, args + 1);
-	else
+	else if (strcmp(cmd, "import") == 0)
 		rc = cmd_import(st, args[2]);
+	else if (strcmp(cmd, "wwsf-allow") == 0)
+		rc = cmd_wwsf_allow(st, args[2], args[3]);
+	else if (strcmp(cmd, "wwsf-disallow") == 0)
+		rc = cmd_wwsf_disallow(st, args[2], args[3]);
+	else if (strcmp(cmd, "wwsf-block") == 0)
+		rc = cmd_wwsf_block(st, nargs - 1, args + 1);
+	else if (strcmp(cmd, "wwsf-unblock") == 0)
+		rc = cmd_wwsf_unblock(st, args[2]);
+	else if (strcmp(cmd, "wwsfs") == 0)
+		rc = cmd_wwsfs(st);
+	else if (strcmp(cmd, "pool-add") == 0)
+		rc = cmd_pool(st, nargs - 1, args + 1, true);
+	else if (strcmp(cmd, "pool-remove") == 0)
+		rc = cmd_pool(st, nargs - 1, args + 1, false);
+	else if (strcmp(cmd, "links") == 0)
+		rc = cmd_links(st);
+	else
+		rc = cmd_link_remove(st, args[2], args[3], args[4]);
 	store_close(st);
 	return rc;
 }

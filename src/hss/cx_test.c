@@ -731,7 +731,7 @@ static void demo_aka_subscribers(void)
 	snprintf(p2, sizeof(p2), "%s/demo.db", dir);
 	struct store *st = NULL;
 	EXPECT_INT(store_open(p2, &st, err, sizeof(err)), ==, 0);
-	EXPECT_INT(hss_seed_demo(st, "ims.example.org"), ==, 6);
+	EXPECT_INT(hss_seed_demo(st, "ims.example.org"), ==, 11);
 	EXPECT_INT(hss_seed_demo(st, "ims.example.org"), ==, 0);
 	static const char *const names[] = {"dave", "erin", "frank"};
 	for (size_t i = 0; i < 3; i++) {
@@ -760,7 +760,53 @@ static void demo_aka_subscribers(void)
 	EXPECT_INT(sub.schemes, ==, STORE_SCHEME_DIGEST);
 	struct store_aka a;
 	EXPECT_INT(store_aka_get(st, "alice@ims.example.org", &a), ==, WIMS_ENOTFOUND);
+	/* TNA: bob digest,tna; grace tna only, no password, allows the
+	 * operator's WWSF; pool1..pool4 tna only, webshop's pool. */
+	EXPECT_INT(store_subscriber_get(st, "bob@ims.example.org", &sub), ==, 0);
+	EXPECT_INT(sub.schemes, ==, STORE_SCHEME_DIGEST | STORE_SCHEME_TNA);
+	EXPECT_INT(store_subscriber_get(st, "grace@ims.example.org", &sub), ==, 0);
+	EXPECT_INT(sub.schemes, ==, STORE_SCHEME_TNA);
+	EXPECT_STR(sub.ha1_md5, "");
+	EXPECT_STR(sub.ha1_sha256, "");
+	struct store_impu gu;
+	EXPECT_INT(store_impu_get(st, "tel:+15550000007", &gu), ==, 0);
+	EXPECT_STR(gu.impi, "grace@ims.example.org");
+	EXPECT_TRUE(store_wwsf_allowed(st, "grace@ims.example.org", "wwsf.ims.example.org"));
+	EXPECT_TRUE(!store_wwsf_allowed(st, "grace@ims.example.org", "webshop.example.net"));
+	for (int i = 1; i <= 4; i++) {
+		char impi[64], impu[64], owner[WIMS_WWSF_ID_MAX];
+		snprintf(impi, sizeof(impi), "pool%d@ims.example.org", i);
+		snprintf(impu, sizeof(impu), "sip:pool%d@ims.example.org", i);
+		EXPECT_INT(store_subscriber_get(st, impi, &sub), ==, 0);
+		EXPECT_INT(sub.schemes, ==, STORE_SCHEME_TNA);
+		EXPECT_INT(store_impu_get(st, impu, &gu), ==, 0);
+		EXPECT_STR(gu.impi, impi);
+		EXPECT_INT(store_pool_owner(st, impi, owner), ==, 0);
+		EXPECT_STR(owner, "webshop.example.net");
+	}
+	/* A demo store of before TNA: bob with Digest only gets tna. */
+	EXPECT_INT(store_subscriber_set_schemes(st, "bob@ims.example.org", STORE_SCHEME_DIGEST), ==,
+		   0);
+	EXPECT_INT(hss_seed_demo(st, "ims.example.org"), ==, 0);
+	EXPECT_INT(store_subscriber_get(st, "bob@ims.example.org", &sub), ==, 0);
+	EXPECT_INT(sub.schemes, ==, STORE_SCHEME_DIGEST | STORE_SCHEME_TNA);
 	store_close(st);
+
+	/* grace and the pool authorise as the demo shows. */
+	{
+		struct cx *t = cx_open(p2, err, sizeof(err));
+		const char *why;
+		EXPECT_INT(cx_tna_authorize(t, "grace@ims.example.org", "sip:grace@ims.example.org",
+					    "wwsf.ims.example.org", &why),
+			   ==, CX_SUCCESS);
+		EXPECT_INT(cx_tna_authorize(t, "pool3@ims.example.org", "sip:pool3@ims.example.org",
+					    "webshop.example.net", &why),
+			   ==, CX_SUCCESS);
+		EXPECT_INT(cx_tna_authorize(t, "pool3@ims.example.org", "sip:pool3@ims.example.org",
+					    "wwsf.ims.example.org", &why),
+			   ==, CX_AUTHORIZATION_REJECTED);
+		cx_close(t);
+	}
 
 	/* A vector for dave is one his ME agent's card takes. */
 	struct cx *c = cx_open(p2, err, sizeof(err));

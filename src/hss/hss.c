@@ -29,8 +29,10 @@ static const struct conf_key hss_keys[] = {
 	CONF_KEY_STR(struct hss_conf, db, "",
 		     "SQLite file of subscribers and registrations; empty: <data_dir>/hss.db"),
 	CONF_KEY_BOOL(struct hss_conf, demo_subscribers, "yes",
-		      "provision alice, bob, carol (Digest, password NAME-secret) and dave, "
-		      "erin, frank (AKAv2 only, K/OPc from aka_demo_keys) when missing"),
+		      "provision alice, bob, carol (Digest, password NAME-secret; bob also "
+		      "tna), dave, erin, frank (AKAv2 only, K/OPc from aka_demo_keys), grace "
+		      "(tna only, allows WWSF wwsf.ims.example.org) and pool1..pool4 (tna "
+		      "only, the pool of WWSF webshop.example.net) when missing"),
 };
 
 static const struct conf_section hss_section = {
@@ -172,6 +174,8 @@ static int seed_one(struct store *st, const char *name, const char *domain, unsi
 	int n = snprintf(pw, sizeof(pw), "%s-secret", name);
 	const char *impus[] = {sip, tel};
 	int rc = hss_provision(st, impi, domain, aka ? NULL : pw, aka ? 0 : (size_t)n, impus, 2);
+	if (!rc && strcmp(name, "bob") == 0)
+		rc = store_subscriber_set_schemes(st, impi, STORE_SCHEME_DIGEST | STORE_SCHEME_TNA);
 	if (rc || !aka)
 		return rc;
 	struct aka_keys keys;
@@ -185,20 +189,67 @@ static int seed_one(struct store *st, const char *name, const char *domain, unsi
 	return rc;
 }
 
+/* The demo's trusted node authentication subscribers (TR 33.871 6.1.2
+ * scenario 2, 6.1.3 scenario 3): grace, who has no IMS password at all
+ * (tna only) and allows the operator's WWSF; pool1..pool4, one sip IMPU
+ * each, in the third-party WWSF's pool. */
+#define DEMO_WWSF "wwsf.ims.example.org"
+#define DEMO_POOL_WWSF "webshop.example.net"
+
+static int seed_tna(struct store *st, const char *name, const char *domain, unsigned number)
+{
+	char impi[WIMS_IMPI_MAX], sip[WIMS_IMPU_MAX], tel[WIMS_IMPU_MAX];
+	snprintf(impi, sizeof(impi), "%s@%s", name, domain);
+	snprintf(sip, sizeof(sip), "sip:%s@%s", name, domain);
+	snprintf(tel, sizeof(tel), "tel:+1555000000%u", number);
+	bool pool = strncmp(name, "pool", 4) == 0;
+	const char *impus[] = {sip, tel};
+	int rc = hss_provision(st, impi, domain, NULL, 0, impus, pool ? 1 : 2);
+	if (!rc)
+		rc = store_subscriber_set_schemes(st, impi, STORE_SCHEME_TNA);
+	if (!rc)
+		rc = pool ? store_pool_add(st, DEMO_POOL_WWSF, impi)
+			  : store_wwsf_allow(st, impi, DEMO_WWSF);
+	return rc;
+}
+
+/* bob allows Digest and TNA (two IMPUs: the REQ 2.4 case of the study).
+ * A demo store made before TNA has him with Digest only: he gets tna
+ * added, once per start while his schemes are exactly that. */
+static int seed_bob_tna(struct store *st, const char *domain)
+{
+	char impi[WIMS_IMPI_MAX];
+	snprintf(impi, sizeof(impi), "bob@%s", domain);
+	struct store_subscriber sub;
+	int rc = store_subscriber_get(st, impi, &sub);
+	unsigned schemes = sub.schemes;
+	OPENSSL_cleanse(&sub, sizeof(sub));
+	if (rc == WIMS_ENOTFOUND)
+		return 0;
+	if (rc || schemes != STORE_SCHEME_DIGEST)
+		return rc;
+	return store_subscriber_set_schemes(st, impi, STORE_SCHEME_DIGEST | STORE_SCHEME_TNA);
+}
+
 int hss_seed_demo(struct store *st, const char *domain)
 {
 	static const struct {
 		const char *name;
-		bool aka;
+		bool aka, tna;
+		unsigned number;
 	} demo[] = {
-		{"alice", false}, {"bob", false}, {"carol", false},
-		{"dave", true},   {"erin", true}, {"frank", true},
+		{"alice", false, false, 1}, {"bob", false, false, 2},  {"carol", false, false, 3},
+		{"dave", true, false, 4},   {"erin", true, false, 5},  {"frank", true, false, 6},
+		{"grace", false, true, 7},  {"pool1", false, true, 0}, {"pool2", false, true, 0},
+		{"pool3", false, true, 0},  {"pool4", false, true, 0},
 	};
 	int added = 0;
 	for (size_t i = 0; i < WIMS_ARRAY_LEN(demo); i++) {
 		int rc = store_begin(st);
-		if (!rc)
-			rc = seed_one(st, demo[i].name, domain, (unsigned)i + 1, demo[i].aka);
+		if (!rc && demo[i].tna)
+			rc = seed_tna(st, demo[i].name, domain, demo[i].number);
+		else if (!rc)
+			rc = seed_one(st, demo[i].name, domain, demo[i].number, demo[i].aka);
 		if (rc == 0) {
 			rc = store_commit(st);
 			if (rc)
@@ -210,7 +261,8 @@ int hss_seed_demo(struct store *st, const char *domain)
 				return rc;
 		}
 	}
-	return added;
+	int rc = seed_bob_tna(st, domain);
+	return rc ? rc : added;
 }
 
 int hss_make_parent_dirs(const char *path)

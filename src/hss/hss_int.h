@@ -30,9 +30,12 @@ int hss_set_aka(struct store *st, const char *impi, const struct aka_keys *keys,
 		const uint8_t amf[AKA_AMF_LEN]);
 
 /* The demo subscribers in domain when missing: alice, bob, carol (Digest,
- * NAME-secret), dave, erin, frank (AKAv2 only, aka_demo_keys, AMF 8000,
- * SQN 0); IMPUs sip:NAME@domain and tel:+1555000000N.  Returns how many
- * were added (>= 0) or an error. */
+ * NAME-secret; bob digest,tna), dave, erin, frank (AKAv2 only,
+ * aka_demo_keys, AMF 8000, SQN 0), grace (tna only, no password, allows
+ * WWSF wwsf.ims.example.org); IMPUs sip:NAME@domain and
+ * tel:+1555000000N; pool1..pool4 (tna only, sip:poolN@domain alone, the
+ * pool of WWSF webshop.example.net).  Returns how many were added (>= 0)
+ * or an error. */
 int hss_seed_demo(struct store *st, const char *domain);
 
 /* mkdir -p of the directory part of path (mode 0700).  0 or WIMS_EIO. */

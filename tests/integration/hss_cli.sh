@@ -6,6 +6,10 @@
 # AKA: --schemes, `schemes`, `aka` (K with OPc or OP, AMF, SQN), refusals
 # of bad hex with a clear message and a non-zero status, the CSV's AKA
 # columns, and K / OPc never in `show` or `list` output.
+# TNA (TR 33.871 REQ 2.1, 2.2, 2.5, 3.2): `add --schemes tna`, wwsf-allow /
+# -disallow, wwsf-block [--reason] / -unblock, wwsfs, pool-add / -remove
+# (one pool per IMPI, all or nothing), links / link-remove, their refusals
+# naming what was expected, and the demo's grace, pool1..pool4 and bob.
 . "$(dirname "$0")/../lib/harness.sh"
 
 DATA=$TEST_TMP/data
@@ -131,6 +135,95 @@ check "add refuses an unknown scheme" fails_saying "expected a list" \
 	wh add ida@ims.example.org --schemes md5
 expect_fail "schemes of an unknown IMPI fails" wh schemes nobody@ims.example.org akav2
 
+# --- trusted node authentication ---
+out_is() {
+	local want=$1
+	shift
+	"$@" >"$TEST_TMP/ok.out" 2>&1 || { cat "$TEST_TMP/ok.out"; return 1; }
+	cat "$TEST_TMP/ok.out"
+	grep -qx -- "$want" "$TEST_TMP/ok.out"
+}
+check "add --schemes tna without a password" out_is \
+	"added tia@ims.example.org (2 IMPUs); allow its WWSFs with \`wims hss wwsf-allow\` or \`pool-add\`" \
+	wh add tia@ims.example.org --impu sip:tia@ims.example.org --impu tel:+15550000077 --schemes tna
+check "schemes accepts tna in a list" sh -c \
+	"$WIMS_BIN --set global.data_dir=$DATA hss schemes dora@ims.example.org digest,tna && $WIMS_BIN --set global.data_dir=$DATA hss show dora@ims.example.org | grep -qx 'schemes digest,tna'"
+check "wwsf-allow" out_is "wwsf.ims.example.org may register tia@ims.example.org" \
+	wh wwsf-allow tia@ims.example.org wwsf.ims.example.org
+check "wwsf-allow again is fine" wh wwsf-allow tia@ims.example.org wwsf.ims.example.org
+check "wwsf-allow notes an IMPI without tna" out_is \
+	"shop.example.com may register eric@ims.example.org (note: its schemes lack tna: \`wims hss schemes IMPI ...,tna\`)" \
+	wh wwsf-allow eric@ims.example.org shop.example.com
+check "show lists the allowed WWSFs" sh -c \
+	"$WIMS_BIN --set global.data_dir=$DATA hss show tia@ims.example.org | grep -qx 'wwsf allowed wwsf.ims.example.org'"
+check "wwsf-allow refuses an unknown IMPI" fails_saying "wwsf-allow nobody@ims.example.org: no such subscriber" \
+	wh wwsf-allow nobody@ims.example.org wwsf.ims.example.org
+check "wwsf-allow refuses a WWSF identity with a space" fails_saying "expected a WWSF identity" \
+	wh wwsf-allow tia@ims.example.org "evil wwsf"
+check "wwsf-allow refuses a WWSF identity with a quote" fails_saying "expected a WWSF identity" \
+	wh wwsf-allow tia@ims.example.org 'a"b'
+check "wwsf-allow refuses an empty WWSF identity" fails_saying "expected a WWSF identity" \
+	wh wwsf-allow tia@ims.example.org ""
+check "wwsf-allow refuses a missing argument" fails_saying "wrong number of arguments" \
+	wh wwsf-allow tia@ims.example.org
+check "wwsf-disallow" out_is "shop.example.com may no longer register eric@ims.example.org" \
+	wh wwsf-disallow eric@ims.example.org shop.example.com
+check "wwsf-disallow of a WWSF not allowed says so" fails_saying "shop.example.com is not allowed for eric@ims.example.org" \
+	wh wwsf-disallow eric@ims.example.org shop.example.com
+
+check "pool-add puts several IMPIs in one go" out_is "added 2 IMPIs to the pool of shop.example.com" \
+	sh -c "$WIMS_BIN --set global.data_dir=$DATA hss add pa@ims.example.org --schemes tna >/dev/null && $WIMS_BIN --set global.data_dir=$DATA hss add pb@ims.example.org --schemes tna >/dev/null && $WIMS_BIN --set global.data_dir=$DATA hss pool-add shop.example.com pa@ims.example.org pb@ims.example.org"
+check "pool-add refuses an IMPI of another pool, naming it" fails_saying \
+	"pa@ims.example.org is in the pool of shop.example.com already" wh pool-add other.example.com tia@ims.example.org pa@ims.example.org
+check "a refused pool-add changed nothing" sh -c \
+	"! $WIMS_BIN --set global.data_dir=$DATA hss wwsfs | grep -q 'pool other.example.com'"
+check "pool-add refuses an unknown IMPI" fails_saying "no such subscriber" \
+	wh pool-add shop.example.com nobody@ims.example.org
+check "pool-add needs an IMPI" fails_saying "wrong number of arguments" wh pool-add shop.example.com
+check "show names the pool" sh -c \
+	"$WIMS_BIN --set global.data_dir=$DATA hss show pb@ims.example.org | grep -qx 'pool of shop.example.com'"
+check "pool-remove" out_is "removed 1 IMPI from the pool of shop.example.com" \
+	wh pool-remove shop.example.com pb@ims.example.org
+check "pool-remove of an IMPI not in that pool says so" fails_saying \
+	"pb@ims.example.org is not in the pool of shop.example.com" wh pool-remove shop.example.com pb@ims.example.org
+
+check "wwsf-block with a reason" out_is \
+	"blocked shop.example.com: its registrations are refused from now on; reason: leaked tokens" \
+	wh wwsf-block shop.example.com --reason "leaked tokens"
+check "wwsf-block without a reason" out_is \
+	"blocked evil.example.com: its registrations are refused from now on" wh wwsf-block evil.example.com
+check "wwsf-block refuses a misspelt option" fails_saying "usage: wims hss wwsf-block WWSF \[--reason TEXT\]" \
+	wh wwsf-block shop.example.com --reasons x
+check "wwsf-block refuses a bad identity" fails_saying "expected a WWSF identity" wh wwsf-block "a b"
+check "wwsfs lists allowed, pools and blocks" sh -c \
+	"out=\$($WIMS_BIN --set global.data_dir=$DATA hss wwsfs) && echo \"\$out\" && echo \"\$out\" | grep -qx 'allowed wwsf.ims.example.org tia@ims.example.org' && echo \"\$out\" | grep -qx 'pool shop.example.com pa@ims.example.org' && echo \"\$out\" | grep -qx 'blocked shop.example.com leaked tokens' && echo \"\$out\" | grep -qx 'blocked evil.example.com'"
+check "wwsf-unblock" out_is "unblocked evil.example.com" wh wwsf-unblock evil.example.com
+check "wwsf-unblock of a WWSF not blocked says so" fails_saying "evil.example.com is not blocked" \
+	wh wwsf-unblock evil.example.com
+
+# A link as the WAF makes it (store_link_request + confirm), then the CLI.
+mklink() {
+	python3 - "$DB" <<'PY'
+import sqlite3, sys, time
+db = sqlite3.connect(sys.argv[1])
+now = int(time.time())
+db.execute("insert into web_identity (web_id, idp, impu, impi, wwsf_grant, confirmed, code_hash, code_expires, created_at) values ('tia-web', 'waf', 'sip:tia@ims.example.org', 'tia@ims.example.org', 'wwsf.ims.example.org', 1, NULL, 0, ?)", (now,))
+db.execute("insert into web_identity (web_id, idp, impu, impi, confirmed, code_hash, code_expires, created_at) values ('erin', 'wwsf.ims.example.org', 'tel:+15550000077', 'tia@ims.example.org', 0, x'00', ?, ?)", (now + 600, now))
+db.commit()
+PY
+}
+check "a confirmed and a pending link, as the WAF makes them" mklink
+check "links lists confirmed and pending links" sh -c \
+	"out=\$($WIMS_BIN --set global.data_dir=$DATA hss links) && echo \"\$out\" && echo \"\$out\" | grep -qx 'tia-web waf sip:tia@ims.example.org tia@ims.example.org confirmed grant wwsf.ims.example.org' && echo \"\$out\" | grep -qx 'erin wwsf.ims.example.org tel:+15550000077 tia@ims.example.org pending'"
+check "links never prints the code hash" sh -c \
+	"! $WIMS_BIN --set global.data_dir=$DATA hss links | grep -q '00$'"
+check "link-remove" out_is "removed the link of tia-web (idp waf) to sip:tia@ims.example.org" \
+	wh link-remove tia-web waf sip:tia@ims.example.org
+check "link-remove of no such link says so" fails_saying "no link of tia-web (idp waf) to sip:tia@ims.example.org" \
+	wh link-remove tia-web waf sip:tia@ims.example.org
+check "link-remove needs three arguments" fails_saying "wrong number of arguments" wh link-remove tia-web waf
+check "an unknown command is named" fails_saying 'unknown command "wwsf-ban"' wh wwsf-ban x
+
 acsv=$TEST_TMP/aka.csv
 {
 	echo "impi,impu,password,schemes,k,opc,amf"
@@ -206,7 +299,7 @@ check "import of 10k rows in one transaction" import
 check "import names each bad line FILE:LINE" sh -c \
 	"grep -q 'users.csv:10002: ' $TEST_TMP/import.err && grep -q 'users.csv:10003: IMPI or IMPU already exists' $TEST_TMP/import.err && grep -q 'users.csv:10004: expected' $TEST_TMP/import.err"
 check "imported subscribers are listed" sh -c \
-	"[ \$($WIMS_BIN --set global.data_dir=$DATA hss list | wc -l) -eq 10007 ]"
+	"[ \$($WIMS_BIN --set global.data_dir=$DATA hss list | wc -l) -eq 10010 ]"
 check "imported IMPUs share one implicit set" sh -c \
 	"$WIMS_BIN --set global.data_dir=$DATA hss show user777@ims.example.org | grep -c ' set ' | grep -q '^2$'"
 check "remove deletes a subscriber" wh remove user5@ims.example.org
@@ -220,7 +313,7 @@ spawn hss-role "$WIMS_BIN" --set "global.data_dir=$DATA" hss
 HSS_PID=$SPAWNED_PID
 seeded() {
 	for _ in $(seq 50); do
-		grep -q 'provisioned 6 demo subscribers' "$TEST_TMP/hss-role.log" && return 0
+		grep -q 'provisioned 11 demo subscribers' "$TEST_TMP/hss-role.log" && return 0
 		sleep 0.1
 	done
 	cat "$TEST_TMP/hss-role.log"
@@ -235,6 +328,14 @@ check "demo AKA subscribers dave, erin, frank: AKAv2 only, SQN 0" sh -c \
 	"for n in dave:4 erin:5 frank:6; do u=\${n%%:*}; out=\$($WIMS_BIN --set global.data_dir=$DATA hss show \$u@ims.example.org) || exit 1; echo \"\$out\" | grep -qx 'schemes akav2' && echo \"\$out\" | grep -qx 'aka sqn 0 amf 8000' && echo \"\$out\" | grep -q \"tel:+1555000000\${n#*:}\" || exit 1; done"
 check "demo Digest subscribers have no AKA data" sh -c \
 	"$WIMS_BIN --set global.data_dir=$DATA hss show alice@ims.example.org | grep -qx 'aka none'"
+check "demo grace: tna only, no password, sip and tel IMPUs, allows the operator WWSF" sh -c \
+	"out=\$($WIMS_BIN --set global.data_dir=$DATA hss show grace@ims.example.org) && echo \"\$out\" | grep -qx 'schemes tna' && echo \"\$out\" | grep -q 'ha1 md5 unset, sha-256 unset' && echo \"\$out\" | grep -q 'impu sip:grace@ims.example.org' && echo \"\$out\" | grep -q 'impu tel:+15550000007' && echo \"\$out\" | grep -qx 'wwsf allowed wwsf.ims.example.org'"
+check "demo pool1..pool4: tna only, one IMPU, webshop's pool" sh -c \
+	"for n in 1 2 3 4; do out=\$($WIMS_BIN --set global.data_dir=$DATA hss show pool\$n@ims.example.org) || exit 1; echo \"\$out\" | grep -qx 'schemes tna' && echo \"\$out\" | grep -qx 'pool of webshop.example.net' && [ \$(echo \"\$out\" | grep -c ' impu ') -eq 1 ] || exit 1; done"
+check "demo bob: digest,tna" sh -c \
+	"$WIMS_BIN --set global.data_dir=$DATA hss show bob@ims.example.org | grep -qx 'schemes digest,tna'"
+check "demo alice keeps Digest only" sh -c \
+	"$WIMS_BIN --set global.data_dir=$DATA hss show alice@ims.example.org | grep -qx 'schemes digest'"
 
 check "no plaintext password in the store files" no_plaintext 'Dave-Pa55word!' \
 	'Erin-Pa55word!' 'Ben-pw,with-comma' 'Dave-New-Pa55!' 'Imp0rt-pw-1-zq' 'Imp0rt-pw-5000-zq' \
