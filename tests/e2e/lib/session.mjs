@@ -10,9 +10,11 @@ import { after, before } from 'node:test';
 
 import { launchChromium } from './browser.mjs';
 import { newContext } from './phone.mjs';
-import { startDemo } from './wims.mjs';
+import { startDemo, startFixedDemo } from './wims.mjs';
 
-export function demoSession({ sets = [], contexts = 1, skip = false } = {}) {
+/* fixedPorts: the demo on the README's ports (startFixedDemo), as the
+ * TNA test needs. */
+export function demoSession({ sets = [], contexts = 1, skip = false, fixedPorts = false } = {}) {
 	const session = {
 		chrome: null,
 		contexts: [],
@@ -31,7 +33,7 @@ export function demoSession({ sets = [], contexts = 1, skip = false } = {}) {
 		session.contexts.push(session.chrome.context);
 		for (let i = 1; i < contexts; i++)
 			session.contexts.push(await newContext(session.chrome));
-		session.wims = await startDemo({ sets }).catch((e) => {
+		session.wims = await (fixedPorts ? startFixedDemo : startDemo)({ sets }).catch((e) => {
 			session.error = e;
 		});
 	});

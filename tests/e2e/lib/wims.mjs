@@ -21,6 +21,19 @@ export const WWSF_PORT = 8443;
 export const PCSCF_PORT = 7443;
 export const WWSF_URL = `https://127.0.0.1:${WWSF_PORT}/`;
 export const PCSCF_URL = `wss://127.0.0.1:${PCSCF_PORT}/`;
+/* Issue 5: the WAF and the third-party (pool) WWSF the demo spawns. */
+export const WAF_PORT = 9443;
+export const POOL_WWSF_PORT = 8446;
+export const CSCF_PORT = 5060;
+export const MW_PORT = 5070;
+export const ME_PORT = 8445;
+
+/** Does this wims have the waf role, and does its demo run the pool WWSF? */
+export async function wimsTna() {
+	const waf = await wimsHasKey('waf.listen').catch(() => false);
+	const pool = waf && await wimsHasKey('wwsf.pool').catch(() => false);
+	return { waf, pool };
+}
 
 const running = new Set();
 process.on('exit', () => {
@@ -153,6 +166,35 @@ export async function startWims({ role = 'demo', sets = [], waitPorts = [WWSF_PO
 		throw e;
 	}
 	return handle;
+}
+
+/**
+ * `wims demo` on the README's fixed ports (wwsf 8443, pcscf 7443, cscf
+ * 5060, me 8445, waf 9443, pool wwsf 8446): the TNA test needs them,
+ * because the WAF's demo clients are registered with those origins and
+ * redirect URIs.  Run under `flock /tmp/wims-ports.lock` like everything
+ * on these ports.  Same handle as startDemo(), plus wafUrl and poolUrl.
+ */
+export async function startFixedDemo({ sets = [] } = {}) {
+	const hasMe = await wimsHasKey('me.allowed_origins').catch(() => false);
+	const tna = await wimsTna();
+	const waitPorts = [WWSF_PORT, PCSCF_PORT, CSCF_PORT];
+	if (hasMe)
+		waitPorts.push(ME_PORT);
+	if (tna.waf)
+		waitPorts.push(WAF_PORT);
+	if (tna.pool)
+		waitPorts.push(POOL_WWSF_PORT);
+	const handle = await startWims({ sets, waitPorts });
+	return {
+		...handle,
+		wwsfUrl: WWSF_URL, wwsfOrigin: `https://127.0.0.1:${WWSF_PORT}`, pcscfUrl: PCSCF_URL,
+		cscfPort: CSCF_PORT, mwPort: MW_PORT, meUrl: hasMe ? `https://127.0.0.1:${ME_PORT}` : null,
+		wafUrl: tna.waf ? `https://127.0.0.1:${WAF_PORT}` : null,
+		wafOrigin: `https://127.0.0.1:${WAF_PORT}`,
+		poolUrl: tna.pool ? `https://127.0.0.1:${POOL_WWSF_PORT}/` : null,
+		poolOrigin: `https://127.0.0.1:${POOL_WWSF_PORT}`,
+	};
 }
 
 /**
