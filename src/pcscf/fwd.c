@@ -143,6 +143,16 @@ static int fixed_via(struct buf *line, const struct sip_via *v, const char *rece
 	return line->err;
 }
 
+/* Removes every header called name (any case), known to the table or
+ * not. */
+static void remove_by_name(struct sip_edit *ed, const struct sip_msg *m, const char *name)
+{
+	struct slice n = slice_from_cstr(name);
+	for (unsigned i = 0; i < m->nhdrs; i++)
+		if (slice_ieq(m->hdrs[i].name, n))
+			sip_edit_remove(ed, &m->hdrs[i]);
+}
+
 static int fail(int rc, int code, const char *why, int *status, const char **reason)
 {
 	*status = code;
@@ -177,8 +187,17 @@ int pcscf_fwd_request(struct buf *out, const struct sip_msg *req, const struct p
 		sip_edit_prepend(&ed, buf_cstr(&via));
 	}
 
-	/* RFC 3325 9.1: an identity asserted by the client means nothing. */
+	/* RFC 3325 9.1: an identity asserted by the client means nothing;
+	 * nor does a WWSF identity (TR 33.871 REQ 2.3: only a trusted node
+	 * names the WWSF, and the core believes it from us). */
 	sip_edit_remove_all(&ed, SIP_HDR_P_ASSERTED_IDENTITY);
+	remove_by_name(&ed, req, PCSCF_WWSF_IDENTITY_HDR);
+	if (f->authorization) {
+		sip_edit_remove_all(&ed, SIP_HDR_AUTHORIZATION);
+		sip_edit_add(&ed, f->authorization);
+	}
+	if (f->wwsf_identity)
+		sip_edit_add(&ed, f->wwsf_identity);
 	if (req->method_id == SIP_METHOD_REGISTER) {
 		/* RFC 3327 5.1: we are the first hop; a Path from the client
 		 * would let it steer terminating requests. */

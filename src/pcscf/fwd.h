@@ -78,11 +78,23 @@ struct pcscf_fwd {
 				* 3261 17.1.1.3: the INVITE's Route) */
 	const char *record_route; /* Record-Route line put on top of the
 				* message's Record-Route set; NULL: none */
+	/* Trusted Node Authentication (TR 33.871 6.1.2.2 step 3, TS 24.229
+	 * 5.4.1.2.2A), REGISTER with a validated token only: the client's
+	 * Authorization is replaced by this line ("Authorization: Digest
+	 * ...integrity-protected=\"auth-done\"") and wwsf_identity
+	 * ("P-WWSF-Identity: ...") is added.  NULL: neither. */
+	const char *authorization;
+	const char *wwsf_identity;
 };
+
+/* Our extension header naming the WWSF that vouched for a Trusted Node
+ * Authentication (TR 33.871 REQ 2.3; tna.md 2).  Only we write it. */
+#define PCSCF_WWSF_IDENTITY_HDR "P-WWSF-Identity"
 
 /*
  * Builds into out the request req forwarded as f says.  Always removes
- * every P-Asserted-Identity the client sent; for a REGISTER also its Path
+ * every P-Asserted-Identity and P-WWSF-Identity the client sent; for a
+ * REGISTER also its Path
  * and P-Preferred-Identity headers, and adds "Supported: path" when the
  * client did not list it (RFC 3327 5.1).  With f->asserted, removes
  * P-Preferred-Identity (RFC 3325 9.1) and adds P-Asserted-Identity.

@@ -31,6 +31,13 @@
  *    no ping within ping_interval_ms is closed as dead (ws.h).
  *  - The client never hangs: an unreachable core is 503 at once, a silent
  *    one 408 after the RFC 3261 timers (txn.h).
+ *  - Trusted node (TR 33.871 6.1.2, 6.1.3; bearer.h): a REGISTER with
+ *    "Authorization: Bearer" is held while its token is validated (cache,
+ *    JWKS, introspection), checked against the flow's Origin, its To and
+ *    From (REQ 2.4) and the WWSF's pool (REQ 3.2), and forwarded with the
+ *    TNA Authorization and P-WWSF-Identity (REQ 2.3); the 200 OK binds the
+ *    token's IMPI.  No client may send P-WWSF-Identity or
+ *    integrity-protected itself.
  *
  * Threads (DESIGN 6): each worker has its own WSS listener, Mw TCP
  * listener and UDP socket on the shared ports (SO_REUSEPORT), its own
@@ -68,6 +75,7 @@
 #include "core/tls.h"
 #include "core/wims.h"
 #include "core/ws.h"
+#include "pcscf/bearer.h"
 #include "pcscf/flow.h"
 #include "pcscf/fwd.h"
 #include "pcscf/ident.h"
@@ -92,6 +100,20 @@ struct pcscf_conf {
 	char allowed_origins[WIMS_CONF_MAX_VALUE];
 	int max_connections;
 	int ping_interval_ms;
+	/* Trusted node (tna.md 5) */
+	char waf_issuer[256];
+	char waf_jwks[512];
+	char waf_introspect[512];
+	char waf_ca[512];
+	char waf_client_cert[512];
+	char waf_client_key[512];
+	char bearer_audience[256];
+	char bearer_scope[256];
+	int bearer_skew_s;
+	int bearer_cache;
+	int jwks_refresh_s;
+	char wwsf_origins[WIMS_CONF_MAX_VALUE];
+	char wwsf_pools[WIMS_CONF_MAX_VALUE];
 };
 
 static struct pcscf_conf pcscf_conf;
@@ -104,7 +126,7 @@ static const struct conf_key pcscf_keys[] = {
 	CONF_KEY_ADDR(struct pcscf_conf, cscf_addr, "127.0.0.1:5060",
 		      "I/S-CSCF that requests from WebSocket flows go to, over TCP"),
 	CONF_KEY_LIST(struct pcscf_conf, allowed_origins,
-		      "https://127.0.0.1:8443, https://localhost:8443",
+		      "https://127.0.0.1:8443, https://localhost:8443, https://127.0.0.1:8446",
 		      "Origins (scheme://host[:port]) allowed to open the WebSocket; "
 		      "others get HTTP 403 (TR 33.871)"),
 	CONF_KEY_INT(struct pcscf_conf, max_connections, "20000", 1, WIMS_MAX_CONNECTIONS,
@@ -112,6 +134,43 @@ static const struct conf_key pcscf_keys[] = {
 	CONF_KEY_INT(struct pcscf_conf, ping_interval_ms, "30000", -1, 3600000,
 		     "WebSocket ping after this many ms of silence (keep-alive); a flow that "
 		     "answers no ping within as long again is closed as dead; -1 never"),
+	CONF_KEY_STR(struct pcscf_conf, waf_issuer, "https://127.0.0.1:9443",
+		     "Issuer (iss) that Bearer access tokens must carry: the WAF (TR 33.871 6.1.2)"),
+	CONF_KEY_STR(struct pcscf_conf, waf_jwks, "https://127.0.0.1:9443/jwks.json",
+		     "The WAF's token keys (JWKS): an https URL, or a file path for deployments "
+		     "without W5; empty = Bearer tokens refused (401)"),
+	CONF_KEY_STR(struct pcscf_conf, waf_introspect, "https://127.0.0.1:9443/introspect",
+		     "RFC 7662 introspection URL (W5) for opaque tokens, asked over mutual TLS; "
+		     "empty = opaque tokens refused"),
+	CONF_KEY_STR(struct pcscf_conf, waf_ca, "",
+		     "PEM file of the roots that verify the WAF's certificate; empty = "
+		     "[global] tls_cert (the demo's self-signed certificate)"),
+	CONF_KEY_STR(struct pcscf_conf, waf_client_cert, "",
+		     "Our client certificate (PEM) towards the WAF (W5); empty = "
+		     "data_dir/pcscf-client/cert.pem, created self-signed if missing"),
+	CONF_KEY_STR(struct pcscf_conf, waf_client_key, "",
+		     "Private key of waf_client_cert; empty = data_dir/pcscf-client/key.pem"),
+	CONF_KEY_STR(struct pcscf_conf, bearer_audience, "",
+		     "Audience (aud) a token must name; empty = \"sip:\" + [global] domain"),
+	CONF_KEY_STR(struct pcscf_conf, bearer_scope, "webrtc-ims-client-access-to-ims",
+		     "Scope a token must carry (TR 33.871 6.1.2.2 step 2); else 403 "
+		     "insufficient_scope; empty = none required"),
+	CONF_KEY_INT(struct pcscf_conf, bearer_skew_s, "30", 0, 600,
+		     "Clock skew allowed on a token's exp, nbf and iat (seconds)"),
+	CONF_KEY_INT(struct pcscf_conf, bearer_cache, "65536", 0, 16777216,
+		     "Validated tokens kept (by SHA-256) until they expire, so a re-REGISTER "
+		     "skips the signature check; 0 = no cache"),
+	CONF_KEY_INT(struct pcscf_conf, jwks_refresh_s, "300", 0, 86400,
+		     "Fetch the JWKS again this often (an unknown kid also refreshes it, at most "
+		     "once per 10 s); 0 = only on an unknown kid"),
+	CONF_KEY_LIST(struct pcscf_conf, wwsf_origins,
+		      "wwsf.ims.example.org=https://127.0.0.1:8443, "
+		      "webshop.example.net=https://127.0.0.1:8446",
+		      "WWSF=ORIGIN items: a token issued for a WWSF is accepted only on a "
+		      "WebSocket opened from its Origin (else 403)"),
+	CONF_KEY_LIST(struct pcscf_conf, wwsf_pools, "webshop.example.net=pool*@ims.example.org",
+		      "WWSF=IMPI-glob items (TR 33.871 REQ 3.2 NOTE 6): a token of that WWSF must "
+		      "name an IMPI matching one of its globs (else 403)"),
 };
 
 static const struct conf_section pcscf_section = {
@@ -258,25 +317,32 @@ static void flow_send(struct pcscf_flow *f, const struct buf *b)
 		WIMS_INFO(LOG, "flow %llu: send: %s", (unsigned long long)f->id, wims_strerror(rc));
 }
 
-/* Our own answer to a request a flow sent. */
-static void flow_reply(struct pcscf_flow *f, const struct sip_msg *req, int status,
-		       const char *reason)
+/* Our own answer to a request a flow sent, with extra header lines (NULL:
+ * none). */
+static void flow_reply_ex(struct pcscf_flow *f, const struct sip_msg *req, int status,
+			  const char *reason, const char *extra)
 {
 	if (!sip_msg_can_answer(req))
 		return;
 	struct buf out = BUF_INIT;
 	char warning[400];
-	struct sip_response_opts o = {.to_tag = pcscf.local_tag};
+	struct sip_response_opts o = {.to_tag = pcscf.local_tag, .extra_headers = extra};
 	if (status >= 400 && reason) {
 		/* RFC 3261 20.43: 399 = miscellaneous warning */
 		snprintf(warning, sizeof(warning), "399 %s \"%s\"", pcscf.mw_hostport, reason);
 		o.warning = warning;
 	}
-	if (status == 503)
+	if (status == 503 && !extra)
 		o.extra_headers = "Retry-After: 5";
 	if (sip_build_response_opts(&out, req, status, reason, &o) == 0)
 		flow_send(f, &out);
 	buf_free(&out);
+}
+
+static void flow_reply(struct pcscf_flow *f, const struct sip_msg *req, int status,
+		       const char *reason)
+{
+	flow_reply_ex(f, req, status, reason, NULL);
 }
 
 static struct link *link_find(struct pcscf_worker *w, uint64_t id)
@@ -483,7 +549,12 @@ static void register_ok(struct pcscf_flow *f, const struct pcscf_txn *x, const s
 		return;
 	}
 	char impi[WIMS_IMPI_MAX];
-	int n = pcscf_reg_impi(&reg, impi, sizeof(impi));
+	/* TNA: the IMPI is the token's (the REGISTER as the client sent it
+	 * has only the Bearer token) */
+	int n = x->tna_impi ? snprintf(impi, sizeof(impi), "%s", x->tna_impi)
+			    : pcscf_reg_impi(&reg, impi, sizeof(impi));
+	if (n >= (int)sizeof(impi))
+		n = WIMS_ETOOBIG;
 	const struct sip_hdr *to = sip_msg_hdr(&reg, SIP_HDR_TO);
 	struct slice to_uri;
 	if (n <= 0 || !to || pcscf_nameaddr_uri(to->value, &to_uri) != 0) {
@@ -499,9 +570,10 @@ static void register_ok(struct pcscf_flow *f, const struct pcscf_txn *x, const s
 			  wims_strerror(rc));
 		return;
 	}
-	WIMS_INFO(LOG, "flow %llu: bound %s (%u IMPUs, default %s), %lld s",
+	WIMS_INFO(LOG, "flow %llu: bound %s (%u IMPUs, default %s), %lld s%s",
 		  (unsigned long long)f->id, impi, f->binding.nimpus,
-		  pcscf_binding_impu(&f->binding, 0), (long long)exp);
+		  pcscf_binding_impu(&f->binding, 0), (long long)exp,
+		  x->tna_impi ? " (trusted node authentication)" : "");
 }
 
 /* An ACK to a final answer we made ourselves (its To carries our tag). */
@@ -853,6 +925,19 @@ static void udp_read_cb(evutil_socket_t fd, short what, void *arg)
 
 /* --- from a flow --- */
 
+/* What a REGISTER validated by token carries to the core (fwd.h). */
+struct tna_fwd {
+	const char *authorization;
+	const char *wwsf_identity;
+	const char *impi;
+};
+
+static void flow_forward(struct pcscf_worker *w, struct pcscf_flow *f, const char *p, size_t len,
+			 const struct sip_msg *m, struct slice asserted, const char *route,
+			 bool in_dialog, const struct tna_fwd *tna);
+static void register_bearer(struct pcscf_worker *w, struct pcscf_flow *f, const char *p,
+			    size_t len, const struct sip_msg *m, struct slice token);
+
 static void flow_request(struct pcscf_worker *w, struct pcscf_flow *f, const char *p, size_t len,
 			 const struct sip_msg *m)
 {
@@ -883,8 +968,32 @@ static void flow_request(struct pcscf_worker *w, struct pcscf_flow *f, const cha
 		in_dialog = pcscf_in_dialog(m);
 		if (!in_dialog)
 			route = f->binding.route_line;
+	} else {
+		/* A Bearer token is ours to validate (trusted node); Digest
+		 * and AKA pass to the core unchanged. */
+		struct slice token;
+		int status = 400;
+		rc = pcscf_bearer_authorization(m, &token, &status, &reason);
+		if (rc < 0) {
+			WIMS_INFO(LOG, "flow %llu: REGISTER refused (%d): %s",
+				  (unsigned long long)f->id, status, reason);
+			flow_reply(f, m, status, reason);
+			return;
+		}
+		if (rc == 1) {
+			register_bearer(w, f, p, len, m, token);
+			return;
+		}
 	}
+	flow_forward(w, f, p, len, m, asserted, route, in_dialog, NULL);
+}
 
+static void flow_forward(struct pcscf_worker *w, struct pcscf_flow *f, const char *p, size_t len,
+			 const struct sip_msg *m, struct slice asserted, const char *route,
+			 bool in_dialog, const struct tna_fwd *tna)
+{
+	int64_t now = now_ms();
+	const char *reason = NULL;
 	struct sip_via v;
 	if (sip_msg_top_via(m, &v, &reason) != 0) {
 		flow_reply(f, m, 400, reason);
@@ -918,6 +1027,8 @@ static void flow_request(struct pcscf_worker *w, struct pcscf_flow *f, const cha
 		 * it */
 		.route_if_none = m->method_id == SIP_METHOD_ACK ? f->binding.route_line : NULL,
 		.record_route = want_rr ? rr : NULL,
+		.authorization = tna ? tna->authorization : NULL,
+		.wwsf_identity = tna ? tna->wwsf_identity : NULL,
 	};
 	struct buf out = BUF_INIT;
 	int status = 500;
@@ -938,7 +1049,10 @@ static void flow_request(struct pcscf_worker *w, struct pcscf_flow *f, const cha
 		int64_t timeout = m->method_id == SIP_METHOD_INVITE ? SIP_TIMER_B_MS : SIP_TIMER_F_MS;
 		struct pcscf_txn *x = pcscf_txns_add(&w->txns, txn_id, m->method_id, f->id, l->gen,
 						     now + timeout, p, len, &err);
-		if (!x && err != WIMS_EEXIST) {
+		if ((!x && err != WIMS_EEXIST) ||
+		    (x && tna && pcscf_txn_set_impi(x, tna->impi) != 0)) {
+			if (x)
+				pcscf_txns_remove(&w->txns, x);
 			flow_reply(f, m, 503, "Overloaded");
 			buf_free(&out);
 			return;
@@ -946,6 +1060,148 @@ static void flow_request(struct pcscf_worker *w, struct pcscf_flow *f, const cha
 	}
 	bufferevent_write(l->bev, out.p, out.len);
 	buf_free(&out);
+}
+
+/* --- trusted node: REGISTER with a Bearer token (bearer.h) --- */
+
+/* A REGISTER held while its token is validated. */
+struct held_reg {
+	struct pcscf_worker *w;
+	uint64_t flow_id;
+	size_t len;
+	char data[];
+};
+
+/* RFC 6750 3: a refused token.  401 invalid_token, 403
+ * insufficient_scope, 503 when the WAF could not be asked.  Never logs
+ * the token. */
+static void bearer_refuse(struct pcscf_flow *f, const struct sip_msg *m, int rc, const char *why)
+{
+	char extra[512];
+	int status;
+	if (rc == WIMS_EAUTH || rc == WIMS_EDENIED) {
+		status = rc == WIMS_EAUTH ? 401 : 403;
+		snprintf(extra, sizeof(extra),
+			 "WWW-Authenticate: Bearer realm=\"%s\", error=\"%s\", "
+			 "error_description=\"%s\"",
+			 wims_global.domain, rc == WIMS_EAUTH ? "invalid_token" : "insufficient_scope",
+			 why);
+	} else {
+		status = 503;
+		snprintf(extra, sizeof(extra), "Retry-After: 5");
+	}
+	WIMS_INFO(LOG, "flow %llu: Bearer REGISTER refused (%d): %s", (unsigned long long)f->id,
+		  status, why);
+	flow_reply_ex(f, m, status, why, extra);
+}
+
+/* Text from a token that goes into a header value between quotes or as
+ * a header value: printable, no quote, backslash, comma or angle. */
+static bool header_safe(const char *s)
+{
+	if (!*s)
+		return false;
+	for (; *s; s++)
+		if (*s <= 0x20 || *s >= 0x7f || strchr("\"\\<>,;", *s))
+			return false;
+	return true;
+}
+
+/* The token is valid: the checks that tie it to this flow and this
+ * REGISTER, then the forward by TNA (tna.md 2, 5). */
+static void register_bearer_go(struct pcscf_worker *w, struct pcscf_flow *f, const char *p,
+			       size_t len, const struct sip_msg *m, int rc,
+			       const struct jwt_claims *c, const char *why,
+			       enum pcscf_bearer_source src)
+{
+	if (rc) {
+		bearer_refuse(f, m, rc, why);
+		return;
+	}
+	/* TR 33.871 NOTE (Origin): a token works only on a WebSocket opened
+	 * by a page of the WWSF it was issued for, so a token lifted from
+	 * one site cannot be replayed from another. */
+	rc = pcscf_bearer_check_origin(pcscf_conf.wwsf_origins, c->wwsf, ws_conn_origin(f->ws), &why);
+	/* REQ 2.4: To and From among the token's IMPUs. */
+	if (!rc)
+		rc = pcscf_bearer_check_impus(c, m, &why);
+	/* REQ 3.2 NOTE 6: the IMPI form of the WWSF's pool. */
+	if (!rc)
+		rc = pcscf_bearer_check_pool(pcscf_conf.wwsf_pools, c->wwsf, c->impi, &why);
+	if (!rc && (!header_safe(c->impi) || !header_safe(c->wwsf))) {
+		rc = WIMS_EDENIED;
+		why = "token IMPI or WWSF cannot be carried in SIP";
+	}
+	if (rc) {
+		WIMS_INFO(LOG, "flow %llu: Bearer REGISTER for %s from %s refused (%d): %s",
+			  (unsigned long long)f->id, c->impi, c->wwsf, rc == WIMS_EDENIED ? 403 : 400,
+			  why);
+		flow_reply(f, m, rc == WIMS_EDENIED ? 403 : 400, why);
+		return;
+	}
+	WIMS_DEBUG(LOG, "flow %llu: token of %s from %s: %s", (unsigned long long)f->id, c->impi,
+		   c->wwsf, pcscf_bearer_source_name(src));
+	/* TS 24.229 5.4.1.2.2A: the registration is authenticated here;
+	 * tna.md 2 */
+	char auth[WIMS_IMPI_MAX + 400], wwsf[JWT_NAME_MAX + 32];
+	snprintf(auth, sizeof(auth),
+		 "Authorization: Digest username=\"%s\", realm=\"%s\", uri=\"sip:%s\", "
+		 "nonce=\"\", response=\"\", integrity-protected=\"auth-done\"",
+		 c->impi, wims_global.domain, wims_global.domain);
+	snprintf(wwsf, sizeof(wwsf), PCSCF_WWSF_IDENTITY_HDR ": %s", c->wwsf);
+	struct tna_fwd tna = {.authorization = auth, .wwsf_identity = wwsf, .impi = c->impi};
+	flow_forward(w, f, p, len, m, SLICE_NULL, NULL, false, &tna);
+}
+
+static void bearer_done(void *arg, int rc, const struct jwt_claims *c, const char *why,
+			enum pcscf_bearer_source src)
+{
+	struct held_reg *h = arg;
+	if (rc == WIMS_ECLOSED) {
+		free(h);
+		return;
+	}
+	/* The WebSocket may have closed while we waited. */
+	struct pcscf_flow *f = pcscf_flows_find(&h->w->flows, h->flow_id);
+	struct sip_msg m;
+	const char *reason;
+	if (!f) {
+		WIMS_INFO(LOG, "flow %llu closed while its token was validated",
+			  (unsigned long long)h->flow_id);
+	} else if (sip_msg_parse(&m, h->data, h->len, SIP_FRAMING_DATAGRAM, &reason) > 0) {
+		register_bearer_go(h->w, f, h->data, h->len, &m, rc, c, why, src);
+	}
+	free(h);
+}
+
+static void register_bearer(struct pcscf_worker *w, struct pcscf_flow *f, const char *p,
+			    size_t len, const struct sip_msg *m, struct slice token)
+{
+	if (!pcscf_bearer_enabled()) {
+		bearer_refuse(f, m, WIMS_EAUTH, "bearer tokens are not accepted here");
+		return;
+	}
+	struct held_reg *h = malloc(sizeof(*h) + len);
+	if (!h) {
+		flow_reply(f, m, 503, "Overloaded");
+		return;
+	}
+	h->w = w;
+	h->flow_id = f->id;
+	h->len = len;
+	memcpy(h->data, p, len);
+	struct jwt_claims c;
+	enum pcscf_bearer_source src;
+	const char *why;
+	int rc = pcscf_bearer_validate(w->index, token.p, token.len, (int64_t)time(NULL), &c, &src,
+				       &why, bearer_done, h);
+	if (rc == WIMS_EAGAIN) {
+		WIMS_DEBUG(LOG, "flow %llu: REGISTER held while its token is validated",
+			   (unsigned long long)f->id);
+		return;
+	}
+	register_bearer_go(w, f, p, len, m, rc, &c, why, src);
+	free(h);
 }
 
 /* A response from the client to a request the core sent it. */
@@ -1171,6 +1427,10 @@ static void start_on_worker(int index, struct event_base *base, void *arg)
 		fail_worker("mw_listen (UDP)", err);
 		return;
 	}
+	if (pcscf_bearer_worker_start(index, base) != 0) {
+		fail_worker("start", "cannot start the token validator");
+		return;
+	}
 	w->udp_ev = event_new(base, w->udp_fd, EV_READ | EV_PERSIST, udp_read_cb, w);
 	w->tick = event_new(base, -1, EV_PERSIST, tick_cb, w);
 	struct timeval one = {1, 0};
@@ -1218,6 +1478,7 @@ static void stop_on_worker(int index, struct event_base *base, void *arg)
 	WIMS_UNUSED(arg);
 	struct pcscf_worker *w = &pcscf.w[index];
 	w->stopping = true;
+	pcscf_bearer_worker_stop(index);
 	ws_listener_free(w->ws);
 	w->ws = NULL;
 	net_listener_free(w->mw);
@@ -1241,6 +1502,66 @@ static void stop_on_worker(int index, struct event_base *base, void *arg)
 }
 
 static void pcscf_stop(void);
+
+static int post_to_worker(void *arg, int worker, void (*fn)(void *), void *fn_arg)
+{
+	WIMS_UNUSED(arg);
+	return workers_post(pcscf.workers, worker, fn, fn_arg);
+}
+
+/* The token validator from [pcscf] (tna.md 5). */
+static int bearer_start(void)
+{
+	char err[512], audience[160], cert[512], key[512];
+	snprintf(audience, sizeof(audience), "sip:%s", wims_global.domain);
+	bool default_cert = !pcscf_conf.waf_client_cert[0];
+	if (default_cert) {
+		if (wims_global_data_path("pcscf-client/cert.pem", cert, sizeof(cert)) ||
+		    wims_global_data_path("pcscf-client/key.pem", key, sizeof(key))) {
+			WIMS_ERROR(LOG, "data_dir too long for pcscf-client/");
+			return WIMS_ECONF;
+		}
+	} else {
+		snprintf(cert, sizeof(cert), "%s", pcscf_conf.waf_client_cert);
+		snprintf(key, sizeof(key), "%s", pcscf_conf.waf_client_key);
+	}
+	bool w5 = pcscf_conf.waf_jwks[0] &&
+		  (pcscf_conf.waf_introspect[0] || strncasecmp(pcscf_conf.waf_jwks, "https://", 8) == 0);
+	if (w5 && default_cert) {
+		/* Our identity at the WAF (a resource-server client); the WAF's
+		 * demo seeding registers the same file's fingerprint. */
+		static const char *const names[] = {"pcscf.ims.example.org", NULL};
+		if (tls_ensure_self_signed(cert, key, names, err, sizeof(err)) != 0) {
+			WIMS_WARN(LOG, "client certificate for the WAF: %s; W5 without one", err);
+			cert[0] = key[0] = '\0';
+		}
+	}
+	struct pcscf_bearer_conf bc = {
+		.issuer = pcscf_conf.waf_issuer,
+		.jwks = pcscf_conf.waf_jwks,
+		.introspect = pcscf_conf.waf_introspect,
+		.ca = pcscf_conf.waf_ca[0] ? pcscf_conf.waf_ca : wims_global.tls_cert,
+		.client_cert = w5 ? cert : "",
+		.client_key = w5 ? key : "",
+		.audience = pcscf_conf.bearer_audience[0] ? pcscf_conf.bearer_audience : audience,
+		.scope = pcscf_conf.bearer_scope,
+		.skew_s = pcscf_conf.bearer_skew_s,
+		.cache_entries = pcscf_conf.bearer_cache,
+		.jwks_refresh_s = pcscf_conf.jwks_refresh_s,
+		.post = post_to_worker,
+	};
+	int rc = pcscf_bearer_start(&bc, pcscf.nworkers, err, sizeof(err));
+	if (rc) {
+		WIMS_ERROR(LOG, "[pcscf] waf_*: %s", err);
+		return rc;
+	}
+	if (pcscf_bearer_enabled())
+		WIMS_INFO(LOG, "Bearer tokens: iss %s, aud %s, keys %s%s%s", bc.issuer, bc.audience,
+			  bc.jwks, bc.introspect[0] ? ", introspection " : "", bc.introspect);
+	else
+		WIMS_INFO(LOG, "Bearer tokens refused (no [pcscf] waf_jwks)");
+	return 0;
+}
 
 static int pcscf_start(void)
 {
@@ -1324,6 +1645,11 @@ static int pcscf_start(void)
 		return WIMS_ENOMEM;
 	}
 	pcscf.nworkers = workers_count(pcscf.workers);
+	rc = bearer_start();
+	if (rc) {
+		pcscf_stop();
+		return rc;
+	}
 	pcscf.error = 0;
 	rc = workers_run_each(pcscf.workers, start_on_worker, NULL);
 	if (rc || pcscf.error) {
@@ -1353,6 +1679,7 @@ static void pcscf_stop(void)
 		workers_stop_and_free(pcscf.workers);
 		pcscf.workers = NULL;
 	}
+	pcscf_bearer_stop();
 	free(pcscf.w);
 	pcscf.w = NULL;
 	SSL_CTX_free(pcscf.tls);

@@ -91,5 +91,16 @@ void pcscf_txns_remove(struct pcscf_txns *t, struct pcscf_txn *x)
 		x->next->prev = x->prev;
 	t->count--;
 	free(x->req);
+	free(x->tna_impi);
 	free(x);
+}
+
+int pcscf_txn_set_impi(struct pcscf_txn *x, const char *impi)
+{
+	char *copy = strdup(impi);
+	if (!copy)
+		return WIMS_ENOMEM;
+	free(x->tna_impi);
+	x->tna_impi = copy;
+	return 0;
 }

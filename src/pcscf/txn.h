@@ -54,6 +54,10 @@ struct pcscf_txn {
 	int64_t deadline_ms; /* monotonic: answer 408 then */
 	char *req;           /* the client's request, as received */
 	size_t len;
+	/* A REGISTER forwarded by Trusted Node Authentication: the IMPI of
+	 * its token, bound on the 200 OK instead of one read from req
+	 * (pcscf_txn_set_impi); NULL otherwise. */
+	char *tna_impi;
 	/* Only in the table of requests from the core: */
 	struct pcscf_back back;                 /* where our answers go */
 	char branch[PCSCF_BRANCH_BACK_LEN + 1]; /* our Via branch to the flow */
@@ -82,6 +86,8 @@ struct pcscf_txn *pcscf_txns_add(struct pcscf_txns *t, uint64_t id, enum sip_met
 /* The entry, or NULL. */
 struct pcscf_txn *pcscf_txns_find(const struct pcscf_txns *t, uint64_t id,
 				  enum sip_method method);
+/* Records the token's IMPI on a REGISTER entry.  0 or WIMS_ENOMEM. */
+int pcscf_txn_set_impi(struct pcscf_txn *x, const char *impi);
 /* Unlinks and frees x. */
 void pcscf_txns_remove(struct pcscf_txns *t, struct pcscf_txn *x);
 
