@@ -343,9 +343,14 @@ static void do_login(struct wwsf_api *api, struct isim *isim, const struct wwsf_
 static bool session_user(struct wwsf_api *api, const struct wwsf_api_request *req,
 			 uint64_t now_s, char user[WEB_USER_MAX], struct slice *token)
 {
+	struct wwsf_session_info info;
 	if (wwsf_session_cookie_token(req->cookie, token) ||
-	    wwsf_session_lookup(api->sessions, *token, now_s, user))
+	    wwsf_session_get(api->sessions, *token, now_s, &info))
 		return false;
+	/* a browser back from the WAF, or a pool guest, has no account here */
+	if (info.kind != WWSF_SESSION_ACCOUNT)
+		return false;
+	memcpy(user, info.user, WEB_USER_MAX);
 	/* `wims wwsf user-remove` (another process) ends the account's
 	 * sessions here at their next use */
 	if (!web_account_exists(api->accounts, user)) {

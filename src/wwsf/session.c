@@ -31,6 +31,8 @@ struct sess_entry {
 	uint32_t isim_count;
 	int32_t next;
 	bool used;
+	enum wwsf_session_kind kind;
+	struct wwsf_grant *grant; /* malloc'd, or NULL */
 };
 
 struct sess_shard {
@@ -43,6 +45,8 @@ struct sess_shard {
 
 struct wwsf_sessions {
 	uint64_t lifetime_s;
+	wwsf_session_end_fn on_end;
+	void *on_end_arg;
 	struct sess_shard shards[WWSF_SESSION_SHARDS];
 };
 
@@ -80,11 +84,27 @@ struct wwsf_sessions *wwsf_sessions_new(size_t max, uint64_t lifetime_s)
 	return s;
 }
 
+static void grant_free(struct wwsf_grant *g)
+{
+	if (g) {
+		OPENSSL_cleanse(g, sizeof(*g));
+		free(g);
+	}
+}
+
+void wwsf_sessions_on_end(struct wwsf_sessions *s, wwsf_session_end_fn fn, void *arg)
+{
+	s->on_end = fn;
+	s->on_end_arg = arg;
+}
+
 void wwsf_sessions_free(struct wwsf_sessions *s)
 {
 	if (!s)
 		return;
 	for (int i = 0; i < WWSF_SESSION_SHARDS; i++) {
+		for (size_t e = 0; s->shards[i].entries && e < s->shards[i].cap; e++)
+			grant_free(s->shards[i].entries[e].grant);
 		if (s->shards[i].entries)
 			OPENSSL_cleanse(s->shards[i].entries,
 					s->shards[i].cap * sizeof(*s->shards[i].entries));
@@ -135,10 +155,13 @@ static int32_t shard_find(struct sess_shard *sh, size_t b, const uint8_t key[KEY
 	return NIL;
 }
 
-static void shard_unlink(struct sess_shard *sh, int32_t *link)
+static void shard_unlink(struct wwsf_sessions *s, struct sess_shard *sh, int32_t *link)
 {
 	int32_t e = *link;
 	*link = sh->entries[e].next;
+	if (s->on_end)
+		s->on_end(s->on_end_arg, sh->entries[e].key);
+	grant_free(sh->entries[e].grant);
 	OPENSSL_cleanse(&sh->entries[e], sizeof(sh->entries[e]));
 	sh->entries[e].next = sh->free_head;
 	sh->free_head = e;
@@ -146,7 +169,7 @@ static void shard_unlink(struct sess_shard *sh, int32_t *link)
 }
 
 /* Remove entry e wherever it is chained. */
-static void shard_remove_entry(struct sess_shard *sh, int32_t e)
+static void shard_remove_entry(struct wwsf_sessions *s, struct sess_shard *sh, int32_t e)
 {
 	size_t b;
 	uint64_t h;
@@ -156,12 +179,12 @@ static void shard_remove_entry(struct sess_shard *sh, int32_t e)
 	while (*l != NIL && *l != e)
 		l = &sh->entries[*l].next;
 	if (*l == e)
-		shard_unlink(sh, l);
+		shard_unlink(s, sh, l);
 }
 
 /* A full shard: drop the expired sessions, or failing that the one
  * closest to its end. */
-static void shard_make_room(struct sess_shard *sh, uint64_t now)
+static void shard_make_room(struct wwsf_sessions *s, struct sess_shard *sh, uint64_t now)
 {
 	int32_t oldest = NIL;
 	for (size_t i = 0; i < sh->cap; i++) {
@@ -169,16 +192,23 @@ static void shard_make_room(struct sess_shard *sh, uint64_t now)
 		if (!e->used)
 			continue;
 		if (e->expires <= now)
-			shard_remove_entry(sh, (int32_t)i);
+			shard_remove_entry(s, sh, (int32_t)i);
 		else if (oldest == NIL || e->expires < sh->entries[oldest].expires)
 			oldest = (int32_t)i;
 	}
 	if (sh->free_head == NIL && oldest != NIL)
-		shard_remove_entry(sh, oldest);
+		shard_remove_entry(s, sh, oldest);
 }
 
 int wwsf_session_create(struct wwsf_sessions *s, const char *user, uint64_t now_s,
 			char token[WWSF_SESSION_TOKEN_LEN + 1])
+{
+	return wwsf_session_create_kind(s, user, WWSF_SESSION_ACCOUNT, now_s, token);
+}
+
+int wwsf_session_create_kind(struct wwsf_sessions *s, const char *user,
+			     enum wwsf_session_kind kind, uint64_t now_s,
+			     char token[WWSF_SESSION_TOKEN_LEN + 1])
 {
 	if (!web_user_name_ok(slice_from_cstr(user)))
 		return WIMS_EINVAL;
@@ -195,7 +225,7 @@ int wwsf_session_create(struct wwsf_sessions *s, const char *user, uint64_t now_
 	struct sess_shard *sh = shard_of(s, key, &b);
 	pthread_mutex_lock(&sh->lock);
 	if (sh->free_head == NIL)
-		shard_make_room(sh, now_s);
+		shard_make_room(s, sh, now_s);
 	int32_t e = sh->free_head;
 	struct sess_entry *ent = &sh->entries[e];
 	sh->free_head = ent->next;
@@ -205,6 +235,8 @@ int wwsf_session_create(struct wwsf_sessions *s, const char *user, uint64_t now_
 	ent->isim_window = now_s;
 	ent->isim_count = 0;
 	ent->used = true;
+	ent->kind = kind;
+	ent->grant = NULL;
 	ent->next = sh->buckets[b];
 	sh->buckets[b] = e;
 	sh->used++;
@@ -212,21 +244,19 @@ int wwsf_session_create(struct wwsf_sessions *s, const char *user, uint64_t now_
 	return 0;
 }
 
-/* Find a live session: returns its entry with the shard locked (unlock
- * with *out_shard), or NULL unlocked.  An expired one is dropped. */
-static struct sess_entry *find_live(struct wwsf_sessions *s, struct slice token, uint64_t now_s,
-				    struct sess_shard **out_shard)
+/* Find a live session by key: returns its entry with the shard locked
+ * (unlock with *out_shard), or NULL unlocked.  An expired one is
+ * dropped. */
+static struct sess_entry *find_live_key(struct wwsf_sessions *s, const uint8_t key[KEY_LEN],
+					uint64_t now_s, struct sess_shard **out_shard)
 {
-	uint8_t key[KEY_LEN];
-	if (token_key(token, key))
-		return NULL;
 	size_t b;
 	struct sess_shard *sh = shard_of(s, key, &b);
 	pthread_mutex_lock(&sh->lock);
 	int32_t *link = NULL;
 	int32_t e = shard_find(sh, b, key, &link);
 	if (e != NIL && sh->entries[e].expires <= now_s) {
-		shard_unlink(sh, link);
+		shard_unlink(s, sh, link);
 		e = NIL;
 	}
 	if (e == NIL) {
@@ -235,6 +265,64 @@ static struct sess_entry *find_live(struct wwsf_sessions *s, struct slice token,
 	}
 	*out_shard = sh;
 	return &sh->entries[e];
+}
+
+static struct sess_entry *find_live(struct wwsf_sessions *s, struct slice token, uint64_t now_s,
+				    struct sess_shard **out_shard)
+{
+	uint8_t key[KEY_LEN];
+	if (token_key(token, key))
+		return NULL;
+	return find_live_key(s, key, now_s, out_shard);
+}
+
+int wwsf_session_key(struct slice token, uint8_t key[WWSF_KEY_LEN])
+{
+	return token_key(token, key) ? WIMS_ENOTFOUND : 0;
+}
+
+int wwsf_session_get(struct wwsf_sessions *s, struct slice token, uint64_t now_s,
+		     struct wwsf_session_info *info)
+{
+	struct sess_shard *sh;
+	struct sess_entry *e = find_live(s, token, now_s, &sh);
+	if (!e)
+		return WIMS_ENOTFOUND;
+	memcpy(info->user, e->user, WEB_USER_MAX);
+	info->kind = e->kind;
+	info->expires = e->expires;
+	memcpy(info->key, e->key, KEY_LEN);
+	pthread_mutex_unlock(&sh->lock);
+	return 0;
+}
+
+int wwsf_session_grant_set(struct wwsf_sessions *s, const uint8_t key[WWSF_KEY_LEN],
+			   uint64_t now_s, struct wwsf_grant *g)
+{
+	struct sess_shard *sh;
+	struct sess_entry *e = find_live_key(s, key, now_s, &sh);
+	if (!e)
+		return WIMS_ENOTFOUND;
+	grant_free(e->grant);
+	e->grant = g;
+	pthread_mutex_unlock(&sh->lock);
+	return 0;
+}
+
+int wwsf_session_grant_copy(struct wwsf_sessions *s, const uint8_t key[WWSF_KEY_LEN],
+			    uint64_t now_s, struct wwsf_grant *out)
+{
+	struct sess_shard *sh;
+	struct sess_entry *e = find_live_key(s, key, now_s, &sh);
+	if (!e)
+		return WIMS_ENOTFOUND;
+	int rc = WIMS_ENOTFOUND;
+	if (e->grant) {
+		*out = *e->grant;
+		rc = 0;
+	}
+	pthread_mutex_unlock(&sh->lock);
+	return rc;
 }
 
 int wwsf_session_lookup(struct wwsf_sessions *s, struct slice token, uint64_t now_s,
@@ -280,7 +368,7 @@ int wwsf_session_delete(struct wwsf_sessions *s, struct slice token)
 	int32_t *link = NULL;
 	int32_t e = shard_find(sh, b, key, &link);
 	if (e != NIL)
-		shard_unlink(sh, link);
+		shard_unlink(s, sh, link);
 	pthread_mutex_unlock(&sh->lock);
 	return e != NIL ? 0 : WIMS_ENOTFOUND;
 }
@@ -292,8 +380,9 @@ size_t wwsf_session_delete_user(struct wwsf_sessions *s, const char *user)
 		struct sess_shard *sh = &s->shards[i];
 		pthread_mutex_lock(&sh->lock);
 		for (size_t j = 0; j < sh->cap; j++) {
-			if (sh->entries[j].used && strcmp(sh->entries[j].user, user) == 0) {
-				shard_remove_entry(sh, (int32_t)j);
+			if (sh->entries[j].used && sh->entries[j].kind == WWSF_SESSION_ACCOUNT &&
+			    strcmp(sh->entries[j].user, user) == 0) {
+				shard_remove_entry(s, sh, (int32_t)j);
 				n++;
 			}
 		}
@@ -323,8 +412,16 @@ size_t wwsf_session_count(struct wwsf_sessions *s, uint64_t now_s)
  */
 int wwsf_session_cookie_token(const char *cookie, struct slice *token)
 {
-	static const char name[] = WWSF_SESSION_COOKIE "=";
-	const size_t nlen = sizeof(name) - 1;
+	return wwsf_cookie_token(cookie, WWSF_SESSION_COOKIE, token);
+}
+
+int wwsf_cookie_token(const char *cookie, const char *cname, struct slice *token)
+{
+	char name[64];
+	int nl = snprintf(name, sizeof(name), "%s=", cname);
+	if (nl < 0 || (size_t)nl >= sizeof(name))
+		return WIMS_ENOTFOUND;
+	const size_t nlen = (size_t)nl;
 	if (!cookie)
 		return WIMS_ENOTFOUND;
 	const char *p = cookie;

@@ -16,8 +16,13 @@
  * The page's CSP also lets it reach the ME agent ([wwsf] me_url), the
  * other source of AKA answers.
  *
- * Later issues (tokens from the WAF on W4, GBA NAF) add handlers beside
- * serve_static; the request router below is where.
+ * The OAuth client side of issue 5 (W4 to the WAF: code flow with PKCE,
+ * client credentials over mutual TLS, the IMPI pool of scenario 3) is in
+ * oauth_http.c, on the same router; [wwsf] identity names this WWSF to the
+ * WAF, and a second instance with a pool is the demo's third party.
+ *
+ * Later issues (GBA NAF) add handlers beside serve_static; the request
+ * router below is where.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -27,6 +32,7 @@
 #include <time.h>
 
 #include <event2/buffer.h>
+#include <event2/event.h>
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
 #include <jansson.h>
@@ -46,6 +52,7 @@
 #include "role.h"
 #include "store/webacct.h"
 #include "wwsf/isim_api.h"
+#include "wwsf/oauth.h"
 #include "wwsf/path.h"
 #include "wwsf/session.h"
 #include "wwsf/wwsf_int.h"
@@ -60,6 +67,16 @@ struct wwsf_conf {
 	char allowed_origins[WIMS_CONF_MAX_VALUE];
 	bool demo_accounts;
 	int session_lifetime;
+	char identity[WIMS_WWSF_ID_MAX];
+	char waf_url[256];
+	char waf_ca[512];
+	char client_cert[512];
+	char client_key[512];
+	char redirect_uri[256];
+	char scope[128];
+	char pool[WIMS_CONF_MAX_VALUE];
+	bool anonymous;
+	int pool_hold_s;
 };
 
 static struct wwsf_conf wwsf_conf;
@@ -87,6 +104,35 @@ static const struct conf_key wwsf_keys[] = {
 		      "erin@ and frank@<domain>, with network ISIM entries from the demo keys"),
 	CONF_KEY_INT(struct wwsf_conf, session_lifetime, "3600", 60, 86400,
 		     "seconds a sign-in to the WWSF lasts"),
+	CONF_KEY_STR(struct wwsf_conf, identity, "wwsf.ims.example.org",
+		     "this WWSF's identity: its OAuth client_id at the WAF, the CN of its "
+		     "client certificate, what the network checks (TR 33.871 REQ 2.3)"),
+	CONF_KEY_STR(struct wwsf_conf, waf_url, "https://127.0.0.1:9443",
+		     "the operator's WAF (OAuth authorization server): /authorize for browsers, "
+		     "/token and /link over mutual TLS (W4)"),
+	CONF_KEY_STR(struct wwsf_conf, waf_ca, "",
+		     "PEM file of the roots the WAF's certificate must chain to (empty: the "
+		     "global tls_cert, as the demo's certificate is self-signed)"),
+	CONF_KEY_STR(struct wwsf_conf, client_cert, "",
+		     "client certificate presented to the WAF on W4 (empty: "
+		     "<data_dir>/wwsf-client/cert.pem; created self-signed with CN = identity "
+		     "if missing)"),
+	CONF_KEY_STR(struct wwsf_conf, client_key, "",
+		     "its private key (empty: <data_dir>/wwsf-client/key.pem)"),
+	CONF_KEY_STR(struct wwsf_conf, redirect_uri, "",
+		     "OAuth redirect URI registered at the WAF (empty: "
+		     "https://<listen>/oauth/callback)"),
+	CONF_KEY_STR(struct wwsf_conf, scope, "webrtc-ims-client-access-to-ims",
+		     "scope asked of the WAF (TR 33.871 6.1.2.2 step 2)"),
+	CONF_KEY_LIST(struct wwsf_conf, pool, "",
+		      "IMPIs this WWSF lends to its web users (scenario 3, TR 33.871 6.1.3; "
+		      "empty: no pool); POST /pool/session hands them out"),
+	CONF_KEY_BOOL(struct wwsf_conf, anonymous, "no",
+		      "let visitors who are not signed in take a pool identity as guests"),
+	CONF_KEY_INT(struct wwsf_conf, pool_hold_s, "3600", 60, 86400,
+		     "longest a session keeps a pool IMPI (it is freed sooner when the session "
+		     "ends); keep it at least the WAF's token_lifetime, since a token cannot "
+		     "be recalled"),
 };
 
 static const struct conf_section wwsf_section = {
@@ -107,7 +153,9 @@ static struct {
 	char csp[1024];
 	char *config_json; /* malloc'd by jansson */
 	struct wwsf_api api;
-	struct isim **isims; /* one per worker: isim.h wants a handle per thread */
+	struct wwsf_worker *w; /* one per worker */
+	struct wwsf_oauth oauth;
+	char client_cert[600], client_key[600];
 	char isim_path[1024];
 	int error;         /* first listener error, set by the workers */
 	char errmsg[600];
@@ -207,13 +255,17 @@ static void serve_api(struct evhttp_request *req, const char *path, struct isim 
 
 static void wwsf_request(struct evhttp_request *req, void *arg)
 {
-	struct isim **isim = arg;
+	struct wwsf_worker *w = arg;
 	const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(req);
 	const char *path = uri ? evhttp_uri_get_path(uri) : NULL;
 	if (!path || !*path)
 		path = "/";
 	if (wwsf_api_path(path)) {
-		serve_api(req, path, *isim);
+		serve_api(req, path, w->isim);
+		return;
+	}
+	if (wwsf_oauth_path(path)) {
+		wwsf_oauth_serve(&wwsf.oauth, w, req, path);
 		return;
 	}
 	enum evhttp_cmd_type cmd = evhttp_request_get_command(req);
@@ -233,8 +285,9 @@ static void listen_on_worker(int index, struct event_base *base, void *arg)
 {
 	WIMS_UNUSED(arg);
 	char err[512];
-	wwsf.isims[index] = isim_open(wwsf.isim_path, err, sizeof(err));
-	if (!wwsf.isims[index]) {
+	wwsf.w[index].base = base;
+	wwsf.w[index].isim = isim_open(wwsf.isim_path, err, sizeof(err));
+	if (!wwsf.w[index].isim) {
 		if (!wwsf.error) {
 			wwsf.error = WIMS_ESTORE;
 			snprintf(wwsf.errmsg, sizeof(wwsf.errmsg), "%s", err);
@@ -255,7 +308,7 @@ static void listen_on_worker(int index, struct event_base *base, void *arg)
 						 EVHTTP_REQ_PUT | EVHTTP_REQ_DELETE |
 						 EVHTTP_REQ_OPTIONS | EVHTTP_REQ_TRACE |
 						 EVHTTP_REQ_CONNECT | EVHTTP_REQ_PATCH);
-	evhttp_set_gencb(http, wwsf_request, &wwsf.isims[index]);
+	evhttp_set_gencb(http, wwsf_request, &wwsf.w[index]);
 	wwsf.servers[index] = http;
 }
 
@@ -263,12 +316,13 @@ static void close_on_worker(int index, struct event_base *base, void *arg)
 {
 	WIMS_UNUSED(base);
 	WIMS_UNUSED(arg);
+	wwsf_oauth_worker_close(&wwsf.w[index]);
 	if (wwsf.servers[index]) {
 		evhttp_free(wwsf.servers[index]);
 		wwsf.servers[index] = NULL;
 	}
-	isim_close(wwsf.isims[index]);
-	wwsf.isims[index] = NULL;
+	isim_close(wwsf.w[index].isim);
+	wwsf.w[index].isim = NULL;
 }
 
 /* The origin (scheme://host[:port]) of an http(s) URL into out, if it is
@@ -301,6 +355,10 @@ static int build_csp(void)
 	url_origin(wwsf_conf.me_url, me + 1, sizeof(me) - 1);
 	if (me[1])
 		me[0] = ' ';
+	char waf[260] = "";
+	url_origin(wwsf_conf.waf_url, waf + 1, sizeof(waf) - 1);
+	if (waf[1])
+		waf[0] = ' ';
 	char probe[300] = "";
 	const char *u = wwsf_conf.pcscf_url;
 	size_t skip = 0;
@@ -320,16 +378,18 @@ static int build_csp(void)
 	int n = snprintf(wwsf.csp, sizeof(wwsf.csp),
 			 "default-src 'self'; script-src 'self'; style-src 'self'; "
 			 "img-src 'self' data:; connect-src 'self' wss:%s%s; "
-			 "object-src 'none'; base-uri 'none'; form-action 'self'; "
+			 "object-src 'none'; base-uri 'none'; form-action 'self'%s; "
 			 "frame-ancestors 'none'",
-			 probe, me);
+			 probe, me, waf);
 	return (n < 0 || (size_t)n >= sizeof(wwsf.csp)) ? WIMS_ETOOBIG : 0;
 }
 
 static int build_config_json(void)
 {
-	json_t *o = json_pack("{s:s, s:s, s:s}", "pcscf_url", wwsf_conf.pcscf_url, "me_url",
-			      wwsf_conf.me_url, "domain", wims_global.domain);
+	json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:b}", "pcscf_url", wwsf_conf.pcscf_url,
+			      "me_url", wwsf_conf.me_url, "domain", wims_global.domain, "waf",
+			      wwsf_conf.waf_url, "identity", wwsf_conf.identity, "pool",
+			      wwsf_pool_size(wwsf.oauth.pool) > 0);
 	if (!o)
 		return WIMS_ENOMEM;
 	wwsf.config_json = json_dumps(o, JSON_COMPACT);
@@ -373,6 +433,8 @@ static int open_network_isim(void)
 		}
 	}
 	wwsf.api.sessions = wwsf_sessions_new(0, (uint64_t)wwsf_conf.session_lifetime);
+	if (wwsf.api.sessions)
+		wwsf_sessions_on_end(wwsf.api.sessions, wwsf_oauth_session_end, &wwsf.oauth);
 	wwsf.api.login_limit = ratelimit_new(0, WWSF_LOGIN_FAILURES_PER_MIN, 60);
 	if (!wwsf.api.sessions || !wwsf.api.login_limit) {
 		wwsf_stop();
@@ -381,6 +443,95 @@ static int open_network_isim(void)
 	wwsf.api.allowed_origins = wwsf_conf.allowed_origins;
 	wwsf.api.domain = wims_global.domain;
 	wwsf.api.isim_per_min = WWSF_ISIM_REQUESTS_PER_MIN;
+	return 0;
+}
+
+/* The WAF's URL into host, port and path prefix: https only (W4 is TLS,
+ * TR 33.871 REQ 2.6). */
+static int parse_waf_url(struct wwsf_oauth *o)
+{
+	snprintf(o->waf_url, sizeof(o->waf_url), "%s", wwsf_conf.waf_url);
+	size_t n = strlen(o->waf_url);
+	while (n > 0 && o->waf_url[n - 1] == '/')
+		o->waf_url[--n] = '\0';
+	struct evhttp_uri *u = evhttp_uri_parse(o->waf_url);
+	int rc = WIMS_ECONF;
+	if (u && evhttp_uri_get_scheme(u) && strcmp(evhttp_uri_get_scheme(u), "https") == 0 &&
+	    evhttp_uri_get_host(u) && !evhttp_uri_get_query(u) && !evhttp_uri_get_fragment(u)) {
+		const char *path = evhttp_uri_get_path(u);
+		int port = evhttp_uri_get_port(u);
+		o->waf_port = port > 0 ? port : 443;
+		if (snprintf(o->waf_host, sizeof(o->waf_host), "%s", evhttp_uri_get_host(u)) <
+			    (int)sizeof(o->waf_host) &&
+		    snprintf(o->waf_path, sizeof(o->waf_path), "%s", path ? path : "") <
+			    (int)sizeof(o->waf_path))
+			rc = 0;
+	}
+	evhttp_uri_free(u);
+	if (rc)
+		WIMS_ERROR("wwsf", "waf_url must be an https:// URL without query, not \"%s\"",
+			   wwsf_conf.waf_url);
+	return rc;
+}
+
+/* W4: the pending-authorization table, the pool, and the TLS client that
+ * verifies the WAF and presents this WWSF's certificate (created
+ * self-signed, CN = identity, when missing: the WAF's registry holds its
+ * fingerprint, RFC 8705 2.2). */
+static int open_oauth(void)
+{
+	struct wwsf_oauth *o = &wwsf.oauth;
+	char err[512];
+	const char *reason = NULL;
+	if (parse_waf_url(o))
+		return WIMS_ECONF;
+	if (!wwsf_conf.identity[0]) {
+		WIMS_ERROR("wwsf", "identity must not be empty");
+		return WIMS_ECONF;
+	}
+	o->pool = wwsf_pool_new(wwsf_conf.pool, &reason);
+	if (!o->pool) {
+		WIMS_ERROR("wwsf", "pool: %s", reason);
+		return WIMS_ECONF;
+	}
+	o->pending = wwsf_pending_new(0, WWSF_OAUTH_PENDING_TTL_S);
+	if (!o->pending)
+		return WIMS_ENOMEM;
+	if (wwsf_conf.redirect_uri[0])
+		snprintf(o->redirect_uri, sizeof(o->redirect_uri), "%s", wwsf_conf.redirect_uri);
+	else
+		snprintf(o->redirect_uri, sizeof(o->redirect_uri), "https://%s/oauth/callback",
+			 wwsf_conf.listen);
+	if ((wwsf_conf.client_cert[0] ? snprintf(wwsf.client_cert, sizeof(wwsf.client_cert), "%s",
+						  wwsf_conf.client_cert) < 0
+				       : wims_global_data_path("wwsf-client/cert.pem", wwsf.client_cert,
+							       sizeof(wwsf.client_cert)) != 0) ||
+	    (wwsf_conf.client_key[0] ? snprintf(wwsf.client_key, sizeof(wwsf.client_key), "%s",
+						 wwsf_conf.client_key) < 0
+				      : wims_global_data_path("wwsf-client/key.pem", wwsf.client_key,
+							      sizeof(wwsf.client_key)) != 0)) {
+		WIMS_ERROR("wwsf", "client_cert: path too long");
+		return WIMS_ECONF;
+	}
+	const char *names[] = {wwsf_conf.identity, NULL};
+	int rc = tls_ensure_self_signed(wwsf.client_cert, wwsf.client_key, names, err,
+					sizeof(err));
+	if (rc) {
+		WIMS_ERROR("wwsf", "client certificate %s: %s", wwsf.client_cert, err);
+		return rc;
+	}
+	const char *ca = wwsf_conf.waf_ca[0] ? wwsf_conf.waf_ca : wims_global.tls_cert;
+	o->waf_tls = tls_client_ctx_new(ca, true, err, sizeof(err));
+	if (!o->waf_tls ||
+	    tls_ctx_use_cert(o->waf_tls, wwsf.client_cert, wwsf.client_key, err, sizeof(err))) {
+		WIMS_ERROR("wwsf", "W4 TLS client: %s", err);
+		return WIMS_ETLS;
+	}
+	o->api = &wwsf.api;
+	o->identity = wwsf_conf.identity;
+	o->scope = wwsf_conf.scope;
+	o->anonymous = wwsf_conf.anonymous;
+	o->pool_hold_s = wwsf_conf.pool_hold_s;
 	return 0;
 }
 
@@ -429,6 +580,10 @@ static int wwsf_start(void)
 			return rc;
 		}
 	}
+	if ((rc = open_oauth())) {
+		wwsf_stop();
+		return rc;
+	}
 	wwsf.tls = tls_server_ctx_new(wims_global.tls_cert, wims_global.tls_key, err, sizeof(err));
 	if (!wwsf.tls) {
 		WIMS_ERROR("wwsf", "TLS: %s", err);
@@ -442,8 +597,8 @@ static int wwsf_start(void)
 
 	int n = wims_global_workers();
 	wwsf.servers = calloc((size_t)n, sizeof(*wwsf.servers));
-	wwsf.isims = calloc((size_t)n, sizeof(*wwsf.isims));
-	wwsf.workers = wwsf.servers && wwsf.isims ? workers_new(n, "wwsf") : NULL;
+	wwsf.w = calloc((size_t)n, sizeof(*wwsf.w));
+	wwsf.workers = wwsf.servers && wwsf.w ? workers_new(n, "wwsf") : NULL;
 	if (!wwsf.workers) {
 		WIMS_ERROR("wwsf", "cannot start %d worker threads", n);
 		wwsf_stop();
@@ -462,6 +617,12 @@ static int wwsf_start(void)
 			  "network ISIM %s, POST origins: %s",
 		  wwsf_conf.root, wwsf_conf.listen, n, wwsf_conf.pcscf_url, wwsf_conf.me_url,
 		  wwsf.isim_path, wwsf_conf.allowed_origins);
+	WIMS_INFO("wwsf", "identity %s, WAF %s, client certificate %s%s%s", wwsf_conf.identity,
+		  wwsf.oauth.waf_url, wwsf.client_cert,
+		  wwsf_pool_size(wwsf.oauth.pool) ? ", pool of " : "",
+		  wwsf_pool_size(wwsf.oauth.pool) ? (wwsf_conf.anonymous ? "IMPIs, guests welcome"
+									: "IMPIs, signed-in users only")
+						  : "");
 	return 0;
 }
 
@@ -474,12 +635,16 @@ static void wwsf_stop(void)
 	}
 	free(wwsf.servers);
 	wwsf.servers = NULL;
-	free(wwsf.isims);
-	wwsf.isims = NULL;
+	free(wwsf.w);
+	wwsf.w = NULL;
 	wwsf_sessions_free(wwsf.api.sessions);
 	ratelimit_free(wwsf.api.login_limit);
 	web_accounts_close(wwsf.api.accounts);
 	memset(&wwsf.api, 0, sizeof(wwsf.api));
+	wwsf_pending_free(wwsf.oauth.pending);
+	wwsf_pool_free(wwsf.oauth.pool);
+	SSL_CTX_free(wwsf.oauth.waf_tls);
+	memset(&wwsf.oauth, 0, sizeof(wwsf.oauth));
 	SSL_CTX_free(wwsf.tls);
 	wwsf.tls = NULL;
 	free(wwsf.config_json);
