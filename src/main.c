@@ -7,13 +7,26 @@
  * `wims demo` starts every role in this process, each on its own loopback
  * port, talking the same protocols as when they run apart.  Roles with a
  * command line (`wims hss add ...`) take ARGS instead.
+ *
+ * The demo also runs the third-party WWSF of scenario 3 (TR 33.871 6.1.3)
+ * as a second process: `wims wwsf` again, with the demo's configuration
+ * plus the settings of a site of its own (webshop.example.net on port
+ * 8446, the pool pool1..pool4, guests welcome, its own files and client
+ * certificate).  A process of its own because a role's configuration is
+ * one struct per process, and because a third party is someone else's
+ * server: it talks to the WAF and the eP-CSCF only through their ports.
  */
+#include <errno.h>
 #include <getopt.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "core/conf.h"
 #include "core/global.h"
@@ -21,7 +34,7 @@
 #include "core/wims.h"
 #include "role.h"
 
-extern const struct role hss_role, cscf_role, pcscf_role, wwsf_role, me_role;
+extern const struct role hss_role, cscf_role, pcscf_role, wwsf_role, waf_role, me_role;
 
 /* Start order matters in demo: stores before the functions that query them,
  * the core before the edge. */
@@ -30,6 +43,7 @@ static const struct role *const roles[] = {
 	&cscf_role,
 	&pcscf_role,
 	&wwsf_role,
+	&waf_role,
 	&me_role,
 };
 
@@ -81,10 +95,146 @@ static void block_stop_signals(sigset_t *set)
 	signal(SIGPIPE, SIG_IGN);
 }
 
+/* What the demo's third-party WWSF inherits: the command line's config
+ * file and --set options. */
+static struct {
+	const char *config;
+	const char *const *sets;
+	size_t nsets;
+	pid_t pid;
+} third_party;
+
+#define THIRD_PARTY_PORT "8446"
+
+/* Starts `wims [-c F] [--set ...] --set wwsf.* wwsf` for the third-party
+ * site; returns its PID or -1 (logged). */
+static pid_t third_party_start(void)
+{
+	static const char *const site[] = {
+		"wwsf.listen=127.0.0.1:" THIRD_PARTY_PORT,
+		"wwsf.identity=webshop.example.net",
+		"wwsf.anonymous=yes",
+		"wwsf.demo_accounts=no",
+		"wwsf.allowed_origins=https://127.0.0.1:" THIRD_PARTY_PORT
+		", https://localhost:" THIRD_PARTY_PORT,
+		"wwsf.redirect_uri=https://127.0.0.1:" THIRD_PARTY_PORT "/oauth/callback",
+	};
+	/* its own data files beside the demo's */
+	static const char *const files[][2] = {
+		{"wwsf.db", "webshop.db"},
+		{"wwsf.isim_db", "webshop-isim.db"},
+		{"wwsf.client_cert", "webshop-client/cert.pem"},
+		{"wwsf.client_key", "webshop-client/key.pem"},
+	};
+	static char filesets[WIMS_ARRAY_LEN(files)][700], pool[600];
+	const char *argv[4 + 2 * 64 + 2 * (WIMS_ARRAY_LEN(site) + WIMS_ARRAY_LEN(files) + 1) + 2];
+	size_t argc = 0;
+	argv[argc++] = "wims";
+	if (third_party.config) {
+		argv[argc++] = "--config";
+		argv[argc++] = third_party.config;
+	}
+	for (size_t i = 0; i < third_party.nsets; i++) {
+		argv[argc++] = "--set";
+		argv[argc++] = third_party.sets[i];
+	}
+	for (size_t i = 0; i < WIMS_ARRAY_LEN(site); i++) {
+		argv[argc++] = "--set";
+		argv[argc++] = site[i];
+	}
+	for (size_t i = 0; i < WIMS_ARRAY_LEN(files); i++) {
+		char path[600];
+		if (wims_global_data_path(files[i][1], path, sizeof(path))) {
+			WIMS_ERROR("main", "third-party WWSF: data_dir too long");
+			return -1;
+		}
+		snprintf(filesets[i], sizeof(filesets[i]), "%s=%s", files[i][0], path);
+		argv[argc++] = "--set";
+		argv[argc++] = filesets[i];
+	}
+	/* TR 33.871 6.1.3: the IMPIs the HSS's demo seeding puts in
+	 * webshop.example.net's pool */
+	snprintf(pool, sizeof(pool), "wwsf.pool=pool1@%s, pool2@%s, pool3@%s, pool4@%s",
+		 wims_global.domain, wims_global.domain, wims_global.domain, wims_global.domain);
+	argv[argc++] = "--set";
+	argv[argc++] = pool;
+	argv[argc++] = "wwsf";
+	argv[argc] = NULL;
+
+	pid_t parent = getpid();
+	pid_t pid = fork();
+	if (pid < 0) {
+		WIMS_ERROR("main", "third-party WWSF: fork: %s", strerror(errno));
+		return -1;
+	}
+	if (pid == 0) {
+		/* only async-signal-safe calls until exec: this process has
+		 * threads */
+		sigset_t none;
+		sigemptyset(&none);
+		sigprocmask(SIG_SETMASK, &none, NULL);
+		/* it goes when the demo goes, even on SIGKILL */
+		prctl(PR_SET_PDEATHSIG, SIGTERM);
+		if (getppid() != parent)
+			_exit(1);
+		execv("/proc/self/exe", (char *const *)argv);
+		_exit(127);
+	}
+	WIMS_INFO("main", "third-party WWSF webshop.example.net (pool pool1..pool4@%s, guests "
+			  "welcome): https://127.0.0.1:" THIRD_PARTY_PORT "/, pid %d",
+		  wims_global.domain, (int)pid);
+	return pid;
+}
+
+/* A SIGCHLD: says so if the third party has died. */
+static void third_party_check(void)
+{
+	int status = 0;
+	if (third_party.pid <= 0 || waitpid(third_party.pid, &status, WNOHANG) != third_party.pid)
+		return;
+	if (WIFEXITED(status))
+		WIMS_ERROR("main", "the third-party WWSF (pid %d) exited with status %d: "
+				   "https://127.0.0.1:" THIRD_PARTY_PORT "/ is down (its log is above)",
+			   (int)third_party.pid, WEXITSTATUS(status));
+	else
+		WIMS_ERROR("main", "the third-party WWSF (pid %d) was killed by signal %d: "
+				   "https://127.0.0.1:" THIRD_PARTY_PORT "/ is down",
+			   (int)third_party.pid, WTERMSIG(status));
+	third_party.pid = 0;
+}
+
+/* SIGTERM, up to 5 s for it to stop, then SIGKILL. */
+static void third_party_stop(void)
+{
+	if (third_party.pid <= 0)
+		return;
+	kill(third_party.pid, SIGTERM);
+	for (int i = 0; i < 50; i++) {
+		if (waitpid(third_party.pid, NULL, WNOHANG) == third_party.pid) {
+			third_party.pid = 0;
+			return;
+		}
+		struct timespec ts = {0, 100 * 1000 * 1000};
+		nanosleep(&ts, NULL);
+	}
+	WIMS_WARN("main", "the third-party WWSF (pid %d) did not stop: killing it",
+		  (int)third_party.pid);
+	kill(third_party.pid, SIGKILL);
+	waitpid(third_party.pid, NULL, 0);
+	third_party.pid = 0;
+}
+
 static int run_roles(const struct role *const *list, size_t n, bool demo)
 {
 	sigset_t set;
 	block_stop_signals(&set);
+	if (demo) {
+		/* waited for below, with the stop signals */
+		sigset_t chld;
+		sigemptyset(&chld);
+		sigaddset(&chld, SIGCHLD);
+		pthread_sigmask(SIG_BLOCK, &chld, NULL);
+	}
 	size_t started = 0;
 	int rc = 0;
 	for (; started < n; started++) {
@@ -96,14 +246,26 @@ static int run_roles(const struct role *const *list, size_t n, bool demo)
 		}
 	}
 	if (!rc) {
-		if (demo)
+		if (demo) {
+			third_party.pid = third_party_start();
 			WIMS_INFO("main", "demo running: open the wwsf URL above "
 					  "(Digest: alice, bob, carol, password NAME-secret; IMS AKA: "
 					  "dave via the ME agent, erin and frank via the network ISIM, "
-					  "web password NAME-web)");
+					  "web password NAME-web; operator sign-in at the WAF: "
+					  "grace/grace-web), or the third-party site "
+					  "https://127.0.0.1:" THIRD_PARTY_PORT "/ (guests get a pool "
+					  "identity)");
+			sigaddset(&set, SIGCHLD);
+		}
 		int sig = 0;
-		sigwait(&set, &sig);
+		for (;;) {
+			sigwait(&set, &sig);
+			if (sig != SIGCHLD)
+				break;
+			third_party_check();
+		}
 		WIMS_INFO("main", "signal %d: stopping", sig);
+		third_party_stop();
 	}
 	while (started > 0)
 		list[--started]->stop();
@@ -186,8 +348,12 @@ int main(int argc, char **argv)
 	wims_log_set_level((enum wims_log_level)wims_global.log_level);
 
 	const char *name = argv[optind];
-	if (strcmp(name, "demo") == 0)
+	if (strcmp(name, "demo") == 0) {
+		third_party.config = config;
+		third_party.sets = sets;
+		third_party.nsets = nsets;
 		return run_roles(roles, WIMS_ARRAY_LEN(roles), true);
+	}
 
 	const struct role *role = find_role(name);
 	if (!role) {

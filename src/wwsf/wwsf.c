@@ -617,12 +617,15 @@ static int wwsf_start(void)
 			  "network ISIM %s, POST origins: %s",
 		  wwsf_conf.root, wwsf_conf.listen, n, wwsf_conf.pcscf_url, wwsf_conf.me_url,
 		  wwsf.isim_path, wwsf_conf.allowed_origins);
-	WIMS_INFO("wwsf", "identity %s, WAF %s, client certificate %s%s%s", wwsf_conf.identity,
-		  wwsf.oauth.waf_url, wwsf.client_cert,
-		  wwsf_pool_size(wwsf.oauth.pool) ? ", pool of " : "",
-		  wwsf_pool_size(wwsf.oauth.pool) ? (wwsf_conf.anonymous ? "IMPIs, guests welcome"
-									: "IMPIs, signed-in users only")
-						  : "");
+	size_t pool = wwsf_pool_size(wwsf.oauth.pool);
+	if (pool)
+		WIMS_INFO("wwsf", "identity %s, WAF %s, client certificate %s; a pool of %zu IMPIs "
+				  "for %s",
+			  wwsf_conf.identity, wwsf.oauth.waf_url, wwsf.client_cert, pool,
+			  wwsf_conf.anonymous ? "guests and signed-in users" : "signed-in users");
+	else
+		WIMS_INFO("wwsf", "identity %s, WAF %s, client certificate %s", wwsf_conf.identity,
+			  wwsf.oauth.waf_url, wwsf.client_cert);
 	return 0;
 }
 
