@@ -902,7 +902,9 @@ static bool fetch_maybe(struct bworker *bw, bool force)
 	bool start = !running && (force || B.last_fetch_ms == 0 || now - B.last_fetch_ms >= gap);
 	if (start) {
 		B.fetching = true;
-		B.last_fetch_ms = now;
+		/* only the fetches unknown kids cause are rate-limited */
+		if (!force)
+			B.last_fetch_ms = now;
 	}
 	pthread_mutex_unlock(&B.mu);
 	if (start)
@@ -1156,10 +1158,14 @@ int pcscf_bearer_validate(int index, const char *token, size_t len, int64_t now,
 		*why = "out of memory";
 		return WIMS_EIO;
 	}
-	if (fetch_maybe(bw, false))
+	if (fetch_maybe(bw, false)) {
+		WIMS_INFO(LOG, "token with an unknown kid: REGISTER held for a JWKS refresh");
 		return WIMS_EAGAIN;
+	}
 	held_remove(p);
 	free(p);
+	WIMS_INFO(LOG, "token with an unknown kid: the JWKS was refreshed less than %d s ago",
+		  PCSCF_BEARER_KID_REFRESH_MS / 1000);
 	pthread_mutex_lock(&B.mu);
 	unsigned loads = B.loads;
 	pthread_mutex_unlock(&B.mu);
@@ -1227,10 +1233,8 @@ int pcscf_bearer_start(const struct pcscf_bearer_conf *conf, int nworkers, char 
 		pcscf_bearer_stop();
 		return rc;
 	}
-	if (!B.jwks_is_url) {
-		B.last_fetch_ms = mono_ms();
+	if (!B.jwks_is_url)
 		keys_load_file();
-	}
 	return 0;
 }
 

@@ -26,6 +26,18 @@ eP-CSCF behaved as it must, 1 otherwise:
   malformed                a broken SIP message must get 400 with a reason
   oversize                 a message above 64 KiB must close the WebSocket
                            with 1009
+  bearer                   REGISTER with Authorization: Bearer (trusted node,
+                           TR 33.871 6.1.2): --token T | --token-file F |
+                           --auth VALUE (the whole Authorization value),
+                           --origin O, --impu URI (To and From; --to/--from
+                           apart), --extra "H: v" (repeat); must get
+                           --expect-status N (200) with --expect-text RE in
+                           the answer; then, on 200: --reregister N more
+                           REGISTERs with the same token (each 200),
+                           --message-self (a MESSAGE to its own IMPU comes
+                           back with P-Asserted-Identity of it), and on a
+                           refusal --check-unbound (a MESSAGE gets 403 Not
+                           registered: nothing was bound)
 
 Calls (class Phone: a small RFC 3261 UA with dialogs, one flow each):
   core-calls               WIC -> a SIPp core (pcscf_calls.sh): call, CANCEL,
@@ -1178,6 +1190,77 @@ def do_answer_one(a):
     print("ok")
 
 
+def do_bearer(a):
+    """REGISTER with a Bearer token (see the module comment)."""
+    token = a.token
+    if a.token_file:
+        with open(a.token_file) as f:
+            token = f.read().strip()
+    auth = a.auth if a.auth is not None else f"Bearer {token}"
+    try:
+        ph = Phone("wic", a, user=a.user, origin=a.origin)
+    except (WsError, OSError) as e:
+        fail(f"cannot open the WebSocket: {e}")
+    impu = a.impu or f"sip:{a.user}@{a.domain}"
+    to, frm = a.to or impu, getattr(a, "from_") or impu
+    cid, tag = rnd(20), rnd(10)
+
+    def register(cseq):
+        lines = [f"REGISTER sip:{a.domain} SIP/2.0", ph.via(), "Max-Forwards: 70",
+                 f"To: <{to}>", f"From: <{frm}>;tag={tag}", f"Call-ID: {cid}",
+                 f"CSeq: {cseq} REGISTER", "Supported: path, outbound, gruu",
+                 f"Contact: <{ph.contact_uri}>;expires=600"]
+        if auth:
+            lines.append(f"Authorization: {auth}")
+        lines += list(a.extra or [])
+        lines.append("Content-Length: 0")
+        ph.send("\r\n".join(lines) + "\r\n\r\n")
+        try:
+            return ph.wait_response(cid, "REGISTER", timeout=a.within)
+        except Check as e:
+            fail(str(e))
+
+    r = register(1)
+    text = r.text.split("\r\n\r\n")[0]
+    print(f"REGISTER -> {r.status} {r.reason}")
+    for h in ("WWW-Authenticate", "Warning", "P-Associated-URI"):
+        for v in r.all(h):
+            print(f"  {h}: {v}")
+    if r.status != a.expect_status:
+        fail(f"expected {a.expect_status}, got {r.status} {r.reason}")
+    if a.expect_text and not re.search(a.expect_text, text):
+        fail(f"the answer does not match {a.expect_text!r}")
+    if r.status == 200:
+        for i in range(a.reregister):
+            r2 = register(2 + i)
+            print(f"re-REGISTER {i + 1} -> {r2.status} {r2.reason}")
+            if r2.status != 200:
+                fail(f"re-REGISTER got {r2.status} {r2.reason}")
+        if a.message_self:
+            m = ph.request("MESSAGE", impu, impu, from_uri=frm, body="hello me",
+                           ctype="text/plain",
+                           extra=["P-Asserted-Identity: <sip:mallory@ims.example.org>"])
+            try:
+                got = ph.wait_request("MESSAGE", timeout=5)
+            except Check as e:
+                fail(f"the MESSAGE did not come back: {e}")
+            pai = got.all("P-Asserted-Identity")
+            print(f"MESSAGE came back with P-Asserted-Identity {pai}")
+            ph.respond(got, 200, to_tag=rnd(6))
+            resp = ph.wait_response(m.one("Call-ID"), "MESSAGE")
+            print(f"MESSAGE -> {resp.status} {resp.reason}")
+            if pai != [f"<{frm}>"]:
+                fail(f"P-Asserted-Identity {pai}, expected <{frm}>")
+    elif a.check_unbound:
+        m = ph.request("MESSAGE", impu, impu, from_uri=frm, body="x", ctype="text/plain")
+        resp = ph.wait_response(m.one("Call-ID"), "MESSAGE")
+        print(f"MESSAGE after the refusal -> {resp.status} {resp.reason}")
+        if resp.status != 403 or "Not registered" not in (resp.reason or ""):
+            fail("the refused REGISTER left a binding")
+    ph.close()
+    print("ok")
+
+
 def main():
     p = argparse.ArgumentParser()
     # The connection options are taken before or after the subcommand
@@ -1229,6 +1312,21 @@ def main():
     sub.add_parser("unregistered", parents=[shared])
     sub.add_parser("malformed", parents=[shared])
     sub.add_parser("oversize", parents=[shared])
+    be = sub.add_parser("bearer", parents=[shared])
+    be.add_argument("--token")
+    be.add_argument("--token-file")
+    be.add_argument("--auth")
+    be.add_argument("--origin", default=DEFAULT_ORIGIN)
+    be.add_argument("--impu")
+    be.add_argument("--to")
+    be.add_argument("--from", dest="from_")
+    be.add_argument("--extra", action="append")
+    be.add_argument("--expect-status", type=int, default=200)
+    be.add_argument("--expect-text")
+    be.add_argument("--reregister", type=int, default=0)
+    be.add_argument("--message-self", action="store_true")
+    be.add_argument("--check-unbound", action="store_true")
+    be.add_argument("--within", type=float, default=8)
     a = p.parse_args()
     if a.password is None:
         a.password = f"{a.user}-secret"
@@ -1236,7 +1334,7 @@ def main():
     {"register": do_register, "origin": do_origin, "register-status": do_register_status, "unregistered": do_unregistered,
      "malformed": do_malformed, "oversize": do_oversize, "core-calls": do_core_calls, "core-dies": do_core_dies,
      "answer": do_answer, "silent": do_silent, "ws-calls": do_ws_calls,
-     "call-one": do_call_one, "answer-one": do_answer_one}[a.cmd](a)
+     "call-one": do_call_one, "answer-one": do_answer_one, "bearer": do_bearer}[a.cmd](a)
 
 
 if __name__ == "__main__":
