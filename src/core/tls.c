@@ -154,6 +154,27 @@ int tls_server_ctx_require_client_cert(SSL_CTX *ctx, const char *ca_file, char *
 	return 0;
 }
 
+/* Every chain is acceptable at the handshake: the fingerprint is checked
+ * against a registry once we know which client the request claims to be. */
+static int accept_any_cert(int preverify_ok, X509_STORE_CTX *x509_ctx)
+{
+	WIMS_UNUSED(preverify_ok);
+	WIMS_UNUSED(x509_ctx);
+	return 1;
+}
+
+int tls_server_ctx_request_client_cert(SSL_CTX *ctx)
+{
+	if (!ctx)
+		return WIMS_EINVAL;
+	SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, accept_any_cert);
+	/* A resumed session keeps the peer certificate of its first
+	 * handshake; the id context ties sessions to this policy. */
+	static const unsigned char sid_ctx[] = "wims-mtls-fp";
+	SSL_CTX_set_session_id_context(ctx, sid_ctx, sizeof(sid_ctx) - 1);
+	return 0;
+}
+
 static int alpn_select_cb(SSL *ssl, const unsigned char **out, unsigned char *outlen,
 			  const unsigned char *in, unsigned int inlen, void *arg)
 {
@@ -496,6 +517,20 @@ int tls_peer_name(struct bufferevent *bev, char *out, size_t outsz)
 int tls_peer_fingerprint(struct bufferevent *bev, uint8_t out[32])
 {
 	X509 *x = verified_peer(bev);
+	if (!x)
+		return WIMS_ENOTFOUND;
+	unsigned int n = 0;
+	if (X509_digest(x, EVP_sha256(), out, &n) != 1 || n != 32) {
+		ERR_clear_error();
+		return WIMS_ETLS;
+	}
+	return 0;
+}
+
+int tls_peer_cert_sha256(struct bufferevent *bev, uint8_t out[32])
+{
+	SSL *ssl = tls_bev_ssl(bev);
+	X509 *x = ssl ? SSL_get0_peer_certificate(ssl) : NULL;
 	if (!x)
 		return WIMS_ENOTFOUND;
 	unsigned int n = 0;

@@ -45,6 +45,15 @@ SSL_CTX *tls_client_ctx_new(const char *ca_file, bool verify, char *err, size_t 
 int tls_server_ctx_require_client_cert(SSL_CTX *ctx, const char *ca_file, char *err,
 				       size_t errsz);
 
+/* Mutual TLS by certificate fingerprint (RFC 8705 2.2, self-signed
+ * certificate method; the WAF on W4/W5): the server asks every client for a
+ * certificate but does not require one, and accepts any certificate,
+ * self-signed included, whose key the client proves it holds (the TLS
+ * CertificateVerify).  Whether the certificate means anything is decided
+ * later, per request, by comparing tls_peer_cert_sha256 with a registry.
+ * Returns 0 or WIMS_EINVAL. */
+int tls_server_ctx_request_client_cert(SSL_CTX *ctx);
+
 /* Gives a client context a certificate to present (W4 client side).
  * Returns 0 or WIMS_ETLS. */
 int tls_ctx_use_cert(SSL_CTX *ctx, const char *cert_file, const char *key_file, char *err,
@@ -90,6 +99,12 @@ int tls_peer_name(struct bufferevent *bev, char *out, size_t outsz);
 
 /* SHA-256 of the peer certificate (DER).  Returns 0, WIMS_ENOTFOUND. */
 int tls_peer_fingerprint(struct bufferevent *bev, uint8_t out[32]);
+
+/* SHA-256 of the certificate (DER) the peer presented, whether or not it
+ * chains to a trusted root: for a context made with
+ * tls_server_ctx_request_client_cert, where the fingerprint itself is the
+ * credential.  Returns 0, WIMS_ENOTFOUND (no certificate). */
+int tls_peer_cert_sha256(struct bufferevent *bev, uint8_t out[32]);
 
 /* One line describing the last OpenSSL error(s) of this thread, appended
  * after prefix into err; clears the error queue. */
