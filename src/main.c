@@ -34,7 +34,7 @@
 #include "core/wims.h"
 #include "role.h"
 
-extern const struct role hss_role, cscf_role, pcscf_role, wwsf_role, me_role;
+extern const struct role hss_role, cscf_role, pcscf_role, wwsf_role, waf_role, me_role;
 
 /* Start order matters in demo: stores before the functions that query them,
  * the core before the edge. */
@@ -43,6 +43,7 @@ static const struct role *const roles[] = {
 	&cscf_role,
 	&pcscf_role,
 	&wwsf_role,
+	&waf_role,
 	&me_role,
 };
 
