@@ -118,9 +118,12 @@ static const struct conf_key cscf_keys[] = {
 		     "SQLite file of the registration bindings; empty: the HSS store"),
 	CONF_KEY_STR(struct cscf_conf, hss_db, "",
 		     "HSS store the Cx calls read; empty: [hss] db or <data_dir>/hss.db"),
-	CONF_KEY_LIST(struct cscf_conf, trusted_nodes, "",
+	CONF_KEY_LIST(struct cscf_conf, trusted_nodes, "127.0.0.1",
 		      "IP addresses whose integrity-protected=\"auth-done\" (trusted node "
-		      "authentication) is believed; others get 403"),
+		      "authentication) and P-WWSF-Identity are believed; a TNA REGISTER from "
+		      "them must name its WWSF, which the HSS must allow (TR 33.871 REQ 2.1-2.3, "
+		      "3.2); TNA from anywhere else gets 403, P-WWSF-Identity from anywhere "
+		      "else is removed"),
 	CONF_KEY_INT(struct cscf_conf, max_connections, "20000", 1, WIMS_MAX_CONNECTIONS,
 		     "TCP connections each worker holds at once"),
 	CONF_KEY_LIST(struct cscf_conf, pcscf_nodes, "127.0.0.1",
@@ -478,6 +481,8 @@ static void route_request(struct cscf_worker *w, const struct sip_msg *m,
 										   : NULL,
 		.strip_pai = !trusted,
 		.pai = pai[0] ? pai : NULL,
+		/* TR 33.871 REQ 2.3: a WWSF identity only from a trusted node. */
+		.strip_wwsf = !cscf_reg_trusted(cscf.reg, src->host),
 	};
 	struct cscf_branch_spec spec[WIMS_CSCF_MAX_BRANCHES];
 	char branches[WIMS_CSCF_MAX_BRANCHES][CSCF_BRANCH_MAX];
@@ -583,7 +588,11 @@ static void request(struct cscf_worker *w, const struct sip_msg *m, const struct
 		WIMS_WARN(LOG, "%.*s with integrity-protected=\"auth-done\" from %s, not a trusted "
 			       "node: 403",
 			  (int)m->method.len, m->method.p, src->host);
-		respond(m, 403, "Trusted node authentication from an untrusted node", NULL, out);
+		char warn[sizeof(cscf.hostport) + 80];
+		snprintf(warn, sizeof(warn),
+			 "Warning: 399 %s \"Trusted node authentication from an untrusted node\"",
+			 cscf.hostport);
+		respond(m, 403, "Trusted node authentication from an untrusted node", warn, out);
 		return;
 	}
 	route_request(w, m, src, peer, out);

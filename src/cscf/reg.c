@@ -30,6 +30,7 @@
 #include "core/wims.h"
 #include "cscf/akavec.h"
 #include "cscf/contact.h"
+#include "cscf/route.h"
 #include "hss/cx.h"
 #include "sip/auth_hdr.h"
 #include "sip/build.h"
@@ -230,6 +231,19 @@ static void reply_set(struct reply *rp, int status, const char *reason)
 {
 	rp->status = status;
 	rp->reason = reason;
+}
+
+/* A refusal that says why twice: the reason phrase, and a Warning (RFC
+ * 3261 20.43, code 399) that a P-CSCF passes on with the response.  The
+ * warn-agent is our server name without "sip:". */
+static void reply_refuse(const struct cscf_reg *r, struct reply *rp, int status,
+			 const char *reason)
+{
+	const char *agent = r->conf.server_name;
+	if (strncmp(agent, "sip:", 4) == 0)
+		agent += 4;
+	reply_hdr(rp, "Warning: 399 %.*s \"%s\"", (int)strcspn(agent, ";>"), agent, reason);
+	reply_set(rp, status, reason);
 }
 
 /* A Cx answer that ends the registration, as a status and reason. */
@@ -1133,6 +1147,70 @@ out:
 	free(saa);
 }
 
+/* --- trusted node authentication (TR 33.871 6.1.2.2 step 4, 6.1.3) --- */
+
+/* A WWSF identity as P-WWSF-Identity carries it: its OAuth client_id,
+ * printable, no spaces, quotes, commas, ';' or <> (as `wims hss` takes
+ * it), shorter than WIMS_WWSF_ID_MAX. */
+static bool wwsf_id_ok(struct slice v)
+{
+	if (v.len == 0 || v.len >= WIMS_WWSF_ID_MAX)
+		return false;
+	for (size_t i = 0; i < v.len; i++) {
+		unsigned char c = (unsigned char)v.p[i];
+		if (c <= 0x20 || c >= 0x7f || c == ',' || c == '"' || c == ';' || c == '<' ||
+		    c == '>')
+			return false;
+	}
+	return true;
+}
+
+/*
+ * A REGISTER a trusted node vouches for: it names the WWSF (REQ 2.3),
+ * which the HSS checks against the subscription's allowed WWSFs, the
+ * pool owner and the block list (REQ 2.1, 2.2, 3.2), read from the store
+ * for every registration and re-registration.  0 when authorized, else
+ * the refusal is set.  Every outcome is logged with the WWSF.
+ */
+static int tna_authorize(struct cscf_reg *r, struct cx *cx, const struct sip_msg *m,
+			 const struct cscf_src *src, const char *impi, const char *impu,
+			 struct reply *rp)
+{
+	const struct sip_hdr *wh = NULL;
+	unsigned n = 0;
+	for (unsigned i = 0; i < m->nhdrs; i++)
+		if (cscf_hdr_is_wwsf_identity(&m->hdrs[i]) && n++ == 0)
+			wh = &m->hdrs[i];
+	if (n == 0) {
+		WIMS_WARN(LOG, "REGISTER %s (%s) by trusted node %s without P-WWSF-Identity: 403",
+			  impu, impi, src->host);
+		reply_refuse(r, rp, 403, "WWSF identity missing");
+		return -1;
+	}
+	if (n > 1 || !wwsf_id_ok(wh->value)) {
+		WIMS_WARN(LOG, "REGISTER %s (%s) by trusted node %s: %s P-WWSF-Identity: 403", impu,
+			  impi, src->host, n > 1 ? "more than one" : "malformed");
+		reply_refuse(r, rp, 403, n > 1 ? "More than one WWSF identity" : "Bad WWSF identity");
+		return -1;
+	}
+	char wwsf[WIMS_WWSF_ID_MAX];
+	slice_copy_cstr(wh->value, wwsf, sizeof(wwsf));
+	const char *why = "";
+	int rc = cx_tna_authorize(cx, impi, impu, wwsf, &why);
+	if (rc == CX_SUCCESS) {
+		WIMS_INFO(LOG, "REGISTER %s (%s) by trusted node %s for WWSF %s: authorized", impu,
+			  impi, src->host, wwsf);
+		return 0;
+	}
+	WIMS_WARN(LOG, "REGISTER %s (%s) by trusted node %s for WWSF %s: refused, %s (%s)", impu,
+		  impi, src->host, wwsf, why, cx_result_name(rc));
+	if (rc < 0)
+		reply_refuse(r, rp, 500, "HSS unavailable");
+	else
+		reply_refuse(r, rp, 403, why);
+	return -1;
+}
+
 /* --- the REGISTER procedure --- */
 
 int cscf_reg_register(struct cscf_reg *r, const struct cscf_reg_io *io, const struct sip_msg *m,
@@ -1149,7 +1227,7 @@ int cscf_reg_register(struct cscf_reg *r, const struct cscf_reg_io *io, const st
 		WIMS_WARN(LOG, "REGISTER with integrity-protected=\"auth-done\" from %s, not a "
 			       "trusted node: 403",
 			  src->host);
-		reply_set(&rp, 403, "Trusted node authentication from an untrusted node");
+		reply_refuse(r, &rp, 403, "Trusted node authentication from an untrusted node");
 		goto send;
 	}
 	/* Step 1: bindings of our domain only; we relay no one's REGISTER. */
@@ -1206,12 +1284,15 @@ int cscf_reg_register(struct cscf_reg *r, const struct cscf_reg_io *io, const st
 
 	/* TS 24.229 5.4.1.2.2A / TS 33.203 Annex X: trusted node
 	 * authentication is believed from trusted nodes only (checked on
-	 * entry); from them, the credentials need no Digest check. */
+	 * entry); from them, the credentials need no Digest check, but the
+	 * WWSF behind them must be one the HSS allows (TR 33.871). */
 	bool authenticated = false;
 	if (have_cred) {
 		struct slice ip = cred.p[SIP_AUTH_P_INTEGRITY_PROTECTED];
 		authenticated = ip.p && slice_ieq_cstr(ip, "auth-done");
 	}
+	if (authenticated && tna_authorize(r, cx, m, src, impi, impu, &rp) != 0)
+		goto send;
 	if (!authenticated) {
 		if (!have_cred) {
 			challenge(r, cx, impi, impu, false, "Unauthorized", now, &rp);

@@ -7,6 +7,11 @@
  *	         --> IMPU = To, IMPI = Authorization username or TS 33.203
  *	             Annex N (from the IMPU)
  *	         --> UAR (I-CSCF): unknown 404, mismatch/barred 403
+ *	         --> trusted node authentication (integrity-protected=
+ *	             "auth-done", from [cscf] trusted_nodes only, else 403):
+ *	             P-WWSF-Identity required (403 "WWSF identity missing"),
+ *	             then the HSS's cx_tna_authorize (403 with its reason:
+ *	             WWSF blocked / not allowed / not the pool's), no Digest
  *	         --> no credentials for our realm: MAR, 401 with one
  *	             WWW-Authenticate per configured algorithm the HSS
  *	             serves for the IMPI (each AKA one with its own vector)
@@ -22,6 +27,11 @@
  *	             written for every IMPU of the implicit set
  *	         --> 200 OK: Contacts with expires, Path, Service-Route,
  *	             P-Associated-URI, Authentication-Info rspauth, Date
+ *
+ * TNA refusals (TR 33.871 REQ 2.1-2.3, 3.2) carry the reason twice, as the
+ * reason phrase and as "Warning: 399 <server> \"<reason>\"", so that the
+ * pcscf can pass it on to the WIC; the cscf log names the WWSF of every
+ * TNA registration, accepted or refused.
  *
  * Reason phrases say why (wims "Inter-role facts"): "Unknown user" (404),
  * "Wrong password" (403), "Too many failed attempts" (403), "Stale nonce"
@@ -136,7 +146,10 @@ bool cscf_reg_trusted(const struct cscf_reg *r, const char *host);
  * integrity-protected="auth-done", TS 24.229 5.4.1.2.2A) without coming
  * from a trusted node?  Such a request is answered 403: anyone could
  * write that parameter (TR 33.871 REQ 2.3).  A malformed Authorization
- * is not a claim (the caller answers 400 for it where it matters). */
+ * is not a claim (the caller answers 400 for it where it matters).
+ * P-WWSF-Identity from a source that is not trusted is not believed
+ * either: the registrar ignores it and the proxy removes it
+ * (cscf_fwd.strip_wwsf). */
 bool cscf_reg_tna_refused(const struct cscf_reg *r, const struct sip_msg *m,
 			  const struct cscf_src *src);
 

@@ -7,7 +7,7 @@
  * MD5 acceptance with rspauth, P-Associated-URI / Service-Route / Path,
  * bindings for the whole implicit set, nc replay and nc increment, stale
  * and forged nonces, wrong password and the failure limiter, unknown user,
- * foreign domain, Digest uri mismatch, trusted node authentication, 423,
+ * foreign domain, Digest uri mismatch, 423,
  * de-registration (one contact, "*") with SAR, CSeq order, fetch, RFC 5626
  * instance replacement, eviction of the oldest binding, expiry purge.
  *
@@ -19,6 +19,14 @@
  * stale and forged AKA nonces, an answer on another worker's handles,
  * spare vectors from a multi-vector MAR, the failure limiter, and a full
  * pending table (503).
+ *
+ * Trusted node authentication (TR 33.871 6.1.2.2, 6.1.3, REQ 2.1-2.3,
+ * 3.2): refused from an untrusted node, without P-WWSF-Identity, with two
+ * or a malformed one, for a WWSF not allowed, a pool IMPI through another
+ * WWSF, an IMPI without the tna scheme; accepted for an allowed WWSF and
+ * for the pool owner; a block read at the very next re-registration (the
+ * other WWSF's users unaffected) and lifted; every refusal with its
+ * Warning; P-WWSF-Identity from an untrusted source ignored.
  */
 #include "cscf/reg.h"
 
@@ -119,6 +127,16 @@ static int setup(void)
 		return -1;
 	if (add_user("alice", "alice-secret", "tel:+15550000001") ||
 	    add_user("bob", "bob-secret", NULL) || add_user("carol", "carol-secret", NULL))
+		return -1;
+	/* TNA: tina (tna only) allows wwsf.a; pip is in shop.b's pool. */
+	if (add_user("tina", "unused", "tel:+15550000077") || add_user("pip", "unused", NULL) ||
+	    add_user("pia", "unused", NULL) ||
+	    store_subscriber_set_schemes(st, "tina@" DOMAIN, STORE_SCHEME_TNA) ||
+	    store_subscriber_set_schemes(st, "pip@" DOMAIN, STORE_SCHEME_TNA) ||
+	    store_subscriber_set_schemes(st, "pia@" DOMAIN, STORE_SCHEME_TNA) ||
+	    store_wwsf_allow(st, "tina@" DOMAIN, "wwsf.a") ||
+	    store_wwsf_allow(st, "alice@" DOMAIN, "wwsf.a") ||
+	    store_pool_add(st, "shop.b", "pip@" DOMAIN) || store_pool_add(st, "shop.b", "pia@" DOMAIN))
 		return -1;
 	if (add_aka_user("dave", STORE_SCHEME_AKAV2, "tel:+15550000004") ||
 	    add_aka_user("erin", STORE_SCHEME_AKAV1 | STORE_SCHEME_AKAV2, NULL) ||
@@ -423,21 +441,149 @@ static void unknown_user_foreign_domain_and_uri_mismatch(void)
 	EXPECT_INT(send_at(&u, lines, T0), ==, 400);
 }
 
+/* The TNA Authorization of tna.md 2 for user, and a P-WWSF-Identity line
+ * when wwsf is not NULL. */
+static const char *tna_lines(const char *user, const char *wwsf)
+{
+	static char lines[512];
+	int n = snprintf(lines, sizeof(lines),
+			 "Authorization: Digest username=\"%s@" DOMAIN "\", realm=\"" DOMAIN
+			 "\", uri=\"sip:" DOMAIN "\", nonce=\"\", response=\"\", "
+			 "integrity-protected=\"auth-done\"\r\n",
+			 user);
+	if (wwsf)
+		snprintf(lines + n, sizeof(lines) - (size_t)n, "P-WWSF-Identity: %s\r\n", wwsf);
+	return lines;
+}
+
+static const struct cscf_src tna_node = {"tcp", "192.0.2.2", 5070};
+
+/* A TNA REGISTER from the trusted node: its status. */
+static int tna_reg(struct ua *u, const char *wwsf, const char *more, int64_t now)
+{
+	char lines[1024];
+	snprintf(lines, sizeof(lines), "%s%s", tna_lines(u->user, wwsf), more ? more : "");
+	u->src = &tna_node;
+	return reg_at(u, 0, lines, now);
+}
+
+/* The refusal says why in its reason phrase and in a Warning. */
+static bool refused_saying(const char *why)
+{
+	char status[160], warning[200];
+	snprintf(status, sizeof(status), "SIP/2.0 403 %s\r\n", why);
+	snprintf(warning, sizeof(warning), "\r\nWarning: 399 127.0.0.1:5060 \"%s\"\r\n", why);
+	bool ok = has_line(status) && has_line(warning);
+	if (!ok)
+		fprintf(stderr, "  wanted 403 and Warning \"%s\", got:\n%s\n", why, buf_cstr(&resp));
+	return ok;
+}
+
+/* TS 24.229 5.4.1.2.2A, TR 33.871 REQ 2.3: the TNA claim is believed
+ * from trusted nodes only, and names its WWSF. */
 static void trusted_node_authentication(void)
 {
 	struct ua u;
-	ua_init(&u, "carol", "carol-secret", "c-tna");
-	const char *tna = "Authorization: Digest username=\"carol@" DOMAIN "\", realm=\"" DOMAIN
-			  "\", nonce=\"\", uri=\"sip:" DOMAIN "\", response=\"\", "
-			  "integrity-protected=\"auth-done\"\r\n";
-	EXPECT_INT(reg_at(&u, 0, tna, T0), ==, 403);
-	EXPECT_TRUE(has_line("untrusted node"));
-	struct cscf_src trusted = {"tcp", "192.0.2.2", 5070};
+	ua_init(&u, "tina", "", "c-tna");
 	EXPECT_TRUE(cscf_reg_trusted(reg, "192.0.2.1"));
+	EXPECT_TRUE(cscf_reg_trusted(reg, "192.0.2.2"));
 	EXPECT_TRUE(!cscf_reg_trusted(reg, "192.0.2.10"));
-	u.src = &trusted;
-	EXPECT_INT(reg_at(&u, 0, tna, T0), ==, 200);
-	EXPECT_INT(cscf_reg_count(st, "sip:carol@" DOMAIN, T0), >=, 1);
+	EXPECT_TRUE(!cscf_reg_trusted(reg, "127.0.0.1"));
+	/* From an untrusted node (127.0.0.1 here), WWSF named or not. */
+	EXPECT_INT(reg_at(&u, 0, tna_lines("tina", "wwsf.a"), T0), ==, 403);
+	EXPECT_TRUE(refused_saying("Trusted node authentication from an untrusted node"));
+	EXPECT_INT(cscf_reg_count(st, "sip:tina@" DOMAIN, T0), ==, 0);
+	/* From the trusted node without P-WWSF-Identity. */
+	EXPECT_INT(tna_reg(&u, NULL, NULL, T0), ==, 403);
+	EXPECT_TRUE(refused_saying("WWSF identity missing"));
+	EXPECT_INT(cscf_reg_count(st, "sip:tina@" DOMAIN, T0), ==, 0);
+	/* Two, or one that is not an identity. */
+	EXPECT_INT(tna_reg(&u, "wwsf.a", "P-WWSF-Identity: shop.b\r\n", T0), ==, 403);
+	EXPECT_TRUE(refused_saying("More than one WWSF identity"));
+	EXPECT_INT(tna_reg(&u, "wwsf.a", "p-wwsf-identity: wwsf.a\r\n", T0), ==, 403);
+	EXPECT_INT(tna_reg(&u, "wwsf .a", NULL, T0), ==, 403);
+	EXPECT_TRUE(refused_saying("Bad WWSF identity"));
+	EXPECT_INT(tna_reg(&u, "\"wwsf.a\"", NULL, T0), ==, 403);
+	EXPECT_INT(cscf_reg_count(st, "sip:tina@" DOMAIN, T0), ==, 0);
+	/* The allowed WWSF: 200, bindings for the whole set, no Digest. */
+	EXPECT_INT(tna_reg(&u, "wwsf.a", NULL, T0), ==, 200);
+	EXPECT_TRUE(sip_msg_hdr(&rm, SIP_HDR_WWW_AUTHENTICATE) == NULL);
+	EXPECT_SLICE(hdr_value(SIP_HDR_P_ASSOCIATED_URI),
+		     "<sip:tina@ims.example.org>, <tel:+15550000077>");
+	EXPECT_INT(cscf_reg_count(st, "sip:tina@" DOMAIN, T0), ==, 1);
+	EXPECT_INT(cscf_reg_count(st, "tel:+15550000077", T0), ==, 1);
+	/* The header name is case-insensitive. */
+	EXPECT_INT(tna_reg(&u, NULL, "p-wwsf-identity: wwsf.a\r\n", T0), ==, 200);
+}
+
+/* REQ 2.1: a WWSF the subscriber did not allow; REQ 3.2: a pool IMPI
+ * through a WWSF other than the pool's owner; an IMPI that does not
+ * allow TNA at all. */
+static void tna_wwsf_must_be_allowed(void)
+{
+	struct ua u;
+	ua_init(&u, "tina", "", "c-tna-allowed");
+	EXPECT_INT(tna_reg(&u, "shop.b", NULL, T0), ==, 403);
+	EXPECT_TRUE(refused_saying("WWSF not allowed for this subscription"));
+	EXPECT_INT(tna_reg(&u, "WWSF.A", NULL, T0), ==, 403);
+	ua_init(&u, "pip", "", "c-tna-pool");
+	EXPECT_INT(tna_reg(&u, "wwsf.a", NULL, T0), ==, 403);
+	EXPECT_TRUE(refused_saying("IMPI not in the WWSF's pool"));
+	EXPECT_INT(cscf_reg_count(st, "sip:pip@" DOMAIN, T0), ==, 0);
+	EXPECT_INT(tna_reg(&u, "shop.b", NULL, T0), ==, 200);
+	EXPECT_INT(cscf_reg_count(st, "sip:pip@" DOMAIN, T0), ==, 1);
+	/* alice allows wwsf.a but not the scheme: Digest only. */
+	ua_init(&u, "alice", "alice-secret", "c-tna-scheme");
+	EXPECT_INT(tna_reg(&u, "wwsf.a", NULL, T0), ==, 403);
+	EXPECT_TRUE(refused_saying("trusted node authentication not allowed for this IMPI"));
+	/* The IMPU of another IMPI: the I-CSCF's UAR refuses it first. */
+	ua_init(&u, "tina", "", "c-tna-other");
+	char lines[1024];
+	snprintf(lines, sizeof(lines), "%s", tna_lines("pip", "shop.b"));
+	u.src = &tna_node;
+	EXPECT_INT(reg_at(&u, 0, lines, T0), ==, 403);
+	EXPECT_TRUE(has_line("403 Identities do not match"));
+}
+
+/* REQ 2.2: a block takes effect at the next REGISTER, re-registrations
+ * included, for that WWSF only; unblocking restores it. */
+static void tna_blocked_wwsf(void)
+{
+	struct ua shop, tina;
+	ua_init(&shop, "pia", "", "c-tna-block-1");
+	ua_init(&tina, "tina", "", "c-tna-block-2");
+	EXPECT_INT(tna_reg(&shop, "shop.b", NULL, T0), ==, 200);
+	EXPECT_INT(tna_reg(&tina, "wwsf.a", NULL, T0), ==, 200);
+	/* Blocked by another handle (the CLI) while the cscf runs. */
+	EXPECT_INT(store_wwsf_block(st2, "shop.b", "test", T0), ==, 0);
+	EXPECT_INT(tna_reg(&shop, "shop.b", NULL, T0 + 1), ==, 403);
+	EXPECT_TRUE(refused_saying("WWSF blocked"));
+	ua_init(&shop, "pip", "", "c-tna-block-3");
+	EXPECT_INT(tna_reg(&shop, "shop.b", NULL, T0 + 1), ==, 403);
+	EXPECT_TRUE(refused_saying("WWSF blocked"));
+	/* The other WWSF's users carry on. */
+	EXPECT_INT(tna_reg(&tina, "wwsf.a", NULL, T0 + 1), ==, 200);
+	EXPECT_INT(store_wwsf_unblock(st2, "shop.b"), ==, 0);
+	EXPECT_INT(tna_reg(&shop, "shop.b", NULL, T0 + 2), ==, 200);
+	/* Blocking the WWSF a subscriber allowed beats the allowance. */
+	EXPECT_INT(store_wwsf_block(st2, "wwsf.a", NULL, T0), ==, 0);
+	EXPECT_INT(tna_reg(&tina, "wwsf.a", NULL, T0 + 3), ==, 403);
+	EXPECT_TRUE(refused_saying("WWSF blocked"));
+	EXPECT_INT(store_wwsf_unblock(st2, "wwsf.a"), ==, 0);
+	EXPECT_INT(tna_reg(&tina, "wwsf.a", NULL, T0 + 4), ==, 200);
+}
+
+/* A P-WWSF-Identity from an untrusted source grants nothing: a Digest
+ * REGISTER with it is a Digest REGISTER, a TNA-only user is challenged
+ * (and cannot answer). */
+static void wwsf_identity_from_untrusted_source_is_ignored(void)
+{
+	struct ua u;
+	ua_init(&u, "carol", "carol-secret", "c-wwsf-untrusted");
+	EXPECT_INT(register_full(&u, "P-WWSF-Identity: wwsf.a\r\n", T0), ==, 200);
+	ua_init(&u, "tina", "", "c-wwsf-untrusted-2");
+	EXPECT_INT(reg_at(&u, 0, "P-WWSF-Identity: wwsf.a\r\n", T0), ==, 403);
+	EXPECT_TRUE(has_line("403 No usable authentication scheme"));
 }
 
 static void interval_too_brief_is_423(void)
@@ -1158,6 +1304,9 @@ int main(void)
 	UNIT_RUN(wrong_password_then_guessing_blocked);
 	UNIT_RUN(unknown_user_foreign_domain_and_uri_mismatch);
 	UNIT_RUN(trusted_node_authentication);
+	UNIT_RUN(tna_wwsf_must_be_allowed);
+	UNIT_RUN(tna_blocked_wwsf);
+	UNIT_RUN(wwsf_identity_from_untrusted_source_is_ignored);
 	UNIT_RUN(interval_too_brief_is_423);
 	UNIT_RUN(deregistration_one_contact_then_star);
 	UNIT_RUN(older_cseq_is_refused);

@@ -328,6 +328,11 @@ int cscf_max_forwards(const struct sip_msg *m)
 	return (int)v;
 }
 
+bool cscf_hdr_is_wwsf_identity(const struct sip_hdr *h)
+{
+	return h->id == SIP_HDR_OTHER && slice_ieq_cstr(h->name, CSCF_WWSF_IDENTITY_HDR);
+}
+
 int cscf_fwd_build(const struct sip_msg *m, const struct cscf_fwd *f, struct buf *out)
 {
 	struct sip_edit ed;
@@ -356,6 +361,12 @@ int cscf_fwd_build(const struct sip_msg *m, const struct cscf_fwd *f, struct buf
 		return rc;
 	if (f->pai && (rc = sip_edit_add(&ed, f->pai)) != 0)
 		return rc;
+	/* TR 33.871 REQ 2.3: only a trusted node may name the WWSF; from
+	 * anyone else the header goes, however many there are. */
+	for (unsigned i = 0; f->strip_wwsf && i < m->nhdrs; i++)
+		if (cscf_hdr_is_wwsf_identity(&m->hdrs[i]) &&
+		    (rc = sip_edit_remove(&ed, &m->hdrs[i])) != 0)
+			return rc;
 	if ((rc = sip_edit_build(&ed, out)) != 0)
 		return rc;
 	return sip_build_within_limits(out->p, out->len) ? 0 : WIMS_ETOOBIG;

@@ -131,11 +131,19 @@ struct cscf_fwd {
 	const char *route;        /* a Route line to add (the Path), or NULL */
 	bool strip_pai;           /* drop P-Asserted-Identity */
 	const char *pai;          /* a P-Asserted-Identity line to add, or NULL */
+	bool strip_wwsf;          /* drop P-WWSF-Identity (not from a trusted node) */
 };
+
+/* TR 33.871 6.1.2.2 step 3, REQ 2.3: the WWSF that vouched for a trusted
+ * node authentication, as the P-CSCF tells it (tna.md 2).  Not in the SIP
+ * header table: matched by name. */
+#define CSCF_WWSF_IDENTITY_HDR "P-WWSF-Identity"
+bool cscf_hdr_is_wwsf_identity(const struct sip_hdr *h);
 
 /* Append to out the request m as forwarded on one branch (RFC 3261 16.6):
  * Max-Forwards decremented (the caller answered 483 for 0), Routes
- * popped, Via and Record-Route on top, new Request-URI, Path as Route.
+ * popped, Via and Record-Route on top, new Request-URI, Path as Route,
+ * P-Asserted-Identity and P-WWSF-Identity dropped when asked.
  * 0, WIMS_EDENIED (Max-Forwards 0), WIMS_EPARSE or the buf's error. */
 int cscf_fwd_build(const struct sip_msg *m, const struct cscf_fwd *f, struct buf *out);
 

@@ -235,6 +235,34 @@ static void forwarded_request_for_a_branch(void)
 	EXPECT_INT(cscf_max_forwards(&msg), ==, WIMS_EPARSE);
 }
 
+/* TR 33.871 REQ 2.3: a P-WWSF-Identity from a source that is not a trusted
+ * node is removed, all of them, whatever their case; kept otherwise. */
+static void wwsf_identity_stripped_unless_trusted(void)
+{
+	EXPECT_INT(parse_invite("sip:bob@ims.example.org",
+				"P-WWSF-Identity: wwsf.ims.example.org\r\n"
+				"X-Other: keep\r\n"
+				"p-wwsf-identity: evil.example.com\r\n"),
+		   ==, 0);
+	struct cscf_fwd f = {.via = "Via: SIP/2.0/TCP 127.0.0.1:5060;branch=z9hG4bKcsW",
+			     .strip_wwsf = true};
+	struct buf out = BUF_INIT;
+	EXPECT_INT(cscf_fwd_build(&msg, &f, &out), ==, 0);
+	EXPECT_TRUE(strstr(buf_cstr(&out), "WWSF") == NULL);
+	EXPECT_TRUE(strcasestr(buf_cstr(&out), "wwsf") == NULL);
+	EXPECT_TRUE(strstr(buf_cstr(&out), "X-Other: keep\r\n") != NULL);
+	buf_free(&out);
+	f.strip_wwsf = false;
+	EXPECT_INT(cscf_fwd_build(&msg, &f, &out), ==, 0);
+	EXPECT_TRUE(strstr(buf_cstr(&out), "P-WWSF-Identity: wwsf.ims.example.org\r\n") != NULL);
+	buf_free(&out);
+	/* Via From To Call-ID CSeq, then the three extra lines. */
+	EXPECT_TRUE(cscf_hdr_is_wwsf_identity(&msg.hdrs[5]));
+	EXPECT_TRUE(!cscf_hdr_is_wwsf_identity(&msg.hdrs[6]));
+	EXPECT_TRUE(cscf_hdr_is_wwsf_identity(&msg.hdrs[7]));
+	EXPECT_TRUE(!cscf_hdr_is_wwsf_identity(&msg.hdrs[0]));
+}
+
 static void impus_of_request_uris(void)
 {
 	char impu[256];
@@ -290,6 +318,7 @@ int main(void)
 	UNIT_RUN(branch_round_trip);
 	UNIT_RUN(loops_are_detected_spirals_are_not);
 	UNIT_RUN(forwarded_request_for_a_branch);
+	UNIT_RUN(wwsf_identity_stripped_unless_trusted);
 	UNIT_RUN(impus_of_request_uris);
 	UNIT_RUN(dialogs_and_record_routing);
 	return UNIT_MAIN_END();
