@@ -638,9 +638,20 @@ struct bworker {
 	int index;
 	struct event_base *base;
 	struct event *refresh;
+	struct event *jwks_file_ev; /* a file "fetch", from the loop */
 	struct evhttp_connection *jwks_evcon;
 	struct preq *held;
 	unsigned nheld;
+	/* Connections whose request is over, freed from the loop: libevent
+	 * frees a connection that fails to connect neither itself (even
+	 * when told to) nor safely from inside its request callback. */
+	struct dead_conn *dead;
+	struct event *reaper;
+};
+
+struct dead_conn {
+	struct evhttp_connection *c;
+	struct dead_conn *next;
 };
 
 /* The current keyset with the verifications using it. */
@@ -809,6 +820,37 @@ static int keys_load_file(void)
 
 static void keys_ready(void *arg);
 
+static void reap(struct bworker *bw)
+{
+	while (bw->dead) {
+		struct dead_conn *d = bw->dead;
+		bw->dead = d->next;
+		evhttp_connection_free(d->c);
+		free(d);
+	}
+}
+
+static void reap_cb(evutil_socket_t fd, short what, void *arg)
+{
+	WIMS_UNUSED(fd);
+	WIMS_UNUSED(what);
+	reap(arg);
+}
+
+/* c's request is over (its callback runs now): free it soon. */
+static void conn_done(struct bworker *bw, struct evhttp_connection *c)
+{
+	struct dead_conn *d = malloc(sizeof(*d));
+	if (!d)
+		return; /* leaked rather than freed under libevent's feet */
+	d->c = c;
+	d->next = bw->dead;
+	bw->dead = d;
+	struct timeval now = {0, 0};
+	if (bw->reaper)
+		evtimer_add(bw->reaper, &now);
+}
+
 /* A fetch ended (keys installed or not): every worker retries what it
  * held for keys. */
 static void fetch_done(void)
@@ -833,7 +875,8 @@ static void jwks_file_cb(evutil_socket_t fd, short what, void *arg)
 static void jwks_http_cb(struct evhttp_request *req, void *arg)
 {
 	struct bworker *bw = arg;
-	bw->jwks_evcon = NULL; /* freed on completion */
+	conn_done(bw, bw->jwks_evcon);
+	bw->jwks_evcon = NULL;
 	int code = req ? evhttp_request_get_response_code(req) : 0;
 	struct evbuffer *in = req ? evhttp_request_get_input_buffer(req) : NULL;
 	size_t n = in ? evbuffer_get_length(in) : 0;
@@ -863,8 +906,12 @@ static struct evhttp_connection *waf_conn(struct bworker *bw, const struct url *
 static void jwks_fetch(struct bworker *bw)
 {
 	if (!B.jwks_is_url) {
+		/* read from the loop like an answer, so a held REGISTER takes
+		 * the same way whatever the source */
 		struct timeval now = {0, 0};
-		if (event_base_once(bw->base, -1, EV_TIMEOUT, jwks_file_cb, bw, &now) != 0)
+		if (!bw->jwks_file_ev)
+			bw->jwks_file_ev = evtimer_new(bw->base, jwks_file_cb, bw);
+		if (!bw->jwks_file_ev || evtimer_add(bw->jwks_file_ev, &now) != 0)
 			fetch_done();
 		return;
 	}
@@ -886,7 +933,6 @@ static void jwks_fetch(struct bworker *bw)
 		fetch_done();
 		return;
 	}
-	evhttp_connection_free_on_completion(c);
 	bw->jwks_evcon = c;
 }
 
@@ -1036,7 +1082,8 @@ static void keys_ready(void *arg)
 static void introspect_cb(struct evhttp_request *req, void *arg)
 {
 	struct preq *p = arg;
-	p->evcon = NULL; /* freed on completion */
+	conn_done(p->bw, p->evcon);
+	p->evcon = NULL;
 	held_remove(p);
 	int code = req ? evhttp_request_get_response_code(req) : 0;
 	struct evbuffer *in = req ? evhttp_request_get_input_buffer(req) : NULL;
@@ -1091,7 +1138,6 @@ static int introspect_start(struct bworker *bw, struct preq *p)
 		evhttp_connection_free(c);
 		return WIMS_EIO;
 	}
-	evhttp_connection_free_on_completion(c);
 	p->evcon = c;
 	return 0;
 }
@@ -1213,7 +1259,8 @@ int pcscf_bearer_start(const struct pcscf_bearer_conf *conf, int nworkers, char 
 	B.on = B.jwks[0] != '\0';
 	if (!B.on)
 		return 0;
-	B.jwks_is_url = strncasecmp(B.jwks, "https://", 8) == 0;
+	/* a URL (only https: the keys decide who may register) or a path */
+	B.jwks_is_url = strstr(B.jwks, "://") != NULL;
 	int rc = 0;
 	if (B.jwks_is_url)
 		rc = url_parse(B.jwks, &B.jwks_url, err, errsz);
@@ -1273,6 +1320,9 @@ int pcscf_bearer_worker_start(int index, struct event_base *base)
 	struct bworker *bw = &B.w[index];
 	bw->index = index;
 	bw->base = base;
+	bw->reaper = evtimer_new(base, reap_cb, bw);
+	if (!bw->reaper)
+		return WIMS_ENOMEM;
 	if (!B.on || index != 0)
 		return 0;
 	/* Worker 0 keeps the keys fresh: at once for a URL (nothing was
@@ -1296,6 +1346,15 @@ void pcscf_bearer_worker_stop(int index)
 	if (bw->refresh)
 		event_free(bw->refresh);
 	bw->refresh = NULL;
+	if (bw->jwks_file_ev) {
+		if (evtimer_pending(bw->jwks_file_ev, NULL)) {
+			pthread_mutex_lock(&B.mu);
+			B.fetching = false;
+			pthread_mutex_unlock(&B.mu);
+		}
+		event_free(bw->jwks_file_ev);
+	}
+	bw->jwks_file_ev = NULL;
 	if (bw->jwks_evcon) {
 		evhttp_connection_free(bw->jwks_evcon);
 		bw->jwks_evcon = NULL;
@@ -1311,6 +1370,10 @@ void pcscf_bearer_worker_stop(int index)
 		p->cb(p->arg, WIMS_ECLOSED, NULL, "shutting down", PCSCF_BEARER_NONE);
 		free(p);
 	}
+	reap(bw);
+	if (bw->reaper)
+		event_free(bw->reaper);
+	bw->reaper = NULL;
 }
 
 struct pcscf_bearer_cache *pcscf_bearer_cache(void)
