@@ -220,10 +220,17 @@ int waf_link_origin_of(const char *url, char *out, size_t outsz)
 	if (!p || p == url)
 		return WIMS_EPARSE;
 	size_t scheme = (size_t)(p - url);
+	/* RFC 3986 3.1: ALPHA *( ALPHA / DIGIT / "+" / "-" / "." ) */
+	for (size_t i = 0; i < scheme; i++) {
+		char c = url[i];
+		bool alpha = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+		if (!alpha && (i == 0 || !((c >= '0' && c <= '9') || c == '+' || c == '-' || c == '.')))
+			return WIMS_EPARSE;
+	}
 	const char *host = p + 3;
 	size_t hl = strcspn(host, "/?#");
-	if (hl == 0)
-		return WIMS_EPARSE;
+	if (hl == 0 || memchr(host, '@', hl))
+		return WIMS_EPARSE; /* no authority, or userinfo: not an origin */
 	if (scheme + 3 + hl >= outsz)
 		return WIMS_ETOOBIG;
 	size_t n = 0;

@@ -247,6 +247,9 @@ static void checks_without_io(void)
 	EXPECT_INT(waf_link_origin_of("HTTPS://WAF.Example.org/base/", o, sizeof(o)), ==, 0);
 	EXPECT_STR(o, "https://waf.example.org");
 	EXPECT_INT(waf_link_origin_of("waf.example.org", o, sizeof(o)), ==, WIMS_EPARSE);
+	/* found by fuzz/waf_link: a scheme with '?' was taken */
+	EXPECT_INT(waf_link_origin_of("http?s://127.0.0.1:944", o, sizeof(o)), ==, WIMS_EPARSE);
+	EXPECT_INT(waf_link_origin_of("https://evil@127.0.0.1", o, sizeof(o)), ==, WIMS_EPARSE);
 
 	const char *own = "https://127.0.0.1:9443";
 	EXPECT_TRUE(waf_link_same_origin(NULL, NULL, own));
