@@ -962,7 +962,11 @@ static void refresh_cb(evutil_socket_t fd, short what, void *arg)
 {
 	WIMS_UNUSED(fd);
 	WIMS_UNUSED(what);
-	fetch_maybe(arg, true);
+	struct bworker *bw = arg;
+	fetch_maybe(bw, true);
+	struct timeval tv = {B.jwks_refresh_s, 0};
+	if (B.jwks_refresh_s > 0)
+		event_add(bw->refresh, &tv);
 }
 
 /* --- held validations --- */
@@ -1325,13 +1329,12 @@ int pcscf_bearer_worker_start(int index, struct event_base *base)
 		return WIMS_ENOMEM;
 	if (!B.on || index != 0)
 		return 0;
-	/* Worker 0 keeps the keys fresh: at once for a URL (nothing was
-	 * fetched yet), then every jwks_refresh_s. */
-	if (B.jwks_is_url)
-		fetch_maybe(bw, true);
-	if (B.jwks_refresh_s > 0) {
-		bw->refresh = event_new(base, -1, EV_PERSIST, refresh_cb, bw);
-		struct timeval tv = {B.jwks_refresh_s, 0};
+	/* Worker 0 keeps the keys fresh: a URL a second after start (the
+	 * demo starts the WAF after us; a REGISTER before that fetches at
+	 * once), then every jwks_refresh_s. */
+	struct timeval tv = {B.jwks_is_url ? 1 : B.jwks_refresh_s, 0};
+	if (tv.tv_sec > 0) {
+		bw->refresh = evtimer_new(base, refresh_cb, bw);
 		if (!bw->refresh || event_add(bw->refresh, &tv) != 0)
 			return WIMS_ENOMEM;
 	}

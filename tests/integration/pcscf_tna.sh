@@ -175,7 +175,8 @@ wait "$WIMS_PID" 2>/dev/null
 if ! grep -qs "P-WWSF-Identity" "$HARNESS_ROOT"/src/cscf/*.c; then
 	echo "ok - real core # SKIP the cscf does not take TNA yet"
 else
-	wims_start demo --set "pcscf.waf_jwks=$K/jwks.json" --set pcscf.waf_introspect=
+	wims_start demo --set "pcscf.waf_jwks=$K/jwks.json" --set pcscf.waf_introspect= \
+		--set global.log_level=debug
 	check "demo: grace registers with a token alone (200); a MESSAGE from her flow carries P-Asserted-Identity <$GRACE>" \
 		bearer --token "$GOOD" --message-self
 	check "demo: pool1 registers from the pool WWSF's Origin" \
@@ -186,6 +187,47 @@ else
 		--token "$(tok --impi bob@$DOMAIN --impu sip:bob@$DOMAIN --impu tel:+15550000002)"
 	check "demo: REQ 2.4 tel IMPU refused before the core" \
 		bearer --token "$GOOD" --to "$GRACE_TEL" --expect-status 403 --check-unbound
+	kill "$WIMS_PID"
+	wait "$WIMS_PID" 2>/dev/null
+fi
+
+# ---- Part 3: the real WAF (W5) ---------------------------------------------
+# waf_token IMPI: a token for a pool IMPI from the WAF, asked by the pool
+# WWSF with its client certificate (client credentials, tna.md 4).
+waf_token() {
+	local d=$TEST_TMP/data
+	curl -s --cacert "$d/tls/cert.pem" --cert "$d/webshop-client/cert.pem" \
+		--key "$d/webshop-client/key.pem" -d grant_type=client_credentials -d "impi=$1" \
+		https://127.0.0.1:9443/token |
+		python3 -c 'import json,sys; print(json.load(sys.stdin)["access_token"])'
+}
+if ! "$WIMS_BIN" --help | grep -q "^ *waf "; then
+	echo "ok - real WAF # SKIP the waf role is not built yet"
+else
+	wims_start demo --set global.log_level=debug
+	DLOG=$TEST_TMP/wims-demo.log
+	T=$(waf_token pool2@$DOMAIN)
+	check "WAF: a JWT from the real WAF for pool2 (JWKS over https): 200" \
+		client bearer --user pool2 --origin "$POOL_ORIGIN" --token "$T" --reregister 1
+	check "WAF: the JWKS came over https from the WAF" \
+		grep -q "JWKS from https://127.0.0.1:9443/jwks.json: [1-9] ES256 keys" "$DLOG"
+	check "WAF: our own key's token is not the WAF's: 401 unknown kid" \
+		client bearer --user grace --origin "$OP_ORIGIN" --token "$GOOD" --expect-status 401 \
+		--expect-text 'error_description="unknown kid"' --check-unbound
+	kill "$WIMS_PID"
+	wait "$WIMS_PID" 2>/dev/null
+	wims_start demo --set waf.token_format=opaque --set global.log_level=debug
+	T=$(waf_token pool3@$DOMAIN)
+	check "WAF: an opaque token (no dots) from the WAF" bash -c "[ -n '$T' ] && [[ '$T' != *.* ]]"
+	check "WAF: the opaque token through RFC 7662 introspection (mTLS): 200, then a cache hit" \
+		client bearer --user pool3 --origin "$POOL_ORIGIN" --token "$T" --reregister 1
+	check "WAF: introspected once, then from the cache" \
+		bash -c "grep -q 'token of pool3@$DOMAIN from webshop.example.net: introspected' '$DLOG' &&
+			grep -q 'token of pool3@$DOMAIN from webshop.example.net: cache hit' '$DLOG'"
+	check "WAF: an opaque token the WAF never issued: 401 token is not active" \
+		client bearer --user pool3 --origin "$POOL_ORIGIN" --expect-status 401 \
+		--token "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA" \
+		--expect-text 'error_description="token is not active"' --check-unbound
 fi
 
 finish
