@@ -491,6 +491,71 @@ static void request_grown_past_the_limits_is_513(void)
 	buf_free(&out);
 }
 
+/* tna.md 2: a REGISTER validated by token leaves with our TNA
+ * Authorization instead of the client's Bearer one, and our
+ * P-WWSF-Identity instead of any the client wrote (any spelling). */
+static void tna_register_replaces_authorization_and_wwsf(void)
+{
+	static const char breg[] =
+		"REGISTER sip:ims.example.org SIP/2.0" CRLF
+		"Via: SIP/2.0/WSS df7jal23ls0d.invalid;branch=z9hG4bKnashds7" CRLF
+		"Max-Forwards: 70" CRLF
+		"From: <sip:grace@ims.example.org>;tag=a73kszlfl" CRLF
+		"To: <sip:grace@ims.example.org>" CRLF
+		"Call-ID: 1j9FpLxk3uxtm8tn" CRLF
+		"CSeq: 1 REGISTER" CRLF
+		"p-wwsf-identity: evil.example.net" CRLF
+		"Authorization: Bearer eyJ0.eyJ1.c2ln" CRLF
+		"P-WWSF-Identity: evil2.example.net" CRLF
+		"Contact: <sip:k8t2d3@df7jal23ls0d.invalid;transport=ws>;expires=600" CRLF
+		"Content-Length: 0" CRLF CRLF;
+	static const char auth[] =
+		"Authorization: Digest username=\"grace@ims.example.org\", "
+		"realm=\"ims.example.org\", uri=\"sip:ims.example.org\", nonce=\"\", "
+		"response=\"\", integrity-protected=\"auth-done\"";
+	struct buf out = BUF_INIT;
+	int status = 0;
+	const char *why = NULL;
+	EXPECT_INT(parse(&in, breg, strlen(breg)), ==, 0);
+	struct pcscf_fwd f = {
+		.via = "Via: SIP/2.0/TCP 127.0.0.1:5070;branch=z9hG4bKours",
+		.path = "Path: <sip:TOKEN@127.0.0.1:5070;transport=tcp;lr;ob>",
+		.authorization = auth,
+		.wwsf_identity = "P-WWSF-Identity: wwsf.ims.example.org",
+	};
+	EXPECT_INT(pcscf_fwd_request(&out, &in, &f, &status, &why), ==, 0);
+	EXPECT_INT(parse(&out_msg, out.p, out.len), ==, 0);
+	EXPECT_INT(sip_msg_hdr_count(&out_msg, SIP_HDR_AUTHORIZATION), ==, 1);
+	const struct sip_hdr *a = sip_msg_hdr(&out_msg, SIP_HDR_AUTHORIZATION);
+	EXPECT_TRUE(a && a->line.len == strlen(auth) + 2 && !memcmp(a->line.p, auth, strlen(auth)));
+	unsigned n = 0;
+	for (unsigned i = 0; i < out_msg.nhdrs; i++)
+		if (slice_ieq(out_msg.hdrs[i].name, slice_from_cstr("P-WWSF-Identity"))) {
+			n++;
+			EXPECT_SLICE(out_msg.hdrs[i].value, "wwsf.ims.example.org");
+		}
+	EXPECT_INT(n, ==, 1);
+	EXPECT_TRUE(!memmem(out.p, out.len, "Bearer", 6) && !memmem(out.p, out.len, "evil", 4));
+	buf_free(&out);
+
+	/* any other request: a client's P-WWSF-Identity goes, nothing added */
+	static const char wmsg[] =
+		"MESSAGE sip:bob@ims.example.org SIP/2.0" CRLF
+		"Via: SIP/2.0/WSS df7jal23ls0d.invalid;branch=z9hG4bK1" CRLF
+		"Max-Forwards: 10" CRLF
+		"From: <sip:alice@ims.example.org>;tag=1" CRLF
+		"To: <sip:bob@ims.example.org>" CRLF
+		"Call-ID: c1" CRLF
+		"CSeq: 1 MESSAGE" CRLF
+		"P-WWSF-Identity: wwsf.ims.example.org" CRLF
+		"Content-Length: 0" CRLF CRLF;
+	EXPECT_INT(parse(&in, wmsg, strlen(wmsg)), ==, 0);
+	struct pcscf_fwd g = {.via = "Via: SIP/2.0/TCP 127.0.0.1:5070;branch=z9hG4bKx"};
+	EXPECT_INT(pcscf_fwd_request(&out, &in, &g, &status, &why), ==, 0);
+	EXPECT_TRUE(!memmem(out.p, out.len, "WWSF", 4));
+	buf_free(&out);
+}
+
 int main(void)
 {
 	UNIT_RUN(register_gets_via_path_supported);
@@ -509,5 +574,6 @@ int main(void)
 	UNIT_RUN(to_flow_max_forwards_zero_is_483);
 	UNIT_RUN(response_with_only_our_via_goes_nowhere);
 	UNIT_RUN(request_grown_past_the_limits_is_513);
+	UNIT_RUN(tna_register_replaces_authorization_and_wwsf);
 	return UNIT_MAIN_END();
 }
