@@ -1509,9 +1509,34 @@ static int post_to_worker(void *arg, int worker, void (*fn)(void *), void *fn_ar
 	return workers_post(pcscf.workers, worker, fn, fn_arg);
 }
 
+/* Every item of a WWSF=VALUE list has both parts (an item without '='
+ * would silently bind nothing).  0 or WIMS_ECONF with the key named. */
+static int check_pairs(const char *key, const char *list, bool origin)
+{
+	const char *cur = list, *item;
+	size_t n;
+	while ((n = conf_list_next(&cur, &item)) > 0) {
+		const char *eq = memchr(item, '=', n);
+		size_t vlen = eq ? n - (size_t)(eq - item) - 1 : 0;
+		const char *v = eq ? eq + 1 : "";
+		while (vlen && *v == ' ')
+			v++, vlen--;
+		if (!eq || eq == item || vlen == 0 ||
+		    (origin && strncasecmp(v, "https://", 8) != 0 && strncasecmp(v, "http://", 7) != 0)) {
+			WIMS_ERROR(LOG, "[pcscf] %s: \"%.*s\" is not WWSF=%s", key, (int)n, item,
+				   origin ? "https://host[:port]" : "IMPI-glob");
+			return WIMS_ECONF;
+		}
+	}
+	return 0;
+}
+
 /* The token validator from [pcscf] (tna.md 5). */
 static int bearer_start(void)
 {
+	if (check_pairs("wwsf_origins", pcscf_conf.wwsf_origins, true) ||
+	    check_pairs("wwsf_pools", pcscf_conf.wwsf_pools, false))
+		return WIMS_ECONF;
 	char err[512], audience[160], cert[512], key[512];
 	snprintf(audience, sizeof(audience), "sip:%s", wims_global.domain);
 	bool default_cert = !pcscf_conf.waf_client_cert[0];

@@ -170,6 +170,12 @@ check "Bearer disabled (waf_jwks empty): 401 bearer tokens are not accepted here
 	--check-unbound
 kill "$WIMS_PID"
 wait "$WIMS_PID" 2>/dev/null
+check "a wwsf_origins item without WWSF=ORIGIN stops start-up, naming it" \
+	bash -c "timeout 10 '$WIMS_BIN' --set 'global.data_dir=$TEST_TMP/data' \
+		--set 'global.tls_cert=$TEST_TMP/data/tls/cert.pem' \
+		--set 'global.tls_key=$TEST_TMP/data/tls/key.pem' \
+		--set pcscf.wwsf_origins=wwsf.ims.example.org pcscf 2>&1 |
+		grep -q 'wwsf_origins: \"wwsf.ims.example.org\" is not WWSF='"
 
 # ---- Part 2: the real core -----------------------------------------------
 if ! grep -qs "P-WWSF-Identity" "$HARNESS_ROOT"/src/cscf/*.c; then
