@@ -18,7 +18,11 @@
  * Requests to the WAF are asynchronous: the browser's request waits (at
  * most WWSF_W4_TIMEOUT_S) while an evhttp client on the same worker's
  * event_base talks to the WAF; each such exchange is an op on the
- * worker's list, so that a worker stopping can drop them.  evhttp keeps a
+ * worker's list, so that a worker stopping can drop them.  The connection
+ * to the WAF is freed by us, from an event right after its request's
+ * callback: libevent 2.1's free-on-completion does not free a connection
+ * whose connect or TLS handshake failed, and freeing it inside the
+ * callback is not safe on every path.  evhttp keeps a
  * browser's request whose connection dropped until it is answered (it
  * detaches it instead of freeing it), so answering late is safe.
  *
@@ -36,6 +40,7 @@
 #include <time.h>
 
 #include <event2/buffer.h>
+#include <event2/event.h>
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
 #include <jansson.h>
@@ -71,6 +76,7 @@ struct wwsf_w4_op {
 	char user[WEB_USER_MAX];
 	char impi[WIMS_IMPI_MAX];
 	bool in_send, failed_in_send; /* evhttp may fail a request at once */
+	struct event *reap;              /* frees conn once w4_done has returned */
 };
 
 static uint64_t now_s(void)
@@ -319,7 +325,6 @@ static int w4_send(struct wwsf_w4_op *op, const char *path, const char *form)
 		op->conn = NULL;
 		return WIMS_EIO;
 	}
-	evhttp_connection_free_on_completion(op->conn);
 	op->next = op->w->ops;
 	if (op->next)
 		op->next->prev = op;
@@ -332,6 +337,8 @@ void wwsf_oauth_worker_close(struct wwsf_worker *w)
 	while (w->ops) {
 		struct wwsf_w4_op *op = w->ops;
 		op_unlink(op);
+		if (op->reap)
+			event_free(op->reap);
 		/* frees the WAF request without calling w4_done */
 		evhttp_connection_free(op->conn);
 		op_free(op);
@@ -526,6 +533,18 @@ static void finish_link(struct wwsf_w4_op *op, int code, struct slice body,
 	http_reply_json(req, code, body.p, body.len);
 }
 
+/* After w4_done: the connection and the op go. */
+static void w4_reap(evutil_socket_t fd, short what, void *arg)
+{
+	WIMS_UNUSED(fd);
+	WIMS_UNUSED(what);
+	struct wwsf_w4_op *op = arg;
+	op_unlink(op);
+	evhttp_connection_free(op->conn);
+	event_free(op->reap);
+	op_free(op);
+}
+
 static void w4_done(struct evhttp_request *resp, void *arg)
 {
 	struct wwsf_w4_op *op = arg;
@@ -534,7 +553,8 @@ static void w4_done(struct evhttp_request *resp, void *arg)
 		op->failed_in_send = true;
 		return;
 	}
-	op_unlink(op);
+	if (op->reap)
+		return; /* answered already */
 	int code = resp ? evhttp_request_get_response_code(resp) : 0;
 	struct slice body = {"", 0};
 	if (resp) {
@@ -551,7 +571,15 @@ static void w4_done(struct evhttp_request *resp, void *arg)
 	}
 	if (body.len)
 		OPENSSL_cleanse((void *)body.p, body.len);
-	op_free(op);
+	op->req = NULL;
+	op->reap = evtimer_new(op->w->base, w4_reap, op);
+	if (!op->reap) {
+		/* out of memory: the op stays listed until the worker stops */
+		WIMS_ERROR("wwsf", "W4: cannot schedule freeing a connection");
+		return;
+	}
+	struct timeval now = {0, 0};
+	evtimer_add(op->reap, &now);
 }
 
 /* --- endpoints --- */
