@@ -69,6 +69,9 @@
 
 #define LOG "waf"
 #define IDP_WAF "waf"
+/* Where a browser without a WAF session goes from GET /link; next= asks
+ * the sign-in to come back here. */
+#define LINK_SIGNIN_URL "/signin?next=%2Flink"
 
 struct waf_link {
 	const struct waf_link_env *env;
@@ -247,10 +250,15 @@ int waf_link_origin_of(const char *url, char *out, size_t outsz)
 bool waf_link_same_origin(const char *origin, const char *sec_fetch_site,
 			  const char *own_origin)
 {
-	if (origin && strcasecmp(origin, own_origin) != 0)
-		return false;
 	if (sec_fetch_site && strcasecmp(sec_fetch_site, "same-origin") != 0 &&
 	    strcasecmp(sec_fetch_site, "none") != 0)
+		return false;
+	/* Our pages are sent with Referrer-Policy: no-referrer, under which
+	 * a browser's form POST says "Origin: null" even from our own page
+	 * (Fetch, "serializing a request origin"); then the browser's
+	 * Sec-Fetch-Site, checked above, is what tells. */
+	if (origin && strcasecmp(origin, own_origin) != 0 &&
+	    !(sec_fetch_site && strcmp(origin, "null") == 0))
 		return false;
 	return true;
 }
@@ -343,6 +351,19 @@ static int64_t link_now(const struct waf_link *l)
 static const char *in_header(struct evhttp_request *req, const char *name)
 {
 	return evhttp_find_header(evhttp_request_get_input_headers(req), name);
+}
+
+/* A header value for the log: printable ASCII, cut to outsz, "-" when
+ * absent (it is the peer's text: no control characters reach the log). */
+static const char *log_text(const char *v, char *out, size_t outsz)
+{
+	if (!v)
+		return "-";
+	size_t n = 0;
+	for (; *v && n + 1 < outsz; v++)
+		out[n++] = ((unsigned char)*v >= 0x20 && (unsigned char)*v < 0x7f) ? *v : '?';
+	out[n] = '\0';
+	return out;
 }
 
 static bool wants_html(struct evhttp_request *req)
@@ -566,7 +587,9 @@ static void post_link(struct waf_link *l, struct evhttp_request *req)
 		    n < 0 || !waf_link_csrf_ok(p->web_id, (struct slice){tok, (size_t)n})) {
 			char peer[64];
 			peer_of(req, peer, sizeof(peer));
-			WIMS_WARN(LOG, "POST /link for %s from %s: CSRF check failed", p->web_id, peer);
+			char o[80];
+			WIMS_WARN(LOG, "POST /link for %s from %s (Origin %s): CSRF check failed",
+				  p->web_id, peer, log_text(in_header(req, "Origin"), o, sizeof(o)));
 			link_fail(l, req, html, 403,
 				  "this form did not come from the operator's page: reload it and try "
 				  "again");
@@ -676,8 +699,15 @@ static void get_link(struct waf_link *l, struct evhttp_request *req)
 {
 	char user[WIMS_WEB_ID_MAX], tok[LINK_CSRF_LEN + 1];
 	if (l->env->session_user(req, user, sizeof(user), l->env->arg) != 0) {
+		if (wants_html(req)) {
+			/* a browser: to the WAF's sign-in, which may bring it back */
+			evhttp_add_header(evhttp_request_get_output_headers(req), "Location",
+					  LINK_SIGNIN_URL);
+			evhttp_send_reply(req, 303, "See Other", NULL);
+			return;
+		}
 		send_text_page(l, req, 401, "Link an IMS identity",
-			       "Sign in to your operator account first.", NULL, NULL);
+			       "Sign in to your operator account first.", "/signin", "Sign in");
 		return;
 	}
 	if (waf_link_csrf_token(user, tok) != 0) {
@@ -759,7 +789,10 @@ static void post_confirm(struct waf_link *l, struct evhttp_request *req)
 	peer_of(req, peer, sizeof(peer));
 	if (!waf_link_same_origin(in_header(req, "Origin"), in_header(req, "Sec-Fetch-Site"),
 				  l->origin)) {
-		WIMS_WARN(LOG, "POST /link/confirm from %s: cross-site, refused", peer);
+		char o[80], sfs[40];
+		WIMS_WARN(LOG, "POST /link/confirm from %s: cross-site (Origin %s, Sec-Fetch-Site %s), "
+			  "refused", peer, log_text(in_header(req, "Origin"), o, sizeof(o)),
+			  log_text(in_header(req, "Sec-Fetch-Site"), sfs, sizeof(sfs)));
 		send_text_page(l, req, 403, "Refused",
 			       "A code is accepted only from the operator's own confirmation page.",
 			       "/link/confirm", "Go to the confirmation page");

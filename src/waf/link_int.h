@@ -54,10 +54,11 @@ bool waf_link_csrf_ok(const char *user, struct slice token);
  * into out.  0, WIMS_EPARSE or WIMS_ETOOBIG. */
 int waf_link_origin_of(const char *url, char *out, size_t outsz);
 /* May a POST with these headers (NULL: absent) come from a page of
- * own_origin?  An Origin that is sent must be own_origin; a
- * Sec-Fetch-Site that is sent must be same-origin (or none: typed by the
- * user).  Absent both it is not a browser's cross-site form: allowed
- * (such a client is bound by its own address's limits). */
+ * own_origin?  A Sec-Fetch-Site that is sent must be same-origin (or
+ * none: typed by the user); an Origin that is sent must be own_origin,
+ * or "null" beside such a Sec-Fetch-Site (what a browser sends for a form
+ * on a no-referrer page).  Absent both it is not a browser's cross-site
+ * form: allowed (such a client is bound by its own address's limits). */
 bool waf_link_same_origin(const char *origin, const char *sec_fetch_site,
 			  const char *own_origin);
 

@@ -256,6 +256,10 @@ static void checks_without_io(void)
 	EXPECT_TRUE(waf_link_same_origin("https://127.0.0.1:9443", "same-origin", own));
 	EXPECT_TRUE(!waf_link_same_origin("https://evil.example", NULL, own));
 	EXPECT_TRUE(!waf_link_same_origin("null", NULL, own));
+	/* a form on our no-referrer page: Origin null, Sec-Fetch-Site tells */
+	EXPECT_TRUE(waf_link_same_origin("null", "same-origin", own));
+	EXPECT_TRUE(!waf_link_same_origin("null", "cross-site", own));
+	EXPECT_TRUE(!waf_link_same_origin("https://evil.example", "same-origin", own));
 	EXPECT_TRUE(!waf_link_same_origin(NULL, "cross-site", own));
 	EXPECT_TRUE(!waf_link_same_origin(NULL, "same-site", own));
 
@@ -278,6 +282,8 @@ static void link_page_needs_a_session(void)
 {
 	struct answer a = request(EVHTTP_REQ_GET, "/link", NULL, NULL);
 	EXPECT_INT(a.code, ==, 401);
+	a = request(EVHTTP_REQ_GET, "/link", "Accept: text/html\n", NULL);
+	EXPECT_INT(a.code, ==, 303); /* a browser goes to the sign-in */
 	a = request(EVHTTP_REQ_GET, "/link", "X-Test-User: bob\n", NULL);
 	EXPECT_INT(a.code, ==, 200);
 	char tok[LINK_CSRF_LEN + 1];

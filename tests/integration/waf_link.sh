@@ -6,7 +6,8 @@
 # the one-time code.
 #
 #   - a link to an IMPU nobody registered: 409 "... is not registered"
-#   - the /link form without its CSRF token, or from another Origin: 403
+#   - the /link form without its CSRF token, or from another Origin, and
+#     the confirmation form from another Origin: 403
 #   - bob (WAF account bob/bob-web) asks to link sip:bob@: 202, and the
 #     phone gets a text/plain MESSAGE from sip:waf@ (P-Asserted-Identity
 #     the same) with an 8-digit code; the code is in neither the HTTP
@@ -70,13 +71,16 @@ check "link to an unregistered IMPU: 409" \
 check "the /link form without its CSRF token: 403" \
 	"${CL[@]}" link --user bob --password bob-web --impu sip:bob@ims.example.org \
 	--no-csrf --expect 403
+check "the confirmation form posted from another site: 403" \
+	"${CL[@]}" confirm --code 12345678 --origin https://evil.example --expect 403
 check "the /link form posted from another Origin: 403" \
 	"${CL[@]}" link --user bob --password bob-web --impu sip:bob@ims.example.org \
 	--origin https://evil.example --expect 403
 check "no MESSAGE went out for the refused requests" test ! -s "$MSGS"
 
-check "bob asks to link sip:bob@: 202 pending" \
-	"${CL[@]}" link --user bob --password bob-web --impu sip:bob@ims.example.org --expect 202
+check "bob asks to link sip:bob@ (a browser's form POST): 202 pending" \
+	"${CL[@]}" link --user bob --password bob-web --impu sip:bob@ims.example.org --expect 202 \
+	--browser
 CODE1=$(nth_code 1)
 check "the phone got the code by SIP MESSAGE" test -n "$CODE1"
 check "the MESSAGE is text/plain from sip:waf@ with P-Asserted-Identity sip:waf@" python3 -c '
@@ -99,7 +103,7 @@ check "a wrong code: 400 code not valid" \
 check "still pending after the wrong code" \
 	test "$(link_state bob waf sip:bob@ims.example.org)" = pending
 check "the right code confirms: 200 names bob, the IMPU, no grant" \
-	"${CL[@]}" confirm --code "$CODE1" --expect 200 \
+	"${CL[@]}" confirm --code "$CODE1" --expect 200 --browser \
 	--text "the web identity bob (operator account) is now linked to the IMS identity sip:bob@ims.example.org"
 check "the link is confirmed in the HSS store" \
 	test "$(link_state bob waf sip:bob@ims.example.org)" = confirmed

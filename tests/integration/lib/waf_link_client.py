@@ -12,7 +12,9 @@ Annex C M2) for tests/integration/waf_link.sh, in python3 stdlib only.
         signs in to the WAF (/signin with its CSRF cookie), reads the
         /link form, posts it; the answer's status must be N
     --no-csrf / --origin O   the CSRF attacks: must be refused (403)
-  confirm --code C --expect N [--origin O] [--text T]
+    --browser                Origin: null + Sec-Fetch-Site: same-origin, as
+                             a browser posts a form of a no-referrer page
+  confirm --code C --expect N [--origin O | --browser] [--text T]
         POST /link/confirm; status N and, if given, T in the page
   wwsf-link --cert F --key F --subject S --impu I --expect N
         POST /link as a WWSF over mutual TLS
@@ -95,6 +97,13 @@ class Web:
             fail(f"sign-in as {user}: {st} {page[:300]}")
 
 
+# What Chromium sends for a form posted from a page served with
+# Referrer-Policy: no-referrer (the WAF's): Origin null, and the fetch
+# metadata that tells it is our own page.
+BROWSER_FORM_POST = {"Origin": "null", "Sec-Fetch-Site": "same-origin", "Sec-Fetch-Mode": "navigate",
+                     "Sec-Fetch-Dest": "document"}
+
+
 def cmd_link(a):
     w = Web(a.waf)
     w.signin(a.user, a.password)
@@ -105,7 +114,10 @@ def cmd_link(a):
     form = {"impu": a.impu}
     if not a.no_csrf:
         form["csrf"] = m.group(1)
-    st, body = w.request("POST", "/link", form, {"Origin": a.origin or w.origin})
+    h = {"Origin": a.origin or w.origin}
+    if a.browser:
+        h = BROWSER_FORM_POST
+    st, body = w.request("POST", "/link", form, h)
     print(f"POST /link {a.impu} as {a.user} -> {st} {body.strip()}")
     if re.search(r"\b\d{8}\b", body):
         fail("an 8-digit number (a code?) in the HTTP answer")
@@ -124,6 +136,8 @@ def cmd_confirm(a):
     h = {"Accept": "text/html", "Origin": a.origin or w.origin}
     if a.no_origin:
         h["Origin"] = None
+    if a.browser:
+        h = dict(BROWSER_FORM_POST, Accept="text/html")
     st, page = w.request("POST", "/link/confirm", {"code": a.code}, h)
     text = re.sub(r"<[^>]+>", "", page)
     text = re.sub(r"\s+", " ", text)
@@ -313,6 +327,8 @@ def main():
     p.add_argument("--origin")
     p.add_argument("--no-origin", action="store_true")
     p.add_argument("--no-csrf", action="store_true")
+    p.add_argument("--browser", action="store_true",
+                   help="send the headers a browser sends for a form on our page")
     p.add_argument("--out")
     p.add_argument("--ready")
     p.add_argument("--hold", type=float, default=120)
