@@ -11,6 +11,10 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
 #include <event2/buffer.h>
 #include <event2/event.h>
 #include <event2/http.h>
@@ -556,6 +560,43 @@ static void flooding_a_subscriber_refused(void)
 	EXPECT_INT(accepted, ==, LINK_REQUESTS_PER_IMPU);
 }
 
+/* The browser goes away while the MESSAGE is out: the late answer must
+ * find the request still valid (libevent keeps a request the user has
+ * not answered) and nothing may leak or crash (ASan). */
+static void client_gone_before_the_answer(void)
+{
+	later();
+	cscf.mode = FAKE_SPLIT; /* the 200 comes 20 ms later */
+	cscf.status = 200;
+	char tok[LINK_CSRF_LEN + 1], req[512];
+	waf_link_csrf_token("gone", tok);
+	char body[160];
+	int blen = snprintf(body, sizeof(body), "impu=sip:alice@ims.example.org&csrf=%s", tok);
+	int n = snprintf(req, sizeof(req),
+			 "POST /link HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Test-User: gone\r\n"
+			 "Content-Type: application/x-www-form-urlencoded\r\n"
+			 "Content-Length: %d\r\n\r\n%s",
+			 blen, body);
+	unsigned before = cscf.requests;
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)http_port)};
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	EXPECT_INT(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), ==, 0);
+	EXPECT_INT(write(fd, req, (size_t)n), ==, n);
+	/* let the WAF read it and send the MESSAGE, then hang up */
+	for (int i = 0; i < 50 && cscf.requests == before; i++)
+		event_base_loop(base, EVLOOP_ONCE | EVLOOP_NONBLOCK), usleep(1000);
+	close(fd);
+	struct timeval tv = {0, 200000};
+	event_base_loopexit(base, &tv);
+	event_base_dispatch(base);
+	EXPECT_INT(cscf.requests, ==, before + 1);
+	cscf.mode = FAKE_ANSWER;
+	/* the server still answers others */
+	struct answer a = request(EVHTTP_REQ_GET, "/link/confirm", NULL, NULL);
+	EXPECT_INT(a.code, ==, 200);
+}
+
 static int add_sub(const char *name, const char *tel)
 {
 	struct store_subscriber s = {.schemes = STORE_SCHEME_DIGEST | STORE_SCHEME_TNA};
@@ -623,6 +664,7 @@ int main(void)
 	UNIT_RUN(wwsf_over_mtls_grants_itself);
 	UNIT_RUN(unregistered_unknown_and_no_cscf);
 	UNIT_RUN(flooding_a_subscriber_refused);
+	UNIT_RUN(client_gone_before_the_answer);
 
 	waf_link_detach(link_);
 	evhttp_free(http);
