@@ -1067,7 +1067,14 @@ static int signin_check(struct evhttp_request *req, const struct waf_form *f, ch
 		rc = 0;
 	}
 	OPENSSL_cleanse(pw, sizeof(pw));
-	wipe_body(req);
+	/* the password stays in evhttp's buffer otherwise; the other
+	 * fields, which the next page carries along, are kept */
+	for (size_t k = 0; k < f->n; k++) {
+		char name[16];
+		if (waf_form_decode(f->f[k].name, name, sizeof(name)) == 8 &&
+		    strcmp(name, "password") == 0 && f->f[k].value.len)
+			OPENSSL_cleanse((void *)f->f[k].value.p, f->f[k].value.len);
+	}
 	return rc;
 }
 
