@@ -560,6 +560,22 @@ static void flooding_a_subscriber_refused(void)
 	EXPECT_INT(accepted, ==, LINK_REQUESTS_PER_IMPU);
 }
 
+/* A WWSF's web identity is its users' text: it reaches the page escaped
+ * (a subject cannot script the WAF's origin). */
+static void web_id_escaped_in_pages(void)
+{
+	later();
+	struct answer a = post("/link", "X-Test-Client: wwsf.ims.example.org\n",
+			       "subject=%3Cscript%3Ealert(1)%3C%2Fscript%3E&impu=sip:carol@ims.example.org");
+	EXPECT_INT(a.code, ==, 202);
+	char code[LINK_CODE_DIGITS + 1];
+	EXPECT_INT(last_code(code), ==, 0);
+	a = confirm(code);
+	EXPECT_INT(a.code, ==, 200);
+	EXPECT_TRUE(strstr(a.body, "<script>") == NULL);
+	EXPECT_TRUE(strstr(a.body, "<b>&lt;script&gt;alert(1)&lt;/script&gt;</b>") != NULL);
+}
+
 /* The browser goes away while the MESSAGE is out: the late answer must
  * find the request still valid (libevent keeps a request the user has
  * not answered) and nothing may leak or crash (ASan). */
@@ -664,6 +680,7 @@ int main(void)
 	UNIT_RUN(wwsf_over_mtls_grants_itself);
 	UNIT_RUN(unregistered_unknown_and_no_cscf);
 	UNIT_RUN(flooding_a_subscriber_refused);
+	UNIT_RUN(web_id_escaped_in_pages);
 	UNIT_RUN(client_gone_before_the_answer);
 
 	waf_link_detach(link_);
