@@ -1214,7 +1214,7 @@ int pcscf_bearer_validate(int index, const char *token, size_t len, int64_t now,
 	}
 	held_remove(p);
 	free(p);
-	WIMS_INFO(LOG, "token with an unknown kid: the JWKS was refreshed less than %d s ago",
+	WIMS_DEBUG(LOG, "token with an unknown kid: the JWKS was refreshed less than %d s ago",
 		  PCSCF_BEARER_KID_REFRESH_MS / 1000);
 	pthread_mutex_lock(&B.mu);
 	unsigned loads = B.loads;
