@@ -43,7 +43,8 @@
 #     ports of their own so that a demo or a test running beside the bench
 #     cannot answer in its place (wims's listeners use SO_REUSEPORT: a
 #     second process on the same port would share the traffic): wims pcscf
-#     17443 (cscf 17060, Mw 17070, wwsf 18443, me 18445); Kamailio registrar MD5
+#     17443 (cscf 17060, Mw 17070, wwsf 18443, me 18445, waf 19443; the
+#     demo's third-party WWSF keeps its fixed 8446); Kamailio registrar MD5
 #     17444, SHA-256 17445; Kamailio proxy WSS 17446 + TCP 17461; SIPp UAS
 #     17090.  For the call phase wims is restarted with [cscf]
 #     digest_algorithms = MD5 (SIPp 3.6.1 answers MD5 only);
@@ -168,11 +169,12 @@ done
 
 WIMS_PORT=17443
 CSCF_PORT=17060
+WAF_PORT=19443
 declare -A KAM_PORT=([MD5]=17444 [SHA-256]=17445 [call]=17446)
 KAM_CALL_TCP=17461
 UAS_PORT=17090
 CALLEE=sip:uas@ims.example.org
-for port in 17060 17070 17443 18443 18445 17444 17445 17446 17461 17090; do
+for port in 17060 17070 17443 18443 18445 19443 17444 17445 17446 17461 17090; do
 	if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
 		echo "run.sh: something already listens on 127.0.0.1:$port (a wims demo or Kamailio?): stop it first" >&2
 		exit 1
@@ -259,7 +261,11 @@ wims_set=(--set "global.data_dir=$work/wims" --set "global.tls_cert=$work/tls/ce
 	--set "pcscf.listen=127.0.0.1:$WIMS_PORT" --set "pcscf.mw_listen=127.0.0.1:17070"
 	--set "pcscf.cscf_addr=127.0.0.1:17060" --set "cscf.listen=127.0.0.1:17060"
 	--set "wwsf.listen=127.0.0.1:18443" --set "wwsf.pcscf_url=wss://127.0.0.1:$WIMS_PORT/"
-	--set "me.listen=127.0.0.1:18445")
+	--set "me.listen=127.0.0.1:18445"
+	--set "waf.listen=127.0.0.1:$WAF_PORT" --set "waf.cscf_addr=127.0.0.1:17060"
+	--set "wwsf.waf_url=https://127.0.0.1:$WAF_PORT"
+	--set "pcscf.waf_jwks=https://127.0.0.1:$WAF_PORT/jwks.json"
+	--set "pcscf.waf_introspect=https://127.0.0.1:$WAF_PORT/introspect")
 if [ -n "$want_wims" ]; then
 	t=$(date +%s.%N)
 	if ! "$WIMS" "${wims_set[@]}" hss import "$csv" >"$out/hss-import.log" 2>&1; then
@@ -430,9 +436,11 @@ aka_phase= # set while the aka phase runs: one_attempt then uses the AKA subscri
 tna_results=$out/tna.jsonl
 : >"$tna_results"
 tna_phase= # set while the tna phase runs
-# The best cached TNA rate seen (warm-up included): the uncached run's
-# tokens, all signed before its window, are sized from it (an uncached
-# registration costs the server at least what a cached one does).
+# The best rate of any run of the tna phase so far (warm-ups included):
+# the uncached run's tokens, all signed before its window, are twice what
+# that rate would spend (an uncached registration costs the server more
+# than a cached one, but a cold warm-up can be slower than what follows,
+# and the pool is split evenly between connections that are not).
 tna_best_rate=0
 failed_runs=0
 incidents=0
@@ -481,7 +489,7 @@ one_attempt() {
 				--bearer-mode "${alg#tna-}")
 			if [ "$alg" = tna-uncached ]; then
 				local floor=$((tna_best_rate > 2000 ? tna_best_rate : 2000))
-				mode+=(--bearer-pool "$((floor * 3 / 2 * secs + 2 * CONNECTIONS))")
+				mode+=(--bearer-pool "$((floor * 2 * secs + 2 * CONNECTIONS))")
 			fi
 			;;
 		esac
@@ -531,7 +539,7 @@ one_attempt() {
 	if [ -n "$tna_phase" ]; then
 		local r inl
 		r=$(echo "$line" | sed -n 's/.*"rate":\([0-9]*\).*/\1/p')
-		if [ "$alg" = tna-cached ] && [ "${r:-0}" -gt "$tna_best_rate" ]; then tna_best_rate=$r; fi
+		if [ "${r:-0}" -gt "$tna_best_rate" ]; then tna_best_rate=$r; fi
 		inl=$(echo "$line" | sed -n 's/.*"bearer_signed_in_window":\([0-9]*\).*/\1/p')
 		if [ "${inl:-0}" -gt 0 ]; then
 			echo "   ! $inl token(s) were signed during that run (its pool ran out): the generator's ECDSA is in it"

@@ -10,9 +10,14 @@
 # answered through the proxies.  Its AKA mode (--algorithm AKAv2-SHA-256 /
 # AKAv1-MD5) registers AKA subscribers with the demo keys through pcscf, and
 # counts a network that does not know the card (AUTN MAC wrong) as a failure.
+# Its Bearer mode (--bearer-key, TNA) registers TNA-only subscribers through
+# pcscf with tokens it signs (the pcscf reading its JWKS from a file),
+# cached and uncached, with no failure; a token of another key is a 401
+# and a subscriber who did not allow the WWSF a 403, both counted.
 #
 # Uses 127.0.0.1 ports 7443/5060/8443 (wims demo), 7444/7445 (Kamailio
-# registrars), 7446 + TCP 7461 (Kamailio proxy), 7090/7091 (SIPp callees).
+# registrars), 7446 + TCP 7461 (Kamailio proxy), 7090/7091 (SIPp callees)
+# (and whatever else `wims demo` listens on).
 . "$(dirname "$0")/../lib/harness.sh"
 
 LOADGEN=${LOADGEN_BIN:-$(dirname "$WIMS_BIN")/bench/wims-loadgen}
@@ -133,6 +138,12 @@ expect_fail "loadgen refuses --callees for a --call URI without %u" \
 	"$LOADGEN" --call sip:uas@ims.example.org --callees 0-3 --duration 1
 expect_fail "loadgen refuses a --call URI that is not sip:" \
 	"$LOADGEN" --call http://ims.example.org/ --duration 1
+expect_fail "loadgen refuses --bearer-mode without --bearer-key" \
+	"$LOADGEN" --bearer-mode uncached --duration 1
+expect_fail "loadgen refuses --bearer-key with a Digest --algorithm" \
+	"$LOADGEN" --bearer-key /dev/null --algorithm MD5 --duration 1
+expect_fail "loadgen refuses an unknown --bearer-mode" \
+	"$LOADGEN" --bearer-key /dev/null --bearer-mode sometimes --duration 1
 
 # The SIPp callees serve the calls through Kamailio and through wims.
 if have_sipp; then
@@ -215,8 +226,54 @@ aka_refused() {
 	cat "$TEST_TMP/result"
 	grep -q '"registrations":0,' "$TEST_TMP/result" && grep -q '"failures":[1-9]' "$TEST_TMP/result"
 }
+# TNA subscribers tna0000..: scheme tna only, no password; all but tna0005
+# allow the WWSF the generator's tokens name (its default,
+# wwsf.ims.example.org).  The generator makes the key and the JWKS the
+# pcscf reads ([pcscf] waf_jwks); a second key is the attacker's.
+tna_csv=$TEST_TMP/tna-users.csv
+{
+	echo "impi,impu,password,schemes"
+	for i in $(seq 0 5); do
+		u=$(printf 'tna%04d@ims.example.org' "$i")
+		echo "$u,sip:$u,,tna"
+	done
+} >"$tna_csv"
+tna_provision() {
+	"$WIMS_BIN" --set "global.data_dir=$TEST_TMP/data" hss import "$tna_csv" || return 1
+	for i in $(seq 0 4); do
+		"$WIMS_BIN" --set "global.data_dir=$TEST_TMP/data" hss wwsf-allow \
+			"$(printf 'tna%04d@ims.example.org' "$i")" wwsf.ims.example.org || return 1
+	done
+	"$LOADGEN" --bearer-key "$TEST_TMP/bearer.jwk" --bearer-keygen "$TEST_TMP/jwks.json" &&
+		"$LOADGEN" --bearer-key "$TEST_TMP/other.jwk" --bearer-keygen "$TEST_TMP/other-jwks.json"
+}
+check "wims hss import and wwsf-allow provision the bench TNA subscribers" tna_provision
+# bearer_registers MODE: Bearer registrations with no failure and, uncached,
+# every token signed before the window.
+bearer_registers() {
+	loadgen 7443 --users 0-4 --user-pattern 'tna%04u' --bearer-key "$TEST_TMP/bearer.jwk" \
+		--bearer-mode "$1" || { cat "$TEST_TMP/result"; return 1; }
+	cat "$TEST_TMP/result"
+	grep -q '"registrations":[1-9]' "$TEST_TMP/result" &&
+		grep -q '"failures":0,' "$TEST_TMP/result" &&
+		grep -q "\"algorithm\":\"Bearer-$1\"" "$TEST_TMP/result" &&
+		grep -q '"bearer_signed_in_window":0' "$TEST_TMP/result"
+}
+# bearer_refused CODE USERS KEY: no registration, every failure CODE.
+bearer_refused() {
+	if "$LOADGEN" --host 127.0.0.1 --port 7443 --insecure --quiet --users "$2" \
+		--user-pattern 'tna%04u' --connections 1 --duration 2 --timeout 3000 \
+		--fail-pause 300 --bearer-key "$3" >"$TEST_TMP/result"; then
+		echo "the generator reported success for refused tokens"
+		cat "$TEST_TMP/result"
+		return 1
+	fi
+	cat "$TEST_TMP/result"
+	grep -q '"registrations":0,' "$TEST_TMP/result" &&
+		grep -q "\"failures_by_code\":{\"$1\":[1-9][0-9]*}" "$TEST_TMP/result"
+}
 if [ -e "$TEST_TMP/imported" ]; then
-	wims_start demo --set global.log_level=warn
+	wims_start demo --set global.log_level=warn --set "pcscf.waf_jwks=$TEST_TMP/jwks.json"
 	check "loadgen registers against wims demo with SHA-256" registers 7443 SHA-256
 	check "loadgen registers against wims demo with MD5" registers 7443 MD5
 	check "loadgen counts wims's 403 for a wrong password as failures" refused 7443 SHA-256
@@ -225,6 +282,14 @@ if [ -e "$TEST_TMP/imported" ]; then
 	check "loadgen registers AKA subscribers through pcscf with AKAv1-MD5" \
 		registers 7443 AKAv1-MD5 --user-pattern 'aka%04u' --users 5-8 --connections 4
 	check "loadgen counts a network that fails the card's AUTN check as failures" aka_refused
+	check "loadgen registers TNA subscribers through pcscf with a cached Bearer token" \
+		bearer_registers cached
+	check "loadgen registers TNA subscribers through pcscf with a new Bearer token each time" \
+		bearer_registers uncached
+	check "loadgen counts the pcscf's 401 for a token of another key as failures" \
+		bearer_refused 401 0-0 "$TEST_TMP/other.jwk"
+	check "loadgen counts the 403 for a subscriber who did not allow the WWSF as failures" \
+		bearer_refused 403 5-5 "$TEST_TMP/bearer.jwk"
 	# Calls: cscf challenges with MD5 only, the one SIPp answers.
 	if have_sipp; then
 		kill "$WIMS_PID"
