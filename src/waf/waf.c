@@ -60,6 +60,7 @@
 #include "waf/keys.h"
 #include "waf/pkce.h"
 #include "waf/registry.h"
+#include "waf/request.h"
 #include "waf/waf_int.h"
 
 #if __has_include("waf/link.c")
@@ -541,85 +542,80 @@ static void token_endpoint(struct waf_worker *w, struct evhttp_request *req)
 		return;
 	}
 	struct waf_form f;
-	const char *why = NULL;
-	if (read_form(req, &f, &why)) {
-		oauth_error(req, 400, "invalid_request", why);
+	struct waf_token_req tr;
+	const char *why = NULL, *error = NULL;
+	const char *ct = in_header(req, "Content-Type");
+	struct evbuffer *body = evhttp_request_get_input_buffer(req);
+	size_t len = evbuffer_get_length(body);
+	if (!ct || strncasecmp(ct, "application/x-www-form-urlencoded", 33) != 0) {
+		oauth_error(req, 400, "invalid_request",
+			    "Content-Type must be application/x-www-form-urlencoded");
 		return;
 	}
-	char grant[40];
-	if (waf_form_get(&f, "grant_type", grant, sizeof(grant)) <= 0) {
-		oauth_error(req, 400, "invalid_request", "grant_type missing");
+	if (len > WAF_FORM_MAX_LEN) {
+		oauth_error(req, 400, "invalid_request", "form too long");
 		return;
 	}
-	bool code_grant = strcmp(grant, "authorization_code") == 0;
-	bool cc_grant = strcmp(grant, "client_credentials") == 0;
-	if (!code_grant && !cc_grant) {
-		oauth_error(req, 400, "unsupported_grant_type",
-			    "grant_type must be authorization_code or client_credentials");
+	struct slice in = {len ? (const char *)evbuffer_pullup(body, -1) : "", len};
+	if (waf_token_req_parse(in, &f, &tr, &error, &why)) {
+		oauth_error(req, 400, error, why);
 		return;
 	}
+	bool cc_grant = tr.grant == WAF_GT_CLIENT_CREDENTIALS;
 	struct waf_client c;
 	bool by_cert = false;
+	int rc;
 	if (authenticate_client(w, req, &f, cc_grant, &c, &by_cert, &why)) {
 		wipe_body(req);
 		oauth_error(req, 401, "invalid_client", why);
-		return;
+		goto out;
 	}
-	char scope[JWT_SCOPE_MAX];
-	int rc = waf_form_get(&f, "scope", scope, sizeof(scope));
-	if (rc > 0 && strcmp(scope, waf_conf.scope) != 0) {
+	if (tr.scope[0] && strcmp(tr.scope, waf_conf.scope) != 0) {
 		oauth_error(req, 400, "invalid_scope", "the only scope is the configured one");
-		return;
+		goto out;
 	}
 	struct waf_identity id;
 	char sub[WIMS_IMPI_MAX] = "";
 
-	if (code_grant) {
+	if (!cc_grant) {
 		if (!(c.grants & WAF_GRANT_CODE)) {
 			oauth_error(req, 400, "unauthorized_client",
 				    "client may not use the authorization code grant");
-			return;
-		}
-		char code[64], redirect_uri[WAF_URI_MAX], verifier[WAF_PKCE_VERIFIER_MAX + 2];
-		if (waf_form_get(&f, "code", code, sizeof(code)) <= 0) {
-			oauth_error(req, 400, "invalid_request", "code missing");
-			return;
+			goto out;
 		}
 		uint8_t h[32];
-		sha256(code, strlen(code), h);
-		OPENSSL_cleanse(code, sizeof(code));
+		sha256(tr.code, strlen(tr.code), h);
 		struct waf_code wc;
 		/* the code is spent whatever follows (RFC 6749 4.1.2) */
 		rc = waf_code_take(w->db, h, now_s(), &wc);
 		if (rc == WIMS_ESTORE) {
 			oauth_error(req, 500, "server_error", "store error");
-			return;
+			goto out;
 		}
 		if (rc) {
 			oauth_error(req, 400, "invalid_grant", "code unknown, used or expired");
-			return;
+			goto out;
 		}
 		if (strcmp(wc.client_id, c.client_id) != 0) {
 			WIMS_WARN("waf", "%s presented a code issued to %s", c.client_id,
 				  wc.client_id);
 			oauth_error(req, 400, "invalid_grant", "code was issued to another client");
-			return;
+			goto out;
 		}
 		/* RFC 6749 4.1.3: the same redirect_uri as in the request */
-		if (waf_form_get(&f, "redirect_uri", redirect_uri, sizeof(redirect_uri)) <= 0 ||
-		    strcmp(redirect_uri, wc.redirect_uri) != 0) {
+		if (strcmp(tr.redirect_uri, wc.redirect_uri) != 0) {
 			oauth_error(req, 400, "invalid_grant", "redirect_uri does not match");
-			return;
+			goto out;
 		}
 		/* RFC 7636 4.6 */
-		rc = waf_form_get(&f, "code_verifier", verifier, sizeof(verifier));
-		if (rc <= 0) {
+		if (!tr.code_verifier[0]) {
 			oauth_error(req, 400, "invalid_grant", "code_verifier missing");
-			return;
+			goto out;
 		}
-		if (waf_pkce_check(slice_from_cstr(verifier), slice_from_cstr(wc.challenge))) {
+		if (waf_pkce_check(slice_from_cstr(tr.code_verifier),
+				   slice_from_cstr(wc.challenge))) {
 			oauth_error(req, 400, "invalid_grant", "code_verifier does not match");
-			return;
+			goto out;
 		}
 		memset(&id, 0, sizeof(id));
 		snprintf(id.impi, sizeof(id.impi), "%s", wc.impi);
@@ -631,44 +627,36 @@ static void token_endpoint(struct waf_worker *w, struct evhttp_request *req)
 		if (!(c.grants & WAF_GRANT_CLIENT_CREDENTIALS)) {
 			oauth_error(req, 400, "unauthorized_client",
 				    "client may not use the client credentials grant");
-			return;
+			goto out;
 		}
-		char subject[WIMS_WEB_ID_MAX], impi[WIMS_IMPI_MAX];
-		int rs = waf_form_get(&f, "subject", subject, sizeof(subject));
-		int ri = waf_form_get(&f, "impi", impi, sizeof(impi));
-		if ((rs > 0) == (ri > 0)) {
-			oauth_error(req, 400, "invalid_request",
-				    "give exactly one of subject (a user you signed in) or impi "
-				    "(from your pool)");
-			return;
-		}
-		if (rs > 0) {
+		if (tr.subject[0]) {
 			/* a user the WWSF signed in itself: its links with idp =
 			 * this WWSF (REQ 2.5) */
-			rc = waf_grant_linked(w->hss, subject, c.client_id, &id, &why);
-			snprintf(sub, sizeof(sub), "%s", subject);
+			rc = waf_grant_linked(w->hss, tr.subject, c.client_id, &id, &why);
+			snprintf(sub, sizeof(sub), "%s", tr.subject);
 		} else {
-			rc = waf_grant_pool(w->hss, c.client_id, impi, &id, &why);
-			snprintf(sub, sizeof(sub), "%s", impi);
+			rc = waf_grant_pool(w->hss, c.client_id, tr.impi, &id, &why);
+			snprintf(sub, sizeof(sub), "%s", tr.impi);
 		}
 		if (rc == WIMS_ESTORE) {
 			oauth_error(req, 500, "server_error", "store error");
-			return;
+			goto out;
 		}
 		if (rc) {
 			oauth_error(req, 400, "invalid_grant", why);
-			return;
+			goto out;
 		}
 	}
 	rc = waf_grant_check(w->hss, &c, id.impi, &why);
 	if (rc) {
 		WIMS_WARN("waf", "no token for %s to %s: %s", id.impi, c.client_id, why);
-		oauth_error(req, 400, c.blocked || strstr(why, "block") ? "unauthorized_client"
-									 : "invalid_grant",
+		oauth_error(req, 400, strstr(why, "block") ? "unauthorized_client" : "invalid_grant",
 			    why);
-		return;
+		goto out;
 	}
 	issue_token(w, req, &c, sub, &id, false, NULL, NULL);
+out:
+	OPENSSL_cleanse(tr.code, sizeof(tr.code));
 }
 
 /* --- POST /introspect (RFC 7662) --- */
