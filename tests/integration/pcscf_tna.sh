@@ -164,6 +164,38 @@ wait "$PCSCF" 2>/dev/null
 check "pcscf exited without sanitizer reports" \
 	bash -c "! grep -E 'ERROR: (Address|Leak|Undefined)Sanitizer|runtime error' '$PLOG'"
 
+# A WAF that takes the connection and never answers: the REGISTER waits
+# (the worker does not), its flow closes meanwhile, the fetch times out.
+cat >"$TEST_TMP/stall.py" <<'EOF'
+import socket, sys
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.1", int(sys.argv[1])))
+s.listen(16)
+held = []
+while True:
+    held.append(s.accept())
+EOF
+spawn stall python3 "$TEST_TMP/stall.py" 5099
+wait_tcp 5099
+wims_start pcscf --set pcscf.cscf_addr=127.0.0.1:$CORE_PORT \
+	--set pcscf.waf_jwks=https://127.0.0.1:5099/jwks.json --set pcscf.waf_introspect= \
+	--set global.log_level=debug
+PLOG=$TEST_TMP/wims-pcscf.log
+check "JWKS unreachable: the REGISTER is held, its WebSocket closes meanwhile" \
+	bearer --token "$GOOD" --send-and-close
+check "meanwhile the worker still answers (a MESSAGE on a fresh flow: 403 Not registered)" \
+	client unregistered
+sleep 6
+check "the held REGISTER of the closed flow was dropped when the fetch gave up" \
+	grep -q "closed while its token was validated" "$PLOG"
+check "no keys from the WAF at all: 503 WAF keys unavailable (not a 401: the token is not at fault)" \
+	bearer --token "$GOOD" --expect-status 503 --within 10 --expect-text "WAF keys unavailable"
+kill "$WIMS_PID"
+wait "$WIMS_PID" 2>/dev/null
+check "pcscf exited without sanitizer reports" \
+	bash -c "! grep -E 'ERROR: (Address|Leak|Undefined)Sanitizer|runtime error' '$PLOG'"
+
 wims_start pcscf --set pcscf.cscf_addr=127.0.0.1:$CORE_PORT --set pcscf.waf_jwks=
 check "Bearer disabled (waf_jwks empty): 401 bearer tokens are not accepted here" \
 	bearer --token "$GOOD" --expect-status 401 --expect-text "bearer tokens are not accepted here" \

@@ -37,7 +37,8 @@ eP-CSCF behaved as it must, 1 otherwise:
                            --message-self (a MESSAGE to its own IMPU comes
                            back with P-Asserted-Identity of it), and on a
                            refusal --check-unbound (a MESSAGE gets 403 Not
-                           registered: nothing was bound)
+                           registered: nothing was bound); --send-and-close:
+                           close the WebSocket right after the REGISTER
 
 Calls (class Phone: a small RFC 3261 UA with dialogs, one flow each):
   core-calls               WIC -> a SIPp core (pcscf_calls.sh): call, CANCEL,
@@ -1220,6 +1221,15 @@ def do_bearer(a):
         except Check as e:
             fail(str(e))
 
+    if a.send_and_close:
+        lines = [f"REGISTER sip:{a.domain} SIP/2.0", ph.via(), "Max-Forwards: 70",
+                 f"To: <{to}>", f"From: <{frm}>;tag={tag}", f"Call-ID: {cid}",
+                 "CSeq: 1 REGISTER", f"Contact: <{ph.contact_uri}>;expires=600",
+                 f"Authorization: {auth}", "Content-Length: 0"]
+        ph.send("\r\n".join(lines) + "\r\n\r\n")
+        ph.drop()
+        print("ok")
+        return
     r = register(1)
     text = r.text.split("\r\n\r\n")[0]
     print(f"REGISTER -> {r.status} {r.reason}")
@@ -1327,6 +1337,7 @@ def main():
     be.add_argument("--message-self", action="store_true")
     be.add_argument("--check-unbound", action="store_true")
     be.add_argument("--within", type=float, default=8)
+    be.add_argument("--send-and-close", action="store_true")
     a = p.parse_args()
     if a.password is None:
         a.password = f"{a.user}-secret"
