@@ -5,7 +5,9 @@
  *
  * A flow is bound when the registrar's 200 OK to a REGISTER sent on it
  * comes back (DESIGN 4 step 4): the IMPI (the Authorization username, or
- * derived from the To IMPU, TS 33.203 Annex N), the implicitly registered
+ * derived from the To IMPU, TS 33.203 Annex N; for a registration by
+ * token, TR 33.871 6.1.2, the token's IMPI, kept with the transaction:
+ * txn.h), the implicitly registered
  * IMPUs (P-Associated-URI, RFC 7315) plus the To IMPU, the Service-Route
  * (RFC 3608) to put in front of its initial requests, and the expiry.
  * From then on (DESIGN 4 step 5) a request is forwarded only if its From
