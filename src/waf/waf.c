@@ -1214,7 +1214,18 @@ static void account_page(struct waf_worker *w, struct evhttp_request *req, const
 	evbuffer_free(b);
 }
 
-static void plain_signin_page(struct evhttp_request *req, int code, const char *error)
+/* A page of this site to go to after sign-in: a local absolute path of
+ * harmless characters (never "//host", which would leave the site). */
+static bool next_ok(const char *next)
+{
+	size_t n = strlen(next);
+	return n >= 1 && n < 128 && next[0] == '/' && next[1] != '/' && next[1] != '\\' &&
+	       strspn(next, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789/-_.") ==
+		       n;
+}
+
+static void plain_signin_page(struct evhttp_request *req, int code, const char *error,
+			      const char *next)
 {
 	char csrf[24];
 	csrf_token(req, csrf);
@@ -1232,8 +1243,11 @@ static void plain_signin_page(struct evhttp_request *req, int code, const char *
 			       "<label for=\"password\">Password</label>"
 			       "<input type=\"password\" id=\"password\" name=\"password\" "
 			       "autocomplete=\"current-password\" required>"
-			       "<button type=\"submit\">Sign in</button></form>",
+			       "<button type=\"submit\">Sign in</button>",
 			    csrf);
+	if (next && next_ok(next))
+		evbuffer_add_printf(b, "<input type=\"hidden\" name=\"next\" value=\"%s\">", next);
+	evbuffer_add_printf(b, "</form>");
 	evbuffer_add(b, "", 1);
 	waf_page_send(req, code, "Sign in to your operator account",
 		      (const char *)evbuffer_pullup(b, -1), NULL);
@@ -1243,12 +1257,18 @@ static void plain_signin_page(struct evhttp_request *req, int code, const char *
 static void signin_endpoint(struct waf_worker *w, struct evhttp_request *req)
 {
 	enum evhttp_cmd_type cmd = evhttp_request_get_command(req);
-	char user[WEB_USER_MAX];
+	char user[WEB_USER_MAX], next[160] = "";
+	struct waf_form f;
+	const char *why = NULL;
 	if (cmd == EVHTTP_REQ_GET || cmd == EVHTTP_REQ_HEAD) {
+		const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(req);
+		const char *q = uri ? evhttp_uri_get_query(uri) : NULL;
+		if (q && waf_form_parse(slice_from_cstr(q), &f, &why) == 0)
+			waf_form_get(&f, "next", next, sizeof(next));
 		if (session_user(req, user, sizeof(user)) == 0)
 			account_page(w, req, user);
 		else
-			plain_signin_page(req, 200, NULL);
+			plain_signin_page(req, 200, NULL, next);
 		return;
 	}
 	if (cmd != EVHTTP_REQ_POST) {
@@ -1256,25 +1276,30 @@ static void signin_endpoint(struct waf_worker *w, struct evhttp_request *req)
 		http_reply_error(req, 405, "Method Not Allowed");
 		return;
 	}
-	struct waf_form f;
-	const char *why = NULL;
 	if (read_form(req, &f, &why)) {
 		wipe_body(req);
-		plain_signin_page(req, 400, why);
+		plain_signin_page(req, 400, why, NULL);
 		return;
 	}
+	waf_form_get(&f, "next", next, sizeof(next));
 	if (!csrf_ok(req, &f)) {
 		wipe_body(req);
-		plain_signin_page(req, 403, "The form expired or did not come from this site.");
+		plain_signin_page(req, 403, "The form expired or did not come from this site.", next);
 		return;
 	}
 	const char *error = NULL;
 	int code = 0;
 	if (signin_check(req, &f, user, sizeof(user), &error, &code)) {
-		plain_signin_page(req, code, error);
+		plain_signin_page(req, code, error, next);
 		return;
 	}
 	set_session(req, user);
+	if (next_ok(next)) {
+		http_add_security_headers(req, "default-src 'none'", false);
+		evhttp_add_header(evhttp_request_get_output_headers(req), "Location", next);
+		evhttp_send_reply(req, 303, "See Other", NULL);
+		return;
+	}
 	account_page(w, req, user);
 }
 

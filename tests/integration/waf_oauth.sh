@@ -401,6 +401,20 @@ signin() { # USER PASSWORD: prints the status
 		--data-urlencode "username=$1" --data-urlencode "password=$2" "$URL/signin"
 }
 check "the WAF's own sign-in: bob signs in" status_is 200 'Signed in as' signin bob bob-web
+signin_next() { # NEXT: sign bob in from /signin?next=NEXT; prints the status, headers in $H
+	rm -f "$JAR"
+	curl -sk -c "$JAR" -b "$JAR" -o "$TEST_TMP/s1.html" "$URL/signin?next=$1"
+	local csrf
+	csrf=$(sed -n 's/.*name="csrf" value="\([^"]*\)".*/\1/p' "$TEST_TMP/s1.html")
+	mapfile -t F < <(form_fields "$TEST_TMP/s1.html")
+	curl -sk -c "$JAR" -b "$JAR" -D "$H" -o "$O" -w '%{http_code}' "${F[@]}" \
+		-d username=bob -d password=bob-web "$URL/signin"
+}
+check "sign-in from /link's redirect: 303 back to /link" status_is 303 '' signin_next %2Flink
+check "... Location: /link" grep -qi '^location: /link' "$H"
+check "next=//evil.example is not followed (the account page instead)" \
+	status_is 200 'Signed in as' signin_next %2F%2Fevil.example
+check "... no Location" bash -c "! grep -qi '^location:' $H"
 for _ in 1 2 3; do signin bob wrong >/dev/null; done
 check "after 3 failures bob is refused, even with his password (429)" \
 	status_is 429 'Too many failed sign-ins' signin bob bob-web
