@@ -417,20 +417,22 @@ static int open_network_isim(void)
 		WIMS_ERROR("wwsf", "accounts: %s", err);
 		return WIMS_ESTORE;
 	}
-	if (wwsf_conf.demo_accounts) {
-		struct isim *is = isim_open(wwsf.isim_path, err, sizeof(err));
-		if (!is) {
-			WIMS_ERROR("wwsf", "network ISIM: %s", err);
-			wwsf_stop();
-			return WIMS_ESTORE;
-		}
-		rc = wwsf_seed_demo(wwsf.api.accounts, is, wims_global.domain);
-		isim_close(is);
-		if (rc) {
-			WIMS_ERROR("wwsf", "demo accounts: %s", wims_strerror(rc));
-			wwsf_stop();
-			return rc;
-		}
+	/* opened once here, also without demo accounts: a new store gets its
+	 * schema now, not from every worker at once (SQLite: "database is
+	 * locked") */
+	struct isim *is = isim_open(wwsf.isim_path, err, sizeof(err));
+	if (!is) {
+		WIMS_ERROR("wwsf", "network ISIM: %s", err);
+		wwsf_stop();
+		return WIMS_ESTORE;
+	}
+	rc = wwsf_conf.demo_accounts ? wwsf_seed_demo(wwsf.api.accounts, is, wims_global.domain)
+				     : 0;
+	isim_close(is);
+	if (rc) {
+		WIMS_ERROR("wwsf", "demo accounts: %s", wims_strerror(rc));
+		wwsf_stop();
+		return rc;
 	}
 	wwsf.api.sessions = wwsf_sessions_new(0, (uint64_t)wwsf_conf.session_lifetime);
 	if (wwsf.api.sessions)
