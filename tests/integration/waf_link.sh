@@ -18,6 +18,8 @@
 #   - a WWSF over mTLS (subject=erin): the unconfirmed link gives no token
 #     (client_credentials subject=erin refused); confirmed, it gives one
 #     whose impus hold the IMPU
+#   - the same through the P-CSCF: alice's WIC (lib/pcscf_wsclient.py
+#     over WSS) takes the MESSAGE, the WWSF's request gets 202
 #   - guessing: the 6th wrong code from one address within 10 min gets 429
 #
 # Uses the demo ports (5060, 7443, 8443, 8445, 9443): run under
@@ -142,6 +144,18 @@ check "erin's link confirmed: 200 names the WWSF granted" \
 check "the confirmed link gives a token for sip:bob@" \
 	"${CL[@]}" token --cert "$WWSF_CERT" --key "$WWSF_KEY" --subject erin --expect 200 \
 	--impu sip:bob@ims.example.org
+
+# The code also reaches a WIC through the P-CSCF: alice registered over
+# WSS (its flow answers 200 to what the core sends it).
+spawn wic python3 -u "$HERE/lib/pcscf_wsclient.py" --user alice --password alice-secret \
+	register --hold 15
+WIC_LOG=$TEST_TMP/wic.log
+for _ in $(seq 100); do grep -q "REGISTER+Digest .* -> 200" "$WIC_LOG" 2>/dev/null && break; sleep 0.1; done
+check "alice's WIC registers over WSS through the P-CSCF" grep -q "REGISTER+Digest .* -> 200" "$WIC_LOG"
+check "the operator WWSF links erin to sip:alice@: 202 once the WIC took the MESSAGE" \
+	"${CL[@]}" wwsf-link --cert "$WWSF_CERT" --key "$WWSF_KEY" --subject erin \
+	--impu sip:alice@ims.example.org --expect 202
+check "the MESSAGE reached alice's WebSocket flow" grep -q "^got MESSAGE " "$WIC_LOG"
 
 # Wrong codes so far from 127.0.0.1: 3 (wrong, reused, expired).
 check "the 4th and 5th wrong codes: 400" bash -c "
