@@ -65,11 +65,11 @@ print(urllib.parse.urlencode(f))
 EOF
 }
 
-# signin JAR NAME: from /oauth/start through the WAF's sign-in and consent
+# signin JAR NAME [CONSENT]: from /oauth/start through the WAF's sign-in and consent
 # as grace, up to (not following) the WAF's redirect to the callback;
 # prints the callback URL.
 signin() {
-	local jar=$1 n=$2 loc code
+	local jar=$1 n=$2 consent=${3:-allow} loc code
 	code=$(req "${n}_start" -c "$jar" -b "$jar" "$OP/oauth/start")
 	[ "$code" = 302 ] || { echo "start: $code" >&2; return 1; }
 	loc=$(location "${n}_start")
@@ -80,7 +80,7 @@ signin() {
 		"$WAF/authorize")
 	if [ "$code" = 200 ]; then
 		code=$(req "${n}_consent" -c "$jar" -b "$jar" -H "Origin: $WAF" \
-			--data "$(form_body "$TEST_TMP/${n}_signin.b" consent=allow)" "$WAF/authorize")
+			--data "$(form_body "$TEST_TMP/${n}_signin.b" consent="$consent")" "$WAF/authorize")
 		[ "$code" = 302 ] || { echo "consent: $code $(cat "$TEST_TMP/${n}_consent.b")" >&2; return 1; }
 		location "${n}_consent"
 	elif [ "$code" = 302 ]; then
@@ -150,6 +150,19 @@ check "a callback opened in another browser (no pre-session cookie): 400" \
 	status_is cb_other 400 -c "$OTHER" -b "$OTHER" "$CB"
 check "  and its state is spent: the first browser gets 400 too" \
 	status_is cb_other2 400 -c "$JAR" -b "$JAR" "$CB"
+
+# the WAF's refusals shown with its reason
+CB=$(signin "$JAR" g4)
+FORGED=$(echo "$CB" | sed -E 's/code=[A-Za-z0-9_-]{6}/code=AAAAAA/')
+check "a forged code (right state): the WAF refuses it, a page with its reason" \
+	status_is cb_forged 403 -c "$JAR" -b "$JAR" "$FORGED"
+check "  The operator's sign-in service refused: ..." body_has cb_forged "The operator&#39;s sign-in service refused:"
+CB=$(signin "$JAR" g5 deny)
+check "grace denies the site: the callback shows the WAF's error_description" \
+	status_is cb_deny 403 -c "$JAR" -b "$JAR" "$CB"
+check "  the user denied the request" body_has cb_deny "the user denied the request"
+check "  and the session has no new token: still grace's first" \
+	status_is tok2 200 -b "$JAR" "$OP/oauth/token"
 
 # --- client credentials for a user of the WWSF (erin) ---
 EJAR=$TEST_TMP/erin.jar
