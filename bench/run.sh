@@ -1,7 +1,7 @@
 #!/bin/bash
 # run.sh BUILD_DIR - what `make bench` runs: wims against Kamailio, same
-# generator, same subscribers, same parameters, in the same run, in two
-# phases (BENCH_PHASES):
+# generator, same subscribers, same parameters, in the same run, in
+# phases (BENCH_PHASES; they run in the order reg, aka, tna, call):
 #
 #  reg   registrations over WSS: REGISTER -> 401 -> REGISTER -> 200 in a
 #        loop on each connection, MD5 and SHA-256 (BENCH_ALGORITHMS);
@@ -58,11 +58,12 @@
 #     logs).
 #
 # Builds nothing: BUILD_DIR must hold wims and bench/wims-loadgen.
-# Loopback only; bounded: about ROUNDS x (algorithms + 1) x 2 x DURATION
-# seconds plus start-up.  Every process it starts is stopped by PID on exit.
+# Loopback only; bounded: about ROUNDS x DURATION seconds per instance
+# (2 x algorithms + 1 call, + AKA algorithms + 1, + TNA modes + 1) plus
+# start-up.  Every process it starts is stopped by PID on exit.
 # Fails (exit 1) only when a wims run had failures; Kamailio's are a warning.
 #
-# Knobs (environment): BENCH_PHASES ("reg call aka", or "reg,call,aka"; a
+# Knobs (environment): BENCH_PHASES ("reg call aka tna", or "reg,call,aka,tna"; a
 # subset runs only those), BENCH_CONNECTIONS (100), BENCH_DURATION (20 s),
 # BENCH_ROUNDS (3), BENCH_ALGORITHMS ("MD5 SHA-256"), BENCH_USERS
 # (= the larger of the connection counts), BENCH_THREADS (generator
@@ -73,7 +74,6 @@
 # BENCH_CALL_DURATION (= BENCH_DURATION), BENCH_CALL_ROUNDS
 # (= BENCH_ROUNDS), BENCH_CALL_HOLD_MS (ACK to BYE, 0); for the aka phase
 # BENCH_AKA_ALGORITHMS ("AKAv2-SHA-256 AKAv1-MD5"); for the tna phase
-# (not among the default phases: BENCH_PHASES=tna, or tna,reg, ...)
 # BENCH_TNA_MODES ("cached uncached").
 set -euo pipefail
 
@@ -90,7 +90,7 @@ KAMAILIO=${KAMAILIO_BIN:-/usr/sbin/kamailio}
 num() { # num NAME VALUE: a positive integer or die
 	case $2 in '' | *[!0-9]* | 0) echo "run.sh: $1 must be a positive integer" >&2; exit 2 ;; esac
 }
-PHASES=${BENCH_PHASES:-reg call aka}
+PHASES=${BENCH_PHASES:-reg call aka tna}
 PHASES=${PHASES//,/ }
 CONNECTIONS=${BENCH_CONNECTIONS:-100}
 DURATION=${BENCH_DURATION:-20}
@@ -818,7 +818,7 @@ import json, statistics, sys
 runs = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
 def med(rs, f):
     return statistics.median(f(r) for r in rs)
-names = {"MD5": "Digest MD5", "tna-cached": "TNA, token cached", "tna-uncached": "TNA, token verified"}
+names = {"MD5": "Digest MD5", "tna-cached": "TNA, token cached", "tna-uncached": "TNA, token verified (uncached)"}
 order = ["MD5", "tna-cached", "tna-uncached"]
 rows, per = [], {}
 for alg in [a for a in order if any(r["alg"] == a for r in runs)]:
