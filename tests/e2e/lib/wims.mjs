@@ -221,6 +221,21 @@ export async function startDemo({ sets = [] } = {}) {
 		optional.push(`wwsf.me_url=${meUrl || `https://127.0.0.1:${m}`}`);
 	if (await wimsHasKey('wwsf.allowed_origins').catch(() => false))
 		optional.push(`wwsf.allowed_origins=${origins}`);
+	/* The WAF on a port of its own too, and everything that names it, so
+	 * that two demos at once (a test file may start two) do not both want
+	 * 9443.  Its demo clients keep the README's redirect URIs, so the
+	 * OAuth code flow works only in startFixedDemo(); the third-party WWSF
+	 * the demo spawns stays on 8446 (not waited for here: a second demo's
+	 * cannot bind it, which the demo survives). */
+	const waitTna = [];
+	if ((await wimsTna()).waf) {
+		const f = await freePort();
+		const waf = `https://127.0.0.1:${f}`;
+		optional.push(`waf.listen=127.0.0.1:${f}`, `waf.issuer=${waf}`, `waf.cscf_addr=127.0.0.1:${c}`,
+			`pcscf.waf_issuer=${waf}`, `pcscf.waf_jwks=${waf}/jwks.json`,
+			`pcscf.waf_introspect=${waf}/introspect`, `wwsf.waf_url=${waf}`);
+		waitTna.push(f);
+	}
 	const handle = await startWims({
 		sets: [
 			`wwsf.listen=127.0.0.1:${w}`, `wwsf.pcscf_url=${pcscfUrl}`,
@@ -231,9 +246,10 @@ export async function startDemo({ sets = [] } = {}) {
 			...optional,
 			...sets,
 		],
-		waitPorts: hasMe ? [w, p, c, m] : [w, p, c],
+		waitPorts: [...(hasMe ? [w, p, c, m] : [w, p, c]), ...waitTna],
 	});
-	return { ...handle, wwsfUrl: `${wwsfOrigin}/`, wwsfOrigin, pcscfUrl, cscfPort: c, mwPort: mw, meUrl };
+	return { ...handle, wwsfUrl: `${wwsfOrigin}/`, wwsfOrigin, pcscfUrl, cscfPort: c, mwPort: mw, meUrl,
+		wafUrl: waitTna.length ? `https://127.0.0.1:${waitTna[0]}` : null };
 }
 
 /**
