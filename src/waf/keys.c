@@ -5,6 +5,7 @@
 #include "waf/keys.h"
 
 #include <errno.h>
+#include <stdint.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -103,21 +104,47 @@ static struct jwt_key *read_key(const char *dir, const char *kid)
 int waf_keys_rotate(struct waf_db *db, const char *dir, int64_t now, int64_t lead_s,
 		    int64_t token_lifetime_s, char kid_out[JWT_KID_MAX], char *err, size_t errsz)
 {
+	return waf_keys_rotate_if(db, dir, now, lead_s, token_lifetime_s, -1, kid_out, err, errsz);
+}
+
+int waf_keys_rotate_if(struct waf_db *db, const char *dir, int64_t now, int64_t lead_s,
+		       int64_t token_lifetime_s, int64_t rotate_after_s, char kid_out[JWT_KID_MAX],
+		       char *err, size_t errsz)
+{
+	if (kid_out)
+		kid_out[0] = '\0';
+	struct waf_key_meta k[WAF_KEYS_MAX];
+	size_t n = 0;
+	int rc;
+	if ((rc = waf_db_begin(db)) || (rc = waf_keymeta_list(db, k, WAF_KEYS_MAX, &n))) {
+		waf_db_rollback(db);
+		snprintf(err, errsz, "waf.db: cannot read the key schedule");
+		return rc;
+	}
+	/* Decided inside the transaction: of several workers or processes
+	 * that found a rotation due, one makes the key. */
+	if (rotate_after_s >= 0) {
+		int64_t newest = INT64_MIN;
+		for (size_t i = 0; i < n; i++)
+			if (k[i].created_at > newest)
+				newest = k[i].created_at;
+		if (!(n == 0 || (rotate_after_s > 0 && now - newest >= rotate_after_s))) {
+			waf_db_rollback(db);
+			return 0;
+		}
+	}
+	if (n == 0)
+		lead_s = 0; /* the first key signs at once */
 	struct jwt_key *key = jwt_key_generate();
 	if (!key) {
+		waf_db_rollback(db);
 		snprintf(err, errsz, "cannot generate a key");
 		return WIMS_ENOMEM;
 	}
-	int rc = write_key(dir, key, err, errsz);
-	if (rc) {
+	if ((rc = write_key(dir, key, err, errsz))) {
+		waf_db_rollback(db);
 		jwt_key_free(key);
 		return rc;
-	}
-	struct waf_key_meta k[WAF_KEYS_MAX];
-	size_t n = 0;
-	if ((rc = waf_db_begin(db)) || (rc = waf_keymeta_list(db, k, WAF_KEYS_MAX, &n))) {
-		snprintf(err, errsz, "waf.db: cannot read the key schedule");
-		goto out;
 	}
 	int64_t start = now + lead_s;
 	for (size_t i = 0; i < n; i++) {
@@ -269,25 +296,11 @@ int waf_keyring_refresh(struct waf_keyring *kr, struct waf_db *db, int64_t now,
 	int rc;
 	if (due) {
 		prune(kr, db, now);
-		struct waf_key_meta k[WAF_KEYS_MAX];
-		size_t n = 0;
-		if ((rc = waf_keymeta_list(db, k, WAF_KEYS_MAX, &n))) {
-			snprintf(err, errsz, "waf.db: cannot read the key schedule");
-			return rc;
-		}
-		newest = 0;
-		for (size_t i = 0; i < n; i++)
-			if (k[i].created_at > newest)
-				newest = k[i].created_at;
 		/* Another worker or process may have rotated already: the
-		 * schedule in the file decides, not our copy. */
-		if (n == 0)
-			rc = waf_keys_rotate(db, kr->dir, now, 0, token_lifetime_s, NULL, err, errsz);
-		else if (rotate_after_s > 0 && now - newest >= rotate_after_s)
-			rc = waf_keys_rotate(db, kr->dir, now, lead_s, token_lifetime_s, NULL, err,
-					     errsz);
-		else
-			rc = 0;
+		 * schedule in the file decides (waf_keys_rotate_if), not our
+		 * copy.  A first key is made whatever rotate_after_s says. */
+		rc = waf_keys_rotate_if(db, kr->dir, now, lead_s, token_lifetime_s,
+					rotate_after_s > 0 ? rotate_after_s : 0, NULL, err, errsz);
 		if (rc)
 			return rc;
 		if (waf_keys_version(db, &v)) {

@@ -41,6 +41,14 @@ bool waf_key_published(const struct waf_key_meta *k, int64_t now);
 int waf_keys_rotate(struct waf_db *db, const char *dir, int64_t now, int64_t lead_s,
 		    int64_t token_lifetime_s, char kid_out[JWT_KID_MAX], char *err, size_t errsz);
 
+/* The same, only when no key exists (the first key, signing at once) or
+ * when the newest key is at least rotate_after_s old (0: only the first
+ * key; < 0: always), decided in the same transaction as the write.  0
+ * (kid_out "" when nothing was due) or WIMS_E*. */
+int waf_keys_rotate_if(struct waf_db *db, const char *dir, int64_t now, int64_t lead_s,
+		       int64_t token_lifetime_s, int64_t rotate_after_s, char kid_out[JWT_KID_MAX],
+		       char *err, size_t errsz);
+
 /* One worker's view of the keys. */
 struct waf_keyring;
 

@@ -149,6 +149,28 @@ static void automatic_rotation(void)
 	waf_db_close(db);
 }
 
+static void one_rotation_when_two_find_it_due(void)
+{
+	char err[256];
+	struct waf_db *db = waf_db_open(dbpath, err, sizeof(err));
+	struct waf_keyring *a = waf_keyring_new(keydir), *b = waf_keyring_new(keydir);
+	const int64_t t = 2000000000 + 86400;
+	/* both loaded the schedule before either rotates */
+	EXPECT_INT(waf_keyring_refresh(a, db, t - 10, 0, 60, 3600, err, sizeof(err)), ==, 0);
+	EXPECT_INT(waf_keyring_refresh(b, db, t - 10, 0, 60, 3600, err, sizeof(err)), ==, 0);
+	EXPECT_INT(waf_keyring_refresh(a, db, t, 86400, 60, 3600, err, sizeof(err)), ==, 0);
+	EXPECT_INT(waf_keyring_refresh(b, db, t, 86400, 60, 3600, err, sizeof(err)), ==, 0);
+	struct waf_key_meta k[WAF_KEYS_MAX];
+	size_t n = 0, made = 0;
+	EXPECT_INT(waf_keymeta_list(db, k, WAF_KEYS_MAX, &n), ==, 0);
+	for (size_t i = 0; i < n; i++)
+		made += k[i].created_at == t;
+	EXPECT_INT(made, ==, 1);
+	waf_keyring_free(a);
+	waf_keyring_free(b);
+	waf_db_close(db);
+}
+
 int main(void)
 {
 	snprintf(dir, sizeof(dir), "/tmp/wims-waf-keys-XXXXXX");
@@ -159,6 +181,7 @@ int main(void)
 	UNIT_RUN(signer_rules);
 	UNIT_RUN(rotation_timeline);
 	UNIT_RUN(automatic_rotation);
+	UNIT_RUN(one_rotation_when_two_find_it_due);
 	char cmd[128];
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
 	if (system(cmd) != 0)

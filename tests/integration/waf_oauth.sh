@@ -298,7 +298,15 @@ check "... while the other WWSF still gets tokens" status_is 200 '' cc "${WWSF_C
 st=$(curl -sk -o "$O" -D "$H" -w '%{http_code}' "$URL/authorize?response_type=code&client_id=$SHOP&redirect_uri=$CB")
 check "a blocked client's authorization request: a 403 page, no redirect" \
 	bash -c "test $st = 403 && grep -q blocked $O && ! grep -qi '^location:' $H"
+check "wims waf clients shows the block" bash -c \
+	"'$WIMS_BIN' ${SETS[*]} waf clients | grep '^$SHOP ' | grep -q BLOCKED"
 "${W[@]}" waf client-unblock "$SHOP" >/dev/null
+check "wims waf clients: the three demo clients with their kinds and mTLS" bash -c "
+	'$WIMS_BIN' ${SETS[*]} waf clients > $TEST_TMP/clients &&
+	grep -q '^$WWSF kind=wwsf domain=operator grants=authorization_code,client_credentials auth=mtls cert_sha256=[0-9a-f]\{64\} redirect_uris=$CB\$' $TEST_TMP/clients &&
+	grep -q '^$SHOP kind=wwsf domain=third-party grants=client_credentials auth=mtls cert' $TEST_TMP/clients &&
+	grep -q '^pcscf.ims.example.org kind=resource-server domain=operator' $TEST_TMP/clients &&
+	! grep -q BLOCKED $TEST_TMP/clients"
 "${W[@]}" hss wwsf-block "$SHOP" --reason "test breach" >/dev/null
 check "WWSF on the HSS block list: no token (REQ 2.2)" \
 	status_is 400 'block list' cc "${SHOP_CERT[@]}" -d impi=pool1@ims.example.org
