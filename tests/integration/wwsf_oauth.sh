@@ -13,7 +13,9 @@
 #    by the WAF until her link is confirmed, then given; /link passed on;
 #  - the third-party pool site (the demo's second process on 8446): guests
 #    get distinct IMPIs, the fifth gets 503 pool exhausted, a sign-out
-#    frees an IMPI for the next guest and the old session's token is gone.
+#    frees an IMPI for the next guest and the old session's token is gone;
+#    a user signed in to the pool site takes a freed IMPI; a pool WWSF
+#    with anonymous = no (a process of its own on 8447) refuses visitors.
 #
 # Starts `wims demo` (with the waf role and the pool WWSF) with its own
 # data_dir; run it under flock /tmp/wims-ports.lock like every script on
@@ -216,6 +218,28 @@ check "  its token is gone: 401" status_is tok_out1 401 -b "$TEST_TMP/guest1.jar
 check "the fifth guest now gets guest 1's IMPI" status_is pool5b 200 -c "$TEST_TMP/guest5.jar" \
 	-b "$TEST_TMP/guest5.jar" -X POST -H "Origin: $SHOP" "$SHOP/pool/session"
 check "  which is free again" test "$(json_field pool5b impi)" = "$(json_field pool1 impi)"
+# a user signed in to the pool site takes an identity too
+check "the pool site gets a web account (wims wwsf user-add)" bash -c \
+	"printf 'shopper-web' | '$WIMS_BIN' --set 'global.data_dir=$DATA' wwsf --db '$DATA/webshop.db' user-add shopper --password-stdin"
+check "shopper signs in to the pool site" status_is shop_login 200 -c "$TEST_TMP/shopper.jar" \
+	-b "$TEST_TMP/shopper.jar" -H "Origin: $SHOP" --data '{"user":"shopper","password":"shopper-web"}' "$SHOP/login"
+check "guest 2 signs out" status_is out2 204 -b "$TEST_TMP/guest2.jar" -X POST -H "Origin: $SHOP" "$SHOP/logout"
+check "the signed-in shopper gets a pool identity: 200" status_is pool_shop 200 -b "$TEST_TMP/shopper.jar" \
+	-X POST -H "Origin: $SHOP" "$SHOP/pool/session"
+check "  guest 2's, free again" test "$(json_field pool_shop impi)" = "$(json_field pool2 impi)"
+
+# a pool site without guests (anonymous = no): a WWSF of its own on 8447
+spawn wwsf-noanon "$WIMS_BIN" --set "global.data_dir=$TEST_TMP/noanon" \
+	--set "global.tls_cert=$DATA/tls/cert.pem" --set "global.tls_key=$DATA/tls/key.pem" \
+	--set wwsf.listen=127.0.0.1:8447 --set wwsf.identity=webshop.example.net \
+	--set "wwsf.pool=pool4@ims.example.org" --set wwsf.anonymous=no \
+	--set wwsf.demo_accounts=no --set "wwsf.allowed_origins=https://127.0.0.1:8447" wwsf
+check "a pool WWSF without guests starts (8447)" wait_tcp 8447
+check "  a visitor not signed in: 401" status_is noanon 401 -X POST -H "Origin: https://127.0.0.1:8447" \
+	"https://127.0.0.1:8447/pool/session"
+check "  saying to sign in" body_has noanon "sign in to this site first"
+check "  and no session cookie is made" bash -c "! grep -qi '^set-cookie' '$TEST_TMP/noanon.h'"
+
 check "the third-party WWSF is still running" \
 	bash -c "! grep -q 'the third-party WWSF (pid [0-9]*) \(exited\|was killed\)' '$TEST_TMP/wims-demo.log'"
 
