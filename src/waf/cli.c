@@ -103,8 +103,7 @@ int waf_cert_file_sha256(const char *path, uint8_t out[32])
 	return ok ? 0 : WIMS_EPARSE;
 }
 
-/* mkdir -p for a file's directory (0700). */
-static void make_dirs(const char *path)
+void waf_make_parent_dirs(const char *path)
 {
 	char dir[1024];
 	snprintf(dir, sizeof(dir), "%s", path);
@@ -192,7 +191,7 @@ int waf_seed_demo(struct waf_db *db, struct web_accounts *a, struct store *hss, 
 	char path[1024];
 	if (wims_global_data_path("wwsf-client/cert.pem", path, sizeof(path)))
 		return WIMS_ETOOBIG;
-	make_dirs(path);
+	waf_make_parent_dirs(path);
 	int rc = seed_client(db, wwsf_id, WAF_KIND_WWSF, "operator",
 			     "https://127.0.0.1:8443/oauth/callback",
 			     WAF_GRANT_CODE | WAF_GRANT_CLIENT_CREDENTIALS, "wwsf-client", err, errsz);
@@ -245,7 +244,7 @@ static int open_db(struct cli *c)
 		fprintf(stderr, "wims waf: paths too long\n");
 		return 1;
 	}
-	make_dirs(c->db_path);
+	waf_make_parent_dirs(c->db_path);
 	c->db = waf_db_open(c->db_path, err, sizeof(err));
 	if (!c->db) {
 		fprintf(stderr, "wims waf: %s\n", err);
@@ -268,7 +267,7 @@ static int open_accounts(struct cli *c)
 static int open_hss(struct cli *c)
 {
 	char err[512];
-	make_dirs(c->hss_path);
+	waf_make_parent_dirs(c->hss_path);
 	if (store_open(c->hss_path, &c->hss, err, sizeof(err))) {
 		fprintf(stderr, "wims waf: %s\n", err);
 		return 1;

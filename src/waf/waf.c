@@ -1038,7 +1038,7 @@ static int signin_check(struct evhttp_request *req, const struct waf_form *f, ch
 		rc = WIMS_EAUTH;
 	} else if (ratelimit_check(waf.ip_limit, slice_from_cstr(ip), now) ||
 		   ratelimit_check(waf.user_limit, slice_from_cstr(user), now)) {
-		WIMS_WARN("waf", "sign-in refused (too many failures) for %s from %s", user, ip);
+		WIMS_WARN("waf", "sign-in refused from %s: too many failures", ip);
 		*error = "Too many failed sign-ins: try again later.";
 		*code = 429;
 		rc = WIMS_EDENIED;
@@ -1506,6 +1506,8 @@ static int waf_start(void)
 		WIMS_ERROR("waf", "store paths too long");
 		return WIMS_ECONF;
 	}
+	waf_make_parent_dirs(waf.db_path);
+	waf_make_parent_dirs(waf.hss_path);
 	if (RAND_bytes(waf.mac_key, sizeof(waf.mac_key)) != 1)
 		return WIMS_ENOMEM;
 	waf.accounts = web_accounts_open(waf.db_path, err, sizeof(err));

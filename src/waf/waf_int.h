@@ -44,6 +44,9 @@ extern struct waf_conf waf_conf;
  * as the cscf finds it).  0 or WIMS_ETOOBIG. */
 int waf_paths(char *db, size_t dbsz, char *keys, size_t keyssz, char *hss, size_t hsssz);
 
+/* mkdir -p of path's directory (new directories 0700). */
+void waf_make_parent_dirs(const char *path);
+
 /* SHA-256 of the (first) certificate in a PEM file.  0, WIMS_EIO,
  * WIMS_EPARSE. */
 int waf_cert_file_sha256(const char *path, uint8_t out[32]);
