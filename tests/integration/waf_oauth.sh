@@ -355,6 +355,13 @@ check "nothing secret in the log (tokens, passwords, secrets)" bash -c "
 	! grep -qF \"\$(cat $TEST_TMP/tok1)\" $TEST_TMP/wims-waf.log &&
 	! grep -q 'grace-web\|other-secret' $TEST_TMP/wims-waf.log"
 
+echo -n "dan-web-password" | "${W[@]}" waf user-add dan >/dev/null
+check "wims waf user-add / users: the account is listed, its password not stored" bash -c "
+	'$WIMS_BIN' ${SETS[*]} waf users | grep -qx dan && ! grep -qa dan-web-password $DATA/waf.db*"
+check "wims waf client-add refuses a client without a credential" bash -c "
+	! '$WIMS_BIN' ${SETS[*]} waf client-add x.example --kind wwsf --grants client_credentials 2>$TEST_TMP/err &&
+	grep -q 'a credential is required' $TEST_TMP/err"
+
 # --- restarted: opaque tokens, implicit grant, sign-in limits ---
 kill "$WIMS_PID"
 wait "$WIMS_PID" 2>/dev/null
@@ -409,6 +416,7 @@ signin() { # USER PASSWORD: prints the status
 		--data-urlencode "username=$1" --data-urlencode "password=$2" "$URL/signin"
 }
 check "the WAF's own sign-in: bob signs in" status_is 200 'Signed in as' signin bob bob-web
+check "dan (added by the CLI) signs in" status_is 200 'Signed in as' signin dan dan-web-password
 signin_next() { # NEXT: sign bob in from /signin?next=NEXT; prints the status, headers in $H
 	rm -f "$JAR"
 	curl -sk -c "$JAR" -b "$JAR" -o "$TEST_TMP/s1.html" "$URL/signin?next=$1"
