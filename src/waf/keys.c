@@ -133,6 +133,13 @@ int waf_keys_rotate_if(struct waf_db *db, const char *dir, int64_t now, int64_t 
 			return 0;
 		}
 	}
+	if (n >= WAF_KEYS_MAX) {
+		/* a verifier keeps at most JWT_KEYSET_MAX keys of a JWKS */
+		waf_db_rollback(db);
+		snprintf(err, errsz, "%zu keys are published already: wait until the oldest "
+				     "expires (token_lifetime after it stopped signing)", n);
+		return WIMS_ETOOBIG;
+	}
 	if (n == 0)
 		lead_s = 0; /* the first key signs at once */
 	struct jwt_key *key = jwt_key_generate();

@@ -171,6 +171,25 @@ static void one_rotation_when_two_find_it_due(void)
 	waf_db_close(db);
 }
 
+static void published_keys_are_bounded(void)
+{
+	char err[256], kid[JWT_KID_MAX];
+	struct waf_db *db = waf_db_open(dbpath, err, sizeof(err));
+	struct waf_key_meta k[WAF_KEYS_MAX];
+	size_t n = 0;
+	EXPECT_INT(waf_keymeta_list(db, k, WAF_KEYS_MAX, &n), ==, 0);
+	int rc = 0;
+	for (size_t i = n; i < WAF_KEYS_MAX && !rc; i++)
+		rc = waf_keys_rotate(db, keydir, 2100000000, 60, 3600, kid, err, sizeof(err));
+	EXPECT_INT(rc, ==, 0);
+	/* one more than a verifier keeps: refused, nothing written */
+	EXPECT_INT(waf_keys_rotate(db, keydir, 2100000000, 60, 3600, kid, err, sizeof(err)), ==,
+		   WIMS_ETOOBIG);
+	EXPECT_INT(waf_keymeta_list(db, k, WAF_KEYS_MAX, &n), ==, 0);
+	EXPECT_INT(n, ==, WAF_KEYS_MAX);
+	waf_db_close(db);
+}
+
 int main(void)
 {
 	snprintf(dir, sizeof(dir), "/tmp/wims-waf-keys-XXXXXX");
@@ -182,6 +201,7 @@ int main(void)
 	UNIT_RUN(rotation_timeline);
 	UNIT_RUN(automatic_rotation);
 	UNIT_RUN(one_rotation_when_two_find_it_due);
+	UNIT_RUN(published_keys_are_bounded);
 	char cmd[128];
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
 	if (system(cmd) != 0)
