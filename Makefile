@@ -29,8 +29,12 @@ demo: build
 	@echo "wims demo: open https://127.0.0.1:8443/ (alice/alice-secret, bob/bob-secret, carol/carol-secret)"
 	@echo "           IMS AKA: dave through this device's ISIM (the ME agent, https://127.0.0.1:8445),"
 	@echo "           erin/erin-web or frank/frank-web through the network ISIM (sign in to the site)."
-	@echo "           The certificate is self-signed: accept it once in the browser (and once for the"
-	@echo "           ME agent, at https://127.0.0.1:8445/, if the page says it cannot reach it)."
+	@echo "           Operator sign-in (a token from the WAF, https://127.0.0.1:9443): grace/grace-web"
+	@echo "           on https://127.0.0.1:8443/ -- no IMS password anywhere."
+	@echo "           Third-party site webshop.example.net: https://127.0.0.1:8446/ ('Continue as a"
+	@echo "           guest' registers an identity of its pool pool1..pool4)."
+	@echo "           Isolate a WWSF: $(BUILD)/wims hss wwsf-block webshop.example.net"
+	@echo "           Certificates are self-signed: accept them once in the browser (8443, 8445, 8446, 9443)."
 	$(BUILD)/wims demo
 
 $(CHECK_BUILD)/build.ninja:

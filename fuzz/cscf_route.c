@@ -62,6 +62,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		.ruri = SLICE_LIT("sip:x@y.invalid;transport=ws"),
 		.route = "Route: <sip:tok@127.0.0.1:5070;transport=tcp;lr>",
 		.strip_pai = true,
+		.strip_wwsf = true,
 		.pai = "P-Asserted-Identity: <sip:alice@ims.example.org>",
 	};
 	struct buf out = BUF_INIT;

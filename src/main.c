@@ -37,13 +37,14 @@
 extern const struct role hss_role, cscf_role, pcscf_role, wwsf_role, waf_role, me_role;
 
 /* Start order matters in demo: stores before the functions that query them,
- * the core before the edge. */
+ * the core before the edge, and the WAF before the pcscf that fetches its
+ * keys at start. */
 static const struct role *const roles[] = {
 	&hss_role,
 	&cscf_role,
+	&waf_role,
 	&pcscf_role,
 	&wwsf_role,
-	&waf_role,
 	&me_role,
 };
 

@@ -62,7 +62,7 @@ wims_start() {
 		--set "global.tls_key=$TEST_TMP/data/tls/key.pem" "$@" "$role"
 	WIMS_PID=$SPAWNED_PID
 	case $role in
-	demo) wait_tcp 5060 && wait_tcp 7443 && wait_tcp 8443 && wait_tcp 8445 && wait_tcp 9443 ;;
+	demo) wait_tcp 5060 && wait_tcp 7443 && wait_tcp 8443 && wait_tcp 8445 && wait_tcp 9443 && wait_tcp 8446 ;;
 	cscf) wait_tcp 5060 ;;
 	pcscf) wait_tcp 7443 ;;
 	wwsf) wait_tcp 8443 ;;
