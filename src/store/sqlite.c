@@ -62,6 +62,9 @@ static const char schema_v1[] =
 	"  call_id TEXT NOT NULL DEFAULT '',"
 	"  cseq INTEGER NOT NULL DEFAULT 0,"
 	"  received TEXT NOT NULL DEFAULT '',"
+	/* The WWSF a TNA registration came through (P-WWSF-Identity),
+	 * "" for Digest and AKA: `wims hss wwsf-block` removes its rows. */
+	"  wwsf TEXT NOT NULL DEFAULT '',"
 	"  PRIMARY KEY (impu, contact));"
 	"CREATE INDEX IF NOT EXISTS binding_by_expiry ON binding(expires);"
 	"CREATE TABLE IF NOT EXISTS counter (name TEXT PRIMARY KEY, value INTEGER NOT NULL);"
@@ -138,9 +141,18 @@ static const char hss_version_sql[] =
  * such a file gets the column on open (older binaries never read it). */
 static const char aka_ind_sql[] = "ALTER TABLE aka ADD COLUMN ind INTEGER NOT NULL DEFAULT 0";
 
+/* Likewise the binding table before bindings recorded their WWSF (TR
+ * 33.871 REQ 2.2: a block removes the registrations made through it).
+ * Older binaries write their rows without it: "", as for Digest.  The
+ * index is partial: Digest and AKA rows do not pay for it. */
+static const char binding_wwsf_sql[] = "ALTER TABLE binding ADD COLUMN wwsf TEXT NOT NULL DEFAULT ''";
+static const char binding_wwsf_index[] =
+	"CREATE INDEX IF NOT EXISTS binding_by_wwsf ON binding(wwsf) WHERE wwsf <> ''";
+
 #define SUB_COLS "impi, realm, ha1_md5, ha1_sha256, schemes, barred, created_at, scscf_name"
 #define IMPU_COLS "impu, impi, barred, irs_id, service_profile"
-#define BIND_COLS "impu, contact, path, instance_id, reg_id, expires, call_id, cseq, received"
+#define BIND_COLS                                                                         \
+	"impu, contact, path, instance_id, reg_id, expires, call_id, cseq, received, wwsf"
 #define AKA_COLS "impi, k, opc, amf, sqn, ind"
 #define LINK_COLS                                                                         \
 	"web_id, idp, impu, impi, wwsf_grant, confirmed, code_expires, tries, created_at"
@@ -185,13 +197,16 @@ static const char aka_ind_sql[] = "ALTER TABLE aka ADD COLUMN ind INTEGER NOT NU
 	X(BIND_DEL_INSTANCE, "DELETE FROM binding WHERE impu = ? AND instance_id = ? "    \
 			     "AND reg_id = ? AND contact <> ?")                           \
 	X(BIND_PUT, "INSERT OR REPLACE INTO binding (" BIND_COLS ") "                     \
-		    "VALUES (?,?,?,?,?,?,?,?,?)")                                         \
+		    "VALUES (?,?,?,?,?,?,?,?,?,?)")                                       \
 	X(BIND_DEL, "DELETE FROM binding WHERE impu = ? AND contact = ?")                 \
 	X(BIND_DEL_IMPU, "DELETE FROM binding WHERE impu = ?")                            \
 	X(BIND_DEL_CONTACT, "DELETE FROM binding WHERE contact = ?")                      \
 	X(BIND_LIST, "SELECT " BIND_COLS " FROM binding WHERE impu = ? AND expires > ? "  \
 		     "ORDER BY expires, contact")                                         \
 	X(BIND_EXPIRE, "DELETE FROM binding WHERE expires <= ?")                          \
+	X(BIND_WWSF_COUNT, "SELECT count(DISTINCT contact), count(*) FROM binding "       \
+			   "WHERE wwsf = ?")                                              \
+	X(BIND_DEL_WWSF, "DELETE FROM binding WHERE wwsf = ?")                            \
 	X(HSS_VERSION, "SELECT value FROM counter WHERE name = 'hss'")                   \
 	X(WWSF_ALLOW, "INSERT INTO wwsf_allowed (impi, wwsf_id) VALUES (?,?) "            \
 		      "ON CONFLICT DO NOTHING")                                           \
@@ -327,18 +342,29 @@ static int col_copy(sqlite3_stmt *s, int i, char *dst, size_t dstsz)
 	return 0;
 }
 
-/* Whether the aka table has the ind column (-1: error). */
-static int aka_has_ind(sqlite3 *db)
+/* Whether table has column (1), not (0), or -1 on error. */
+static int has_column(sqlite3 *db, const char *table, const char *column)
 {
 	sqlite3_stmt *s = NULL;
 	int n = -1;
-	if (sqlite3_prepare_v2(db,
-			       "SELECT count(*) FROM pragma_table_info('aka') WHERE name = 'ind'",
-			       -1, &s, NULL) == SQLITE_OK &&
+	if (sqlite3_prepare_v2(db, "SELECT count(*) FROM pragma_table_info(?) WHERE name = ?", -1,
+			       &s, NULL) == SQLITE_OK &&
+	    sqlite3_bind_text(s, 1, table, -1, SQLITE_STATIC) == SQLITE_OK &&
+	    sqlite3_bind_text(s, 2, column, -1, SQLITE_STATIC) == SQLITE_OK &&
 	    sqlite3_step(s) == SQLITE_ROW)
 		n = sqlite3_column_int(s, 0);
 	sqlite3_finalize(s);
 	return n;
+}
+
+static int aka_has_ind(sqlite3 *db)
+{
+	return has_column(db, "aka", "ind");
+}
+
+static int binding_has_wwsf(sqlite3 *db)
+{
+	return has_column(db, "binding", "wwsf");
 }
 
 /* Whether the file has the TNA tables of tna_sql: wwsf_block, and
@@ -452,6 +478,10 @@ int store_open(const char *path, struct store **out, char *err, size_t errsz)
 			rc = sqlite3_exec(st->db, hss_version_sql, NULL, NULL, &msg);
 		if (rc == SQLITE_OK)
 			rc = sqlite3_exec(st->db, tna_sql, NULL, NULL, &msg);
+		if (rc == SQLITE_OK && binding_has_wwsf(st->db) == 0)
+			rc = sqlite3_exec(st->db, binding_wwsf_sql, NULL, NULL, &msg);
+		if (rc == SQLITE_OK)
+			rc = sqlite3_exec(st->db, binding_wwsf_index, NULL, NULL, &msg);
 		if (rc == SQLITE_OK)
 			rc = sqlite3_exec(st->db, "PRAGMA user_version = 1; COMMIT", NULL, NULL,
 					  &msg);
@@ -460,10 +490,11 @@ int store_open(const char *path, struct store **out, char *err, size_t errsz)
 			goto fail;
 		}
 	} else if (hss_triggers(st->db) < HSS_VERSION_TRIGGERS || aka_has_ind(st->db) < 1 ||
-		   tna_schema_ok(st->db) < 1) {
-		/* A file made before the HSS data version, the IND column or
-		 * the TNA tables: add what it lacks (checked again under the
-		 * write lock, as another process may be doing the same). */
+		   tna_schema_ok(st->db) < 1 || binding_has_wwsf(st->db) < 1) {
+		/* A file made before the HSS data version, the IND column,
+		 * the TNA tables or the binding's WWSF: add what it lacks
+		 * (checked again under the write lock, as another process may
+		 * be doing the same). */
 		rc = sqlite3_exec(st->db, "BEGIN IMMEDIATE", NULL, NULL, &msg);
 		if (rc == SQLITE_OK)
 			rc = sqlite3_exec(st->db, hss_version_sql, NULL, NULL, &msg);
@@ -474,6 +505,10 @@ int store_open(const char *path, struct store **out, char *err, size_t errsz)
 					  NULL, NULL, &msg);
 		if (rc == SQLITE_OK && tna_schema_ok(st->db) == 0)
 			rc = sqlite3_exec(st->db, tna_sql, NULL, NULL, &msg);
+		if (rc == SQLITE_OK && binding_has_wwsf(st->db) == 0)
+			rc = sqlite3_exec(st->db, binding_wwsf_sql, NULL, NULL, &msg);
+		if (rc == SQLITE_OK)
+			rc = sqlite3_exec(st->db, binding_wwsf_index, NULL, NULL, &msg);
 		if (rc == SQLITE_OK)
 			rc = sqlite3_exec(st->db, "COMMIT", NULL, NULL, &msg);
 		if (rc != SQLITE_OK) {
@@ -939,7 +974,8 @@ int store_binding_upsert(struct store *st, const struct store_binding *b)
 	    (rc = arg_ok(b->path, sizeof(b->path))) ||
 	    (rc = arg_ok(b->instance_id, sizeof(b->instance_id))) ||
 	    (rc = arg_ok(b->call_id, sizeof(b->call_id))) ||
-	    (rc = arg_ok(b->received, sizeof(b->received))))
+	    (rc = arg_ok(b->received, sizeof(b->received))) ||
+	    (rc = arg_ok(b->wwsf, sizeof(b->wwsf))))
 		return rc;
 	if (!b->impu[0] || !b->contact[0])
 		return WIMS_EINVAL;
@@ -972,6 +1008,7 @@ int store_binding_upsert(struct store *st, const struct store_binding *b)
 		bind_text(s, 7, b->call_id);
 		sqlite3_bind_int64(s, 8, b->cseq);
 		bind_text(s, 9, b->received);
+		bind_text(s, 10, b->wwsf);
 		rc = stmt_exec(st, s);
 	}
 	return op_end(st, mode, rc);
@@ -1033,6 +1070,8 @@ static int row_binding(sqlite3_stmt *s, struct store_binding *out)
 	out->cseq = (uint32_t)sqlite3_column_int64(s, 7);
 	if (!rc)
 		rc = col_copy(s, 8, out->received, sizeof(out->received));
+	if (!rc)
+		rc = col_copy(s, 9, out->wwsf, sizeof(out->wwsf));
 	return rc;
 }
 
@@ -1068,6 +1107,44 @@ int store_binding_expire(struct store *st, int64_t now)
 	sqlite3_bind_int64(s, 1, now);
 	int rc = stmt_exec(st, s);
 	return rc ? rc : sqlite3_changes(st->db);
+}
+
+int store_binding_delete_wwsf(struct store *st, const char *wwsf, int *contacts)
+{
+	if (contacts)
+		*contacts = 0;
+	int rc = arg_ok(wwsf, WIMS_WWSF_ID_MAX);
+	if (rc)
+		return rc == WIMS_ETOOBIG ? 0 : rc;
+	if (!wwsf[0])
+		return WIMS_EINVAL; /* "" is every Digest and AKA binding */
+	enum op_mode mode;
+	if ((rc = op_begin(st, &mode)))
+		return rc;
+	/* Counted and deleted in one transaction: what is said is what went. */
+	int rows = 0;
+	sqlite3_stmt *s = stmt_get(st, SQL_BIND_WWSF_COUNT);
+	if (!s) {
+		rc = WIMS_ESTORE;
+	} else {
+		bind_text(s, 1, wwsf);
+		int r = sqlite3_step(s);
+		if (r == SQLITE_ROW && contacts)
+			*contacts = sqlite3_column_int(s, 0);
+		rc = stmt_done(s, r == SQLITE_ROW ? 0 : db_error(st, "binding count"));
+	}
+	if (!rc && !(s = stmt_get(st, SQL_BIND_DEL_WWSF)))
+		rc = WIMS_ESTORE;
+	if (!rc) {
+		bind_text(s, 1, wwsf);
+		rc = stmt_exec(st, s);
+		if (!rc)
+			rows = sqlite3_changes(st->db);
+	}
+	rc = op_end(st, mode, rc);
+	if (rc && contacts)
+		*contacts = 0;
+	return rc ? rc : rows;
 }
 
 /* --- Digest AKA data --- */

@@ -7,7 +7,9 @@
  * reservation by take, from several threads too, set-SQN), a file made
  * before the aka.ind column, and the TNA tables (TR 33.871 REQ 2.1, 2.2,
  * 2.5, 3.2): allowed WWSFs, pools, the block list, web identity links with
- * their one-time codes, and a file with the first web_identity table.
+ * their one-time codes, and a file with the first web_identity table; the
+ * WWSF a binding came through, the removal of one WWSF's bindings (a
+ * block) and a file made before bindings had that column.
  */
 #include "store/store.h"
 
@@ -1067,6 +1069,162 @@ static void old_web_identity_replaced_on_open(void)
 	store_close(st);
 }
 
+/* One binding of impu at contact through wwsf ("" for Digest). */
+static int put_binding(struct store *st, const char *impu, const char *contact, const char *wwsf)
+{
+	struct store_binding *b = calloc(1, sizeof(*b));
+	if (!b)
+		return WIMS_ENOMEM;
+	snprintf(b->impu, sizeof(b->impu), "%s", impu);
+	snprintf(b->contact, sizeof(b->contact), "%s", contact);
+	snprintf(b->received, sizeof(b->received), "tcp:127.0.0.1:5070");
+	snprintf(b->wwsf, sizeof(b->wwsf), "%s", wwsf);
+	b->expires = 10000;
+	int rc = store_binding_upsert(st, b);
+	free(b);
+	return rc;
+}
+
+/* TR 33.871 REQ 2.2: a binding keeps the WWSF it came through, and a
+ * block removes that WWSF's bindings only. */
+static void binding_wwsf_recorded_and_removed(void)
+{
+	fresh_path("bind-wwsf.db");
+	struct store *st = open_ok();
+	EXPECT_TRUE(st != NULL);
+	/* grace: one WIC, both IMPUs of her set; pool1 and pool2 through the
+	 * third party; bob by Digest; erin through the operator WWSF too. */
+	EXPECT_INT(put_binding(st, "sip:grace@x", "sip:g@192.0.2.1", "wwsf.ims.example.org"), ==, 0);
+	EXPECT_INT(put_binding(st, "tel:+15550000007", "sip:g@192.0.2.1", "wwsf.ims.example.org"), ==,
+		   0);
+	EXPECT_INT(put_binding(st, "sip:pool1@x", "sip:p1@192.0.2.2", "webshop.example.net"), ==, 0);
+	EXPECT_INT(put_binding(st, "sip:pool2@x", "sip:p2@192.0.2.3", "webshop.example.net"), ==, 0);
+	EXPECT_INT(put_binding(st, "sip:pool2@x", "sip:p2b@192.0.2.4", "webshop.example.net"), ==, 0);
+	EXPECT_INT(put_binding(st, "sip:bob@x", "sip:b@192.0.2.5", ""), ==, 0);
+	struct bindings bs = {0};
+	EXPECT_INT(store_binding_list(st, "sip:pool1@x", 0, collect_binding, &bs), ==, 0);
+	EXPECT_INT(bs.n, ==, 1);
+	EXPECT_STR(bs.b[0].wwsf, "webshop.example.net");
+	bs.n = 0;
+	EXPECT_INT(store_binding_list(st, "sip:bob@x", 0, collect_binding, &bs), ==, 0);
+	EXPECT_INT(bs.n, ==, 1);
+	EXPECT_STR(bs.b[0].wwsf, "");
+	/* A Digest re-registration of the same Contact is no longer TNA. */
+	EXPECT_INT(put_binding(st, "sip:pool1@x", "sip:p1@192.0.2.2", ""), ==, 0);
+	bs.n = 0;
+	EXPECT_INT(store_binding_list(st, "sip:pool1@x", 0, collect_binding, &bs), ==, 0);
+	EXPECT_INT(bs.n, ==, 1);
+	EXPECT_STR(bs.b[0].wwsf, "");
+	EXPECT_INT(put_binding(st, "sip:pool1@x", "sip:p1@192.0.2.2", "webshop.example.net"), ==, 0);
+
+	/* Too long a WWSF is refused, not cut. */
+	char longw[WIMS_WWSF_ID_MAX + 1];
+	memset(longw, 'w', sizeof(longw) - 1);
+	longw[sizeof(longw) - 1] = '\0';
+	struct store_binding *b = calloc(1, sizeof(*b));
+	EXPECT_TRUE(b != NULL);
+	snprintf(b->impu, sizeof(b->impu), "sip:pool3@x");
+	snprintf(b->contact, sizeof(b->contact), "sip:p3@192.0.2.6");
+	memset(b->wwsf, 'w', sizeof(b->wwsf)); /* no terminator */
+	b->expires = 10000;
+	EXPECT_INT(store_binding_upsert(st, b), ==, WIMS_ETOOBIG);
+	free(b);
+
+	int contacts = -1;
+	EXPECT_INT(store_binding_delete_wwsf(st, "", &contacts), ==, WIMS_EINVAL);
+	EXPECT_INT(contacts, ==, 0);
+	EXPECT_INT(store_binding_delete_wwsf(st, longw, &contacts), ==, 0);
+	EXPECT_INT(store_binding_delete_wwsf(st, "nobody.example", &contacts), ==, 0);
+	EXPECT_INT(contacts, ==, 0);
+	/* The third party's: 3 rows, 3 Contacts; nothing else goes. */
+	EXPECT_INT(store_binding_delete_wwsf(st, "webshop.example.net", &contacts), ==, 3);
+	EXPECT_INT(contacts, ==, 3);
+	EXPECT_INT(store_binding_delete_wwsf(st, "webshop.example.net", NULL), ==, 0);
+	bs.n = 0;
+	EXPECT_INT(store_binding_list(st, "sip:pool1@x", 0, collect_binding, &bs), ==, 0);
+	EXPECT_INT(store_binding_list(st, "sip:pool2@x", 0, collect_binding, &bs), ==, 0);
+	EXPECT_INT(bs.n, ==, 0);
+	EXPECT_INT(store_binding_list(st, "sip:grace@x", 0, collect_binding, &bs), ==, 0);
+	EXPECT_INT(store_binding_list(st, "tel:+15550000007", 0, collect_binding, &bs), ==, 0);
+	EXPECT_INT(store_binding_list(st, "sip:bob@x", 0, collect_binding, &bs), ==, 0);
+	EXPECT_INT(bs.n, ==, 3);
+	/* The operator WWSF's: one registration of a two-IMPU set. */
+	EXPECT_INT(store_binding_delete_wwsf(st, "wwsf.ims.example.org", &contacts), ==, 2);
+	EXPECT_INT(contacts, ==, 1);
+	bs.n = 0;
+	EXPECT_INT(store_binding_list(st, "sip:bob@x", 0, collect_binding, &bs), ==, 0);
+	EXPECT_INT(bs.n, ==, 1);
+	/* Inside a caller's transaction, rolled back: nothing went. */
+	EXPECT_INT(put_binding(st, "sip:pool4@x", "sip:p4@192.0.2.7", "webshop.example.net"), ==, 0);
+	EXPECT_INT(store_begin(st), ==, 0);
+	EXPECT_INT(store_binding_delete_wwsf(st, "webshop.example.net", &contacts), ==, 1);
+	EXPECT_INT(store_rollback(st), ==, 0);
+	bs.n = 0;
+	EXPECT_INT(store_binding_list(st, "sip:pool4@x", 0, collect_binding, &bs), ==, 0);
+	EXPECT_INT(bs.n, ==, 1);
+	store_close(st);
+}
+
+/* A store made before bindings recorded their WWSF opens, gets the
+ * column (and its index) and keeps its bindings, as Digest ones. */
+static void binding_wwsf_column_added_on_open(void)
+{
+	fresh_path("old-binding.db");
+	struct store *st = open_ok();
+	EXPECT_TRUE(st != NULL);
+	store_close(st);
+	sqlite3 *db;
+	EXPECT_INT(sqlite3_open(path, &db), ==, SQLITE_OK);
+	EXPECT_INT(sqlite3_exec(db,
+				"DROP TABLE binding;"
+				"CREATE TABLE binding ("
+				"  impu TEXT NOT NULL,"
+				"  contact TEXT NOT NULL,"
+				"  path TEXT NOT NULL DEFAULT '',"
+				"  instance_id TEXT NOT NULL DEFAULT '',"
+				"  reg_id INTEGER NOT NULL DEFAULT 0,"
+				"  expires INTEGER NOT NULL,"
+				"  call_id TEXT NOT NULL DEFAULT '',"
+				"  cseq INTEGER NOT NULL DEFAULT 0,"
+				"  received TEXT NOT NULL DEFAULT '',"
+				"  PRIMARY KEY (impu, contact));"
+				"CREATE INDEX binding_by_expiry ON binding(expires);"
+				"INSERT INTO binding (impu, contact, expires) "
+				"  VALUES ('sip:old@x', 'sip:old@192.0.2.1', 5000);",
+				NULL, NULL, NULL),
+		   ==, SQLITE_OK);
+	sqlite3_close(db);
+	char n[32] = "";
+	EXPECT_INT(pragma_text("SELECT count(*) FROM pragma_table_info('binding') WHERE name = 'wwsf'",
+			       n, sizeof(n)),
+		   ==, 0);
+	EXPECT_STR(n, "0");
+	st = open_ok();
+	EXPECT_TRUE(st != NULL);
+	EXPECT_INT(pragma_text("SELECT count(*) FROM pragma_table_info('binding') WHERE name = 'wwsf'",
+			       n, sizeof(n)),
+		   ==, 0);
+	EXPECT_STR(n, "1");
+	EXPECT_INT(pragma_text("SELECT count(*) FROM sqlite_master WHERE name = 'binding_by_wwsf'", n,
+			       sizeof(n)),
+		   ==, 0);
+	EXPECT_STR(n, "1");
+	struct bindings bs = {0};
+	EXPECT_INT(store_binding_list(st, "sip:old@x", 0, collect_binding, &bs), ==, 0);
+	EXPECT_INT(bs.n, ==, 1);
+	EXPECT_STR(bs.b[0].contact, "sip:old@192.0.2.1");
+	EXPECT_STR(bs.b[0].wwsf, "");
+	EXPECT_INT(put_binding(st, "sip:new@x", "sip:new@192.0.2.2", "w"), ==, 0);
+	EXPECT_INT(store_binding_delete_wwsf(st, "w", NULL), ==, 1);
+	store_close(st);
+	/* Opened again: left alone, the old binding still there. */
+	st = open_ok();
+	bs.n = 0;
+	EXPECT_INT(store_binding_list(st, "sip:old@x", 0, collect_binding, &bs), ==, 0);
+	EXPECT_INT(bs.n, ==, 1);
+	store_close(st);
+}
+
 int main(void)
 {
 	snprintf(dir, sizeof(dir), "/tmp/wims-store-test-XXXXXX");
@@ -1094,6 +1252,8 @@ int main(void)
 	UNIT_RUN(wwsf_block_list);
 	UNIT_RUN(web_identity_links);
 	UNIT_RUN(old_web_identity_replaced_on_open);
+	UNIT_RUN(binding_wwsf_recorded_and_removed);
+	UNIT_RUN(binding_wwsf_column_added_on_open);
 	char cmd[128];
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
 	if (system(cmd) != 0)

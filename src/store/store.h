@@ -100,6 +100,9 @@ struct store_binding {
 	char call_id[WIMS_REG_CALLID_MAX];
 	uint32_t cseq;
 	char received[WIMS_REG_CONTACT_MAX];  /* where it came from: "tcp:127.0.0.1:5070" */
+	/* The WWSF a TNA registration came through (its P-WWSF-Identity,
+	 * TR 33.871 REQ 2.3); "" for Digest and AKA. */
+	char wwsf[WIMS_WWSF_ID_MAX];
 };
 
 struct store;
@@ -228,6 +231,11 @@ int store_binding_list(struct store *st, const char *impu, int64_t now,
 		       store_binding_fn fn, void *arg);
 /* Delete every binding with expires <= now.  Returns how many (>= 0). */
 int store_binding_expire(struct store *st, int64_t now);
+/* TR 33.871 REQ 2.2: delete every binding registered through WWSF wwsf
+ * (a block).  Returns the rows removed (>= 0; one per IMPU of a set and
+ * Contact) and, in *contacts (may be NULL), the distinct Contacts among
+ * them: the registrations.  wwsf "" is WIMS_EINVAL. */
+int store_binding_delete_wwsf(struct store *st, const char *wwsf, int *contacts);
 
 /* --- TNA: allowed WWSFs, pools, block list, web identity links --- */
 
