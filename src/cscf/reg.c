@@ -983,8 +983,8 @@ static int write_bindings(struct store *st, const char *target, const struct csc
 /* RFC 3261 10.3 steps 6-8 for an authenticated REGISTER, under the
  * subscription's lock. */
 static void update(struct cscf_reg *r, struct cx *cx, struct store *st, const struct sip_msg *m,
-		   const struct cscf_src *src, const char *impi, const char *impu, int64_t now,
-		   struct reply *rp)
+		   const struct cscf_src *src, const char *impi, const char *impu, const char *wwsf,
+		   int64_t now, struct reply *rp)
 {
 	struct cscf_expiry_rules rules = {r->conf.min_expires, r->conf.max_expires,
 					  r->conf.default_expires};
@@ -1066,6 +1066,9 @@ static void update(struct cscf_reg *r, struct cx *cx, struct store *st, const st
 	tmpl->cseq = m->cseq;
 	snprintf(tmpl->received, sizeof(tmpl->received), "%s:%s:%d", src->proto, src->host,
 		 src->port);
+	/* TR 33.871 REQ 2.2: the WWSF a TNA binding came through, so that a
+	 * block of it removes the binding (`wims hss wwsf-block`). */
+	snprintf(tmpl->wwsf, sizeof(tmpl->wwsf), "%s", wwsf);
 
 	/* Cx SAR (TS 29.228 6.1.2): who serves the user, and its implicit
 	 * registration set, whose IMPUs all get the bindings. */
@@ -1169,12 +1172,13 @@ static bool wwsf_id_ok(struct slice v)
  * A REGISTER a trusted node vouches for: it names the WWSF (REQ 2.3),
  * which the HSS checks against the subscription's allowed WWSFs, the
  * pool owner and the block list (REQ 2.1, 2.2, 3.2), read from the store
- * for every registration and re-registration.  0 when authorized, else
- * the refusal is set.  Every outcome is logged with the WWSF.
+ * for every registration and re-registration.  0 when authorized (wwsf
+ * then names the WWSF, for the bindings), else the refusal is set.  Every
+ * outcome is logged with the WWSF.
  */
 static int tna_authorize(struct cscf_reg *r, struct cx *cx, const struct sip_msg *m,
 			 const struct cscf_src *src, const char *impi, const char *impu,
-			 struct reply *rp)
+			 char wwsf[WIMS_WWSF_ID_MAX], struct reply *rp)
 {
 	const struct sip_hdr *wh = NULL;
 	unsigned n = 0;
@@ -1193,8 +1197,7 @@ static int tna_authorize(struct cscf_reg *r, struct cx *cx, const struct sip_msg
 		reply_refuse(r, rp, 403, n > 1 ? "More than one WWSF identity" : "Bad WWSF identity");
 		return -1;
 	}
-	char wwsf[WIMS_WWSF_ID_MAX];
-	slice_copy_cstr(wh->value, wwsf, sizeof(wwsf));
+	slice_copy_cstr(wh->value, wwsf, WIMS_WWSF_ID_MAX);
 	const char *why = "";
 	int rc = cx_tna_authorize(cx, impi, impu, wwsf, &why);
 	if (rc == CX_SUCCESS) {
@@ -1291,7 +1294,8 @@ int cscf_reg_register(struct cscf_reg *r, const struct cscf_reg_io *io, const st
 		struct slice ip = cred.p[SIP_AUTH_P_INTEGRITY_PROTECTED];
 		authenticated = ip.p && slice_ieq_cstr(ip, "auth-done");
 	}
-	if (authenticated && tna_authorize(r, cx, m, src, impi, impu, &rp) != 0)
+	char wwsf[WIMS_WWSF_ID_MAX] = "";
+	if (authenticated && tna_authorize(r, cx, m, src, impi, impu, wwsf, &rp) != 0)
 		goto send;
 	if (!authenticated) {
 		if (!have_cred) {
@@ -1304,7 +1308,7 @@ int cscf_reg_register(struct cscf_reg *r, const struct cscf_reg_io *io, const st
 
 	pthread_mutex_t *lock = impi_lock(r, impi);
 	pthread_mutex_lock(lock);
-	update(r, io->cx, io->st, m, src, impi, impu, now, &rp);
+	update(r, io->cx, io->st, m, src, impi, impu, wwsf, now, &rp);
 	pthread_mutex_unlock(lock);
 send:
 	return reply_send(&rp, m, now, out);

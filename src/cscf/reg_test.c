@@ -573,6 +573,55 @@ static void tna_blocked_wwsf(void)
 	EXPECT_INT(tna_reg(&tina, "wwsf.a", NULL, T0 + 4), ==, 200);
 }
 
+/* The WWSF of impu's first live binding at T0 into out ("" none). */
+static int first_wwsf_cb(void *arg, const struct store_binding *b)
+{
+	char *out = arg;
+	if (!out[0])
+		snprintf(out, WIMS_WWSF_ID_MAX, "%s", b->wwsf[0] ? b->wwsf : "(none)");
+	return 0;
+}
+
+static const char *binding_wwsf(const char *impu)
+{
+	static char w[WIMS_WWSF_ID_MAX];
+	w[0] = '\0';
+	if (store_binding_list(st, impu, T0, first_wwsf_cb, w) != 0)
+		return "(error)";
+	return w;
+}
+
+/* REQ 2.2 for the users already registered: a TNA binding records the
+ * WWSF it came through (every IMPU of the set), a Digest one none, so
+ * that a block removes that WWSF's bindings and no one else's. */
+static void tna_binding_records_wwsf(void)
+{
+	struct ua tina, pia, carol;
+	ua_init(&tina, "tina", "", "c-tna-rec-1");
+	ua_init(&pia, "pia", "", "c-tna-rec-2");
+	ua_init(&carol, "carol", "carol-secret", "c-tna-rec-3");
+	EXPECT_INT(tna_reg(&tina, "wwsf.a", NULL, T0), ==, 200);
+	EXPECT_INT(tna_reg(&pia, "shop.b", NULL, T0), ==, 200);
+	EXPECT_INT(register_full(&carol, NULL, T0), ==, 200);
+	EXPECT_STR(binding_wwsf("sip:tina@" DOMAIN), "wwsf.a");
+	EXPECT_STR(binding_wwsf("tel:+15550000077"), "wwsf.a");
+	EXPECT_STR(binding_wwsf("sip:pia@" DOMAIN), "shop.b");
+	EXPECT_STR(binding_wwsf("sip:carol@" DOMAIN), "(none)");
+	/* What `wims hss wwsf-block shop.b` does, from another handle. */
+	EXPECT_INT(store_wwsf_block(st2, "shop.b", "test", T0), ==, 0);
+	int contacts = 0;
+	EXPECT_TRUE(store_binding_delete_wwsf(st2, "shop.b", &contacts) >= 1);
+	EXPECT_TRUE(contacts >= 1);
+	EXPECT_INT(cscf_reg_count(st, "sip:pia@" DOMAIN, T0), ==, 0);
+	EXPECT_INT(cscf_reg_count(st, "sip:pip@" DOMAIN, T0), ==, 0);
+	EXPECT_STR(binding_wwsf("sip:tina@" DOMAIN), "wwsf.a");
+	EXPECT_TRUE(cscf_reg_count(st, "sip:carol@" DOMAIN, T0) >= 1);
+	/* Nor can it come back while blocked. */
+	EXPECT_INT(tna_reg(&pia, "shop.b", NULL, T0 + 1), ==, 403);
+	EXPECT_INT(cscf_reg_count(st, "sip:pia@" DOMAIN, T0 + 1), ==, 0);
+	EXPECT_INT(store_wwsf_unblock(st2, "shop.b"), ==, 0);
+}
+
 /* A P-WWSF-Identity from an untrusted source grants nothing: a Digest
  * REGISTER with it is a Digest REGISTER, a TNA-only user is challenged
  * (and cannot answer). */
@@ -1306,6 +1355,7 @@ int main(void)
 	UNIT_RUN(trusted_node_authentication);
 	UNIT_RUN(tna_wwsf_must_be_allowed);
 	UNIT_RUN(tna_blocked_wwsf);
+	UNIT_RUN(tna_binding_records_wwsf);
 	UNIT_RUN(wwsf_identity_from_untrusted_source_is_ignored);
 	UNIT_RUN(interval_too_brief_is_423);
 	UNIT_RUN(deregistration_one_contact_then_star);
