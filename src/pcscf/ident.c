@@ -154,6 +154,61 @@ int pcscf_binding_set(struct pcscf_binding *b, struct slice impi, struct slice t
 	return 0;
 }
 
+/* True if uri is one of the n NUL-terminated URIs of list. */
+static bool list_has(const char *list, unsigned n, struct slice uri)
+{
+	for (unsigned i = 0; i < n; i++, list += strlen(list) + 1)
+		if (pcscf_uri_same(slice_from_cstr(list), uri))
+			return true;
+	return false;
+}
+
+int pcscf_binding_narrow(struct pcscf_binding *b, const char *allowed, unsigned n)
+{
+	if (!b->bound)
+		return WIMS_EDENIED;
+	/* compacted in place: what is kept never moves forward */
+	char *in = b->impus, *out = b->impus;
+	unsigned kept = 0, dropped = 0;
+	for (unsigned i = 0; i < b->nimpus; i++) {
+		size_t len = strlen(in) + 1;
+		if (list_has(allowed, n, slice_from_cstr(in))) {
+			memmove(out, in, len);
+			out += len;
+			kept++;
+		} else {
+			dropped++;
+		}
+		in += len;
+	}
+	if (kept == 0) {
+		pcscf_binding_clear(b);
+		return WIMS_EDENIED;
+	}
+	b->nimpus = kept;
+	b->impus_len = (size_t)(out - b->impus);
+	return (int)dropped;
+}
+
+int64_t pcscf_binding_until(int64_t now_ms, int64_t reg_s, int64_t wall_ms, int64_t token_exp,
+			    bool *by_token)
+{
+	int64_t until = now_ms + reg_s * 1000;
+	bool cut = false;
+	/* (compared in seconds first: a token exp far away must not
+	 * overflow in milliseconds) */
+	if (token_exp > 0 && token_exp - wall_ms / 1000 <= reg_s + 1) {
+		int64_t end = now_ms + (token_exp * 1000 - wall_ms);
+		if (end < until) {
+			until = end;
+			cut = true;
+		}
+	}
+	if (by_token)
+		*by_token = cut;
+	return until;
+}
+
 /* RFC 3323 4.1.1.3: the From a UA uses to hide who it is. */
 static bool is_anonymous(struct slice uri)
 {

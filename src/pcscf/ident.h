@@ -8,8 +8,10 @@
  * derived from the To IMPU, TS 33.203 Annex N; for a registration by
  * token, TR 33.871 6.1.2, the token's IMPI, kept with the transaction:
  * txn.h), the implicitly registered
- * IMPUs (P-Associated-URI, RFC 7315) plus the To IMPU, the Service-Route
- * (RFC 3608) to put in front of its initial requests, and the expiry.
+ * IMPUs (P-Associated-URI, RFC 7315) plus the To IMPU (for a registration
+ * by token only those the token names, REQ 2.4), the Service-Route
+ * (RFC 3608) to put in front of its initial requests, and the expiry (by
+ * token: no later than the token's).
  * From then on (DESIGN 4 step 5) a request is forwarded only if its From
  * and P-Preferred-Identity are bound IMPUs, and it carries a
  * P-Asserted-Identity we wrote, never one the client sent.
@@ -52,6 +54,30 @@ struct pcscf_binding {
  */
 int pcscf_binding_set(struct pcscf_binding *b, struct slice impi, struct slice to_uri,
 		      const struct sip_msg *ok, int64_t expires_ms);
+
+/*
+ * A registration by token (TR 33.871 6.1.2, REQ 2.4): the IMS identity is
+ * the one the authorization information gives, so the flow speaks only
+ * for the registered IMPUs the token names, not for the whole implicit
+ * registration set the registrar answered with (bob-impu1 authorised,
+ * bob-impu2 registered alongside: impu2 is not bound).  Keeps those of
+ * b's IMPUs that are among allowed (n NUL-terminated URIs one after the
+ * other; pcscf_uri_same), in b's order, so the first kept is the default.
+ * Returns how many were dropped, or WIMS_EDENIED (b cleared) when none
+ * is left.
+ */
+int pcscf_binding_narrow(struct pcscf_binding *b, const char *allowed, unsigned n);
+
+/*
+ * When a binding ends (monotonic ms): reg_s seconds after now_ms as the
+ * registrar granted, but never after the token's exp (seconds since the
+ * epoch; wall_ms is now on that clock) when token_exp > 0: the binding
+ * must not outlive the authorization it came from, so at the token's exp
+ * the flow is "Not registered" until the WIC registers with a fresh one.
+ * *by_token (may be NULL) tells whether the token set it.
+ */
+int64_t pcscf_binding_until(int64_t now_ms, int64_t reg_s, int64_t wall_ms, int64_t token_exp,
+			    bool *by_token);
 
 /* Unbind and free what b holds (b itself is the caller's). */
 void pcscf_binding_clear(struct pcscf_binding *b);

@@ -1,8 +1,11 @@
 /* ident_test.c - bindings from a REGISTER's 200 OK, the identity check of
- * later requests (bound / unbound From, P-Preferred-Identity, expiry), the
- * IMPI rule and the expiry of a registration. */
+ * later requests (bound / unbound From, P-Preferred-Identity, expiry), a
+ * registration by token narrowed to the token's IMPUs and ended by its
+ * exp (TR 33.871 REQ 2.4), the IMPI rule and the expiry of a
+ * registration. */
 #include "pcscf/ident.h"
 
+#include <stdint.h>
 #include <string.h>
 
 #include "core/wims.h"
@@ -195,6 +198,112 @@ static void ident_unregistered_or_expired_refused(void)
 	pcscf_binding_clear(&b);
 }
 
+/* REQ 2.4, the bob-impu1/bob-impu2 case: registered by a token for one
+ * IMPU, the flow speaks for that one only, though the 200 OK's
+ * P-Associated-URI names the whole implicit registration set. */
+static void binding_narrowed_to_the_token(void)
+{
+	static const char only_sip[] = "sip:alice@ims.example.org";
+	struct pcscf_binding b;
+	struct slice as;
+	const char *why = NULL;
+	bind_alice(&b);
+	EXPECT_INT(pcscf_binding_narrow(&b, only_sip, 1), ==, 2);
+	EXPECT_TRUE(b.bound);
+	EXPECT_STR(b.impi, "alice@ims.example.org");
+	EXPECT_INT(b.nimpus, ==, 1);
+	EXPECT_INT(b.impus_len, ==, sizeof(only_sip));
+	EXPECT_STR(pcscf_binding_impu(&b, 0), "sip:alice@ims.example.org");
+	EXPECT_TRUE(pcscf_binding_impu(&b, 1) == NULL);
+	EXPECT_STR(b.route_line, "Route: <sip:orig@127.0.0.1:5060;lr>");
+	/* her tel IMPU is registered at the core but not authorised here */
+	EXPECT_INT(parse(&m2, REQ("<tel:+15551234>", "")), ==, 0);
+	EXPECT_INT(pcscf_ident_assert(&b, &m2, 10, &as, &why), ==, WIMS_EDENIED);
+	EXPECT_STR(why, "From is not a registered identity");
+	EXPECT_INT(parse(&m2, REQ("<sip:alice@ims.example.org>",
+				  "P-Preferred-Identity: <tel:+15551234>" CRLF)),
+		   ==, 0);
+	EXPECT_INT(pcscf_ident_assert(&b, &m2, 10, &as, &why), ==, WIMS_EDENIED);
+	EXPECT_STR(why, "P-Preferred-Identity is not a registered identity");
+	EXPECT_INT(parse(&m2, REQ("<sip:alice.work@ims.example.org>", "")), ==, 0);
+	EXPECT_INT(pcscf_ident_assert(&b, &m2, 10, &as, &why), ==, WIMS_EDENIED);
+	/* the token's own IMPU passes */
+	EXPECT_INT(parse(&m2, REQ("<sip:alice@ims.example.org>", "")), ==, 0);
+	EXPECT_INT(pcscf_ident_assert(&b, &m2, 10, &as, &why), ==, 0);
+	EXPECT_SLICE(as, "sip:alice@ims.example.org");
+	pcscf_binding_clear(&b);
+
+	/* Two of three, named in another order and spelling: the binding's
+	 * order stays, so its first kept is the default (anonymous From). */
+	static const char two[] = "sip:alice.work@IMS.example.org\0tel:+15551234;phone-context=x";
+	bind_alice(&b);
+	EXPECT_INT(pcscf_binding_narrow(&b, two, 2), ==, 1);
+	EXPECT_INT(b.nimpus, ==, 2);
+	EXPECT_STR(pcscf_binding_impu(&b, 0), "tel:+15551234");
+	EXPECT_STR(pcscf_binding_impu(&b, 1), "sip:alice.work@ims.example.org");
+	EXPECT_INT(b.impus_len, ==, strlen("tel:+15551234") + strlen("sip:alice.work@ims.example.org") + 2);
+	EXPECT_INT(parse(&m2, REQ("<sip:anonymous@anonymous.invalid>", "")), ==, 0);
+	EXPECT_INT(pcscf_ident_assert(&b, &m2, 10, &as, &why), ==, 0);
+	EXPECT_SLICE(as, "tel:+15551234");
+	EXPECT_INT(parse(&m2, REQ("<sip:alice@ims.example.org>", "")), ==, 0);
+	EXPECT_INT(pcscf_ident_assert(&b, &m2, 10, &as, &why), ==, WIMS_EDENIED);
+	pcscf_binding_clear(&b);
+
+	/* none of the token's IMPUs registered: nothing bound at all */
+	bind_alice(&b);
+	EXPECT_INT(pcscf_binding_narrow(&b, "sip:bob@ims.example.org", 1), ==, WIMS_EDENIED);
+	EXPECT_TRUE(!b.bound);
+	EXPECT_INT(b.nimpus, ==, 0);
+	EXPECT_TRUE(b.impus == NULL && b.route_line == NULL);
+	EXPECT_INT(parse(&m2, REQ("<sip:alice@ims.example.org>", "")), ==, 0);
+	EXPECT_INT(pcscf_ident_assert(&b, &m2, 10, &as, &why), ==, WIMS_EDENIED);
+	EXPECT_STR(why, "Not registered");
+	/* and an unbound binding stays unbound */
+	EXPECT_INT(pcscf_binding_narrow(&b, only_sip, 1), ==, WIMS_EDENIED);
+	EXPECT_INT(pcscf_binding_narrow(&b, "", 0), ==, WIMS_EDENIED);
+}
+
+/* The binding ends with the registration or the token, whichever first. */
+static void binding_until_token_exp(void)
+{
+	const int64_t now = 5000, wall = 1700000000400; /* 0.4 s into a second */
+	bool by_token = true;
+	/* no token (Digest, AKA): the registrar's expiry */
+	EXPECT_INT(pcscf_binding_until(now, 600, wall, 0, &by_token), ==, now + 600000);
+	EXPECT_TRUE(!by_token);
+	/* a token with an hour left: the registration's 600 s */
+	EXPECT_INT(pcscf_binding_until(now, 600, wall, 1700003600, &by_token), ==, now + 600000);
+	EXPECT_TRUE(!by_token);
+	/* 60 s left (59.6 s to be exact): the token's exp */
+	EXPECT_INT(pcscf_binding_until(now, 600, wall, 1700000060, &by_token), ==, now + 59600);
+	EXPECT_TRUE(by_token);
+	/* exactly the registration's end: either */
+	EXPECT_INT(pcscf_binding_until(now, 600, 1700000000000, 1700000600, NULL), ==, now + 600000);
+	/* a token far in the future does not overflow */
+	EXPECT_INT(pcscf_binding_until(now, 600, wall, INT64_MAX, &by_token), ==, now + 600000);
+	EXPECT_TRUE(!by_token);
+	/* an exp already past (accepted within the validator's skew): the
+	 * binding is over before it starts */
+	int64_t until = pcscf_binding_until(now, 600, wall, 1700000000 - 10, &by_token);
+	EXPECT_TRUE(by_token && until < now);
+
+	/* the identity check honours it: bound until the token's exp */
+	struct pcscf_binding b = {0};
+	struct slice as;
+	const char *why = NULL;
+	until = pcscf_binding_until(now, 600, wall, 1700000005, NULL);
+	EXPECT_INT(until, ==, now + 4600);
+	EXPECT_INT(parse(&m1, ok200), ==, 0);
+	EXPECT_INT(pcscf_binding_set(&b, SLICE_LIT("alice@ims.example.org"),
+				     SLICE_LIT("sip:alice@ims.example.org"), &m1, until),
+		   ==, 0);
+	EXPECT_INT(parse(&m2, REQ("<sip:alice@ims.example.org>", "")), ==, 0);
+	EXPECT_INT(pcscf_ident_assert(&b, &m2, until - 1, &as, &why), ==, 0);
+	EXPECT_INT(pcscf_ident_assert(&b, &m2, until, &as, &why), ==, WIMS_EDENIED);
+	EXPECT_STR(why, "Not registered");
+	pcscf_binding_clear(&b);
+}
+
 static void reg_impi_from_authorization_or_to(void)
 {
 	char impi[WIMS_IMPI_MAX];
@@ -271,6 +380,8 @@ int main(void)
 	UNIT_RUN(ident_unbound_from_refused);
 	UNIT_RUN(ident_preferred_identity);
 	UNIT_RUN(ident_unregistered_or_expired_refused);
+	UNIT_RUN(binding_narrowed_to_the_token);
+	UNIT_RUN(binding_until_token_exp);
 	UNIT_RUN(reg_impi_from_authorization_or_to);
 	UNIT_RUN(reg_expiry_rules);
 	UNIT_RUN(reg_expiry_jssip_contact);

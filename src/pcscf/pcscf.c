@@ -36,8 +36,9 @@
  *    JWKS, introspection), checked against the flow's Origin, its To and
  *    From (REQ 2.4) and the WWSF's pool (REQ 3.2), and forwarded with the
  *    TNA Authorization and P-WWSF-Identity (REQ 2.3); the 200 OK binds the
- *    token's IMPI.  No client may send P-WWSF-Identity or
- *    integrity-protected itself.
+ *    token's IMPI and, of the IMPUs registered, only the token's (REQ
+ *    2.4), until the token's exp at the latest.  No client may send
+ *    P-WWSF-Identity or integrity-protected itself.
  *
  * Threads (DESIGN 6): each worker has its own WSS listener, Mw TCP
  * listener and UDP socket on the shared ports (SO_REUSEPORT), its own
@@ -250,6 +251,14 @@ static int64_t now_ms(void)
 {
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* The token's exp is on this clock. */
+static int64_t wall_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
@@ -551,8 +560,9 @@ static void register_ok(struct pcscf_flow *f, const struct pcscf_txn *x, const s
 	char impi[WIMS_IMPI_MAX];
 	/* TNA: the IMPI is the token's (the REGISTER as the client sent it
 	 * has only the Bearer token) */
-	int n = x->tna_impi ? snprintf(impi, sizeof(impi), "%s", x->tna_impi)
-			    : pcscf_reg_impi(&reg, impi, sizeof(impi));
+	const struct pcscf_tna *tna = x->tna;
+	int n = tna ? snprintf(impi, sizeof(impi), "%s", tna->impi)
+		    : pcscf_reg_impi(&reg, impi, sizeof(impi));
 	if (n >= (int)sizeof(impi))
 		n = WIMS_ETOOBIG;
 	const struct sip_hdr *to = sip_msg_hdr(&reg, SIP_HDR_TO);
@@ -563,17 +573,37 @@ static void register_ok(struct pcscf_flow *f, const struct pcscf_txn *x, const s
 		pcscf_binding_clear(&f->binding);
 		return;
 	}
-	int rc = pcscf_binding_set(&f->binding, (struct slice){impi, (size_t)n}, to_uri, ok,
-				   now_ms() + exp * 1000);
+	int64_t now = now_ms();
+	bool by_token = false;
+	int64_t until = pcscf_binding_until(now, exp, wall_ms(), tna ? tna->exp : 0, &by_token);
+	int rc = pcscf_binding_set(&f->binding, (struct slice){impi, (size_t)n}, to_uri, ok, until);
 	if (rc) {
 		WIMS_WARN(LOG, "flow %llu: cannot bind %s: %s", (unsigned long long)f->id, impi,
 			  wims_strerror(rc));
 		return;
 	}
+	/* REQ 2.4: by token, only the registered IMPUs the token names (the
+	 * core registered the whole implicit set). */
+	int dropped = 0;
+	if (tna) {
+		dropped = pcscf_binding_narrow(&f->binding, tna->impus, tna->nimpus);
+		if (dropped < 0) {
+			/* cannot happen: To is one of the token's (bearer.h) */
+			WIMS_WARN(LOG, "flow %llu: no registered IMPU of %s is in its token: not bound",
+				  (unsigned long long)f->id, impi);
+			return;
+		}
+	}
+	char how[160] = "";
+	if (tna)
+		snprintf(how, sizeof(how),
+			 " (trusted node authentication), %d registered IMPU%s not in the token%s",
+			 dropped, dropped == 1 ? "" : "s",
+			 by_token ? ", until the token expires" : "");
+	int64_t left_s = until > now ? (until - now + 999) / 1000 : 0;
 	WIMS_INFO(LOG, "flow %llu: bound %s (%u IMPUs, default %s), %lld s%s",
 		  (unsigned long long)f->id, impi, f->binding.nimpus,
-		  pcscf_binding_impu(&f->binding, 0), (long long)exp,
-		  x->tna_impi ? " (trusted node authentication)" : "");
+		  pcscf_binding_impu(&f->binding, 0), (long long)left_s, how);
 }
 
 /* An ACK to a final answer we made ourselves (its To carries our tag). */
@@ -929,7 +959,7 @@ static void udp_read_cb(evutil_socket_t fd, short what, void *arg)
 struct tna_fwd {
 	const char *authorization;
 	const char *wwsf_identity;
-	const char *impi;
+	const struct jwt_claims *claims; /* kept with the transaction */
 };
 
 static void flow_forward(struct pcscf_worker *w, struct pcscf_flow *f, const char *p, size_t len,
@@ -1050,7 +1080,7 @@ static void flow_forward(struct pcscf_worker *w, struct pcscf_flow *f, const cha
 		struct pcscf_txn *x = pcscf_txns_add(&w->txns, txn_id, m->method_id, f->id, l->gen,
 						     now + timeout, p, len, &err);
 		if ((!x && err != WIMS_EEXIST) ||
-		    (x && tna && pcscf_txn_set_impi(x, tna->impi) != 0)) {
+		    (x && tna && pcscf_txn_set_tna(x, tna->claims) != 0)) {
 			if (x)
 				pcscf_txns_remove(&w->txns, x);
 			flow_reply(f, m, 503, "Overloaded");
@@ -1149,7 +1179,7 @@ static void register_bearer_go(struct pcscf_worker *w, struct pcscf_flow *f, con
 		 "nonce=\"\", response=\"\", integrity-protected=\"auth-done\"",
 		 c->impi, wims_global.domain, wims_global.domain);
 	snprintf(wwsf, sizeof(wwsf), PCSCF_WWSF_IDENTITY_HDR ": %s", c->wwsf);
-	struct tna_fwd tna = {.authorization = auth, .wwsf_identity = wwsf, .impi = c->impi};
+	struct tna_fwd tna = {.authorization = auth, .wwsf_identity = wwsf, .claims = c};
 	flow_forward(w, f, p, len, m, SLICE_NULL, NULL, false, &tna);
 }
 

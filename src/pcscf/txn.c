@@ -91,16 +91,37 @@ void pcscf_txns_remove(struct pcscf_txns *t, struct pcscf_txn *x)
 		x->next->prev = x->prev;
 	t->count--;
 	free(x->req);
-	free(x->tna_impi);
+	free(x->tna);
 	free(x);
 }
 
-int pcscf_txn_set_impi(struct pcscf_txn *x, const char *impi)
+int pcscf_txn_set_tna(struct pcscf_txn *x, const struct jwt_claims *c)
 {
-	char *copy = strdup(impi);
-	if (!copy)
+	size_t impi_len = strnlen(c->impi, sizeof(c->impi));
+	if (impi_len >= sizeof(x->tna->impi) || c->n_impus > WIMS_IRS_MAX_IMPUS)
+		return WIMS_ETOOBIG;
+	size_t len = 0;
+	for (size_t i = 0; i < c->n_impus; i++) {
+		size_t n = strnlen(c->impus[i], sizeof(c->impus[i]));
+		if (n >= sizeof(c->impus[i]))
+			return WIMS_ETOOBIG;
+		len += n + 1;
+	}
+	struct pcscf_tna *t = malloc(sizeof(*t) + len + 1);
+	if (!t)
 		return WIMS_ENOMEM;
-	free(x->tna_impi);
-	x->tna_impi = copy;
+	t->exp = c->exp;
+	t->nimpus = (unsigned)c->n_impus;
+	t->impus_len = len;
+	memcpy(t->impi, c->impi, impi_len + 1);
+	char *p = t->impus;
+	for (size_t i = 0; i < c->n_impus; i++) {
+		size_t n = strlen(c->impus[i]) + 1;
+		memcpy(p, c->impus[i], n);
+		p += n;
+	}
+	*p = '\0';
+	free(x->tna);
+	x->tna = t;
 	return 0;
 }

@@ -9,7 +9,8 @@
  *    TCP connection that carried the request fails) or silent (408 after
  *    RFC 3261 Timer F/B/C), so a WIC never hangs;
  *  - know, when a 200 OK to a REGISTER comes back, what that REGISTER
- *    said (Authorization username, To, Contact, Expires) to bind the flow.
+ *    said (Authorization username, To, Contact, Expires) or, for one
+ *    registered by token, what the token authorised, to bind the flow.
  * Each entry keeps a copy of the client's request as received.
  *
  * Key: the txn id of our branch (token.h) and the method (a CANCEL has
@@ -34,6 +35,8 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
+#include "auth/jwt.h"
+#include "core/limits.h"
 #include "pcscf/token.h"
 #include "sip/msg.h"
 
@@ -46,6 +49,18 @@ struct pcscf_back {
 	socklen_t addrlen;
 };
 
+/* What the token of a REGISTER forwarded by Trusted Node Authentication
+ * (TR 33.871 6.1.2) authorised: its IMPI, its IMPUs (REQ 2.4: the flow
+ * may speak for these only, not for the whole implicit registration set
+ * the core answers with) and its expiry (the binding ends with it). */
+struct pcscf_tna {
+	int64_t exp; /* the token's exp, seconds since the epoch */
+	unsigned nimpus;
+	size_t impus_len;
+	char impi[WIMS_IMPI_MAX];
+	char impus[]; /* nimpus NUL-terminated URIs, one after the other */
+};
+
 struct pcscf_txn {
 	uint64_t id;
 	enum sip_method method;
@@ -54,10 +69,10 @@ struct pcscf_txn {
 	int64_t deadline_ms; /* monotonic: answer 408 then */
 	char *req;           /* the client's request, as received */
 	size_t len;
-	/* A REGISTER forwarded by Trusted Node Authentication: the IMPI of
-	 * its token, bound on the 200 OK instead of one read from req
-	 * (pcscf_txn_set_impi); NULL otherwise. */
-	char *tna_impi;
+	/* A REGISTER forwarded by Trusted Node Authentication: what its
+	 * token authorised, bound on the 200 OK instead of what req says
+	 * (pcscf_txn_set_tna); NULL otherwise. */
+	struct pcscf_tna *tna;
 	/* Only in the table of requests from the core: */
 	struct pcscf_back back;                 /* where our answers go */
 	char branch[PCSCF_BRANCH_BACK_LEN + 1]; /* our Via branch to the flow */
@@ -86,8 +101,10 @@ struct pcscf_txn *pcscf_txns_add(struct pcscf_txns *t, uint64_t id, enum sip_met
 /* The entry, or NULL. */
 struct pcscf_txn *pcscf_txns_find(const struct pcscf_txns *t, uint64_t id,
 				  enum sip_method method);
-/* Records the token's IMPI on a REGISTER entry.  0 or WIMS_ENOMEM. */
-int pcscf_txn_set_impi(struct pcscf_txn *x, const char *impi);
+/* Records on a REGISTER entry what its token authorised (the IMPI, the
+ * IMPUs, exp; replaces what x held).  0, WIMS_ETOOBIG (an IMPI or IMPU
+ * over the limits) or WIMS_ENOMEM. */
+int pcscf_txn_set_tna(struct pcscf_txn *x, const struct jwt_claims *c);
 /* Unlinks and frees x. */
 void pcscf_txns_remove(struct pcscf_txns *t, struct pcscf_txn *x);
 

@@ -1,7 +1,8 @@
 /* txn_test.c - the per-worker transaction tables (txn.h): a request is
  * recorded once (a retransmission is WIMS_EEXIST), a CANCEL shares its
  * INVITE's id but not its entry (RFC 3261 9.1), the table is bounded, and
- * removal keeps both the buckets and the sweep list whole. */
+ * removal keeps both the buckets and the sweep list whole; a TNA REGISTER
+ * keeps its token's IMPI, IMPUs and exp. */
 #include "pcscf/txn.h"
 
 #include <string.h>
@@ -58,9 +59,49 @@ static void table_is_bounded(void)
 	pcscf_txns_free(&t);
 }
 
+/* A REGISTER forwarded by TNA keeps what its token authorised (txn.h):
+ * copied, replaced whole, freed with the entry (ASan counts leaks). */
+static void tna_kept_with_the_register(void)
+{
+	int err = 0;
+	pcscf_txns_init(&t);
+	struct pcscf_txn *x = pcscf_txns_add(&t, 9, SIP_METHOD_REGISTER, 3, 1, 1000, "R", 1, &err);
+	EXPECT_TRUE(x && x->tna == NULL);
+	struct jwt_claims c;
+	memset(&c, 0, sizeof(c));
+	strcpy(c.impi, "bob@ims.example.org");
+	strcpy(c.impus[0], "sip:bob@ims.example.org");
+	c.n_impus = 1;
+	c.exp = 1700000060;
+	EXPECT_INT(pcscf_txn_set_tna(x, &c), ==, 0);
+	EXPECT_STR(x->tna->impi, "bob@ims.example.org");
+	EXPECT_INT(x->tna->nimpus, ==, 1);
+	EXPECT_STR(x->tna->impus, "sip:bob@ims.example.org");
+	EXPECT_INT(x->tna->impus_len, ==, strlen("sip:bob@ims.example.org") + 1);
+	EXPECT_INT(x->tna->exp, ==, 1700000060);
+	/* the token's copy, not the claims' storage */
+	c.impus[0][4] = 'X';
+	EXPECT_STR(x->tna->impus, "sip:bob@ims.example.org");
+	/* replaced whole by another token's */
+	strcpy(c.impus[0], "sip:bob@ims.example.org");
+	strcpy(c.impus[1], "tel:+15550000002");
+	c.n_impus = 2;
+	EXPECT_INT(pcscf_txn_set_tna(x, &c), ==, 0);
+	EXPECT_INT(x->tna->nimpus, ==, 2);
+	EXPECT_STR(x->tna->impus + strlen(x->tna->impus) + 1, "tel:+15550000002");
+	/* an IMPU with no room for its NUL is refused, the old kept */
+	memset(c.impus[1], 'a', sizeof(c.impus[1]));
+	EXPECT_INT(pcscf_txn_set_tna(x, &c), ==, WIMS_ETOOBIG);
+	EXPECT_INT(x->tna->nimpus, ==, 2);
+	c.n_impus = WIMS_IRS_MAX_IMPUS + 1;
+	EXPECT_INT(pcscf_txn_set_tna(x, &c), ==, WIMS_ETOOBIG);
+	pcscf_txns_free(&t);
+}
+
 int main(void)
 {
 	UNIT_RUN(add_find_remove);
 	UNIT_RUN(table_is_bounded);
+	UNIT_RUN(tna_kept_with_the_register);
 	return UNIT_MAIN_END();
 }
