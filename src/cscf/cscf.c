@@ -474,6 +474,33 @@ static void route_request(struct cscf_worker *w, const struct sip_msg *m,
 		}
 		snprintf(pai, sizeof(pai), "P-Asserted-Identity: <%s>", impu);
 	}
+	/* TS 24.229 5.4.3.2: originating requests (our "orig" Route, the
+	 * Service-Route a P-CSCF puts in front) are served for registered
+	 * users only.  A P-CSCF's initial request for a user without a live
+	 * binding is refused: expired, deregistered, or removed when the
+	 * WWSF it registered through was blocked (TR 33.871 REQ 2.2).
+	 * Requests inside a dialog carry on (the dialog was set up while
+	 * registered); terminating ones (no "orig": the WAF's MESSAGE to a
+	 * user) are not originating for anyone we serve. */
+	if (trusted && ri.orig && !dialog) {
+		char served[WIMS_IMPU_MAX];
+		int reg = cscf_reg_originating(w->st, m, wims_global.domain, time(NULL), served);
+		if (reg == 0 || reg == WIMS_EPARSE || reg == WIMS_ETOOBIG) {
+			WIMS_INFO(LOG, "%.*s from %s:%s:%d for %s: not registered: 403",
+				  (int)m->method.len, m->method.p, src->proto, src->host, src->port,
+				  served[0] ? served : "(no identity)");
+			char warn[sizeof(cscf.hostport) + 40];
+			snprintf(warn, sizeof(warn), "Warning: 399 %s \"Not registered\"",
+				 cscf.hostport);
+			respond(m, 403, "Not registered", warn, out);
+			return;
+		}
+		if (reg < 0) {
+			WIMS_ERROR(LOG, "%s: bindings unreadable: %s", served, wims_strerror(reg));
+			respond(m, 500, "Store error", NULL, out);
+			return;
+		}
+	}
 
 	struct cscf_fwd f = {
 		.pop = ri.popped,

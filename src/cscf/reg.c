@@ -818,6 +818,18 @@ int cscf_reg_count(struct store *st, const char *impu, int64_t now)
 	return rc ? rc : n;
 }
 
+int cscf_reg_originating(struct store *st, const struct sip_msg *m, const char *domain,
+			 int64_t now, char served[WIMS_IMPU_MAX])
+{
+	int rc = cscf_served_user(m, domain, served, WIMS_IMPU_MAX);
+	if (rc) {
+		served[0] = '\0';
+		return rc;
+	}
+	rc = cscf_reg_count(st, served, now);
+	return rc < 0 ? rc : rc > 0;
+}
+
 /* The existing binding a wanted contact updates: the same instance and
  * reg-id (RFC 5626 6: a new flow of one instance replaces the old), else
  * the same Contact URI.  -1 if none. */
@@ -1089,6 +1101,16 @@ static void update(struct cscf_reg *r, struct cx *cx, struct store *st, const st
 		}
 	}
 	int rc = store_begin(st);
+	/* A block committed since tna_authorize read the list also removed
+	 * this WWSF's bindings (`wims hss wwsf-block`): asked again under
+	 * the write lock, so that no binding through it comes back. */
+	if (!rc && wwsf[0] && total > 0 && store_wwsf_blocked(st, wwsf)) {
+		store_rollback(st);
+		WIMS_WARN(LOG, "REGISTER %s (%s) for WWSF %s: blocked meanwhile: 403", impu, impi,
+			  wwsf);
+		reply_refuse(r, rp, 403, "WWSF blocked");
+		goto out;
+	}
 	if (sar) {
 		for (size_t i = 0; i < saa->n_impus && !rc; i++) {
 			/* The requested IMPU is written even if the set lists it

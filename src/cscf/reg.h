@@ -156,6 +156,18 @@ bool cscf_reg_tna_refused(const struct cscf_reg *r, const struct sip_msg *m,
 /* Registered contacts of impu at now (0 if none), for routing. */
 int cscf_reg_count(struct store *st, const char *impu, int64_t now);
 
+/*
+ * TS 24.229 5.4.3.2: the S-CSCF serves the originating requests of
+ * registered users.  Is the served user of initial request m (its first
+ * P-Asserted-Identity, else From: cscf_served_user) registered at now?
+ * 1 yes, 0 no live binding (never registered, expired, deregistered, or
+ * removed by a WWSF block, TR 33.871 REQ 2.2), WIMS_EPARSE / WIMS_ETOOBIG
+ * for no usable identity, another negative WIMS_E* on a store error.
+ * served (WIMS_IMPU_MAX) gets the IMPU ("" when none).  One indexed read.
+ */
+int cscf_reg_originating(struct store *st, const struct sip_msg *m, const char *domain,
+			 int64_t now, char served[WIMS_IMPU_MAX]);
+
 /* Remove bindings that expired by now; every subscription of ours left
  * without a binding is deregistered in the HSS (SAR
  * TIMEOUT_DEREGISTRATION).  Returns bindings removed (>= 0) or an error. */

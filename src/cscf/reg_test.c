@@ -622,6 +622,67 @@ static void tna_binding_records_wwsf(void)
 	EXPECT_INT(store_wwsf_unblock(st2, "shop.b"), ==, 0);
 }
 
+/* cscf_reg_originating for a MESSAGE from sip:from@ with extra lines. */
+static int originating(const char *from, const char *extra, int64_t now, char *served)
+{
+	static char buf[2048];
+	static struct sip_msg om;
+	int n = snprintf(buf, sizeof(buf),
+			 "MESSAGE sip:bob@" DOMAIN " SIP/2.0\r\n"
+			 "Via: SIP/2.0/TCP 192.0.2.2:5070;branch=z9hG4bKorig\r\n"
+			 "Route: <sip:orig@127.0.0.1:5060;lr>\r\n"
+			 "From: <sip:%s@" DOMAIN ">;tag=o1\r\n"
+			 "To: <sip:bob@" DOMAIN ">\r\n"
+			 "Call-ID: orig-1\r\nCSeq: 1 MESSAGE\r\n%s"
+			 "Content-Length: 0\r\n\r\n",
+			 from, extra);
+	const char *reason;
+	if (sip_msg_parse(&om, buf, (size_t)n, SIP_FRAMING_STREAM, &reason) != n)
+		return -1000;
+	return cscf_reg_originating(st, &om, DOMAIN, now, served);
+}
+
+/* TS 24.229 5.4.3.2: an originating request is served for a registered
+ * user only; the served user is the P-CSCF's assertion, else From.  A
+ * WWSF block takes its users' originating service at once (REQ 2.2). */
+static void originating_needs_a_registration(void)
+{
+	char served[WIMS_IMPU_MAX];
+	struct ua tina, pia;
+	ua_init(&tina, "tina", "", "c-orig-1");
+	ua_init(&pia, "pia", "", "c-orig-2");
+	EXPECT_INT(tna_reg(&tina, "wwsf.a", NULL, T0), ==, 200);
+	EXPECT_INT(tna_reg(&pia, "shop.b", NULL, T0), ==, 200);
+	EXPECT_INT(originating("x", "P-Asserted-Identity: <sip:pia@" DOMAIN ">\r\n", T0, served),
+		   ==, 1);
+	EXPECT_STR(served, "sip:pia@" DOMAIN);
+	/* The asserted identity counts, not the From. */
+	EXPECT_INT(originating("pia", "P-Asserted-Identity: <sip:nobody@" DOMAIN ">\r\n", T0,
+			       served),
+		   ==, 0);
+	EXPECT_STR(served, "sip:nobody@" DOMAIN);
+	/* Without one, the From; a tel: identity of the set too. */
+	EXPECT_INT(originating("tina", "", T0, served), ==, 1);
+	EXPECT_INT(originating("x", "P-Asserted-Identity: <tel:+15550000077>, <sip:x@" DOMAIN ">\r\n",
+			       T0, served),
+		   ==, 1);
+	EXPECT_STR(served, "tel:+15550000077");
+	EXPECT_INT(originating("x", "P-Asserted-Identity: nonsense\r\n", T0, served), ==,
+		   WIMS_EPARSE);
+	EXPECT_STR(served, "");
+	/* Expired: no longer served. */
+	EXPECT_INT(originating("tina", "", T0 + 100000, served), ==, 0);
+	/* The block of shop.b removes pia's registration: refused; tina
+	 * (wwsf.a) carries on. */
+	EXPECT_INT(store_wwsf_block(st2, "shop.b", "test", T0), ==, 0);
+	EXPECT_TRUE(store_binding_delete_wwsf(st2, "shop.b", NULL) >= 1);
+	EXPECT_INT(originating("x", "P-Asserted-Identity: <sip:pia@" DOMAIN ">\r\n", T0, served),
+		   ==, 0);
+	EXPECT_INT(originating("x", "P-Asserted-Identity: <sip:tina@" DOMAIN ">\r\n", T0, served),
+		   ==, 1);
+	EXPECT_INT(store_wwsf_unblock(st2, "shop.b"), ==, 0);
+}
+
 /* A P-WWSF-Identity from an untrusted source grants nothing: a Digest
  * REGISTER with it is a Digest REGISTER, a TNA-only user is challenged
  * (and cannot answer). */
@@ -1356,6 +1417,7 @@ int main(void)
 	UNIT_RUN(tna_wwsf_must_be_allowed);
 	UNIT_RUN(tna_blocked_wwsf);
 	UNIT_RUN(tna_binding_records_wwsf);
+	UNIT_RUN(originating_needs_a_registration);
 	UNIT_RUN(wwsf_identity_from_untrusted_source_is_ignored);
 	UNIT_RUN(interval_too_brief_is_423);
 	UNIT_RUN(deregistration_one_contact_then_star);

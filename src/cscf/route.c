@@ -199,6 +199,24 @@ bool cscf_in_dialog(const struct sip_msg *m)
 	return to && sip_nameaddr_parse(&na, to->value, &reason) == 0 && na.tag.len > 0;
 }
 
+int cscf_served_user(const struct sip_msg *m, const char *domain, char *out, size_t outsz)
+{
+	const struct sip_hdr *h = sip_msg_hdr(m, SIP_HDR_P_ASSERTED_IDENTITY);
+	if (!h)
+		h = sip_msg_hdr(m, SIP_HDR_FROM);
+	if (!h)
+		return WIMS_EPARSE;
+	/* The first element: a P-Asserted-Identity may list a sip: and a
+	 * tel: identity (RFC 3325 9.1), both of the same set. */
+	struct sip_nameaddr_iter it;
+	struct sip_nameaddr na;
+	const char *reason;
+	sip_nameaddr_iter_init(&it, h->value);
+	if (sip_nameaddr_iter_next(&it, &na, &reason) != 1)
+		return WIMS_EPARSE;
+	return cscf_route_impu(na.uri, domain, out, outsz);
+}
+
 bool cscf_method_record_routes(enum sip_method method)
 {
 	return method == SIP_METHOD_INVITE || method == SIP_METHOD_SUBSCRIBE ||

@@ -96,6 +96,14 @@ int cscf_route_impu(struct slice ruri, const char *domain, char *out, size_t out
 /* Is the To of m tagged (a request inside a dialog)? */
 bool cscf_in_dialog(const struct sip_msg *m);
 
+/*
+ * The served user of an originating request (TS 24.229 5.4.3.2), as an
+ * IMPU in the form of cscf_route_impu: the first identity of the first
+ * P-Asserted-Identity (a P-CSCF's assertion, RFC 3325), else the From.
+ * 0, WIMS_EPARSE or WIMS_ETOOBIG.
+ */
+int cscf_served_user(const struct sip_msg *m, const char *domain, char *out, size_t outsz);
+
 /* Does an initial request of this method get our Record-Route (INVITE,
  * SUBSCRIBE, REFER)? */
 bool cscf_method_record_routes(enum sip_method method);

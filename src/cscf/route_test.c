@@ -3,7 +3,8 @@
  * (port defaults, user "orig", only the leading ones), hops from URIs and
  * bindings, the loop hash and our branch, and a branch's request (Max-
  * Forwards, Via and Record-Route on top, Routes popped, Path as Route,
- * P-Asserted-Identity replaced).
+ * P-Asserted-Identity replaced), the served user of an originating
+ * request.
  */
 #include "cscf/route.h"
 
@@ -289,6 +290,37 @@ static void impus_of_request_uris(void)
 		   WIMS_ETOOBIG);
 }
 
+/* TS 24.229 5.4.3.2: whom an originating request is for. */
+static void served_user_of_a_request(void)
+{
+	char impu[256];
+	const char *d = "ims.example.org";
+	EXPECT_INT(parse_invite("sip:bob@ims.example.org",
+				"P-Asserted-Identity: \"Pool\" <sip:pool1@ims.example.org>\r\n"
+				"P-Asserted-Identity: <tel:+15550000001>\r\n"),
+		   ==, 0);
+	EXPECT_INT(cscf_served_user(&msg, d, impu, sizeof(impu)), ==, 0);
+	EXPECT_STR(impu, "sip:pool1@ims.example.org");
+	/* One header listing both: the first. */
+	EXPECT_INT(parse_invite("sip:bob@ims.example.org",
+				"P-Asserted-Identity: <sip:+1-555-000-0001@ims.example.org;user=phone>,"
+				" <sip:alice@ims.example.org>\r\n"),
+		   ==, 0);
+	EXPECT_INT(cscf_served_user(&msg, d, impu, sizeof(impu)), ==, 0);
+	EXPECT_STR(impu, "tel:+15550000001");
+	/* No assertion: the From. */
+	EXPECT_INT(parse_invite("sip:bob@ims.example.org", ""), ==, 0);
+	EXPECT_INT(cscf_served_user(&msg, d, impu, sizeof(impu)), ==, 0);
+	EXPECT_STR(impu, "sip:alice@ims.example.org");
+	EXPECT_INT(parse_invite("sip:bob@ims.example.org", "P-Asserted-Identity: <sip:ims.example.org>\r\n"),
+		   ==, 0);
+	EXPECT_INT(cscf_served_user(&msg, d, impu, sizeof(impu)), ==, WIMS_EPARSE);
+	EXPECT_INT(parse_invite("sip:bob@ims.example.org", "P-Asserted-Identity: ,,,\r\n"), ==, 0);
+	EXPECT_INT(cscf_served_user(&msg, d, impu, sizeof(impu)), ==, WIMS_EPARSE);
+	EXPECT_INT(parse_invite("sip:bob@ims.example.org", ""), ==, 0);
+	EXPECT_INT(cscf_served_user(&msg, d, impu, 8), ==, WIMS_ETOOBIG);
+}
+
 static void dialogs_and_record_routing(void)
 {
 	EXPECT_INT(parse_invite("sip:bob@ims.example.org", ""), ==, 0);
@@ -320,6 +352,7 @@ int main(void)
 	UNIT_RUN(forwarded_request_for_a_branch);
 	UNIT_RUN(wwsf_identity_stripped_unless_trusted);
 	UNIT_RUN(impus_of_request_uris);
+	UNIT_RUN(served_user_of_a_request);
 	UNIT_RUN(dialogs_and_record_routing);
 	return UNIT_MAIN_END();
 }

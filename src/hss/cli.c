@@ -55,8 +55,9 @@ const char hss_cli_usage[] =
 	"  wwsf-allow IMPI WWSF     let the WWSF (its OAuth client_id) register IMPI\n"
 	"  wwsf-disallow IMPI WWSF  withdraw that\n"
 	"  wwsf-block WWSF [--reason TEXT]\n"
-	"                     block the WWSF: the cscf refuses its registrations from\n"
-	"                     the next one on, and the WAF its tokens\n"
+	"                     block the WWSF: its users' registrations are removed\n"
+	"                     (says how many), the cscf refuses their REGISTERs and\n"
+	"                     the WAF its tokens\n"
 	"  wwsf-unblock WWSF  lift the block\n"
 	"  wwsfs              allowed WWSFs, pools and blocks\n"
 	"  pool-add WWSF IMPI...     put IMPIs in the WWSF's pool (one pool per IMPI)\n"
@@ -927,7 +928,26 @@ static int cmd_wwsf_block(struct store *st, int argc, char **argv)
 			fprintf(stderr, "wims hss wwsf-block: --reason: expected one line of text\n");
 			return 1;
 		}
-	int rc = store_wwsf_block(st, argv[1], reason, (int64_t)time(NULL));
+	/* REQ 2.2 for those already registered: the block and the removal
+	 * of every binding made through the WWSF commit together (the
+	 * cscf keeps its bindings in this store unless [cscf] db says
+	 * otherwise), so that its users' terminating requests find no
+	 * binding and their originating ones are refused as unregistered.
+	 * The cscf checks the block again when it writes a TNA binding, so
+	 * a REGISTER authorized just before this commit does not bring
+	 * one back. */
+	int contacts = 0, rows = 0;
+	int rc = store_begin(st);
+	if (!rc)
+		rc = store_wwsf_block(st, argv[1], reason, (int64_t)time(NULL));
+	if (!rc) {
+		rows = store_binding_delete_wwsf(st, argv[1], &contacts);
+		rc = rows < 0 ? rows : 0;
+	}
+	if (!rc)
+		rc = store_commit(st);
+	else
+		store_rollback(st);
 	if (rc == WIMS_ETOOBIG) {
 		fprintf(stderr, "wims hss wwsf-block: --reason: expected under %d characters\n",
 			STORE_BLOCK_REASON_MAX);
@@ -937,8 +957,11 @@ static int cmd_wwsf_block(struct store *st, int argc, char **argv)
 		explain("wwsf-block", argv[1], rc);
 		return 1;
 	}
-	printf("blocked %s: its registrations are refused from now on%s%s\n", argv[1],
-	       reason[0] ? "; reason: " : "", reason);
+	char extra[64] = "";
+	if (rows != contacts)
+		snprintf(extra, sizeof(extra), " (%d bindings)", rows);
+	printf("blocked %s; removed %d registration%s%s%s%s\n", argv[1], contacts,
+	       contacts == 1 ? "" : "s", extra, reason[0] ? "; reason: " : "", reason);
 	return 0;
 }
 

@@ -16,8 +16,15 @@
 #   no P-WWSF-Identity                         -> 403 "WWSF identity missing"
 #   grace via webshop.example.net              -> 403 not allowed
 #   pool1 via webshop.example.net              -> 200; via wwsf.ims... -> 403
-#   `wims hss wwsf-block webshop.example.net`  -> pool1 (re-registration)
-#       and pool2 403 "WWSF blocked", grace via the operator WWSF still 200
+#   MESSAGEs as the pcscf sends them (Route orig, P-Asserted-Identity)
+#       from grace to pool1 and from pool1 to grace -> 200, delivered to a
+#       stand-in P-CSCF on 5070 (where the Path of every binding points)
+#   `wims hss wwsf-block webshop.example.net`  -> says it removed pool1's
+#       registration: the binding is gone; grace -> pool1 480, not
+#       delivered; pool1 (asserted) -> anyone 403 "Not registered" with a
+#       Warning (TS 24.229 5.4.3.2), inside a dialog still forwarded;
+#       grace still registered and reachable; pool1 (re-registration) and
+#       pool2 403 "WWSF blocked", grace via the operator WWSF still 200
 #   `wims hss wwsf-unblock`                    -> pool2 200 again
 #   the cscf log names the WWSF of each TNA registration
 #
@@ -106,6 +113,117 @@ if code == 200 and ("<%s>" % contact) not in text:
 print(contact)
 PY
 
+# msg.py FROM TO EXPECT [REASON] [--in-dialog]: a MESSAGE as the pcscf
+# forwards a WIC's (from 127.0.0.1 over TCP, Route <sip:orig@...>,
+# P-Asserted-Identity <sip:FROM@...>) to sip:TO@...; the status must be
+# EXPECT, and a refusal's reason phrase and Warning must say REASON.
+MSG=$TEST_TMP/msg.py
+cat >"$MSG" <<'PY'
+import random, socket, string, sys
+
+a = [x for x in sys.argv[1:] if x != "--in-dialog"]
+in_dialog = "--in-dialog" in sys.argv
+frm, to, expect = a[0], a[1], int(a[2])
+reason = a[3] if len(a) > 3 else None
+d = "ims.example.org"
+tok = lambda n=10: "".join(random.choice(string.ascii_lowercase + string.digits) for _ in range(n))
+s = socket.create_connection(("127.0.0.1", 5060), timeout=5)
+lh, lp = s.getsockname()
+body = "hello from %s" % frm
+msg = ("MESSAGE sip:%s@%s SIP/2.0\r\n"
+       "Via: SIP/2.0/TCP %s:%d;branch=z9hG4bK%s;rport\r\n"
+       "Max-Forwards: 70\r\n"
+       "Route: <sip:orig@127.0.0.1:5060;lr>\r\n"
+       "From: <sip:%s@%s>;tag=%s\r\nTo: <sip:%s@%s>%s\r\n"
+       "Call-ID: %s@msg-test\r\nCSeq: 1 MESSAGE\r\n"
+       "P-Asserted-Identity: <sip:%s@%s>\r\n"
+       "Content-Type: text/plain\r\nContent-Length: %d\r\n\r\n%s"
+       % (to, d, lh, lp, tok(), frm, d, tok(6), to, d, ";tag=" + tok(6) if in_dialog else "",
+          tok(16), frm, d, len(body), body))
+s.sendall(msg.encode())
+data = b""
+while True:
+    while b"\r\n\r\n" not in data:
+        chunk = s.recv(65536)
+        if not chunk:
+            print("FAIL: connection closed: %r" % data[:200])
+            sys.exit(1)
+        data += chunk
+    head, _, data = data.partition(b"\r\n\r\n")
+    lines = head.decode(errors="replace").split("\r\n")
+    code = int(lines[0].split(" ", 2)[1])
+    if code >= 200:
+        break
+print(lines[0])
+phrase = lines[0].split(" ", 2)[2] if len(lines[0].split(" ", 2)) > 2 else ""
+if code != expect:
+    print("FAIL: expected %d" % expect)
+    sys.exit(1)
+if reason is not None:
+    warn = [l for l in lines if l.lower().startswith("warning:")]
+    if phrase != reason or not any(' 399 ' in w and '"%s"' % reason in w for w in warn):
+        print("FAIL: expected %r with Warning: 399, got %r %r" % (reason, phrase, warn))
+        sys.exit(1)
+PY
+# ue.py: a stand-in P-CSCF on 127.0.0.1:5070 (the Path of the bindings
+# above): answers 200 to every request and logs its request line.
+UE=$TEST_TMP/ue.py
+cat >"$UE" <<'PY'
+import re, select, socket, time
+ls = socket.socket()
+ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+ls.bind(("127.0.0.1", 5070))
+ls.listen(8)
+print("listening", flush=True)
+conns, bufs = [], {}
+end = time.time() + 120
+while time.time() < end:
+    r, _, _ = select.select([ls] + conns, [], [], 0.5)
+    for c in r:
+        if c is ls:
+            n, _ = ls.accept()
+            conns.append(n)
+            bufs[n] = b""
+            continue
+        d = c.recv(65536)
+        if not d:
+            conns.remove(c)
+            continue
+        bufs[c] += d
+        while b"\r\n\r\n" in bufs[c]:
+            head, _, rest = bufs[c].partition(b"\r\n\r\n")
+            lines = head.decode(errors="replace").split("\r\n")
+            m = re.search(r"(?im)^content-length:\s*(\d+)", head.decode(errors="replace"))
+            blen = int(m.group(1)) if m else 0
+            if len(rest) < blen:
+                break
+            bufs[c] = rest[blen:]
+            if lines[0].startswith("SIP/2.0"):
+                continue
+            pai = [l for l in lines if l.lower().startswith("p-asserted-identity:")]
+            print("got %s %s" % (lines[0], pai[0] if pai else ""), flush=True)
+            keep = [l for l in lines[1:] if l.split(":")[0].strip().lower() in
+                    ("via", "from", "to", "call-id", "cseq")]
+            keep = [l + ";tag=ue1" if l.lower().startswith("to:") and "tag=" not in l else l
+                    for l in keep]
+            c.sendall(("SIP/2.0 200 OK\r\n" + "\r\n".join(keep) +
+                       "\r\nContent-Length: 0\r\n\r\n").encode())
+PY
+msg() { python3 "$MSG" "$@"; }
+# delivered USER: the stand-in got a MESSAGE for one of USER's Contacts
+# since the mark (`got_mark`).
+got_mark() { GOT_FROM=$(($(wc -l <"$TEST_TMP/ue.log") + 1)); }
+delivered() { tail -n +"$GOT_FROM" "$TEST_TMP/ue.log" | grep -E "^got MESSAGE sip:$1-"; }
+undelivered() { ! delivered "$@"; }
+# no_binding USER: `wims hss show` lists no Contact for USER.
+no_binding() {
+	if wh show "$1@ims.example.org" | grep -F "contact "; then
+		echo "$1 still has bindings"
+		return 1
+	fi
+}
+has_binding() { wh show "$1@ims.example.org" | grep -F "contact "; }
+
 # reg ARGS...: tna.py; the Contact it used is kept in $TEST_TMP/contact.
 reg() {
 	python3 "$TNA" "$@" >"$TEST_TMP/tna.out" 2>&1
@@ -188,8 +306,42 @@ check "attack: pool2 via webshop.example.net from 127.0.0.2 -> 403" \
 	refused 127.0.0.2 tcp pool2 webshop.example.net \
 	"Trusted node authentication from an untrusted node"
 
-# --- REQ 2.2: one command blocks a WWSF, at once ---
-check "wims hss wwsf-block webshop.example.net" wh wwsf-block webshop.example.net --reason "cscf_tna test"
+# --- their requests, as the pcscf forwards them ---
+spawn ue python3 "$UE"
+UE_PID=$SPAWNED_PID
+wait_tcp 5070
+got_mark
+check "a MESSAGE from grace to pool1 -> 200" msg grace pool1 200
+check "... delivered to pool1's Contact" delivered pool1
+check "a MESSAGE from pool1 (registered through webshop.example.net) to grace -> 200" \
+	msg pool1 grace 200
+check "... delivered to grace" delivered grace
+check "TS 24.229 5.4.3.2: a MESSAGE asserted as pool3 (not registered) -> 403 Not registered" \
+	msg pool3 grace 403 "Not registered"
+
+# --- REQ 2.2: one command blocks a WWSF, at once, its registrations too ---
+blocked_out() {
+	local out
+	out=$(wh wwsf-block webshop.example.net --reason "cscf_tna test") || return 1
+	echo "$out"
+	[ "$out" = "blocked webshop.example.net; removed 1 registration; reason: cscf_tna test" ]
+}
+check "wims hss wwsf-block webshop.example.net says it removed pool1's registration" blocked_out
+check "pool1's binding is gone" no_binding pool1
+check "grace (wwsf.ims.example.org) is still registered" has_binding grace
+got_mark
+check "blocked: a MESSAGE from grace to pool1 -> 480" msg grace pool1 480
+check "... not delivered" undelivered pool1
+check "blocked: a MESSAGE asserted as pool1 from the trusted node -> 403 Not registered + Warning" \
+	msg pool1 grace 403 "Not registered"
+check "... not delivered" undelivered grace
+check "a request inside a dialog asserted as pool1 is still forwarded (200)" \
+	msg pool1 grace 200 --in-dialog
+check "others unaffected: a MESSAGE from grace to grace -> 200, delivered" msg grace grace 200
+check "... delivered to grace" delivered grace
+check "the refusal is logged with the served user" logged "for sip:pool1@ims.example.org: not registered: 403"
+kill "$UE_PID" 2>/dev/null
+wait "$UE_PID" 2>/dev/null
 check "blocked: pool2 via webshop.example.net -> 403 WWSF blocked" \
 	refused 127.0.0.1 tcp pool2 webshop.example.net "WWSF blocked"
 check "blocked: pool1's re-registration via webshop.example.net -> 403 WWSF blocked" \

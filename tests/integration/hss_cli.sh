@@ -7,7 +7,9 @@
 # of bad hex with a clear message and a non-zero status, the CSV's AKA
 # columns, and K / OPc never in `show` or `list` output.
 # TNA (TR 33.871 REQ 2.1, 2.2, 2.5, 3.2): `add --schemes tna`, wwsf-allow /
-# -disallow, wwsf-block [--reason] / -unblock, wwsfs, pool-add / -remove
+# -disallow, wwsf-block [--reason] (removing the registrations made
+# through the WWSF, only those, and saying how many) / -unblock, wwsfs,
+# pool-add / -remove
 # (one pool per IMPI, all or nothing), links / link-remove, their refusals
 # naming what was expected, and the demo's grace, pool1..pool4 and bob.
 . "$(dirname "$0")/../lib/harness.sh"
@@ -187,11 +189,38 @@ check "pool-remove" out_is "removed 1 IMPI from the pool of shop.example.com" \
 check "pool-remove of an IMPI not in that pool says so" fails_saying \
 	"pb@ims.example.org is not in the pool of shop.example.com" wh pool-remove shop.example.com pb@ims.example.org
 
-check "wwsf-block with a reason" out_is \
-	"blocked shop.example.com: its registrations are refused from now on; reason: leaked tokens" \
+# Bindings as the cscf writes them (in the same store by default): two
+# registrations through shop.example.com (pa: one Contact for its two
+# IMPUs; pb), one through the operator WWSF, one by Digest.
+mkbind() {
+	python3 - "$DB" <<'PY'
+import sqlite3, sys, time
+db = sqlite3.connect(sys.argv[1])
+exp = int(time.time()) + 600
+for impu, contact, wwsf in [("sip:pa@ims.example.org", "sip:pa@192.0.2.1", "shop.example.com"),
+                            ("tel:+15550000088", "sip:pa@192.0.2.1", "shop.example.com"),
+                            ("sip:pb@ims.example.org", "sip:pb@192.0.2.2", "shop.example.com"),
+                            ("sip:tia@ims.example.org", "sip:tia@192.0.2.3", "wwsf.ims.example.org"),
+                            ("sip:eric@ims.example.org", "sip:eric@192.0.2.4", "")]:
+    db.execute("insert into binding (impu, contact, expires, received, wwsf) values (?, ?, ?, 'tcp:127.0.0.1:5070', ?)",
+               (impu, contact, exp, wwsf))
+db.commit()
+PY
+}
+nbind() { sqlite3 "$DB" "select count(*) from binding where $1"; }
+check "bindings through two WWSFs and by Digest, as the cscf writes them" mkbind
+check "wwsf-block with a reason removes that WWSF's registrations and says how many" out_is \
+	"blocked shop.example.com; removed 2 registrations (3 bindings); reason: leaked tokens" \
 	wh wwsf-block shop.example.com --reason "leaked tokens"
-check "wwsf-block without a reason" out_is \
-	"blocked evil.example.com: its registrations are refused from now on" wh wwsf-block evil.example.com
+check "... none of shop.example.com's bindings is left" test "$(nbind "wwsf = 'shop.example.com'")" = 0
+check "... the other WWSF's and the Digest binding stay" test "$(nbind "impu in ('sip:tia@ims.example.org', 'sip:eric@ims.example.org')")" = 2
+check "wwsf-block without a reason (no registrations)" out_is \
+	"blocked evil.example.com; removed 0 registrations" wh wwsf-block evil.example.com
+check "wwsf-block of the operator WWSF takes its one registration" out_is \
+	"blocked wwsf.ims.example.org; removed 1 registration" wh wwsf-block wwsf.ims.example.org
+check "wwsf-unblock wwsf.ims.example.org" out_is "unblocked wwsf.ims.example.org" \
+	wh wwsf-unblock wwsf.ims.example.org
+check "the Digest binding is still there" test "$(nbind "impu = 'sip:eric@ims.example.org'")" = 1
 check "wwsf-block refuses a misspelt option" fails_saying "usage: wims hss wwsf-block WWSF \[--reason TEXT\]" \
 	wh wwsf-block shop.example.com --reasons x
 check "wwsf-block refuses a bad identity" fails_saying "expected a WWSF identity" wh wwsf-block "a b"
