@@ -8,11 +8,16 @@
 # Part 1: the core is a small python registrar that records what the
 #   eP-CSCF forwards: the TNA Authorization and P-WWSF-Identity instead of
 #   the token, the client's own P-WWSF-Identity gone; the cache on a
-#   re-REGISTER; a key rotation picked up by a JWKS refresh with the
+#   re-REGISTER; only the token's IMPUs bound (REQ 2.4: the core answers
+#   with one more); a key rotation picked up by a JWKS refresh with the
 #   REGISTER held; every refusal (401 invalid_token / 403) leaves no
 #   binding and reaches no core.
 # Part 2: the real core (`wims demo`, hss + cscf + pcscf): grace registers
 #   with a token alone and a MESSAGE from her flow carries her identity;
+#   REQ 2.4: the core registers her tel IMPU too, but a token naming only
+#   her sip IMPU binds only that one (From / P-Preferred-Identity tel:
+#   403); the binding ends at the token's exp (a token with 60 s left,
+#   one with 5 s: then 403 Not registered until a fresh token);
 #   a pool identity registers from the pool WWSF's Origin.
 # Part 3 (when the waf role exists): the JWKS over https from the WAF and
 #   an opaque token through RFC 7662 introspection.
@@ -72,7 +77,9 @@ def serve(c):
             if lines[0].startswith("REGISTER"):
                 to = re.search(r"(?im)^to:\s*<([^>]*)>", text).group(1)
                 out += [l for l in lines if re.match(r"(?i)(contact|path):", l)]
-                out.append(f"P-Associated-URI: <{to}>")
+                # the implicit registration set: one more IMPU than the
+                # token names (REQ 2.4)
+                out.append(f"P-Associated-URI: <{to}>, <tel:+15550000099>")
             out.append("Content-Length: 0")
             c.sendall(("\r\n".join(out) + "\r\n\r\n").encode())
 s = socket.socket()
@@ -102,6 +109,11 @@ check "forwarded with P-WWSF-Identity of the token, the client's own removed, no
 check "the 200 bound grace@$DOMAIN to the flow (trusted node authentication)" \
 	grep -q "bound grace@$DOMAIN (.*(trusted node authentication)" "$PLOG"
 check "the token is never logged" bash -c "! grep -qF '${GOOD:0:60}' '$PLOG'"
+check "REQ 2.4: the core registered tel:+15550000099 too, the token names only $GRACE: a MESSAGE from it (From, then P-Preferred-Identity) gets 403" \
+	bearer --token "$GOOD" --refused-from tel:+15550000099 --refused-ppi tel:+15550000099 \
+	--expect-text 'P-Associated-URI: <sip:grace@ims.example.org>, <tel:\+15550000099>'
+check "REQ 2.4: bound to $GRACE alone, the IMPU of the registration not in the token left out" \
+	grep -q "bound grace@$DOMAIN (1 IMPUs, default $GRACE), [0-9]* s (trusted node authentication), 1 registered IMPU not in the token$" "$PLOG"
 
 check "re-REGISTER with the same token: 200 twice" bearer --token "$GOOD" --reregister 2
 check "the re-REGISTERs used the cache (no new signature check)" \
@@ -213,10 +225,34 @@ check "a wwsf_origins item without WWSF=ORIGIN stops start-up, naming it" \
 if ! grep -qs "P-WWSF-Identity" "$HARNESS_ROOT"/src/cscf/*.c; then
 	echo "ok - real core # SKIP the cscf does not take TNA yet"
 else
+	# bearer_skew_s=0: a token is refused the second it expires, so a
+	# short-lived one shows the binding ending with it.
 	wims_start demo --set "pcscf.waf_jwks=$K/jwks.json" --set pcscf.waf_introspect= \
-		--set global.log_level=debug
+		--set pcscf.bearer_skew_s=0 --set global.log_level=debug
+	DLOG=$TEST_TMP/wims-demo.log
 	check "demo: grace registers with a token alone (200); a MESSAGE from her flow carries P-Asserted-Identity <$GRACE>" \
 		bearer --token "$GOOD" --message-self
+	# REQ 2.4, the bob-impu1/bob-impu2 case: the token names her sip IMPU
+	# only; the core registers her implicit set (with $GRACE_TEL).
+	check "demo REQ 2.4: token for $GRACE only, the core's 200 lists $GRACE_TEL too: a MESSAGE with From $GRACE_TEL gets 403, with P-Preferred-Identity $GRACE_TEL 403, from $GRACE delivered" \
+		bearer --token "$GOOD" --expect-text "P-Associated-URI:.*<${GRACE_TEL/+/\\+}>" \
+		--refused-from "$GRACE_TEL" --refused-ppi "$GRACE_TEL" --message-self
+	check "demo REQ 2.4: the flow was bound to $GRACE alone (1 registered IMPU not in the token)" \
+		grep -q "bound grace@$DOMAIN (1 IMPUs, default $GRACE), [0-9]* s (trusted node authentication), 1 registered IMPU not in the token$" "$DLOG"
+	check "demo: a token naming both her IMPUs binds both: From $GRACE_TEL delivered with P-Asserted-Identity <$GRACE_TEL>" \
+		bearer --token "$(tok --impu "$GRACE" --impu "$GRACE_TEL")" --from "$GRACE_TEL" --message-self
+	check "demo: ... bound with both (0 registered IMPUs not in the token)" \
+		grep -q "bound grace@$DOMAIN (2 IMPUs, default $GRACE), [0-9]* s (trusted node authentication), 0 registered IMPUs not in the token$" "$DLOG"
+	# The binding must not outlive the token.
+	check "demo: a token with 60 s left, a registration of 600 s: 200" \
+		bearer --token "$(tok --exp-in 60)"
+	check "demo: ... bound for the token's 60 s at most, not the registration's" \
+		grep -Eq "bound grace@$DOMAIN \(1 IMPUs, default $GRACE\), (59|60) s \(trusted node authentication\), 1 registered IMPU not in the token, until the token expires$" "$DLOG"
+	T5=$(tok --exp-in 5)
+	check "demo: a token with 5 s left: bound (MESSAGE delivered), 6 s later 403 Not registered; re-REGISTER with it 401, still 403; with a fresh token 200 and delivered again" \
+		bearer --token "$T5" --message-self --expire-after 6 --then "401:$T5" --then "200:$GOOD"
+	check "demo: ... that binding was for the token's seconds (until the token expires)" \
+		grep -Eq "bound grace@$DOMAIN \(1 IMPUs, default $GRACE\), [1-5] s \(trusted node authentication\), 1 registered IMPU not in the token, until the token expires$" "$DLOG"
 	check "demo: pool1 registers from the pool WWSF's Origin" \
 		client bearer --user pool1 --origin "$POOL_ORIGIN" \
 		--token "$(tok --wwsf webshop.example.net --impi pool1@$DOMAIN)"

@@ -38,7 +38,18 @@ eP-CSCF behaved as it must, 1 otherwise:
                            back with P-Asserted-Identity of it), and on a
                            refusal --check-unbound (a MESSAGE gets 403 Not
                            registered: nothing was bound); --send-and-close:
-                           close the WebSocket right after the REGISTER
+                           close the WebSocket right after the REGISTER;
+                           after a 200 (in this order): --refused-from URI
+                           and --refused-ppi URI (repeat; a MESSAGE with
+                           that From / P-Preferred-Identity gets 403: REQ
+                           2.4, the flow speaks only for the token's
+                           IMPUs), --expire-after S (S s after the 200 a
+                           MESSAGE gets 403 Not registered: the binding
+                           ended with the token), --then STATUS:TOKEN
+                           (repeat; re-REGISTER on the same flow with
+                           another token, must get STATUS; then the
+                           --message-self check again, or 403 Not
+                           registered after a refusal)
 
 Calls (class Phone: a small RFC 3261 UA with dialogs, one flow each):
   core-calls               WIC -> a SIPp core (pcscf_calls.sh): call, CANCEL,
@@ -1197,7 +1208,8 @@ def do_bearer(a):
     if a.token_file:
         with open(a.token_file) as f:
             token = f.read().strip()
-    auth = a.auth if a.auth is not None else f"Bearer {token}"
+    # a cell: --then re-REGISTERs with another token
+    auth_now = [a.auth if a.auth is not None else f"Bearer {token}"]
     try:
         ph = Phone("wic", a, user=a.user, origin=a.origin)
     except (WsError, OSError) as e:
@@ -1211,8 +1223,8 @@ def do_bearer(a):
                  f"To: <{to}>", f"From: <{frm}>;tag={tag}", f"Call-ID: {cid}",
                  f"CSeq: {cseq} REGISTER", "Supported: path, outbound, gruu",
                  f"Contact: <{ph.contact_uri}>;expires=600"]
-        if auth:
-            lines.append(f"Authorization: {auth}")
+        if auth_now[0]:
+            lines.append(f"Authorization: {auth_now[0]}")
         lines += list(a.extra or [])
         lines.append("Content-Length: 0")
         ph.send("\r\n".join(lines) + "\r\n\r\n")
@@ -1225,12 +1237,46 @@ def do_bearer(a):
         lines = [f"REGISTER sip:{a.domain} SIP/2.0", ph.via(), "Max-Forwards: 70",
                  f"To: <{to}>", f"From: <{frm}>;tag={tag}", f"Call-ID: {cid}",
                  "CSeq: 1 REGISTER", f"Contact: <{ph.contact_uri}>;expires=600",
-                 f"Authorization: {auth}", "Content-Length: 0"]
+                 f"Authorization: {auth_now[0]}", "Content-Length: 0"]
         ph.send("\r\n".join(lines) + "\r\n\r\n")
         ph.drop()
         print("ok")
         return
+    def message_self():
+        """A MESSAGE to its own IMPU must come back with P-Asserted-Identity
+        of From (the flow speaks for it)."""
+        m = ph.request("MESSAGE", impu, impu, from_uri=frm, body="hello me",
+                       ctype="text/plain",
+                       extra=["P-Asserted-Identity: <sip:mallory@ims.example.org>"])
+        try:
+            got = ph.wait_request("MESSAGE", timeout=5)
+        except Check as e:
+            fail(f"the MESSAGE did not come back: {e}")
+        pai = got.all("P-Asserted-Identity")
+        print(f"MESSAGE came back with P-Asserted-Identity {pai}")
+        ph.respond(got, 200, to_tag=rnd(6))
+        resp = ph.wait_response(m.one("Call-ID"), "MESSAGE")
+        print(f"MESSAGE -> {resp.status} {resp.reason}")
+        if pai != [f"<{frm}>"]:
+            fail(f"P-Asserted-Identity {pai}, expected <{frm}>")
+
+    def message_refused(reason, from_uri=None, ppi=None):
+        """A MESSAGE (From from_uri, or P-Preferred-Identity ppi) must get
+        403 with reason from the eP-CSCF."""
+        extra = [f"P-Preferred-Identity: <{ppi}>"] if ppi else []
+        m = ph.request("MESSAGE", impu, impu, from_uri=from_uri or frm, body="x",
+                       ctype="text/plain", extra=extra)
+        try:
+            resp = ph.wait_response(m.one("Call-ID"), "MESSAGE")
+        except Check as e:
+            fail(str(e))
+        what = f"P-Preferred-Identity {ppi}" if ppi else f"From {from_uri or frm}"
+        print(f"MESSAGE with {what} -> {resp.status} {resp.reason}")
+        if resp.status != 403 or reason not in (resp.reason or ""):
+            fail(f"expected 403 {reason}, got {resp.status} {resp.reason}")
+
     r = register(1)
+    registered_at = time.time()
     text = r.text.split("\r\n\r\n")[0]
     print(f"REGISTER -> {r.status} {r.reason}")
     for h in ("WWW-Authenticate", "Warning", "P-Associated-URI"):
@@ -1247,20 +1293,29 @@ def do_bearer(a):
             if r2.status != 200:
                 fail(f"re-REGISTER got {r2.status} {r2.reason}")
         if a.message_self:
-            m = ph.request("MESSAGE", impu, impu, from_uri=frm, body="hello me",
-                           ctype="text/plain",
-                           extra=["P-Asserted-Identity: <sip:mallory@ims.example.org>"])
-            try:
-                got = ph.wait_request("MESSAGE", timeout=5)
-            except Check as e:
-                fail(f"the MESSAGE did not come back: {e}")
-            pai = got.all("P-Asserted-Identity")
-            print(f"MESSAGE came back with P-Asserted-Identity {pai}")
-            ph.respond(got, 200, to_tag=rnd(6))
-            resp = ph.wait_response(m.one("Call-ID"), "MESSAGE")
-            print(f"MESSAGE -> {resp.status} {resp.reason}")
-            if pai != [f"<{frm}>"]:
-                fail(f"P-Asserted-Identity {pai}, expected <{frm}>")
+            message_self()
+        for u in a.refused_from or []:
+            message_refused("From is not a registered identity", from_uri=u)
+        for u in a.refused_ppi or []:
+            message_refused("P-Preferred-Identity is not a registered identity", ppi=u)
+        if a.expire_after is not None:
+            left = registered_at + a.expire_after - time.time()
+            print(f"waiting {left:.1f} s for the binding to end")
+            time.sleep(max(0.0, left))
+            message_refused("Not registered")
+        cseq = 2 + a.reregister
+        for then in a.then or []:
+            want, _, tok = then.partition(":")
+            auth_now[0] = f"Bearer {tok}"
+            r3 = register(cseq)
+            cseq += 1
+            print(f"re-REGISTER with another token -> {r3.status} {r3.reason}")
+            if r3.status != int(want):
+                fail(f"expected {want}, got {r3.status} {r3.reason}")
+            if r3.status == 200 and a.message_self:
+                message_self()
+            elif r3.status != 200:
+                message_refused("Not registered")
     elif a.check_unbound:
         m = ph.request("MESSAGE", impu, impu, from_uri=frm, body="x", ctype="text/plain")
         resp = ph.wait_response(m.one("Call-ID"), "MESSAGE")
@@ -1338,6 +1393,10 @@ def main():
     be.add_argument("--check-unbound", action="store_true")
     be.add_argument("--within", type=float, default=8)
     be.add_argument("--send-and-close", action="store_true")
+    be.add_argument("--refused-from", action="append")
+    be.add_argument("--refused-ppi", action="append")
+    be.add_argument("--expire-after", type=float)
+    be.add_argument("--then", action="append")
     a = p.parse_args()
     if a.password is None:
         a.password = f"{a.user}-secret"
