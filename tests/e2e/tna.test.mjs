@@ -25,10 +25,14 @@
 //   (e) grace's token replayed from another Origin: a foreign origin cannot
 //       open the WebSocket; the pool WWSF's page (an allowed Origin, another
 //       WWSF) is refused: the token was issued for another site
+//   (f) "Use my web account's linked IMS identity": erin signs in to the
+//       operator WWSF itself; no link yet, so the page offers to link her
+//       IMPU; the code reaches her phone (registered with IMS AKA through
+//       the network ISIM); confirmed, her web account's token registers her
 // Screenshots: tna-login, tna-waf-signin, tna-waf-consent,
 // tna-registered-operator, tna-alice-message, tna-pool-guest,
 // tna-blocked-guest, tna-blocked-refused, tna-link-code, tna-link-confirmed,
-// tna-registered-bob, tna-replayed.
+// tna-registered-bob, tna-replayed, tna-web-link, tna-registered-web-account.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
@@ -37,15 +41,15 @@ import { wsUpgradeStatus } from './lib/http.mjs';
 import { messagesPanel, registeredPage, sendText, sipTrace, waitBubble } from './lib/phone.mjs';
 import { demoSession } from './lib/session.mjs';
 import { startStaticSite } from './lib/static.mjs';
-import { authVia, openWic, screenshot, statusPanel, waitForState } from './lib/wic.mjs';
+import { authVia, openWic, screenshot, signInToSite, statusPanel, waitForState } from './lib/wic.mjs';
 import { REPO, freePort, wimsCli, wimsTna } from './lib/wims.mjs';
 
 const tna = await wimsTna();
 const skip = tna.waf && tna.pool ? false : 'this wims has no waf role or pool WWSF yet';
 
 /* contexts: 0 grace, 1 alice, 2 and 3 guests, 4 bob (Digest), 5 bob (web),
- * 6 a third guest and the replays */
-const session = demoSession({ contexts: 7, skip, fixedPorts: true });
+ * 6 a third guest and the replays, 7 erin's phone (AKA), 8 erin (web) */
+const session = demoSession({ contexts: 9, skip, fixedPorts: true });
 const demo = () => session.demo();
 
 const OPERATOR = 'https://127.0.0.1:8443/';
@@ -123,6 +127,23 @@ async function operatorSignIn(page, user, password, shots = null) {
 		const body = await page.textContent('body').catch(() => '');
 		throw new Error(`${user}: not back on the WIC: ${page.url()}: ${body.replace(/\s+/g, ' ').slice(0, 500)}\n${e.message}`);
 	}
+}
+
+/* The one-time code the WAF sent to page (a registered device) by SIP MESSAGE. */
+async function linkCode(page) {
+	await page.waitForFunction(() => window.wic.conversations.some((c) => c.messages.some((m) =>
+		m.dir === 'in' && /\b\d{8}\b/.test(m.text))), null, { timeout: 15000 });
+	const text = await page.evaluate(() => window.wic.conversations.flatMap((c) => c.messages)
+		.filter((m) => m.dir === 'in').map((m) => m.text).join('\n'));
+	const m = /\b(\d{8})\b/.exec(text);
+	assert.ok(m, `a code in ${page.who}'s messages: ${text}`);
+	return m[1];
+}
+
+/* On the WAF's /link/confirm page: enter code and submit. */
+async function confirmCode(page, code) {
+	await page.fill('input[name="code"]', code);
+	await Promise.all([page.waitForLoadState('load'), page.click('form[action="/link/confirm"] button[type="submit"]')]);
 }
 
 describe('registering with a token from the operator (TNA)', { skip }, () => {
@@ -290,27 +311,18 @@ describe('registering with a token from the operator (TNA)', { skip }, () => {
 		assert.match(asked, /code/i, asked);
 		assert.doesNotMatch(asked, /\b\d{8}\b/, 'the code is not shown to the web page');
 		await screenshot(web, 'tna-link-asked');
-		/* the code arrives on bob's registered device */
-		await bobPhone.waitForFunction(() => [...document.querySelectorAll('#thread .bubble.in .bubble-text, ' +
-			'#conversations .conv-last')].some((e) => /\b\d{8}\b|\b\d{4}[ -]\d{4}\b/.test(e.textContent)),
-		null, { timeout: 15000 });
-		const text = await bobPhone.evaluate(() => window.wic.conversations.flatMap((c) => c.messages)
-			.filter((m) => m.dir === 'in').map((m) => m.text).join('\n'));
-		const m = /\b(\d{4})[ -]?(\d{4})\b/.exec(text);
-		assert.ok(m, `a code in bob's messages: ${text}`);
-		const code = m[1] + m[2];
+		/* the code arrives on bob's registered device, from the WAF */
+		const code = await linkCode(bobPhone);
 		const from = (await messagesPanel(bobPhone)).conversations[0];
-		assert.ok(from, 'a conversation with the WAF');
+		assert.equal(from.key, 'sip:waf@ims.example.org');
 		await screenshot(bobPhone, 'tna-link-code');
 		/* a wrong code first: refused */
 		await web.goto(`${WAF}/link/confirm`);
-		await web.fill('input[name="code"]', code === '00000000' ? '11111111' : '00000000');
-		await Promise.all([web.waitForLoadState('load'), web.click('form[action="/link/confirm"] button[type="submit"]')]);
+		await confirmCode(web, code === '00000000' ? '11111111' : '00000000');
 		assert.notEqual(await web.textContent('h1'), 'Link confirmed');
 		assert.match(await web.textContent('body'), /not valid|refused/i);
 		await web.goto(`${WAF}/link/confirm`);
-		await web.fill('input[name="code"]', code);
-		await Promise.all([web.waitForLoadState('load'), web.click('form[action="/link/confirm"] button[type="submit"]')]);
+		await confirmCode(web, code);
 		assert.equal(await web.textContent('h1'), 'Link confirmed');
 		assert.match(await web.textContent('body'), /is now linked to the IMS identity sip:bob@ims\.example\.org/);
 		await screenshot(web, 'tna-link-confirmed');
@@ -355,5 +367,50 @@ describe('registering with a token from the operator (TNA)', { skip }, () => {
 		assert.match(last, /^SIP\/2\.0 403 /);
 		await screenshot(thief, 'tna-replayed');
 		await thief.close();
+	});
+	test('(f) erin, signed in to the site, links her IMS identity through it and registers with her web account\'s token', async () => {
+		const w = demo();
+		/* the demo gives erin IMS AKA only: let her subscription use TNA */
+		const schemes = await wimsCli(['hss', 'schemes', 'erin@ims.example.org', 'akav2,tna'], { dataDir: w.dataDir });
+		assert.equal(schemes.code, 0, schemes.out);
+		/* her phone: IMS AKA through the network ISIM */
+		const phone = await openWic(session.contexts[7], OPERATOR);
+		phone.who = 'erin (phone)';
+		await signInToSite(phone, { user: 'erin', password: 'erin-web' });
+		await phone.click('#register');
+		await waitRegistered(phone);
+		/* her browser: the web account's way, not signed in yet */
+		const web = await openWic(session.contexts[8], OPERATOR);
+		web.who = 'erin';
+		await web.click('#web-linked');
+		await web.waitForSelector('#linked-user', { state: 'visible', timeout: 15000 });
+		assert.match(await web.textContent('#token-error'), /Sign in to this site first/);
+		await web.fill('#linked-user', 'erin');
+		await web.fill('#linked-password', 'erin-web');
+		await web.click('#linked-go');
+		/* signed in, but the operator vouches for no IMS identity of hers */
+		await web.waitForSelector('#link-box', { state: 'visible', timeout: 15000 });
+		assert.match(await web.textContent('#link-status'), /No IMS identity is linked to your web account erin/);
+		assert.equal(await web.inputValue('#link-impu'), 'sip:erin@ims.example.org', 'her subscription proposed');
+		await web.click('#link-send');
+		await web.waitForSelector('#link-sent', { state: 'visible', timeout: 15000 });
+		const href = await web.getAttribute('#link-confirm', 'href');
+		assert.equal(href, `${WAF}/link/confirm`);
+		await screenshot(web, 'tna-web-link');
+		const code = await linkCode(phone);
+		const confirm = await session.contexts[8].newPage();
+		await confirm.goto(href);
+		await confirmCode(confirm, code);
+		assert.equal(await confirm.textContent('h1'), 'Link confirmed');
+		assert.match(await confirm.textContent('body'), /wwsf\.ims\.example\.org may now register you/);
+		await confirm.close();
+		/* now her web account's token registers her */
+		await web.click('#web-linked');
+		await waitRegistered(web);
+		assert.equal((await authVia(web)).text,
+			'Registered with a token for your web account erin on wwsf.ims.example.org, as sip:erin@ims.example.org');
+		const regs = await sentRegisters(web);
+		assert.match(regs[regs.length - 1], /^Authorization: Bearer [A-Za-z0-9\-._~+/]+=*$/m);
+		await screenshot(web, 'tna-registered-web-account');
 	});
 });

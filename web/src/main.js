@@ -111,6 +111,7 @@ function drawTokenBox() {
 	$('token-active').hidden = !tokenMode;
 	if (tokenMode) {
 		$('linked-signin').hidden = true;
+		$('link-box').hidden = true;
 		const t = tokenMode.token;
 		$('token-active-text').textContent = !t ? 'Asking this site for your token…' :
 			tokenMode.via === 'pool' ?
@@ -161,6 +162,8 @@ async function registerWithToken(via, get, { account = null } = {}) {
 		if (via === 'wwsf-login' && e.kind === 'no-session') {
 			$('linked-signin').hidden = false;
 			$('linked-user').focus();
+		} else if (via === 'wwsf-login') {
+			showLinkBox(account || (webAccount && webAccount.user));
 		}
 		return false;
 	} finally {
@@ -181,6 +184,52 @@ async function registerWithToken(via, get, { account = null } = {}) {
 	return true;
 }
 
+/* Signed in to this site, but the operator vouches for no IMS identity of
+ * this account (yet): offer to link one (Annex C M2, the code by SIP
+ * MESSAGE to that identity). */
+function showLinkBox(account) {
+	$('link-box').hidden = false;
+	$('link-sent').hidden = true;
+	$('link-status').textContent = `No IMS identity is linked to your web account${account ? ` ${account}` : ''} ` +
+		'yet. Link one: the operator sends a code to it by SIP message, which you enter on the operator\'s page.';
+	if (!$('link-impu').value && webAccount && webAccount.subscriptions && webAccount.subscriptions.length)
+		$('link-impu').value = webAccount.subscriptions[0].impu;
+}
+
+async function sendLinkCode() {
+	tokenError('');
+	const impu = normaliseImpu($('link-impu').value, config.domain) ||
+		(/^tel:\+?[0-9]+$/i.test($('link-impu').value.trim()) ? $('link-impu').value.trim() : null);
+	if (!impu) {
+		tokenError('Enter the IMS identity to link, e.g. sip:you@' + config.domain + '.');
+		$('link-impu').focus();
+		return;
+	}
+	$('link-send').disabled = true;
+	try {
+		const { confirmUrl } = await tokens.link(impu);
+		const sent = $('link-sent');
+		sent.hidden = false;
+		sent.replaceChildren(`A code is on its way to ${impu} by SIP message. Enter it on `);
+		if (confirmUrl) {
+			const a = document.createElement('a');
+			a.href = confirmUrl;
+			a.target = '_blank';
+			a.rel = 'noopener';
+			a.id = 'link-confirm';
+			a.textContent = 'the operator\'s confirmation page';
+			sent.append(a);
+		} else {
+			sent.append('the operator\'s confirmation page');
+		}
+		sent.append(', then press "Use my web account\'s linked IMS identity" again.');
+	} catch (e) {
+		tokenError(e.kind === 'not-registered' ? `${e.message}.` : `Linking failed: ${e.message}.`);
+	} finally {
+		$('link-send').disabled = false;
+	}
+}
+
 function startOperatorSignIn() {
 	tokenError('');
 	sessionStorage.setItem(TOKEN_WAY, 'operator');
@@ -190,6 +239,7 @@ function startOperatorSignIn() {
 /* The web account's linked identity: asked at once (the person may be
  * signed in already); without a session the sign-in fields show. */
 function useLinkedIdentity() {
+	$('link-box').hidden = true;
 	return registerWithToken('wwsf-login', tokens.forWebAccount, { account: webAccount ? webAccount.user : null });
 }
 
@@ -206,6 +256,7 @@ async function linkedSignIn() {
 	try {
 		const account = await siteIsim.login(user, password);
 		$('linked-password').value = '';
+		$('linked-signin').hidden = true;
 		webAccount = account && account.user ? account : null;
 		await registerWithToken('wwsf-login', tokens.forWebAccount, { account: user });
 	} catch (e) {
@@ -516,6 +567,8 @@ function draw({ detail: s }) {
 		'web-linked', 'linked-go', 'token-register'])
 		$(id).disabled = busy;
 	$('token-register').textContent = s.state === 'failed' ? 'Try again' : 'Register';
+	/* green only while the token is doing its job */
+	$('token-active-text').dataset.state = s.state === 'failed' ? '' : 'ok';
 	if (!busy && webAccount)
 		$('isim-subscription').disabled = webAccount.subscriptions.length < 2;
 
@@ -977,6 +1030,7 @@ $('linked-password').addEventListener('keydown', (e) => {
 	}
 });
 $('token-register').addEventListener('click', tokenRegisterAgain);
+$('link-send').addEventListener('click', sendLinkCode);
 $('token-cancel').addEventListener('click', leaveTokenMode);
 $('unregister').addEventListener('click', () => client.unregister());
 $('impu').addEventListener('input', updateImpiHint);

@@ -15,6 +15,10 @@
  *                         linked to that web account (client credentials)
  *   POST /pool/session    a temporary identity from the WWSF's pool
  *                         (scenario 3); 503 when the pool is exhausted
+ *   POST /link {impu}     for a person signed in to the WWSF whose account
+ *                         has no linked IMS identity yet: the WAF sends a
+ *                         one-time code to that IMPU by SIP MESSAGE (TR
+ *                         33.871 Annex C, M2); 202 {status, confirm_url}
  *
  * each answering {access_token, impu, impi, expires_in, wwsf, via} with
  * via "operator" | "wwsf-login" | "pool".  The WIC sends the token in
@@ -94,13 +98,14 @@ export function tokenFromAnswer(data, { now = Date.now(), via = 'operator' } = {
 	};
 }
 
-const KIND_BY_STATUS = { 401: 'no-session', 403: 'refused', 503: 'exhausted' };
+const KIND_BY_STATUS = { 401: 'no-session', 403: 'refused', 409: 'not-registered', 429: 'rate-limit',
+	503: 'exhausted' };
 
 /* Bound every request: the WWSF may wait for the WAF, which is not for ever. */
 const REQUEST_TIMEOUT_MS = 15000;
 
-/* One same-origin JSON request answering a token. */
-async function tokenRequest(fetchImpl, url, method, via) {
+/* One same-origin JSON request: the parsed body of a 2xx, else a TokenError. */
+async function siteRequest(fetchImpl, url, method, body = {}) {
 	const ctl = typeof AbortController === 'function' ? new AbortController() : null;
 	const timer = ctl ? setTimeout(() => ctl.abort(), REQUEST_TIMEOUT_MS) : null;
 	let res;
@@ -110,7 +115,7 @@ async function tokenRequest(fetchImpl, url, method, via) {
 			cache: 'no-store',
 			credentials: 'same-origin',
 			headers: method === 'POST' ? { 'content-type': 'application/json' } : {},
-			body: method === 'POST' ? '{}' : undefined,
+			body: method === 'POST' ? JSON.stringify(body) : undefined,
 			signal: ctl ? ctl.signal : undefined,
 		});
 	} catch (e) {
@@ -126,12 +131,17 @@ async function tokenRequest(fetchImpl, url, method, via) {
 		data = null;
 	}
 	if (res.status >= 200 && res.status < 300)
-		return tokenFromAnswer(data, { via });
+		return data;
 	/* RFC 6749 5.2 errors carry error_description; the WWSF's own, error */
 	const said = data && typeof data.error_description === 'string' && data.error_description ?
 		data.error_description :
 		data && typeof data.error === 'string' && data.error ? data.error : `HTTP ${res.status}`;
 	throw new TokenError(KIND_BY_STATUS[res.status] || 'server', said, { status: res.status });
+}
+
+/* A request answering a token. */
+async function tokenRequest(fetchImpl, url, method, via) {
+	return tokenFromAnswer(await siteRequest(fetchImpl, url, method), { via });
 }
 
 /**
@@ -149,6 +159,16 @@ export function tokenSource({ base = '', fetchImpl = globalThis.fetch?.bind(glob
 		forWebAccount: () => tokenRequest(fetchImpl, `${root}/oauth/token`, 'POST', 'wwsf-login'),
 		/** A guest identity from the site's pool. */
 		guest: () => tokenRequest(fetchImpl, `${root}/pool/session`, 'POST', 'pool'),
+		/**
+		 * Ask to link impu to the signed-in web account: { confirmUrl }
+		 * (an https:// URL or null) once the code is on its way.
+		 */
+		async link(impu) {
+			const data = await siteRequest(fetchImpl, `${root}/link`, 'POST', { impu });
+			const url = data && typeof data.confirm_url === 'string' && /^https:\/\/[^\s"<>]+$/.test(data.confirm_url) ?
+				data.confirm_url : null;
+			return { confirmUrl: url };
+		},
 	};
 }
 
@@ -196,12 +216,13 @@ function vouchedBy(via) {
  */
 export function explainTokenFailure({ status, reason = '', warnings = [], challenge = null,
 	digestOffered = false, via = 'operator' }) {
-	const why = (challenge && challenge.error_description) ||
-		warnings.map((w) => w.text).filter(Boolean).join('; ') || reason;
+	const warned = warnings.map((w) => w.text).filter(Boolean).join('; ');
+	const why = (challenge && challenge.error_description) || warned || reason;
+	/* the Warning only when it says more than the reason phrase */
 	const detail = `The server answered ${status}${reason ? ` ${reason}` : ''}` +
 		(challenge && challenge.error ? ` (${challenge.error}${challenge.error_description ?
 			`: ${challenge.error_description}` : ''})` :
-			warnings.length ? ` (${warnings.map((w) => w.text).join('; ')})` : '') + '.';
+			warned && warned !== reason ? ` (${warned})` : '') + '.';
 	if ((status === 401 || status === 407) && !challenge && digestOffered)
 		return { kind: 'token-unsupported', title: 'This network does not take a token here: it asked for an IMS password.',
 			detail: `${detail} Sign in with your IMS credentials instead.` };

@@ -120,7 +120,10 @@ test('the words for a refused token registration', () => {
 		warnings: [{ code: 399, agent: 'ims.example.org', text: 'WWSF blocked' }], via: 'pool' });
 	assert.equal(blocked.kind, 'token-refused');
 	assert.equal(blocked.title, 'Registration refused: WWSF blocked.');
-	assert.match(blocked.detail, /403 WWSF blocked \(WWSF blocked\)/);
+	assert.equal(blocked.detail, 'The server answered 403 WWSF blocked.', 'the Warning is not said twice');
+	assert.equal(explainTokenFailure({ status: 403, reason: 'Forbidden',
+		warnings: [{ code: 399, agent: 'x', text: 'WWSF not allowed for this subscription' }] }).detail,
+	'The server answered 403 Forbidden (WWSF not allowed for this subscription).');
 	const site = explainTokenFailure({ status: 403, reason: 'Forbidden',
 		challenge: { error: 'invalid_token', error_description: 'token was issued for another site' } });
 	assert.equal(site.title, 'Registration refused: token was issued for another site.');
@@ -282,4 +285,21 @@ test('a token answer without via is taken as what was asked for', async () => {
 	assert.equal((await src.guest()).via, 'pool');
 	assert.equal((await src.forWebAccount()).via, 'wwsf-login');
 	assert.equal(tokenFromAnswer(bare).via, 'operator');
+});
+
+test('POST /link {impu}: the confirmation page only when it is an https URL; refusals with the site\'s words', async () => {
+	const f = fakeFetch([202, { status: 'pending', confirm_url: 'https://127.0.0.1:9443/link/confirm', expires_in: 600 }],
+		[202, { status: 'pending', confirm_url: 'javascript:alert(1)' }],
+		[409, { error: 'sip:erin@ims.example.org is not registered: register a device first' }],
+		[401, { error: 'sign in to this site first' }]);
+	const src = tokenSource({ fetchImpl: f });
+	assert.deepEqual(await src.link('sip:erin@ims.example.org'), { confirmUrl: 'https://127.0.0.1:9443/link/confirm' });
+	assert.equal(f.calls[0].url, '/link');
+	assert.equal(f.calls[0].method, 'POST');
+	assert.equal(f.calls[0].body, '{"impu":"sip:erin@ims.example.org"}');
+	assert.deepEqual(await src.link('sip:erin@ims.example.org'), { confirmUrl: null });
+	const e = await src.link('sip:erin@ims.example.org').catch((x) => x);
+	assert.equal(e.kind, 'not-registered');
+	assert.match(e.message, /register a device first/);
+	assert.equal((await src.link('sip:erin@ims.example.org').catch((x) => x)).kind, 'no-session');
 });
