@@ -29,10 +29,14 @@
 //       operator WWSF itself; no link yet, so the page offers to link her
 //       IMPU; the code reaches her phone (registered with IMS AKA through
 //       the network ISIM); confirmed, her web account's token registers her
+//   (g) grace's token with its signature tampered: the P-CSCF's 401 with
+//       its Bearer error_description is what the page shows; one REGISTER,
+//       no Digest attempt
 // Screenshots: tna-login, tna-waf-signin, tna-waf-consent,
 // tna-registered-operator, tna-alice-message, tna-pool-guest,
 // tna-blocked-guest, tna-blocked-refused, tna-link-code, tna-link-confirmed,
-// tna-registered-bob, tna-replayed, tna-web-link, tna-registered-web-account.
+// tna-registered-bob, tna-replayed, tna-web-link, tna-registered-web-account,
+// tna-tampered.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
@@ -412,5 +416,36 @@ describe('registering with a token from the operator (TNA)', { skip }, () => {
 		const regs = await sentRegisters(web);
 		assert.match(regs[regs.length - 1], /^Authorization: Bearer [A-Za-z0-9\-._~+/]+=*$/m);
 		await screenshot(web, 'tna-registered-web-account');
+	});
+	test('(g) a tampered token: the P-CSCF\'s 401 Bearer challenge is shown, and the page tries nothing else', async () => {
+		const w = demo();
+		assert.ok(grace, 'grace signed in');
+		const tok = await sessionToken(grace);
+		assert.equal(tok.status, 200);
+		/* one character of the signature changed */
+		const t = tok.json.access_token;
+		const at = t.length - 5;
+		const forged = t.slice(0, at) + (t[at] === 'A' ? 'B' : 'A') + t.slice(at + 1);
+		const page = await openWic(session.contexts[6], OPERATOR);
+		page.who = 'forger';
+		await page.evaluate(({ t, server, forged }) => window.wic.register({ impu: t.impu, impi: t.impi, server,
+			token: { accessToken: forged, via: 'operator', wwsf: t.wwsf } }), { t: tok.json, server: w.pcscfUrl, forged });
+		assert.equal(await waitForState(page, ['registered', 'failed'], 20000), 'failed');
+		const s = await statusPanel(page);
+		assert.equal(s.failureKind, 'token-invalid', JSON.stringify(s));
+		assert.match(s.failureTitle, /^The network refused the token: .+\.$/);
+		assert.match(s.failureDetail, /401 .*invalid_token/);
+		/* what the P-CSCF said is what the page says */
+		const answer = await page.evaluate(() => window.wic.trace.filter((m) => m.dir === 'in').pop().text);
+		const desc = /error_description="([^"]*)"/.exec(answer);
+		assert.ok(desc, answer);
+		assert.ok(s.failureTitle.includes(desc[1]), `${s.failureTitle} / ${desc[1]}`);
+		/* one REGISTER, never a Digest answer */
+		await new Promise((r) => setTimeout(r, 1000));
+		const regs = await sentRegisters(page);
+		assert.equal(regs.length, 1, await sipTrace(page));
+		assert.doesNotMatch(regs[0], /^Authorization: Digest/mi);
+		await screenshot(page, 'tna-tampered');
+		await page.close();
 	});
 });
