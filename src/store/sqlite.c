@@ -207,6 +207,11 @@ static const char binding_wwsf_index[] =
 	X(BIND_WWSF_COUNT, "SELECT count(DISTINCT contact), count(*) FROM binding "       \
 			   "WHERE wwsf = ?")                                              \
 	X(BIND_DEL_WWSF, "DELETE FROM binding WHERE wwsf = ?")                            \
+	X(BIND_WWSF_DEREG, "UPDATE subscriber SET scscf_name = '' WHERE scscf_name <> '' " \
+			   "AND impi IN (SELECT i.impi FROM binding b JOIN impu i "       \
+			   "ON i.impu = b.impu WHERE b.wwsf = ?1) AND NOT EXISTS "        \
+			   "(SELECT 1 FROM impu i JOIN binding b ON b.impu = i.impu "     \
+			   "WHERE i.impi = subscriber.impi AND b.wwsf <> ?1)")            \
 	X(HSS_VERSION, "SELECT value FROM counter WHERE name = 'hss'")                   \
 	X(WWSF_ALLOW, "INSERT INTO wwsf_allowed (impi, wwsf_id) VALUES (?,?) "            \
 		      "ON CONFLICT DO NOTHING")                                           \
@@ -1132,6 +1137,15 @@ int store_binding_delete_wwsf(struct store *st, const char *wwsf, int *contacts)
 		if (r == SQLITE_ROW && contacts)
 			*contacts = sqlite3_column_int(s, 0);
 		rc = stmt_done(s, r == SQLITE_ROW ? 0 : db_error(st, "binding count"));
+	}
+	/* The IMPIs left without any binding are deregistered as an
+	 * administrative deregistration would (TS 29.228 6.1.2.1: the
+	 * S-CSCF name cleared), where the subscribers share this file. */
+	if (!rc && !(s = stmt_get(st, SQL_BIND_WWSF_DEREG)))
+		rc = WIMS_ESTORE;
+	if (!rc) {
+		bind_text(s, 1, wwsf);
+		rc = stmt_exec(st, s);
 	}
 	if (!rc && !(s = stmt_get(st, SQL_BIND_DEL_WWSF)))
 		rc = WIMS_ESTORE;

@@ -1165,6 +1165,44 @@ static void binding_wwsf_recorded_and_removed(void)
 	store_close(st);
 }
 
+/* The block deregisters (S-CSCF name cleared) an IMPI it left without a
+ * binding, and only such an IMPI. */
+static void binding_wwsf_removal_deregisters(void)
+{
+	fresh_path("bind-wwsf-dereg.db");
+	struct store *st = open_ok();
+	EXPECT_TRUE(st != NULL);
+	EXPECT_INT(add_sub(st, "p@x"), ==, 0);
+	EXPECT_INT(add_impu(st, "p@x", "sip:p@x", 1), ==, 0);
+	EXPECT_INT(add_sub(st, "g@x"), ==, 0);
+	EXPECT_INT(add_impu(st, "g@x", "sip:g@x", 2), ==, 0);
+	EXPECT_INT(add_impu(st, "g@x", "tel:+15550000007", 2), ==, 0);
+	EXPECT_INT(add_sub(st, "o@x"), ==, 0);
+	EXPECT_INT(add_impu(st, "o@x", "sip:o@x", 3), ==, 0);
+	const char *scscf = "sip:127.0.0.1:5060";
+	EXPECT_INT(store_subscriber_set_scscf(st, "p@x", scscf), ==, 0);
+	EXPECT_INT(store_subscriber_set_scscf(st, "g@x", scscf), ==, 0);
+	EXPECT_INT(store_subscriber_set_scscf(st, "o@x", scscf), ==, 0);
+	/* p: through shop only; g: through shop and by Digest on another
+	 * device; o: through the operator WWSF. */
+	EXPECT_INT(put_binding(st, "sip:p@x", "sip:p@192.0.2.1", "shop"), ==, 0);
+	EXPECT_INT(put_binding(st, "sip:g@x", "sip:g@192.0.2.2", "shop"), ==, 0);
+	EXPECT_INT(put_binding(st, "tel:+15550000007", "sip:g@192.0.2.2", "shop"), ==, 0);
+	EXPECT_INT(put_binding(st, "sip:g@x", "sip:g@192.0.2.3", ""), ==, 0);
+	EXPECT_INT(put_binding(st, "sip:o@x", "sip:o@192.0.2.4", "op"), ==, 0);
+	int contacts = 0;
+	EXPECT_INT(store_binding_delete_wwsf(st, "shop", &contacts), ==, 3);
+	EXPECT_INT(contacts, ==, 2);
+	struct store_subscriber sub;
+	EXPECT_INT(store_subscriber_get(st, "p@x", &sub), ==, 0);
+	EXPECT_STR(sub.scscf_name, "");
+	EXPECT_INT(store_subscriber_get(st, "g@x", &sub), ==, 0);
+	EXPECT_STR(sub.scscf_name, scscf);
+	EXPECT_INT(store_subscriber_get(st, "o@x", &sub), ==, 0);
+	EXPECT_STR(sub.scscf_name, scscf);
+	store_close(st);
+}
+
 /* A store made before bindings recorded their WWSF opens, gets the
  * column (and its index) and keeps its bindings, as Digest ones. */
 static void binding_wwsf_column_added_on_open(void)
@@ -1253,6 +1291,7 @@ int main(void)
 	UNIT_RUN(web_identity_links);
 	UNIT_RUN(old_web_identity_replaced_on_open);
 	UNIT_RUN(binding_wwsf_recorded_and_removed);
+	UNIT_RUN(binding_wwsf_removal_deregisters);
 	UNIT_RUN(binding_wwsf_column_added_on_open);
 	char cmd[128];
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);

@@ -234,7 +234,9 @@ int store_binding_expire(struct store *st, int64_t now);
 /* TR 33.871 REQ 2.2: delete every binding registered through WWSF wwsf
  * (a block).  Returns the rows removed (>= 0; one per IMPU of a set and
  * Contact) and, in *contacts (may be NULL), the distinct Contacts among
- * them: the registrations.  wwsf "" is WIMS_EINVAL. */
+ * them: the registrations.  An IMPI (of this file's subscribers) left
+ * with no binding at all loses its S-CSCF name, as by an administrative
+ * deregistration (TS 29.228 6.1.2.1).  wwsf "" is WIMS_EINVAL. */
 int store_binding_delete_wwsf(struct store *st, const char *wwsf, int *contacts);
 
 /* --- TNA: allowed WWSFs, pools, block list, web identity links --- */
