@@ -20,7 +20,8 @@
 #       from grace to pool1 and from pool1 to grace -> 200, delivered to a
 #       stand-in P-CSCF on 5070 (where the Path of every binding points)
 #   `wims hss wwsf-block webshop.example.net`  -> says it removed pool1's
-#       registration: the binding is gone; grace -> pool1 480, not
+#       registration: the binding is gone, the HSS has pool1 deregistered
+#       (no S-CSCF name), grace's stay; grace -> pool1 480, not
 #       delivered; pool1 (asserted) -> anyone 403 "Not registered" with a
 #       Warning (TS 24.229 5.4.3.2), inside a dialog still forwarded;
 #       grace still registered and reachable; pool1 (re-registration) and
@@ -328,6 +329,10 @@ blocked_out() {
 }
 check "wims hss wwsf-block webshop.example.net says it removed pool1's registration" blocked_out
 check "pool1's binding is gone" no_binding pool1
+check "... and the HSS no longer names an S-CSCF for pool1 (deregistered)" sh -c \
+	"$WIMS_BIN --set global.data_dir=$DATA hss show pool1@ims.example.org | grep -x 'scscf (none)'"
+check "... while grace keeps hers" sh -c \
+	"$WIMS_BIN --set global.data_dir=$DATA hss show grace@ims.example.org | grep -x 'scscf sip:127.0.0.1:5060'"
 check "grace (wwsf.ims.example.org) is still registered" has_binding grace
 got_mark
 check "blocked: a MESSAGE from grace to pool1 -> 480" msg grace pool1 480
