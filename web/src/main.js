@@ -89,6 +89,37 @@ const tokens = tokenSource();
 const TOKEN_WAY = 'wic.token';
 /* { via, account, token } while registering with a token, else null */
 let tokenMode = null;
+/* A web account's token is renewed before it ends (POST /oauth/token):
+ * the network keeps a binding no longer than its token.  The operator
+ * sign-in's and a guest's are the session's one token: they end with it. */
+const RENEW_BEFORE_MS = 120 * 1000;
+let renewTimer = null;
+
+function scheduleRenewal() {
+	clearTimeout(renewTimer);
+	renewTimer = null;
+	const t = tokenMode && tokenMode.token;
+	if (!t || tokenMode.via !== 'wwsf-login' || !t.expiresAt)
+		return;
+	renewTimer = setTimeout(renewWebAccountToken, Math.max(10000, t.expiresAt - Date.now() - RENEW_BEFORE_MS));
+}
+
+async function renewWebAccountToken() {
+	if (!tokenMode || tokenMode.via !== 'wwsf-login')
+		return;
+	const mode = tokenMode;
+	try {
+		const t = await tokens.forWebAccount();
+		if (tokenMode !== mode || t.impu !== mode.token.impu)
+			return; /* another way meanwhile, or another identity: not a renewal */
+		client.renewToken({ ...t, via: 'wwsf-login', account: mode.account });
+		mode.token = t;
+		scheduleRenewal();
+	} catch (e) {
+		const f = explainTokenFetchFailure(e, 'wwsf-login');
+		tokenError(`Your token could not be renewed: ${f.title} ${f.detail}`);
+	}
+}
 
 function tokenError(text) {
 	$('token-error').textContent = text || '';
@@ -155,6 +186,7 @@ async function registerWithToken(via, get, { account = null } = {}) {
 	} catch (e) {
 		sessionStorage.removeItem(TOKEN_WAY);
 		tokenMode = null;
+		scheduleRenewal();
 		drawTokenBox();
 		const f = explainTokenFetchFailure(e, via);
 		tokenError(`${f.title} ${f.detail}`);
@@ -174,6 +206,7 @@ async function registerWithToken(via, get, { account = null } = {}) {
 	sessionStorage.setItem(TOKEN_WAY, way);
 	tokenMode = { via: way, account, token };
 	drawTokenBox();
+	scheduleRenewal();
 	const server = $('server').value.trim() || config.pcscf_url;
 	try {
 		client.register({ impu: token.impu, impi: token.impi, server, token: { ...token, via: way, account } });
@@ -278,6 +311,7 @@ function tokenRegisterAgain() {
 function leaveTokenMode() {
 	sessionStorage.removeItem(TOKEN_WAY);
 	tokenMode = null;
+	scheduleRenewal();
 	tokenError('');
 	if (registration.state === 'registering')
 		client.unregister();
@@ -593,6 +627,8 @@ function draw({ detail: s }) {
 		'Bearer token (OAuth 2.0), trusted node authentication' :
 		`${aka ? 'IMS AKA' : 'SIP Digest'} ${s.algorithm}`;
 	drawAuthVia(s, registered);
+	$('token-row').hidden = !(registered && s.authSource === 'token' && s.tokenExpiresAt);
+	$('token-expires').textContent = s.tokenExpiresAt ? clock(s.tokenExpiresAt) : '';
 
 	const list = $('associated');
 	list.replaceChildren(...(registered ? s.associated || [] : []).map((uri) => {

@@ -230,6 +230,7 @@ export class WicClient extends EventTarget {
 			authSource: attempt.authSource,
 			authAccount: aka ? aka.account || null : token ? token.account || null : null,
 			tokenVia: attempt.tokenVia, tokenWwsf: token ? token.wwsf || '' : null,
+			tokenExpiresAt: token ? token.expiresAt || null : null,
 			akaResyncs: 0 });
 		const ua = this._ua;
 		ua.on('connected', () => {
@@ -271,6 +272,23 @@ export class WicClient extends EventTarget {
 				this._onIncomingMessage(e.message, e.request);
 		});
 		ua.start();
+	}
+
+	/**
+	 * A fresh token for the registration made with one (same identity):
+	 * the REGISTERs from now on carry it, and one is sent at once when
+	 * registered, since the network keeps a binding no longer than the
+	 * token that made it.  Throws TypeError for a token that is no
+	 * b64token, Error when not registering with a token.
+	 */
+	renewToken(token) {
+		const bearer = bearerHeader(token && token.accessToken);
+		if (!this._ua || !this._attempt || this._attempt.authSource !== 'token')
+			throw new Error('not registered with a token');
+		this._ua.registrator().setExtraHeaders([bearer]);
+		this._set({ tokenExpiresAt: token.expiresAt || null });
+		if (this._ua.isRegistered())
+			this._ua.register();
 	}
 
 	/** Remove the binding (REGISTER Expires: 0) and close the socket. */

@@ -303,3 +303,26 @@ test('POST /link {impu}: the confirmation page only when it is an https URL; ref
 	assert.match(e.message, /register a device first/);
 	assert.equal((await src.link('sip:erin@ims.example.org').catch((x) => x)).kind, 'no-session');
 });
+
+test('WicClient.renewToken: the next REGISTER carries the new token, sent at once when registered', async () => {
+	const sent = installFakeWebSocket((text) => /^REGISTER /.test(text) ? [respond(text, 200, 'OK', [
+		`Contact: ${/^Contact: (.*)$/mi.exec(text)[1].replace(/;expires=\d+/, '')};expires=600`])] : []);
+	const client = new WicClient({ fetchImpl: null });
+	const done = stateOnce(client, ['registered', 'failed']);
+	client.register({ impu: TOKEN.impu, impi: TOKEN.impi, server: 'wss://127.0.0.1:7443/',
+		token: { ...TOKEN, via: 'wwsf-login', account: 'erin' } });
+	assert.equal((await done).state, 'registered');
+	assert.throws(() => client.renewToken({ ...TOKEN, accessToken: 'a b' }), TypeError);
+	const NEW = `${JWT.slice(0, -4)}AAAA`;
+	client.renewToken({ ...TOKEN, accessToken: NEW, expiresAt: Date.now() + 7200 * 1000 });
+	await new Promise((r) => setTimeout(r, 20));
+	const regs = sent.filter((t) => /^REGISTER /.test(t));
+	assert.equal(regs.length, 2);
+	assert.deepEqual(regs[1].split('\r\n').filter((l) => /^Authorization:/i.test(l)), [`Authorization: Bearer ${NEW}`]);
+	assert.ok(client.snapshot.tokenExpiresAt > Date.now() + 7000 * 1000);
+	assert.equal(client.snapshot.state, 'registered');
+	client._teardown();
+	/* not registered with a token: refused */
+	const digest = new WicClient({ fetchImpl: null });
+	assert.throws(() => digest.renewToken(TOKEN), /not registered with a token/);
+});
