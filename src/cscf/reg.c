@@ -826,8 +826,7 @@ int cscf_reg_originating(struct store *st, const struct sip_msg *m, const char *
 		served[0] = '\0';
 		return rc;
 	}
-	rc = cscf_reg_count(st, served, now);
-	return rc < 0 ? rc : rc > 0;
+	return store_binding_live(st, served, now);
 }
 
 /* The existing binding a wanted contact updates: the same instance and

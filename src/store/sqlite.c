@@ -204,6 +204,7 @@ static const char binding_wwsf_index[] =
 	X(BIND_LIST, "SELECT " BIND_COLS " FROM binding WHERE impu = ? AND expires > ? "  \
 		     "ORDER BY expires, contact")                                         \
 	X(BIND_EXPIRE, "DELETE FROM binding WHERE expires <= ?")                          \
+	X(BIND_LIVE, "SELECT 1 FROM binding WHERE impu = ? AND expires > ? LIMIT 1")      \
 	X(BIND_WWSF_COUNT, "SELECT count(DISTINCT contact), count(*) FROM binding "       \
 			   "WHERE wwsf = ?")                                              \
 	X(BIND_DEL_WWSF, "DELETE FROM binding WHERE wwsf = ?")                            \
@@ -1102,6 +1103,22 @@ int store_binding_list(struct store *st, const char *impu, int64_t now, store_bi
 			return stmt_done(s, r);
 	}
 	return stmt_done(s, rc == SQLITE_DONE ? 0 : db_error(st, "binding list"));
+}
+
+int store_binding_live(struct store *st, const char *impu, int64_t now)
+{
+	int rc = arg_ok(impu, WIMS_IMPU_MAX);
+	if (rc)
+		return rc == WIMS_ETOOBIG ? 0 : rc;
+	sqlite3_stmt *s = stmt_get(st, SQL_BIND_LIVE);
+	if (!s)
+		return WIMS_ESTORE;
+	bind_text(s, 1, impu);
+	sqlite3_bind_int64(s, 2, now);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW)
+		return stmt_done(s, 1);
+	return stmt_done(s, rc == SQLITE_DONE ? 0 : db_error(st, "binding live"));
 }
 
 int store_binding_expire(struct store *st, int64_t now)

@@ -1117,6 +1117,11 @@ static void binding_wwsf_recorded_and_removed(void)
 	EXPECT_STR(bs.b[0].wwsf, "");
 	EXPECT_INT(put_binding(st, "sip:pool1@x", "sip:p1@192.0.2.2", "webshop.example.net"), ==, 0);
 
+	/* Live or not, without reading the rows. */
+	EXPECT_INT(store_binding_live(st, "sip:pool1@x", 0), ==, 1);
+	EXPECT_INT(store_binding_live(st, "sip:pool1@x", 10000), ==, 0);
+	EXPECT_INT(store_binding_live(st, "sip:nobody@x", 0), ==, 0);
+
 	/* Too long a WWSF is refused, not cut. */
 	char longw[WIMS_WWSF_ID_MAX + 1];
 	memset(longw, 'w', sizeof(longw) - 1);

@@ -229,6 +229,10 @@ typedef int (*store_binding_fn)(void *arg, const struct store_binding *b);
 /* The bindings of impu still valid at now (expires > now), by expiry. */
 int store_binding_list(struct store *st, const char *impu, int64_t now,
 		       store_binding_fn fn, void *arg);
+/* Has impu a binding still valid at now?  1 yes, 0 no, or an error; one
+ * indexed read, no row copied (the S-CSCF asks it per originating
+ * request). */
+int store_binding_live(struct store *st, const char *impu, int64_t now);
 /* Delete every binding with expires <= now.  Returns how many (>= 0). */
 int store_binding_expire(struct store *st, int64_t now);
 /* TR 33.871 REQ 2.2: delete every binding registered through WWSF wwsf
