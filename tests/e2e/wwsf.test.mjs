@@ -67,12 +67,13 @@ test('bundle and stylesheet with their content types', async () => {
 	assert.match(svg.headers['content-type'], /^image\/svg\+xml/);
 });
 
-test('/config.json gives the P-CSCF URL, the ME agent URL and the domain', async () => {
+test('/config.json gives the P-CSCF URL, the ME agent URL, the domain, the WAF and the site identity', async () => {
 	const r = await httpsRequest(`${base}/config.json`);
 	assert.equal(r.status, 200);
 	assert.match(r.headers['content-type'], /^application\/json/);
 	assert.deepEqual(JSON.parse(r.body), { pcscf_url: `wss://127.0.0.1:${deadPort}/`,
-		me_url: 'https://127.0.0.1:8445', domain: 'ims.example.org' });
+		me_url: 'https://127.0.0.1:8445', domain: 'ims.example.org',
+		waf: 'https://127.0.0.1:9443', identity: 'wwsf.ims.example.org', pool: false });
 	/* the page may reach the ME agent it names, and nothing else new */
 	const csp = (await httpsRequest(`${base}/`)).headers['content-security-policy'] || '';
 	assert.match(csp, /connect-src [^;]*https:\/\/127\.0\.0\.1:8445/);
