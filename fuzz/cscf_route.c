@@ -1,7 +1,7 @@
 /*
  * cscf_route.c - fuzz the cscf proxy's routing of a request: Route
  * scanning, hops from the next Route and the Request-URI, the loop hash
- * and loop check, a branch's forwarded request (which must parse again),
+ * and loop check, the served user of an originating request, a branch's forwarded request (which must parse again),
  * and CANCEL/ACK built from it.
  *
  * The input is a SIP message; when it parses as a request, every routing
@@ -53,6 +53,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	(void)cscf_loop_detected(&m, &self, hash);
 	(void)cscf_in_dialog(&m);
 	(void)cscf_max_forwards(&m);
+	char served[WIMS_IMPU_MAX];
+	int rc = cscf_served_user(&m, "ims.example.org", served, sizeof(served));
+	if (rc == 0 && strnlen(served, sizeof(served)) == sizeof(served))
+		abort(); /* an answer must be a C string */
 	if (!sip_msg_can_answer(&m))
 		return 0;
 	struct cscf_fwd f = {
