@@ -55,6 +55,7 @@
 #include "auth/digest.h"
 #include "core/buf.h"
 #include "core/conf.h"
+#include "core/fs.h"
 #include "core/global.h"
 #include "core/limits.h"
 #include "core/log.h"
@@ -1307,30 +1308,6 @@ static int resolve_conf(struct cscf_reg_conf *rc)
 	return 0;
 }
 
-/* mkdir -p of the directory part of path (mode 0700). */
-static int make_parent_dirs(const char *path)
-{
-	char dir[1024];
-	if (snprintf(dir, sizeof(dir), "%s", path) >= (int)sizeof(dir))
-		return WIMS_ETOOBIG;
-	char *slash = strrchr(dir, '/');
-	if (!slash || slash == dir)
-		return 0;
-	*slash = '\0';
-	for (char *p = dir + 1;; p++) {
-		if (*p != '/' && *p != '\0')
-			continue;
-		char c = *p;
-		*p = '\0';
-		if (mkdir(dir, 0700) != 0 && errno != EEXIST)
-			return WIMS_EIO;
-		*p = c;
-		if (c == '\0')
-			break;
-	}
-	return 0;
-}
-
 static void cscf_stop(void);
 
 static int cscf_start(void)
@@ -1363,7 +1340,7 @@ static int cscf_start(void)
 		snprintf(cscf.store_path, sizeof(cscf.store_path), "%s", cscf_conf.db);
 	else
 		snprintf(cscf.store_path, sizeof(cscf.store_path), "%s", hss_path);
-	if (make_parent_dirs(hss_path) || make_parent_dirs(cscf.store_path)) {
+	if (fs_make_parent_dirs(hss_path, 0700) || fs_make_parent_dirs(cscf.store_path, 0700)) {
 		WIMS_ERROR(LOG, "cannot create the directory of %s / %s", hss_path, cscf.store_path);
 		return WIMS_EIO;
 	}

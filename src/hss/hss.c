@@ -16,6 +16,7 @@
 
 #include "auth/aka.h"
 #include "auth/digest.h"
+#include "core/fs.h"
 #include "core/global.h"
 #include "core/log.h"
 #include "core/wims.h"
@@ -267,24 +268,7 @@ int hss_seed_demo(struct store *st, const char *domain)
 
 int hss_make_parent_dirs(const char *path)
 {
-	char dir[1024];
-	if (snprintf(dir, sizeof(dir), "%s", path) >= (int)sizeof(dir))
-		return WIMS_ETOOBIG;
-	char *slash = strrchr(dir, '/');
-	if (!slash || slash == dir)
-		return 0;
-	*slash = '\0';
-	for (char *p = dir + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		if (mkdir(dir, 0700) != 0 && errno != EEXIST)
-			return WIMS_EIO;
-		*p = '/';
-	}
-	if (mkdir(dir, 0700) != 0 && errno != EEXIST)
-		return WIMS_EIO;
-	return 0;
+	return fs_make_parent_dirs(path, 0700);
 }
 
 static struct store *hss_store;

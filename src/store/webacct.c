@@ -12,7 +12,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <openssl/core_names.h>
@@ -23,6 +22,7 @@
 #include <sqlite3.h>
 
 #include "core/b64url.h"
+#include "core/fs.h"
 #include "core/limits.h"
 #include "core/wims.h"
 #include "store/webacct.h"
@@ -155,30 +155,6 @@ int web_pwhash_check(const char *stored, const char *pw, size_t pw_len)
 	return rc;
 }
 
-static int make_parent_dirs(const char *path)
-{
-	char dir[1024];
-	if (snprintf(dir, sizeof(dir), "%s", path) >= (int)sizeof(dir))
-		return WIMS_ETOOBIG;
-	char *slash = strrchr(dir, '/');
-	if (!slash || slash == dir)
-		return 0;
-	*slash = '\0';
-	for (char *p = dir + 1;; p++) {
-		if (*p != '/' && *p != '\0')
-			continue;
-		char c = *p;
-		*p = '\0';
-		struct stat st;
-		if (stat(dir, &st) != 0 && mkdir(dir, 0700) != 0)
-			return WIMS_EIO;
-		if (!c)
-			break;
-		*p = c;
-	}
-	return 0;
-}
-
 static const char schema[] =
 	"PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;"
 	"CREATE TABLE IF NOT EXISTS account("
@@ -197,7 +173,7 @@ struct web_accounts *web_accounts_open(const char *path, char *err, size_t errsz
 		return NULL;
 	}
 	pthread_mutex_init(&a->lock, NULL);
-	if (make_parent_dirs(path)) {
+	if (fs_make_parent_dirs(path, 0700)) {
 		snprintf(err, errsz, "%s: cannot create its directory", path);
 		goto fail;
 	}
