@@ -15,6 +15,7 @@
 #include <openssl/crypto.h>
 
 #include "core/global.h"
+#include "core/urlenc.h"
 #include "core/wims.h"
 #include "isim/isim.h"
 
@@ -30,24 +31,14 @@ bool isim_cli_is_command(const char *cmd)
 	return false;
 }
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* Exactly n bytes of hex; 0 or WIMS_EPARSE. */
 static int hex_decode(const char *h, uint8_t *out, size_t n)
 {
 	if (strlen(h) != 2 * n)
 		return WIMS_EPARSE;
 	for (size_t i = 0; i < n; i++) {
-		int hi = hexval(h[2 * i]), lo = hexval(h[2 * i + 1]);
+		int hi = urlenc_hex_digit_value(h[2 * i]);
+		int lo = urlenc_hex_digit_value(h[2 * i + 1]);
 		if (hi < 0 || lo < 0)
 			return WIMS_EPARSE;
 		out[i] = (uint8_t)(hi << 4 | lo);

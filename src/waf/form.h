@@ -46,7 +46,8 @@ int waf_form_get(const struct waf_form *f, const char *name, char *out, size_t o
 /* true when the form has name (even with an empty value). */
 bool waf_form_has(const struct waf_form *f, const char *name);
 
-/* Decode one form-encoded slice into out (as waf_form_get). */
+/* Decode one form-encoded slice into out (as waf_form_get): the WAF's
+ * name for urlenc_form_decode (core/urlenc.h), which holds the refusals. */
 int waf_form_decode(struct slice in, char *out, size_t outsz);
 
 /* The value of cookie name in a Cookie header (RFC 6265 5.4: "a=1; b=2")

@@ -22,6 +22,7 @@
 #include <openssl/rand.h>
 
 #include "core/conf.h"
+#include "core/urlenc.h"
 #include "core/wims.h"
 
 int wwsf_pkce_challenge(const char *verifier, char challenge[WWSF_PKCE_LEN + 1])
@@ -355,44 +356,6 @@ size_t wwsf_pool_held(struct wwsf_pool *p, uint64_t now_s)
 
 /* --- forms --- */
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
-/* Percent-decode in into out (NUL-terminated): length or WIMS_E*. */
-static int form_decode(struct slice in, char *out, size_t outsz)
-{
-	size_t n = 0;
-	for (size_t i = 0; i < in.len; i++) {
-		int c = (unsigned char)in.p[i];
-		if (c == '+') {
-			c = ' ';
-		} else if (c == '%') {
-			if (i + 2 >= in.len)
-				return WIMS_EPARSE;
-			int hi = hexval(in.p[i + 1]), lo = hexval(in.p[i + 2]);
-			if (hi < 0 || lo < 0)
-				return WIMS_EPARSE;
-			c = hi << 4 | lo;
-			i += 2;
-		}
-		if (c < 0x20 || c == 0x7f)
-			return WIMS_EPARSE;
-		if (n + 1 >= outsz)
-			return WIMS_ETOOBIG;
-		out[n++] = (char)c;
-	}
-	out[n] = '\0';
-	return (int)n;
-}
-
 int wwsf_form_get(struct slice form, const char *name, char *out, size_t outsz)
 {
 	size_t nlen = strlen(name);
@@ -412,7 +375,7 @@ int wwsf_form_get(struct slice form, const char *name, char *out, size_t outsz)
 				return WIMS_EPARSE; /* twice */
 			struct slice v = eq ? (struct slice){eq + 1, (size_t)(pe - eq - 1)}
 					    : (struct slice){pe, 0};
-			rc = form_decode(v, out, outsz);
+			rc = urlenc_form_decode(v, out, outsz);
 			if (rc < 0)
 				return rc;
 		}

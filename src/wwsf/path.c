@@ -13,18 +13,8 @@
 #include <stdbool.h>
 #include <string.h>
 
+#include "core/urlenc.h"
 #include "core/wims.h"
-
-static int hex_value(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
 
 static int too_long(const char **reason)
 {
@@ -60,8 +50,8 @@ int wwsf_path_resolve(struct slice url_path, char *out, size_t outsz, const char
 			continue;
 		}
 		if (c == '%') {
-			int hi = i + 2 < url_path.len ? hex_value(url_path.p[i + 1]) : -1;
-			int lo = i + 2 < url_path.len ? hex_value(url_path.p[i + 2]) : -1;
+			int hi = i + 2 < url_path.len ? urlenc_hex_digit_value(url_path.p[i + 1]) : -1;
+			int lo = i + 2 < url_path.len ? urlenc_hex_digit_value(url_path.p[i + 2]) : -1;
 			if (hi < 0 || lo < 0) {
 				*reason = "bad %-escape";
 				return WIMS_EPARSE;
