@@ -69,8 +69,8 @@ static void tna_kept_with_the_register(void)
 	EXPECT_TRUE(x && x->tna == NULL);
 	struct jwt_claims c;
 	memset(&c, 0, sizeof(c));
-	strcpy(c.impi, "bob@ims.example.org");
-	strcpy(c.impus[0], "sip:bob@ims.example.org");
+	snprintf(c.impi, sizeof(c.impi), "%s", "bob@ims.example.org");
+	snprintf(c.impus[0], sizeof(c.impus[0]), "%s", "sip:bob@ims.example.org");
 	c.n_impus = 1;
 	c.exp = 1700000060;
 	EXPECT_INT(pcscf_txn_set_tna(x, &c), ==, 0);
@@ -83,8 +83,8 @@ static void tna_kept_with_the_register(void)
 	c.impus[0][4] = 'X';
 	EXPECT_STR(x->tna->impus, "sip:bob@ims.example.org");
 	/* replaced whole by another token's */
-	strcpy(c.impus[0], "sip:bob@ims.example.org");
-	strcpy(c.impus[1], "tel:+15550000002");
+	snprintf(c.impus[0], sizeof(c.impus[0]), "%s", "sip:bob@ims.example.org");
+	snprintf(c.impus[1], sizeof(c.impus[1]), "%s", "tel:+15550000002");
 	c.n_impus = 2;
 	EXPECT_INT(pcscf_txn_set_tna(x, &c), ==, 0);
 	EXPECT_INT(x->tna->nimpus, ==, 2);
