@@ -22,6 +22,7 @@
 #include <openssl/x509v3.h>
 
 #include "core/buf.h"
+#include "core/fs.h"
 #include "core/wims.h"
 
 /* TLS 1.2: forward secrecy and AEAD only.  TLS 1.3 suites are all fine and
@@ -208,35 +209,16 @@ int tls_server_ctx_set_alpn(SSL_CTX *ctx, const char *const *protos)
 	return 0;
 }
 
-/* mkdir -p of path's parent directory, mode 0700 for what we create. */
+/* mkdir -p of path's parent directory, mode 0700 for what we create, with
+ * the failure in err. */
 static int make_parent_dirs(const char *path, char *err, size_t errsz)
 {
-	char dir[1024];
-	size_t n = strlen(path);
-	if (n >= sizeof(dir)) {
+	int rc = fs_make_parent_dirs(path, 0700);
+	if (rc == WIMS_ETOOBIG)
 		snprintf(err, errsz, "path too long: %s", path);
-		return WIMS_ETOOBIG;
-	}
-	memcpy(dir, path, n + 1);
-	char *slash = strrchr(dir, '/');
-	if (!slash || slash == dir)
-		return 0;
-	*slash = '\0';
-	for (char *p = dir + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
-			snprintf(err, errsz, "mkdir %s: %s", dir, strerror(errno));
-			return WIMS_EIO;
-		}
-		*p = '/';
-	}
-	if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
-		snprintf(err, errsz, "mkdir %s: %s", dir, strerror(errno));
-		return WIMS_EIO;
-	}
-	return 0;
+	else if (rc)
+		snprintf(err, errsz, "cannot create the directory of %s: %s", path, strerror(errno));
+	return rc;
 }
 
 static bool is_ip_literal(const char *s)

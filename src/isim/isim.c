@@ -37,6 +37,7 @@
 
 #include <openssl/crypto.h>
 
+#include "core/fs.h"
 #include "core/limits.h"
 #include "core/log.h"
 #include "core/wims.h"
@@ -230,38 +231,13 @@ static int schema_init(struct isim *is, char *err, size_t errsz, const char *pat
 	return 0;
 }
 
-/* mkdir -p of path's directory, owner-only for the parts we create. */
-static int make_parent_dirs(const char *path)
-{
-	char dir[1024];
-	size_t n = strlen(path);
-	if (n >= sizeof(dir))
-		return WIMS_ETOOBIG;
-	memcpy(dir, path, n + 1);
-	char *slash = strrchr(dir, '/');
-	if (!slash || slash == dir)
-		return 0;
-	*slash = '\0';
-	for (char *p = dir + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		if (mkdir(dir, 0700) != 0 && errno != EEXIST)
-			return WIMS_EIO;
-		*p = '/';
-	}
-	if (mkdir(dir, 0700) != 0 && errno != EEXIST)
-		return WIMS_EIO;
-	return 0;
-}
-
 struct isim *isim_open(const char *path, char *err, size_t errsz)
 {
 	if (!path || !*path) {
 		snprintf(err, errsz, "no ISIM store path");
 		return NULL;
 	}
-	if (make_parent_dirs(path)) {
+	if (fs_make_parent_dirs(path, 0700)) {
 		snprintf(err, errsz, "%s: cannot create its directory: %s", path,
 			 strerror(errno));
 		return NULL;

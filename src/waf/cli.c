@@ -23,6 +23,7 @@
 #include <openssl/x509.h>
 
 #include "core/b64url.h"
+#include "core/fs.h"
 #include "core/global.h"
 #include "core/log.h"
 #include "core/term.h"
@@ -105,15 +106,8 @@ int waf_cert_file_sha256(const char *path, uint8_t out[32])
 
 void waf_make_parent_dirs(const char *path)
 {
-	char dir[1024];
-	snprintf(dir, sizeof(dir), "%s", path);
-	for (char *p = dir + 1; *p; p++) {
-		if (*p == '/') {
-			*p = '\0';
-			mkdir(dir, 0700);
-			*p = '/';
-		}
-	}
+	/* a failure shows as the open that follows failing, with its path */
+	(void)fs_make_parent_dirs(path, 0700);
 }
 
 /* A demo client with the certificate <data_dir>/<sub>/cert.pem (made if
