@@ -4,12 +4,15 @@
  *
  * Input layout: byte 0 selects the target, the rest is the input:
  * 0 jwt_verify_access_token (the token), 1 jwt_keyset_from_json, 2
- * jwt_key_from_json.  The keyset holds one P-256 key (kid = its RFC 7638
- * thumbprint) whose private half signed the corpus's valid token with
- * openssl, so the fuzzer starts from a token that verifies.  Properties
- * checked: no crash, overread or leak (ASan); return values in their
- * documented sets with a reason; accepted claims within their bounds; an
- * accepted token refused when a scope it lacks is required.
+ * jwt_key_from_json, 3 jwt_claims_check (the claims JSON, read as a JWT's
+ * and as an introspection answer's).  The keyset holds one P-256 key (kid
+ * = its RFC 7638 thumbprint) whose private half signed the corpus's valid
+ * token with openssl, so the fuzzer starts from a token that verifies.
+ * Properties checked: no crash, overread or leak (ASan); return values in
+ * their documented sets with a reason; accepted claims within their
+ * bounds; an accepted token refused when a scope it lacks is required;
+ * claims a JWT may carry are claims an introspection answer may carry,
+ * read alike (but for the jti, which an answer's reading skips).
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -73,6 +76,53 @@ static void check_verify(const char *p, size_t n)
 		abort();
 }
 
+/* Refusals in their documented set, with a reason and nothing handed out;
+ * acceptances within bounds.  The return code. */
+static int claims_checked(const char *p, size_t n, const struct jwt_expect *want,
+			  unsigned flags, struct jwt_claims *out)
+{
+	const char *why = NULL;
+	int rc = jwt_claims_check(p, n, want, flags, NOW, out, &why);
+	if (!why)
+		abort();
+	if (rc != 0) {
+		if ((rc != WIMS_ETOOBIG && rc != WIMS_EPARSE && rc != WIMS_EAUTH &&
+		     rc != WIMS_EDENIED) ||
+		    !why[0] || out->n_impus != 0 || out->impi[0])
+			abort();
+		return rc;
+	}
+	if (why[0] || out->n_impus == 0 || out->n_impus > WIMS_IRS_MAX_IMPUS || !out->impi[0] ||
+	    !out->wwsf[0] || out->exp <= NOW - 30)
+		abort();
+	bounded(out->impi, sizeof(out->impi));
+	bounded(out->wwsf, sizeof(out->wwsf));
+	bounded(out->jti, sizeof(out->jti));
+	for (size_t i = 0; i < out->n_impus; i++)
+		bounded(out->impus[i], WIMS_IMPU_MAX);
+	return 0;
+}
+
+static void check_claims(const char *p, size_t n)
+{
+	const struct jwt_expect want = {"https://waf.ims.example.org", "pcscf.ims.example.org",
+					"ims:register", 30};
+	static struct jwt_claims jwt, answer;
+	int rj = claims_checked(p, n, &want, 0, &jwt);
+	int ra = claims_checked(p, n, &want, JWT_CLAIMS_INTROSPECTION, &answer);
+	if (rj == 0) {
+		/* the answer's reading only relaxes the token's */
+		if (ra != 0)
+			abort();
+		memset(jwt.jti, 0, sizeof(jwt.jti));
+		if (memcmp(&jwt, &answer, sizeof(jwt)) != 0)
+			abort();
+		const struct jwt_expect more = {want.iss, want.aud, "scope-nobody-has", 30};
+		if (claims_checked(p, n, &more, 0, &jwt) != WIMS_EDENIED)
+			abort();
+	}
+}
+
 static void check_keyset(const char *p, size_t n)
 {
 	struct jwt_keyset *set = NULL;
@@ -110,12 +160,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (!p)
 		return 0;
 	memcpy(p, data + 1, size - 1);
-	switch (data[0] % 3) {
+	switch (data[0] % 4) {
 	case 0:
 		check_verify(p, size - 1);
 		break;
 	case 1:
 		check_keyset(p, size - 1);
+		break;
+	case 3:
+		check_claims(p, size - 1);
 		break;
 	default:
 		check_key(p, size - 1);

@@ -12,6 +12,10 @@
  * bytes of it (cjose 0.6 does not check the length itself, and a DER
  * signature is refused here by its length).  Claims are read only from a
  * payload whose signature verified.
+ *
+ * The claim checks (jwt_claims_check) are the pcscf's too, for an RFC 7662
+ * introspection answer: one reading of iss, aud, the times and the
+ * identities whichever way a token was validated.
  */
 #include "auth/jwt.h"
 
@@ -509,9 +513,10 @@ static const char *check_header(const json_t *h, const struct jwt_keyset *ks,
 	return NULL;
 }
 
-/* exp, iat, nbf as integers.  NULL or the reason. */
-static const char *check_times(const json_t *c, const struct jwt_expect *want, int64_t now,
-			       struct jwt_claims *out)
+/* exp, iat, nbf as integers; iat may be absent where !iat_required.
+ * NULL or the reason. */
+static const char *check_times(const json_t *c, const struct jwt_expect *want, bool iat_required,
+			       int64_t now, struct jwt_claims *out)
 {
 	int64_t skew = want->skew_s < 0 ? JWT_SKEW_DEFAULT_S : want->skew_s;
 	json_t *exp = json_object_get(c, "exp");
@@ -521,14 +526,14 @@ static const char *check_times(const json_t *c, const struct jwt_expect *want, i
 		return "no exp";
 	if (!json_is_integer(exp))
 		return "exp is not an integer";
-	if (!iat)
+	if (!iat && iat_required)
 		return "no iat";
-	if (!json_is_integer(iat))
+	if (iat && !json_is_integer(iat))
 		return "iat is not an integer";
 	if (nbf && !json_is_integer(nbf))
 		return "nbf is not an integer";
 	out->exp = json_integer_value(exp);
-	out->iat = json_integer_value(iat);
+	out->iat = iat ? json_integer_value(iat) : 0;
 	out->nbf = nbf ? json_integer_value(nbf) : 0;
 	/* RFC 7519 4.1.4: not accepted on or after exp (plus the skew).  The
 	 * skew moves now, never a token value: INT64_MIN +- skew would
@@ -537,7 +542,7 @@ static const char *check_times(const json_t *c, const struct jwt_expect *want, i
 		return "token expired";
 	if (nbf && out->nbf > now + skew)
 		return "token not yet valid (nbf)";
-	if (out->iat > now + skew)
+	if (iat && out->iat > now + skew)
 		return "token issued in the future (iat)";
 	return NULL;
 }
@@ -559,20 +564,24 @@ static bool aud_has(const json_t *aud, const char *want)
 	return false;
 }
 
-/* Copy a required string claim.  NULL or the reason. */
-#define CLAIM_STR(c, name, dst, missing, bad)                                     \
+/* Copy a string claim; an absent one is refused only if required.  NULL
+ * or the reason. */
+#define CLAIM_STR(c, name, dst, required, missing, bad)                           \
 	do {                                                                     \
 		json_t *v_ = json_object_get(c, name);                           \
-		if (!v_)                                                         \
+		if (!v_ && (required))                                           \
 			return missing;                                          \
-		if (!str_ok(v_, sizeof(dst)))                                    \
+		if (v_ && !str_ok(v_, sizeof(dst)))                              \
 			return bad;                                              \
-		str_put(dst, sizeof(dst), v_);                                   \
+		if (v_)                                                          \
+			str_put(dst, sizeof(dst), v_);                           \
 	} while (0)
 
-static const char *check_claims(const json_t *c, const struct jwt_expect *want, int64_t now,
-				struct jwt_claims *out, int *rc)
+static const char *check_claims(const json_t *c, const struct jwt_expect *want, unsigned flags,
+				int64_t now, struct jwt_claims *out, int *rc)
 {
+	/* RFC 9068 2.2 requires what RFC 7662 2.2 leaves optional. */
+	bool jwt = !(flags & JWT_CLAIMS_INTROSPECTION);
 	*rc = WIMS_EAUTH;
 	json_t *iss = json_object_get(c, "iss");
 	if (!str_ok(iss, JWT_NAME_MAX) || strcmp(json_string_value(iss), want->iss) != 0)
@@ -581,22 +590,21 @@ static const char *check_claims(const json_t *c, const struct jwt_expect *want, 
 	if (!aud_has(json_object_get(c, "aud"), want->aud))
 		return "wrong aud";
 	snprintf(out->aud, sizeof(out->aud), "%s", want->aud);
-	const char *why = check_times(c, want, now, out);
+	const char *why = check_times(c, want, jwt, now, out);
 	if (why)
 		return why;
-	CLAIM_STR(c, "sub", out->sub, "no sub", "sub is not a short string");
-	CLAIM_STR(c, "client_id", out->client_id, "no client_id", "client_id is not a short string");
-	CLAIM_STR(c, "jti", out->jti, "no jti", "jti is not a short string");
-	json_t *scope = json_object_get(c, "scope");
-	if (scope) {
-		if (!str_ok(scope, sizeof(out->scope)))
-			return "scope is not a short string";
-		str_put(out->scope, sizeof(out->scope), scope);
-	}
-	CLAIM_STR(c, "wwsf", out->wwsf, "no wwsf", "wwsf is not a short string");
-	CLAIM_STR(c, "impi", out->impi, "no impi", "impi is not a short string");
+	CLAIM_STR(c, "sub", out->sub, jwt, "no sub", "sub is not a short string");
+	CLAIM_STR(c, "client_id", out->client_id, jwt, "no client_id",
+		  "client_id is not a short string");
+	if (jwt)
+		CLAIM_STR(c, "jti", out->jti, true, "no jti", "jti is not a short string");
+	CLAIM_STR(c, "scope", out->scope, false, NULL, "scope is not a short string");
+	CLAIM_STR(c, "wwsf", out->wwsf, true, "no wwsf", "wwsf is not a short string");
+	CLAIM_STR(c, "impi", out->impi, true, "no impi", "impi is not a short string");
 	json_t *impus = json_object_get(c, "impus");
-	if (!impus)
+	/* The pcscf has always named an answer without impus by the second
+	 * reason; a token's own reasons tell missing from malformed. */
+	if (!impus && jwt)
 		return "no impus";
 	if (!json_is_array(impus) || json_array_size(impus) == 0)
 		return "impus is not a non-empty array";
@@ -618,6 +626,30 @@ static const char *check_claims(const json_t *c, const struct jwt_expect *want, 
 	}
 	*rc = 0;
 	return NULL;
+}
+
+int jwt_claims_check(const char *json, size_t len, const struct jwt_expect *want, unsigned flags,
+		     int64_t now, struct jwt_claims *out, const char **why)
+{
+	memset(out, 0, sizeof(*out));
+	*why = "";
+	if (len > JWT_CLAIMS_MAX) {
+		*why = "claims too long";
+		return WIMS_ETOOBIG;
+	}
+	json_t *c = json_object_load((const uint8_t *)json, len);
+	if (!c) {
+		*why = "claims are not JSON";
+		return WIMS_EPARSE;
+	}
+	int rc;
+	const char *r = check_claims(c, want, flags, now, out, &rc);
+	json_decref(c);
+	if (rc != 0) {
+		memset(out, 0, sizeof(*out));
+		*why = r;
+	}
+	return rc;
 }
 
 int jwt_verify_access_token(const struct jwt_keyset *ks, const char *token, size_t len,
@@ -658,7 +690,6 @@ int jwt_verify_access_token(const struct jwt_keyset *ks, const char *token, size
 	uint8_t *buf = b64url_dup(hp, hl, &n);
 	json_t *hdr = buf ? json_object_load(buf, n) : NULL;
 	free(buf);
-	json_t *claims = NULL;
 	cjose_jws_t *jws = NULL;
 	if (!hdr) {
 		*why = "header is not JSON";
@@ -701,18 +732,11 @@ int jwt_verify_access_token(const struct jwt_keyset *ks, const char *token, size
 		*why = "bad signature";
 		goto out;
 	}
-	claims = json_object_load(payload, n);
+	rc = jwt_claims_check((const char *)payload, n, want, 0, now, out, why);
 	free(payload);
-	if (!claims) {
-		rc = WIMS_EPARSE;
-		*why = "claims are not JSON";
-		goto out;
-	}
-	*why = check_claims(claims, want, now, out, &rc);
 out:
 	cjose_jws_release(jws);
 	json_decref(hdr);
-	json_decref(claims);
 	if (rc != 0)
 		memset(out, 0, sizeof(*out));
 	if (!*why)

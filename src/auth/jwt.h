@@ -133,6 +133,36 @@ int jwt_verify_access_token(const struct jwt_keyset *ks, const char *token, size
 			    const struct jwt_expect *want, int64_t now, struct jwt_claims *out,
 			    const char **why);
 
+/* --- claims --- */
+
+/* Longest claims JSON jwt_claims_check reads: a token's payload is far
+ * shorter; an introspection answer may carry a little more. */
+#define JWT_CLAIMS_MAX (JWT_TOKEN_MAX * 4)
+
+/* jwt_claims_check flags. */
+/* The claims are an RFC 7662 2.2 introspection answer, not a JWT's: there
+ * every member but "active" is OPTIONAL, so iat, sub and client_id are
+ * checked and copied only when present, and jti is not read (our WAF sends
+ * none; a cache keys on the token's hash, never on a jti).  "active"
+ * itself is the caller's to check first: it is no claim of a token. */
+#define JWT_CLAIMS_INTROSPECTION 0x1u
+
+/*
+ * Check the claims object json (len bytes, no NUL needed) against want at
+ * time now and copy them into *out: iss, aud (a string or an array of at
+ * most JWT_AUD_MAX, RFC 7519 4.1.3), exp/nbf/iat as integers within the
+ * skew, sub, client_id, jti, scope, wwsf, impi, impus, each a short
+ * string without control characters.  jwt_verify_access_token calls it on
+ * a payload whose signature verified; an RFC 7662 answer is checked with
+ * JWT_CLAIMS_INTROSPECTION.  Returns 0 with *out, or, with a static
+ * reason in *why: WIMS_ETOOBIG (over JWT_CLAIMS_MAX), WIMS_EPARSE (not a
+ * JSON object, or a name twice), WIMS_EAUTH (a missing, malformed or
+ * wrong claim, expired), WIMS_EDENIED (want->scope not in "scope").  out
+ * is zeroed on failure.
+ */
+int jwt_claims_check(const char *json, size_t len, const struct jwt_expect *want, unsigned flags,
+		     int64_t now, struct jwt_claims *out, const char **why);
+
 /* SHA-256 of the token text, the key of a verified-token cache.  0 or
  * WIMS_EINVAL. */
 int jwt_token_hash(const char *token, size_t len, uint8_t out[32]);

@@ -900,6 +900,184 @@ static void keyset_refuses_bad_documents(void)
 	EXPECT_TRUE(set == NULL);
 }
 
+/* --- jwt_claims_check: the claims alone (a JWT's, an introspection
+ * answer's) --- */
+
+/* good_claims() with name removed (value NULL) or set to the JSON text
+ * value, checked with flags at NOW. */
+static int check_changed(const char *name, const char *value, unsigned flags,
+			 struct jwt_claims *out, const char **why)
+{
+	json_t *c = good_claims();
+	if (name && !value)
+		json_object_del(c, name);
+	else if (name)
+		json_object_set_new(c, name, json_loads(value, JSON_DECODE_ANY, NULL));
+	char *s = json_dumps(c, JSON_COMPACT);
+	json_decref(c);
+	int rc = jwt_claims_check(s, strlen(s), &want, flags, NOW, out, why);
+	free(s);
+	return rc;
+}
+
+static void claims_check_copies_the_claims(void)
+{
+	struct jwt_claims out;
+	const char *why = NULL;
+	EXPECT_INT(check_changed(NULL, NULL, 0, &out, &why), ==, 0);
+	EXPECT_STR(why, "");
+	EXPECT_STR(out.iss, ISS);
+	EXPECT_STR(out.aud, AUD);
+	EXPECT_STR(out.sub, "alice@ims.example.org");
+	EXPECT_STR(out.client_id, "wwsf-1");
+	EXPECT_STR(out.jti, "j-1");
+	EXPECT_STR(out.scope, "openid ims:register");
+	EXPECT_STR(out.wwsf, "https://wwsf.example.org");
+	EXPECT_STR(out.impi, "alice@ims.example.org");
+	EXPECT_INT(out.n_impus, ==, 2);
+	EXPECT_STR(out.impus[1], "tel:+15550000001");
+	EXPECT_INT(out.exp, ==, NOW + 300);
+	EXPECT_INT(out.iat, ==, NOW);
+	EXPECT_INT(out.nbf, ==, NOW);
+	/* An introspection answer: the same, but the jti is not read. */
+	struct jwt_claims in;
+	EXPECT_INT(check_changed(NULL, NULL, JWT_CLAIMS_INTROSPECTION, &in, &why), ==, 0);
+	EXPECT_STR(in.jti, "");
+	snprintf(in.jti, sizeof(in.jti), "j-1");
+	EXPECT_MEM(&in, &out, sizeof(out));
+}
+
+/* Every reason jwt_claims_check gives, each mounted alone. */
+static void claims_check_refuses_each_claim(void)
+{
+	static const struct {
+		const char *name, *value; /* value NULL: the claim removed */
+		int rc;
+		const char *why;
+	} cases[] = {
+		{"iss", NULL, WIMS_EAUTH, "wrong iss"},
+		{"iss", "\"https://evil.example.org\"", WIMS_EAUTH, "wrong iss"},
+		{"iss", "7", WIMS_EAUTH, "wrong iss"},
+		{"aud", NULL, WIMS_EAUTH, "wrong aud"},
+		{"aud", "\"other-pcscf\"", WIMS_EAUTH, "wrong aud"},
+		{"aud", "[\"a\",\"b\",\"c\",\"d\",\"e\",\"f\",\"g\",\"h\",\"" AUD "\"]", WIMS_EAUTH,
+		 "wrong aud"}, /* past JWT_AUD_MAX entries */
+		{"exp", NULL, WIMS_EAUTH, "no exp"},
+		{"exp", "\"1700000300\"", WIMS_EAUTH, "exp is not an integer"},
+		{"iat", NULL, WIMS_EAUTH, "no iat"},
+		{"iat", "1700000000.5", WIMS_EAUTH, "iat is not an integer"},
+		{"nbf", "null", WIMS_EAUTH, "nbf is not an integer"},
+		{"exp", "1699999970", WIMS_EAUTH, "token expired"}, /* NOW - skew */
+		{"nbf", "1700000031", WIMS_EAUTH, "token not yet valid (nbf)"},
+		{"iat", "1700000031", WIMS_EAUTH, "token issued in the future (iat)"},
+		{"sub", NULL, WIMS_EAUTH, "no sub"},
+		{"sub", "\"\"", WIMS_EAUTH, "sub is not a short string"},
+		{"client_id", NULL, WIMS_EAUTH, "no client_id"},
+		{"client_id", "[\"wwsf-1\"]", WIMS_EAUTH, "client_id is not a short string"},
+		{"jti", NULL, WIMS_EAUTH, "no jti"},
+		{"jti", "\"j\\u0001\"", WIMS_EAUTH, "jti is not a short string"},
+		{"scope", "5", WIMS_EAUTH, "scope is not a short string"},
+		{"wwsf", NULL, WIMS_EAUTH, "no wwsf"},
+		{"wwsf", "\"https://a\\r\\nVia: x\"", WIMS_EAUTH, "wwsf is not a short string"},
+		{"impi", NULL, WIMS_EAUTH, "no impi"},
+		{"impi", "{}", WIMS_EAUTH, "impi is not a short string"},
+		{"impus", NULL, WIMS_EAUTH, "no impus"},
+		{"impus", "[]", WIMS_EAUTH, "impus is not a non-empty array"},
+		{"impus", "\"sip:alice@ims.example.org\"", WIMS_EAUTH,
+		 "impus is not a non-empty array"},
+		{"impus", "[\"sip:a@b\",null]", WIMS_EAUTH,
+		 "impus holds a non-string or too long IMPU"},
+		{"scope", "\"openid ims:registerx\"", WIMS_EDENIED, "insufficient scope"},
+		{"scope", NULL, WIMS_EDENIED, "insufficient scope"},
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct jwt_claims out;
+		const char *why = NULL;
+		int rc = check_changed(cases[i].name, cases[i].value, 0, &out, &why);
+		EXPECT_INT(rc, ==, cases[i].rc);
+		EXPECT_STR(why, cases[i].why);
+		EXPECT_STR(out.impi, ""); /* nothing handed out on a refusal */
+		EXPECT_INT(out.n_impus, ==, 0);
+	}
+	json_t *many = json_array();
+	for (int i = 0; i <= WIMS_IRS_MAX_IMPUS; i++)
+		json_array_append_new(many, json_string("tel:+1"));
+	char *m = json_dumps(many, JSON_COMPACT);
+	json_decref(many);
+	struct jwt_claims out;
+	const char *why = NULL;
+	EXPECT_INT(check_changed("impus", m, 0, &out, &why), ==, WIMS_EAUTH);
+	free(m);
+	EXPECT_STR(why, "too many impus");
+}
+
+static void claims_check_refuses_what_is_not_one_object(void)
+{
+	struct jwt_claims out;
+	const char *why = NULL;
+	EXPECT_INT(jwt_claims_check("[1,2]", 5, &want, 0, NOW, &out, &why), ==, WIMS_EPARSE);
+	EXPECT_STR(why, "claims are not JSON");
+	EXPECT_INT(jwt_claims_check("{\"iss\":1", 8, &want, 0, NOW, &out, &why), ==, WIMS_EPARSE);
+	EXPECT_STR(why, "claims are not JSON");
+	/* Two "iss": a reader keeping the last would see another issuer. */
+	char *c = good_claims_str();
+	char dup[1024];
+	snprintf(dup, sizeof(dup), "{\"iss\":\"https://evil.example.org\",%s", c + 1);
+	free(c);
+	EXPECT_INT(jwt_claims_check(dup, strlen(dup), &want, JWT_CLAIMS_INTROSPECTION, NOW, &out,
+				    &why),
+		   ==, WIMS_EPARSE);
+	EXPECT_STR(why, "claims are not JSON");
+	EXPECT_INT(jwt_claims_check("{}", JWT_CLAIMS_MAX + 1, &want, 0, NOW, &out, &why), ==,
+		   WIMS_ETOOBIG);
+	EXPECT_STR(why, "claims too long");
+}
+
+/* RFC 7662 2.2: in an answer iat, sub and client_id are optional (checked
+ * when present) and jti is not read; the rest is required as in a JWT. */
+static void claims_check_introspection_differences(void)
+{
+	static const char *const optional[] = {"iat", "sub", "client_id", "jti"};
+	for (size_t i = 0; i < sizeof(optional) / sizeof(optional[0]); i++) {
+		struct jwt_claims out;
+		const char *why = NULL;
+		int rc = check_changed(optional[i], NULL, JWT_CLAIMS_INTROSPECTION, &out, &why);
+		EXPECT_INT(rc, ==, 0);
+		EXPECT_STR(out.impi, "alice@ims.example.org");
+	}
+	static const struct {
+		const char *name, *value;
+		const char *why;
+	} cases[] = {
+		{"iat", "1700000000.5", "iat is not an integer"},
+		{"iat", "1700000031", "token issued in the future (iat)"},
+		{"sub", "\"\"", "sub is not a short string"},
+		{"client_id", "7", "client_id is not a short string"},
+		{"exp", NULL, "no exp"},
+		{"iss", NULL, "wrong iss"},
+		{"aud", NULL, "wrong aud"},
+		{"wwsf", NULL, "no wwsf"},
+		{"impi", NULL, "no impi"},
+		{"impus", NULL, "impus is not a non-empty array"},
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct jwt_claims out;
+		const char *why = NULL;
+		int rc = check_changed(cases[i].name, cases[i].value, JWT_CLAIMS_INTROSPECTION,
+				       &out, &why);
+		EXPECT_INT(rc, ==, WIMS_EAUTH);
+		EXPECT_STR(why, cases[i].why);
+	}
+	/* A jti is not read, so a malformed one is no reason to refuse. */
+	struct jwt_claims out;
+	const char *why = NULL;
+	EXPECT_INT(check_changed("jti", "[1]", JWT_CLAIMS_INTROSPECTION, &out, &why), ==, 0);
+	EXPECT_STR(out.jti, "");
+	EXPECT_INT(check_changed("scope", NULL, JWT_CLAIMS_INTROSPECTION, &out, &why), ==,
+		   WIMS_EDENIED);
+	EXPECT_STR(why, "insufficient scope");
+}
+
 static void token_hash_is_sha256(void)
 {
 	/* SHA-256("abc"), FIPS 180-2 B.1. */
@@ -958,6 +1136,10 @@ int main(void)
 	UNIT_RUN(keyset_is_bounded);
 	UNIT_RUN(keyset_refuses_bad_documents);
 	UNIT_RUN(token_hash_is_sha256);
+	UNIT_RUN(claims_check_copies_the_claims);
+	UNIT_RUN(claims_check_refuses_each_claim);
+	UNIT_RUN(claims_check_refuses_what_is_not_one_object);
+	UNIT_RUN(claims_check_introspection_differences);
 	jwt_keyset_free(ks);
 	jwt_key_free(key);
 	EVP_PKEY_free(pkey);

@@ -96,11 +96,12 @@ int pcscf_bearer_authorization(const struct sip_msg *m, struct slice *token, int
 			       const char **why);
 
 /*
- * An RFC 7662 2.2 introspection answer (JSON, len bytes) checked like a
- * JWT: "active": true, iss, aud, exp/nbf/iat with the skew, scope, and
- * the claims we need (wwsf, impi, impus; sub and client_id if present).
- * Returns 0 with *out, WIMS_EAUTH (inactive or a bad claim, with *why),
- * WIMS_EDENIED (insufficient scope), WIMS_EPARSE (not a JSON object).
+ * An RFC 7662 2.2 introspection answer (JSON, len bytes): "active": true,
+ * then the claims as jwt_claims_check reads a JWT's, with
+ * JWT_CLAIMS_INTROSPECTION (iat, sub and client_id only if present, jti
+ * not read).  An empty want->scope requires none.  Returns 0 with *out,
+ * WIMS_EAUTH (inactive or a bad claim, with *why), WIMS_EDENIED
+ * (insufficient scope), WIMS_EPARSE (not a JSON object).
  */
 int pcscf_bearer_introspection_parse(const char *json, size_t len, const struct jwt_expect *want,
 				     int64_t now, struct jwt_claims *out, const char **why);
