@@ -20,6 +20,7 @@
 
 #include "auth/aka.h"
 #include "core/wims.h"
+#include "fuzz.h"
 
 static void check_nonce(const char *p, size_t n)
 {
@@ -72,7 +73,7 @@ static void check_version(const char *p, size_t n)
 }
 
 /* RAND || AUTN from the input (zero-padded) against a fixed card. */
-static void check_usim(const uint8_t *p, size_t n)
+static void check_usim(const char *p, size_t n)
 {
 	uint8_t in[AKA_RAND_LEN + AKA_AUTN_LEN] = {0};
 	memcpy(in, p, n < sizeof(in) ? n : sizeof(in));
@@ -112,27 +113,6 @@ static void check_usim(const uint8_t *p, size_t n)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	if (size == 0)
-		return 0;
-	/* Copy so that ASan sees reads past the end of the input. */
-	char *p = malloc(size - 1 ? size - 1 : 1);
-	if (!p)
-		return 0;
-	memcpy(p, data + 1, size - 1);
-	switch (data[0] % 4) {
-	case 0:
-		check_nonce(p, size - 1);
-		break;
-	case 1:
-		check_auts(p, size - 1);
-		break;
-	case 2:
-		check_version(p, size - 1);
-		break;
-	default:
-		check_usim((const uint8_t *)p, size - 1);
-		break;
-	}
-	free(p);
-	return 0;
+	static const fuzz_check_fn checks[] = {check_nonce, check_auts, check_version, check_usim};
+	return fuzz_pick_check(data, size, checks, WIMS_ARRAY_LEN(checks));
 }

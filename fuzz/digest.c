@@ -18,6 +18,7 @@
 #include "auth/digest.h"
 #include "auth/nonce.h"
 #include "core/wims.h"
+#include "fuzz.h"
 
 static const uint8_t secret[NONCE_SECRET_LEN] = {0x11, 0x22, 0x33};
 static struct nonce_tracker *tracker;
@@ -47,7 +48,7 @@ static void check_nonce(const char *p, size_t n)
 	nonce_key_wipe(&key);
 }
 
-static void check_made_nonce(const uint8_t *p, size_t n)
+static void check_made_nonce(const char *p, size_t n)
 {
 	struct nonce_key key;
 	nonce_key_init(&key, secret);
@@ -110,27 +111,6 @@ static void check_verify(const char *p, size_t n)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	if (size == 0)
-		return 0;
-	/* Copy so that ASan sees reads past the end of the input. */
-	char *p = malloc(size - 1 ? size - 1 : 1);
-	if (!p)
-		return 0;
-	memcpy(p, data + 1, size - 1);
-	switch (data[0] % 4) {
-	case 0:
-		check_nonce(p, size - 1);
-		break;
-	case 1:
-		check_made_nonce((const uint8_t *)p, size - 1);
-		break;
-	case 2:
-		check_impi(p, size - 1);
-		break;
-	default:
-		check_verify(p, size - 1);
-		break;
-	}
-	free(p);
-	return 0;
+	static const fuzz_check_fn checks[] = {check_nonce, check_made_nonce, check_impi, check_verify};
+	return fuzz_pick_check(data, size, checks, WIMS_ARRAY_LEN(checks));
 }

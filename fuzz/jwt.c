@@ -20,6 +20,7 @@
 
 #include "auth/jwt.h"
 #include "core/wims.h"
+#include "fuzz.h"
 
 #define NOW 1700000100
 
@@ -153,27 +154,6 @@ static void check_key(const char *p, size_t n)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	if (size == 0)
-		return 0;
-	/* Copy so that ASan sees reads past the end of the input. */
-	char *p = malloc(size - 1 ? size - 1 : 1);
-	if (!p)
-		return 0;
-	memcpy(p, data + 1, size - 1);
-	switch (data[0] % 4) {
-	case 0:
-		check_verify(p, size - 1);
-		break;
-	case 1:
-		check_keyset(p, size - 1);
-		break;
-	case 3:
-		check_claims(p, size - 1);
-		break;
-	default:
-		check_key(p, size - 1);
-		break;
-	}
-	free(p);
-	return 0;
+	static const fuzz_check_fn checks[] = {check_verify, check_keyset, check_key, check_claims};
+	return fuzz_pick_check(data, size, checks, WIMS_ARRAY_LEN(checks));
 }
