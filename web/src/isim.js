@@ -20,6 +20,8 @@
  * (explainIsimFailure); fetchImpl is injectable for the unit tests.
  */
 
+import { fetchJson } from './fetchjson.js';
+
 export class IsimError extends Error {
 	/**
 	 * kind: 'mac-failure' | 'refused' | 'confirm' | 'not-signed-in' |
@@ -48,32 +50,14 @@ const REQUEST_TIMEOUT_MS = 10000;
  * not allow this origin to read), else by status.
  */
 async function jsonRequest(fetchImpl, url, { method = 'GET', body, credentials }, who) {
-	const ctl = typeof AbortController === 'function' ? new AbortController() : null;
-	const timer = ctl ? setTimeout(() => ctl.abort(), REQUEST_TIMEOUT_MS) : null;
 	let res;
 	try {
-		res = await fetchImpl(url, {
-			method,
-			mode: 'cors',
-			cache: 'no-store',
-			credentials,
-			referrerPolicy: 'no-referrer',
-			headers: body !== undefined ? { 'content-type': 'application/json' } : {},
-			body: body !== undefined ? JSON.stringify(body) : undefined,
-			signal: ctl ? ctl.signal : undefined,
-		});
+		res = await fetchJson(fetchImpl, url, { method, body, timeoutMs: REQUEST_TIMEOUT_MS,
+			init: { mode: 'cors', credentials, referrerPolicy: 'no-referrer' } });
 	} catch (e) {
-		throw new IsimError('unreachable', `could not reach ${who} (${e && e.message ? e.message : e})`);
-	} finally {
-		clearTimeout(timer);
+		throw new IsimError('unreachable', `could not reach ${who} (${e.message})`);
 	}
-	let data = null;
-	try {
-		const text = await res.text();
-		data = text ? JSON.parse(text) : null;
-	} catch {
-		data = null;
-	}
+	const data = res.data;
 	if (res.status >= 200 && res.status < 300)
 		return data;
 	const said = data && typeof data.error === 'string' ? data.error : `HTTP ${res.status}`;

@@ -31,6 +31,8 @@
  * fetchImpl is injectable for the unit tests.
  */
 
+import { fetchJson } from './fetchjson.js';
+
 export class TokenError extends Error {
 	/**
 	 * kind: 'no-session' (401: nothing to hand out) | 'refused' (403) |
@@ -106,30 +108,14 @@ const REQUEST_TIMEOUT_MS = 15000;
 
 /* One same-origin JSON request: the parsed body of a 2xx, else a TokenError. */
 async function siteRequest(fetchImpl, url, method, body = {}) {
-	const ctl = typeof AbortController === 'function' ? new AbortController() : null;
-	const timer = ctl ? setTimeout(() => ctl.abort(), REQUEST_TIMEOUT_MS) : null;
 	let res;
 	try {
-		res = await fetchImpl(url, {
-			method,
-			cache: 'no-store',
-			credentials: 'same-origin',
-			headers: method === 'POST' ? { 'content-type': 'application/json' } : {},
-			body: method === 'POST' ? JSON.stringify(body) : undefined,
-			signal: ctl ? ctl.signal : undefined,
-		});
+		res = await fetchJson(fetchImpl, url, { method, body: method === 'POST' ? body : undefined,
+			timeoutMs: REQUEST_TIMEOUT_MS, init: { credentials: 'same-origin' } });
 	} catch (e) {
-		throw new TokenError('unreachable', `could not reach this site (${e && e.message ? e.message : e})`);
-	} finally {
-		clearTimeout(timer);
+		throw new TokenError('unreachable', `could not reach this site (${e.message})`);
 	}
-	let data = null;
-	try {
-		const text = await res.text();
-		data = text ? JSON.parse(text) : null;
-	} catch {
-		data = null;
-	}
+	const data = res.data;
 	if (res.status >= 200 && res.status < 300)
 		return data;
 	/* RFC 6749 5.2 errors carry error_description; the WWSF's own, error */
